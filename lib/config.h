@@ -1,0 +1,113 @@
+#ifndef SHOPDESK_CONFIG_H
+#define SHOPDESK_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <glib.h>
+
+#define CONFIG_DEFAULT_PATH "/etc/shopdesk/shopdesk.conf"
+
+/* What the milter does with a message when shopdesk itself fails
+   (store error, out of memory for a bound, bug caught at runtime). */
+enum config_on_error {
+	CONFIG_ON_ERROR_ACCEPT,		/* deliver unchanged, log why */
+	CONFIG_ON_ERROR_TEMPFAIL,	/* 4xx: the client or queue retries */
+};
+
+/* [queue NAME]: one branded address. */
+struct config_queue {
+	char *name;		/* NAME from the group header */
+	char *address;		/* sales@shop.test, as written */
+	char *local_part;	/* "sales", lowercased */
+	char *domain;		/* "shop.test", lowercased */
+	char *display_name;	/* "name" key; defaults to NAME */
+	char *timezone;		/* IANA name, default "UTC" */
+	char *hours;		/* default "mon-fri 09:00-18:00" */
+	char *holidays;		/* dates "2026-12-25;..." or an .ics path */
+	char *sla_first_reply;	/* default "4h" */
+	char *escalate_to;	/* may be NULL */
+	bool autoack;		/* default true */
+	char *language;		/* default: [shopdesk] default_language */
+};
+
+/* [channel NAME], NAME one of telegram, whatsapp, viber. */
+struct config_channel {
+	char *name;
+	char *api_url;		/* default: the provider's real base URL */
+	char *token_file;
+	char *domain;		/* address domain of its customers */
+	char *queue;		/* name of a [queue] group */
+};
+
+struct config {
+	char *path;
+
+	/* [shopdesk] */
+	char *domain;
+	char *state_dir;	/* default /var/lib/shopdesk */
+	char *spool_dir;	/* default /var/spool/shopdesk */
+	char *milter_socket;	/* default unix:/run/shopdesk/milter.sock */
+	char *control_socket;	/* default /run/shopdesk/control.sock */
+	char *templates_dir;	/* default $(datadir)/shopdesk/templates */
+	char *sendmail;		/* default "/usr/sbin/sendmail -t -i" */
+	char *ticket_tag;	/* default "Ticket" */
+	bool subject_tag;	/* default true */
+	char **agents;		/* NULL-terminated, lowercased; may be empty */
+	char **trusted_networks;	/* NULL-terminated; may be empty */
+	char *default_language;	/* default "en" */
+	char *recipient_delimiter;	/* default "+" */
+	enum config_on_error on_error;	/* default accept */
+	int64_t thread_window;	/* seconds; rule 4 window, default 7d */
+
+	/* Bounds: every input the milter reads has one. */
+	size_t header_max;	/* bytes of headers kept, default 1M */
+	size_t body_memory_max;	/* body bytes held in memory, default 256k;
+				   the rest goes to a temporary file */
+	size_t parse_max;	/* larger messages are not MIME-parsed,
+				   default 64M */
+	unsigned int mime_depth_max;	/* default 32 */
+	unsigned int mime_parts_max;	/* default 256 */
+
+	GPtrArray *queues;	/* struct config_queue * */
+	GPtrArray *channels;	/* struct config_channel * */
+};
+
+/* Reads and checks the file at path.  Returns 0 and a new config, or -1
+   with *error_r set to "FILE:LINE: [group] key: reason" (the caller
+   g_free()s it).  Unknown groups or keys, bad values, a queue without
+   address and duplicate queue addresses are errors. */
+int config_load(const char *path, struct config **config_r, char **error_r);
+
+/* Frees the config and sets *_config to NULL. */
+void config_free(struct config **_config);
+
+/* Appends the effective configuration, defaults included, in the file's
+   own syntax. */
+void config_print(const struct config *config, GString *out);
+
+/* Returns the queue whose address the recipient address names, directly
+   or with an extension ("sales+EXT@domain"), or NULL.  Comparison is
+   case-insensitive.  *extension_r (if not NULL) gets a pointer into
+   address at the extension, or NULL; it is not NUL-terminated at the
+   '@': use *extension_len_r. */
+const struct config_queue *
+config_find_queue(const struct config *config, const char *address,
+		  const char **extension_r, size_t *extension_len_r);
+
+/* Returns the queue named name, or NULL. */
+const struct config_queue *
+config_queue_by_name(const struct config *config, const char *name);
+
+/* Returns the channel whose customer domain is domain, or NULL. */
+const struct config_channel *
+config_channel_by_domain(const struct config *config, const char *domain);
+
+/* Parses "90s", "90m", "2h", "7d" (a bare number is seconds) into
+   seconds.  Returns 0 or -1 on a malformed value. */
+int config_parse_duration(const char *value, int64_t *seconds_r);
+
+/* Parses "512", "256k", "64M", "1G" into bytes.  Returns 0 or -1. */
+int config_parse_size(const char *value, size_t *bytes_r);
+
+#endif

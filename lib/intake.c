@@ -1,0 +1,220 @@
+/* intake.c: files an inbound message into its ticket.  Threading
+   decides which ticket (thread.c); this module makes or updates the
+   ticket, appends the message to its history, reopens a ticket that was
+   waiting on the customer, and keeps the indexes that threading reads:
+   the message's own Message-ID (so a retry is recognised), the
+   sender+subject key (rule 4) and the customer's latest ticket (rule 5).
+
+   It does not look at MIME or SMTP: the milter hands it decoded fields. */
+
+#include "intake.h"
+#include "subject.h"
+
+#include <string.h>
+
+struct intake_context {
+	const struct config *config;
+	const struct token_key *key;
+	const struct intake_message *msg;
+	struct intake_result *result;
+};
+
+static struct ticket *new_ticket(const struct intake_message *msg,
+				 uint32_t linked_to)
+{
+	struct ticket *ticket = ticket_new();
+
+	g_free(ticket->queue);
+	ticket->queue = g_strdup(msg->queue);
+	g_free(ticket->channel);
+	ticket->channel = g_strdup(msg->channel);
+	g_free(ticket->customer_name);
+	ticket->customer_name = g_strdup(msg->from_name);
+	g_free(ticket->customer_address);
+	ticket->customer_address = g_strdup(msg->from_address);
+	g_free(ticket->subject);
+	ticket->subject = g_strdup(msg->subject);
+	ticket->status = TICKET_NEW;
+	ticket->created = msg->now;
+	ticket->linked_to = linked_to;
+	return ticket;
+}
+
+static GVariant *message_fields(const struct intake_message *msg,
+				const struct thread_result *thread)
+{
+	GVariantBuilder b;
+	char *date = ticket_format_time(msg->date);
+
+	g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
+	g_variant_builder_add(&b, "{sv}", "message_id",
+			      g_variant_new_string(msg->message_id != NULL ?
+						   msg->message_id : ""));
+	g_variant_builder_add(&b, "{sv}", "direction",
+			      g_variant_new_string("inbound"));
+	g_variant_builder_add(&b, "{sv}", "from",
+			      g_variant_new_string(msg->from_address));
+	g_variant_builder_add(&b, "{sv}", "date",
+			      g_variant_new_string(date != NULL ? date : ""));
+	g_variant_builder_add(&b, "{sv}", "queue_id",
+			      g_variant_new_string(msg->queue_id));
+	g_variant_builder_add(&b, "{sv}", "rule",
+			      g_variant_new_string(
+				      thread_rule_name(thread->rule)));
+	g_variant_builder_add(&b, "{sv}", "subject",
+			      g_variant_new_string(msg->subject));
+	g_variant_builder_add(&b, "{sv}", "snippet",
+			      g_variant_new_string(msg->snippet));
+	g_free(date);
+	return g_variant_builder_end(&b);
+}
+
+static int append_event(struct store_txn *txn, struct ticket *ticket,
+			int64_t now, const char *name, GVariant *fields,
+			const char **error_r)
+{
+	struct ticket_event *ev = ticket_event_new(now, name, fields);
+	int ret = store_event_append(txn, ticket, ev, error_r);
+
+	ticket_event_free(&ev);
+	return ret;
+}
+
+/* A customer writing again reopens a ticket that waited on them or was
+   resolved (a closed one never gets here: threading links a new one). */
+static int reopen(struct store_txn *txn, struct ticket *ticket, int64_t now,
+		  const char **error_r)
+{
+	enum ticket_status old = ticket->status;
+
+	if (old != TICKET_PENDING && old != TICKET_RESOLVED)
+		return 0;
+	ticket->status = TICKET_OPEN;
+	return append_event(txn, ticket, now, "status",
+			    g_variant_new_parsed("{'from': <%s>, 'to': <%s>, "
+						 "'by': <'customer'>}",
+						 ticket_status_name(old),
+						 ticket_status_name(
+							 TICKET_OPEN)),
+			    error_r);
+}
+
+static int created_event(struct store_txn *txn, struct ticket *ticket,
+			 const struct thread_result *thread, int64_t now,
+			 const char **error_r)
+{
+	GVariantBuilder b;
+
+	g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
+	if (ticket->linked_to != 0) {
+		g_variant_builder_add(&b, "{sv}", "linked_to",
+				      g_variant_new_uint32(ticket->linked_to));
+		if (thread->note != NULL)
+			g_variant_builder_add(&b, "{sv}", "why",
+					      g_variant_new_string(
+						      thread->note));
+	}
+	return append_event(txn, ticket, now, "created",
+			    g_variant_builder_end(&b), error_r);
+}
+
+static int update_indexes(struct store_txn *txn, const struct config *config,
+			  const struct intake_message *msg, uint32_t id,
+			  const char **error_r)
+{
+	char *normalized;
+	int ret = 0;
+
+	if (msg->message_id != NULL && *msg->message_id != '\0' &&
+	    store_msgid_put(txn, msg->message_id, id, error_r) < 0)
+		return -1;
+	if (*msg->from_address == '\0')
+		return 0;
+	normalized = subject_normalize(msg->subject, config->ticket_tag);
+	if (*normalized != '\0')
+		ret = store_thread_put(txn, msg->from_address, normalized, id,
+				       error_r);
+	g_free(normalized);
+	if (ret < 0)
+		return -1;
+	return store_customer_put(txn, msg->from_address, id, error_r);
+}
+
+static int intake_txn(struct store_txn *txn, void *context,
+		      const char **error_r)
+{
+	struct intake_context *c = context;
+	const struct intake_message *msg = c->msg;
+	struct intake_result *r = c->result;
+	struct thread_input in = {
+		.message_id = msg->message_id,
+		.references = msg->references,
+		.tokens = msg->tokens,
+		.subject = msg->subject,
+		.sender = msg->from_address,
+		.channel = msg->channel,
+		.now = msg->now,
+	};
+	struct ticket *ticket = NULL;
+	int ret;
+
+	memset(r, 0, sizeof(*r));
+	if (thread_resolve(txn, c->config, c->key, &in, &r->thread,
+			   error_r) < 0)
+		return -1;
+
+	if (r->thread.ticket_id == 0) {
+		ticket = new_ticket(msg, r->thread.linked_to);
+		ticket_add_participant(ticket, msg->from_address);
+		if (store_ticket_create(txn, ticket, error_r) < 0 ||
+		    created_event(txn, ticket, &r->thread, msg->now,
+				  error_r) < 0)
+			goto fail;
+		r->created = true;
+	} else {
+		ret = store_ticket_get(txn, r->thread.ticket_id, &ticket,
+				       error_r);
+		if (ret <= 0) {
+			if (ret == 0)
+				*error_r = "threaded ticket vanished";
+			return -1;
+		}
+		if (r->thread.rule == THREAD_RULE_DUPLICATE) {
+			r->duplicate = true;
+			goto done;
+		}
+		ticket_add_participant(ticket, msg->from_address);
+		if (reopen(txn, ticket, msg->now, error_r) < 0)
+			goto fail;
+	}
+	ticket->updated = msg->now;
+	if (append_event(txn, ticket, msg->now, "message",
+			 message_fields(msg, &r->thread), error_r) < 0 ||
+	    store_ticket_put(txn, ticket, error_r) < 0 ||
+	    update_indexes(txn, c->config, msg, ticket->id, error_r) < 0)
+		goto fail;
+done:
+	r->ticket_id = ticket->id;
+	r->status = ticket->status;
+	g_strlcpy(r->queue, ticket->queue, sizeof(r->queue));
+	ticket_free(&ticket);
+	return 0;
+fail:
+	ticket_free(&ticket);
+	return -1;
+}
+
+int intake_message(struct store *store, const struct config *config,
+		   const struct token_key *key,
+		   const struct intake_message *msg,
+		   struct intake_result *result_r, const char **error_r)
+{
+	struct intake_context c = {
+		.config = config,
+		.key = key,
+		.msg = msg,
+		.result = result_r,
+	};
+
+	return store_transaction(store, intake_txn, &c, error_r);
+}

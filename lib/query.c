@@ -1,0 +1,154 @@
+/* query.c: the read side of the control socket.  Parses the request
+   line, reads the store in one transaction and builds the JSON reply.
+   It changes nothing; commands that change tickets arrive by mail. */
+
+#include "query.h"
+#include "log.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct list_filter {
+	bool any_status;
+	enum ticket_status status;
+	const char *queue;	/* NULL: any */
+	JsonArray *out;
+};
+
+struct show_context {
+	uint32_t id;
+	JsonNode *reply;
+};
+
+static JsonNode *error_reply(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
+
+static JsonNode *error_reply(const char *fmt, ...)
+{
+	JsonObject *obj = json_object_new();
+	JsonNode *node = json_node_new(JSON_NODE_OBJECT);
+	va_list args;
+	char *text;
+
+	va_start(args, fmt);
+	text = g_strdup_vprintf(fmt, args);
+	va_end(args);
+	json_object_set_string_member(obj, "error", text);
+	g_free(text);
+	json_node_take_object(node, obj);
+	return node;
+}
+
+static bool list_one(const struct ticket *ticket, void *context)
+{
+	struct list_filter *f = context;
+
+	if (!f->any_status && ticket->status != f->status)
+		return true;
+	if (f->queue != NULL && strcmp(ticket->queue, f->queue) != 0)
+		return true;
+	json_array_add_element(f->out, ticket_to_json(ticket, NULL));
+	return true;
+}
+
+static int list_txn(struct store_txn *txn, void *context, const char **error_r)
+{
+	struct list_filter *f = context;
+
+	/* A retried transaction starts over with an empty list. */
+	if (f->out != NULL)
+		json_array_unref(f->out);
+	f->out = json_array_new();
+	return store_ticket_foreach(txn, list_one, f, error_r);
+}
+
+static JsonNode *handle_tickets(struct store *store, char **args)
+{
+	struct list_filter f = { .any_status = true };
+	JsonObject *obj;
+	JsonNode *node;
+	const char *error;
+
+	for (unsigned int i = 0; args[i] != NULL; i++) {
+		if (g_str_has_prefix(args[i], "status=")) {
+			if (ticket_status_parse(args[i] + 7, &f.status) < 0)
+				return error_reply("unknown status: %s",
+						   args[i] + 7);
+			f.any_status = false;
+		} else if (g_str_has_prefix(args[i], "queue=")) {
+			f.queue = args[i] + 6;
+		} else if (*args[i] != '\0') {
+			return error_reply("unknown argument: %s", args[i]);
+		}
+	}
+	if (store_transaction(store, list_txn, &f, &error) < 0) {
+		if (f.out != NULL)
+			json_array_unref(f.out);
+		return error_reply("store: %s", error);
+	}
+	obj = json_object_new();
+	json_object_set_array_member(obj, "tickets", f.out);
+	node = json_node_new(JSON_NODE_OBJECT);
+	json_node_take_object(node, obj);
+	return node;
+}
+
+static int show_txn(struct store_txn *txn, void *context, const char **error_r)
+{
+	struct show_context *c = context;
+	struct ticket *ticket;
+	GPtrArray *events;
+	int ret;
+
+	if (c->reply != NULL)
+		json_node_unref(c->reply);
+	c->reply = NULL;
+	ret = store_ticket_get(txn, c->id, &ticket, error_r);
+	if (ret <= 0)
+		return ret;
+	if (store_event_list(txn, c->id, &events, error_r) < 0) {
+		ticket_free(&ticket);
+		return -1;
+	}
+	c->reply = ticket_to_json(ticket, events);
+	g_ptr_array_unref(events);
+	ticket_free(&ticket);
+	return 0;
+}
+
+static JsonNode *handle_show(struct store *store, char **args)
+{
+	struct show_context c = { 0 };
+	const char *error;
+	char *end;
+	unsigned long id;
+
+	if (args[0] == NULL || args[1] != NULL)
+		return error_reply("usage: show ID");
+	errno = 0;
+	id = strtoul(args[0], &end, 10);
+	if (errno != 0 || *end != '\0' || id == 0 || id > UINT32_MAX ||
+	    !g_ascii_isdigit(args[0][0]))
+		return error_reply("not a ticket id: %s", args[0]);
+	c.id = id;
+	if (store_transaction(store, show_txn, &c, &error) < 0)
+		return error_reply("store: %s", error);
+	if (c.reply == NULL)
+		return error_reply("no ticket %lu", id);
+	return c.reply;
+}
+
+JsonNode *query_handle(struct store *store, const char *request)
+{
+	char **words = g_strsplit_set(request, " \t", -1);
+	JsonNode *reply;
+
+	if (g_strcmp0(words[0], "tickets") == 0)
+		reply = handle_tickets(store, words + 1);
+	else if (g_strcmp0(words[0], "show") == 0)
+		reply = handle_show(store, words + 1);
+	else
+		reply = error_reply("unknown request: %s", words[0]);
+	g_strfreev(words);
+	return reply;
+}

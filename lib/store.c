@@ -1,0 +1,535 @@
+/* store.c: the ticket store on Berkeley DB 5.3 (see store.h for the
+   databases).  All access goes through store_transaction(), the one
+   place that begins, commits, aborts and retries transactions.  The
+   environment is private to one process: a lock file keeps a second
+   process out, so running recovery at every open is safe.
+
+   It does not decide anything about tickets: threading and intake use
+   these reads and writes inside their own transactions. */
+
+#include "store.h"
+#include "log.h"
+
+#include <db.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#define STORE_DEADLOCK_RETRIES 20
+#define STORE_KEY_MAX 4096
+#define STORE_CACHE_BYTES (32 * 1024 * 1024)
+#define STORE_CHECKPOINT_KBYTES 4096
+
+struct store {
+	DB_ENV *env;
+	int lock_fd;
+	DB *tickets;
+	DB *history;
+	DB *msgid;
+	DB *thread;
+	DB *customer;
+	DB *meta;
+};
+
+struct store_txn {
+	struct store *store;
+	DB_TXN *txn;
+	bool deadlock;
+};
+
+static int db_failed(struct store_txn *t, int ret, const char **error_r)
+{
+	if (ret == DB_LOCK_DEADLOCK || ret == DB_LOCK_NOTGRANTED)
+		t->deadlock = true;
+	*error_r = db_strerror(ret);
+	return -1;
+}
+
+static void store_errcall(const DB_ENV *env, const char *prefix,
+			  const char *message)
+{
+	log_error("store: %s", message);
+}
+
+static int open_db(struct store *store, DB **db_r, const char *file,
+		   char **error_r)
+{
+	DB *db;
+	int ret;
+
+	if ((ret = db_create(&db, store->env, 0)) != 0) {
+		*error_r = g_strdup_printf("db_create: %s", db_strerror(ret));
+		return -1;
+	}
+	ret = db->open(db, NULL, file, NULL, DB_BTREE,
+		       DB_CREATE | DB_AUTO_COMMIT | DB_THREAD, 0600);
+	if (ret != 0) {
+		*error_r = g_strdup_printf("open %s: %s", file,
+					   db_strerror(ret));
+		db->close(db, 0);
+		return -1;
+	}
+	*db_r = db;
+	return 0;
+}
+
+static int lock_dir(const char *dir, int *fd_r, char **error_r)
+{
+	char *path = g_build_filename(dir, "store.lock", NULL);
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+
+	if (fd < 0) {
+		*error_r = g_strdup_printf("open %s: %s", path,
+					   g_strerror(errno));
+		g_free(path);
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		*error_r = g_strdup_printf("%s: the store is in use by another "
+					   "process", path);
+		close(fd);
+		g_free(path);
+		return -1;
+	}
+	g_free(path);
+	*fd_r = fd;
+	return 0;
+}
+
+int store_open(const char *dir, enum store_flags flags, struct store **store_r,
+	       char **error_r)
+{
+	struct store *store;
+	int ret;
+
+	if (g_mkdir_with_parents(dir, 0700) < 0) {
+		*error_r = g_strdup_printf("mkdir %s: %s", dir,
+					   g_strerror(errno));
+		return -1;
+	}
+	store = g_new0(struct store, 1);
+	store->lock_fd = -1;
+	if (lock_dir(dir, &store->lock_fd, error_r) < 0) {
+		g_free(store);
+		return -1;
+	}
+	if ((ret = db_env_create(&store->env, 0)) != 0) {
+		*error_r = g_strdup_printf("db_env_create: %s",
+					   db_strerror(ret));
+		store_close(&store);
+		return -1;
+	}
+	store->env->set_errcall(store->env, store_errcall);
+	store->env->set_lk_detect(store->env, DB_LOCK_DEFAULT);
+	store->env->set_cachesize(store->env, 0, STORE_CACHE_BYTES, 1);
+	store->env->set_lk_max_locks(store->env, 20000);
+	store->env->set_lk_max_objects(store->env, 20000);
+	store->env->log_set_config(store->env, DB_LOG_AUTO_REMOVE, 1);
+	if ((flags & STORE_NOSYNC) != 0)
+		store->env->set_flags(store->env, DB_TXN_NOSYNC, 1);
+	ret = store->env->open(store->env, dir,
+			       DB_CREATE | DB_INIT_LOCK | DB_INIT_LOG |
+			       DB_INIT_MPOOL | DB_INIT_TXN | DB_RECOVER |
+			       DB_THREAD, 0600);
+	if (ret != 0) {
+		*error_r = g_strdup_printf("open environment %s: %s", dir,
+					   db_strerror(ret));
+		store_close(&store);
+		return -1;
+	}
+	if (open_db(store, &store->tickets, "tickets.db", error_r) < 0 ||
+	    open_db(store, &store->history, "history.db", error_r) < 0 ||
+	    open_db(store, &store->msgid, "msgid.db", error_r) < 0 ||
+	    open_db(store, &store->thread, "thread.db", error_r) < 0 ||
+	    open_db(store, &store->customer, "customer.db", error_r) < 0 ||
+	    open_db(store, &store->meta, "meta.db", error_r) < 0) {
+		store_close(&store);
+		return -1;
+	}
+	*store_r = store;
+	return 0;
+}
+
+void store_close(struct store **_store)
+{
+	struct store *store = *_store;
+	DB **dbs[6];
+
+	if (store == NULL)
+		return;
+	*_store = NULL;
+	dbs[0] = &store->tickets;
+	dbs[1] = &store->history;
+	dbs[2] = &store->msgid;
+	dbs[3] = &store->thread;
+	dbs[4] = &store->customer;
+	dbs[5] = &store->meta;
+	if (store->env != NULL && store->tickets != NULL)
+		store->env->txn_checkpoint(store->env, 0, 0, 0);
+	for (unsigned int i = 0; i < G_N_ELEMENTS(dbs); i++) {
+		if (*dbs[i] != NULL)
+			(*dbs[i])->close(*dbs[i], 0);
+	}
+	if (store->env != NULL)
+		store->env->close(store->env, 0);
+	if (store->lock_fd >= 0)
+		close(store->lock_fd);
+	g_free(store);
+}
+
+int store_transaction(struct store *store, store_txn_func_t *func,
+		      void *context, const char **error_r)
+{
+	struct store_txn t = { .store = store };
+	int ret;
+
+	for (unsigned int attempt = 0; attempt < STORE_DEADLOCK_RETRIES;
+	     attempt++) {
+		ret = store->env->txn_begin(store->env, NULL, &t.txn, 0);
+		if (ret != 0) {
+			*error_r = db_strerror(ret);
+			return -1;
+		}
+		t.deadlock = false;
+		if (func(&t, context, error_r) < 0) {
+			t.txn->abort(t.txn);
+			if (t.deadlock) {
+				/* Let the winner finish before trying
+				   again; the wait grows with each loss. */
+				g_usleep(1000 * (attempt + 1));
+				continue;
+			}
+			return -1;
+		}
+		ret = t.txn->commit(t.txn, 0);
+		if (ret != 0) {
+			*error_r = db_strerror(ret);
+			return -1;
+		}
+		store->env->txn_checkpoint(store->env,
+					   STORE_CHECKPOINT_KBYTES, 0, 0);
+		return 0;
+	}
+	*error_r = "transaction lost too many deadlocks";
+	return -1;
+}
+
+static void dbt_key(DBT *dbt, const void *data, size_t size)
+{
+	memset(dbt, 0, sizeof(*dbt));
+	dbt->data = (void *)data;
+	dbt->size = MIN(size, STORE_KEY_MAX);
+}
+
+static void dbt_out(DBT *dbt)
+{
+	memset(dbt, 0, sizeof(*dbt));
+	dbt->flags = DB_DBT_MALLOC;
+}
+
+static void id_key(guint8 buf[4], uint32_t id)
+{
+	uint32_t be = GUINT32_TO_BE(id);
+
+	memcpy(buf, &be, 4);
+}
+
+static uint32_t id_value(const DBT *dbt)
+{
+	uint32_t be;
+
+	if (dbt->size != 4)
+		return 0;
+	memcpy(&be, dbt->data, 4);
+	return GUINT32_FROM_BE(be);
+}
+
+/* Reads an id-valued record: the shape of every index.  Takes the write
+   lock at once (DB_RMW), because the caller usually writes next and a
+   read lock upgraded later is what deadlocks. */
+static int get_id(struct store_txn *t, DB *db, const void *key, size_t size,
+		  uint32_t *id_r, const char **error_r)
+{
+	DBT k, v;
+	int ret;
+
+	dbt_key(&k, key, size);
+	dbt_out(&v);
+	ret = db->get(db, t->txn, &k, &v, DB_RMW);
+	if (ret == DB_NOTFOUND)
+		return 0;
+	if (ret != 0)
+		return db_failed(t, ret, error_r);
+	*id_r = id_value(&v);
+	free(v.data);
+	if (*id_r == 0) {
+		*error_r = "index record is damaged";
+		return -1;
+	}
+	return 1;
+}
+
+static int put_id(struct store_txn *t, DB *db, const void *key, size_t size,
+		  uint32_t id, const char **error_r)
+{
+	guint8 buf[4];
+	DBT k, v;
+	int ret;
+
+	id_key(buf, id);
+	dbt_key(&k, key, size);
+	dbt_key(&v, buf, sizeof(buf));
+	ret = db->put(db, t->txn, &k, &v, 0);
+	if (ret != 0)
+		return db_failed(t, ret, error_r);
+	return 0;
+}
+
+int store_ticket_get(struct store_txn *t, uint32_t id,
+		     struct ticket **ticket_r, const char **error_r)
+{
+	guint8 key[4];
+	DBT k, v;
+	int ret;
+
+	id_key(key, id);
+	dbt_key(&k, key, sizeof(key));
+	dbt_out(&v);
+	ret = t->store->tickets->get(t->store->tickets, t->txn, &k, &v,
+				     DB_RMW);
+	if (ret == DB_NOTFOUND)
+		return 0;
+	if (ret != 0)
+		return db_failed(t, ret, error_r);
+	ret = ticket_deserialize(v.data, v.size, ticket_r, error_r);
+	free(v.data);
+	return ret < 0 ? -1 : 1;
+}
+
+int store_ticket_put(struct store_txn *t, const struct ticket *ticket,
+		     const char **error_r)
+{
+	GBytes *record = ticket_serialize(ticket);
+	guint8 key[4];
+	gsize size;
+	DBT k, v;
+	int ret;
+
+	g_assert(ticket->id != 0);
+	id_key(key, ticket->id);
+	dbt_key(&k, key, sizeof(key));
+	memset(&v, 0, sizeof(v));
+	v.data = (void *)g_bytes_get_data(record, &size);
+	v.size = size;
+	ret = t->store->tickets->put(t->store->tickets, t->txn, &k, &v, 0);
+	g_bytes_unref(record);
+	if (ret != 0)
+		return db_failed(t, ret, error_r);
+	return 0;
+}
+
+int store_ticket_create(struct store_txn *t, struct ticket *ticket,
+			const char **error_r)
+{
+	static const char key[] = "next_id";
+	uint32_t id = 1;
+	int ret;
+
+	ret = get_id(t, t->store->meta, key, sizeof(key) - 1, &id, error_r);
+	if (ret < 0)
+		return -1;
+	if (id == UINT32_MAX) {
+		*error_r = "ticket ids are exhausted";
+		return -1;
+	}
+	if (put_id(t, t->store->meta, key, sizeof(key) - 1, id + 1,
+		   error_r) < 0)
+		return -1;
+	ticket->id = id;
+	return store_ticket_put(t, ticket, error_r);
+}
+
+int store_ticket_foreach(struct store_txn *t, store_ticket_func_t *func,
+			 void *context, const char **error_r)
+{
+	DBC *cursor;
+	DBT k, v;
+	int ret;
+	bool more = true;
+
+	/* Read committed: a long listing must not hold a read lock on
+	   every page it passed, or it would block the milter. */
+	ret = t->store->tickets->cursor(t->store->tickets, t->txn, &cursor,
+					DB_READ_COMMITTED);
+	if (ret != 0)
+		return db_failed(t, ret, error_r);
+	while (more) {
+		struct ticket *ticket;
+		const char *error;
+
+		dbt_out(&k);
+		dbt_out(&v);
+		ret = cursor->get(cursor, &k, &v, DB_NEXT);
+		if (ret != 0)
+			break;
+		if (ticket_deserialize(v.data, v.size, &ticket, &error) < 0) {
+			log_warning("store: ticket %u: %s", id_value(&k),
+				    error);
+		} else {
+			more = func(ticket, context);
+			ticket_free(&ticket);
+		}
+		free(k.data);
+		free(v.data);
+	}
+	cursor->close(cursor);
+	if (ret != 0 && ret != DB_NOTFOUND && more)
+		return db_failed(t, ret, error_r);
+	return 0;
+}
+
+static void history_key(guint8 buf[8], uint32_t id, uint32_t seq)
+{
+	id_key(buf, id);
+	id_key(buf + 4, seq);
+}
+
+int store_event_append(struct store_txn *t, struct ticket *ticket,
+		       struct ticket_event *event, const char **error_r)
+{
+	GBytes *record;
+	guint8 key[8];
+	gsize size;
+	DBT k, v;
+	int ret;
+
+	event->seq = ticket->next_seq;
+	record = ticket_event_serialize(event);
+	history_key(key, ticket->id, event->seq);
+	dbt_key(&k, key, sizeof(key));
+	memset(&v, 0, sizeof(v));
+	v.data = (void *)g_bytes_get_data(record, &size);
+	v.size = size;
+	ret = t->store->history->put(t->store->history, t->txn, &k, &v, 0);
+	g_bytes_unref(record);
+	if (ret != 0)
+		return db_failed(t, ret, error_r);
+	ticket->next_seq++;
+	return 0;
+}
+
+static void event_free(gpointer data)
+{
+	struct ticket_event *ev = data;
+
+	ticket_event_free(&ev);
+}
+
+int store_event_list(struct store_txn *t, uint32_t id, GPtrArray **events_r,
+		     const char **error_r)
+{
+	GPtrArray *events;
+	guint8 key[8];
+	DBC *cursor;
+	DBT k, v;
+	int ret;
+	uint32_t flag = DB_SET_RANGE;
+	guint8 prefix[4];
+
+	ret = t->store->history->cursor(t->store->history, t->txn, &cursor,
+					DB_READ_COMMITTED);
+	if (ret != 0)
+		return db_failed(t, ret, error_r);
+	events = g_ptr_array_new_with_free_func(event_free);
+	history_key(key, id, 0);
+	id_key(prefix, id);
+	for (;;) {
+		struct ticket_event *ev;
+		const char *error;
+
+		memset(&k, 0, sizeof(k));
+		k.data = key;
+		k.size = sizeof(key);
+		k.ulen = sizeof(key);
+		k.flags = DB_DBT_USERMEM;
+		dbt_out(&v);
+		ret = cursor->get(cursor, &k, &v, flag);
+		flag = DB_NEXT;
+		if (ret != 0)
+			break;
+		if (k.size != sizeof(key) || memcmp(key, prefix, 4) != 0) {
+			free(v.data);
+			ret = DB_NOTFOUND;
+			break;
+		}
+		if (ticket_event_deserialize(v.data, v.size, &ev, &error) < 0)
+			log_warning("store: ticket %u event: %s", id, error);
+		else
+			g_ptr_array_add(events, ev);
+		free(v.data);
+	}
+	cursor->close(cursor);
+	if (ret != DB_NOTFOUND) {
+		g_ptr_array_unref(events);
+		return db_failed(t, ret, error_r);
+	}
+	*events_r = events;
+	return 0;
+}
+
+int store_msgid_get(struct store_txn *t, const char *message_id,
+		    uint32_t *id_r, const char **error_r)
+{
+	return get_id(t, t->store->msgid, message_id, strlen(message_id),
+		      id_r, error_r);
+}
+
+int store_msgid_put(struct store_txn *t, const char *message_id, uint32_t id,
+		    const char **error_r)
+{
+	return put_id(t, t->store->msgid, message_id, strlen(message_id), id,
+		      error_r);
+}
+
+static char *thread_key(const char *sender, const char *subject)
+{
+	return g_strconcat(sender, "\n", subject, NULL);
+}
+
+int store_thread_get(struct store_txn *t, const char *sender,
+		     const char *subject, uint32_t *id_r,
+		     const char **error_r)
+{
+	char *key = thread_key(sender, subject);
+	int ret = get_id(t, t->store->thread, key, strlen(key), id_r,
+			 error_r);
+
+	g_free(key);
+	return ret;
+}
+
+int store_thread_put(struct store_txn *t, const char *sender,
+		     const char *subject, uint32_t id, const char **error_r)
+{
+	char *key = thread_key(sender, subject);
+	int ret = put_id(t, t->store->thread, key, strlen(key), id, error_r);
+
+	g_free(key);
+	return ret;
+}
+
+int store_customer_get(struct store_txn *t, const char *address,
+		       uint32_t *id_r, const char **error_r)
+{
+	return get_id(t, t->store->customer, address, strlen(address), id_r,
+		      error_r);
+}
+
+int store_customer_put(struct store_txn *t, const char *address, uint32_t id,
+		       const char **error_r)
+{
+	return put_id(t, t->store->customer, address, strlen(address), id,
+		      error_r);
+}

@@ -1,0 +1,100 @@
+#ifndef SHOPDESK_STORE_H
+#define SHOPDESK_STORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <glib.h>
+
+#include "ticket.h"
+
+/* The ticket store: a Berkeley DB 5.3 transactional environment in
+   state_dir, opened by one process only (shopdesk-milter), recovered at
+   every open.  Databases:
+     tickets.db    ticket id (big-endian u32) -> ticket record
+     history.db    ticket id + sequence (2 x big-endian u32) -> event
+     msgid.db      Message-ID (without <>) -> ticket id
+     thread.db     sender LF normalized subject -> ticket id (rule 4)
+     customer.db   customer address -> latest ticket id
+     meta.db       "next_id" -> next ticket id
+   Every access happens inside store_transaction(), which commits
+   durably (fsync of the log) and retries deadlocks.
+
+   Errors are static strings (Berkeley DB's db_strerror() or literals),
+   valid forever. */
+
+struct store;
+struct store_txn;
+
+enum store_flags {
+	/* Commit without syncing the log: a crash may lose the last
+	   transactions.  Only for filling a database in benchmarks. */
+	STORE_NOSYNC = 1 << 0,
+};
+
+/* Opens (creating if needed, running recovery) the environment in dir.
+   Returns 0, or -1 with *error_r set (g_free it). */
+int store_open(const char *dir, enum store_flags flags, struct store **store_r,
+	       char **error_r);
+
+/* Checkpoints, closes every database and the environment. */
+void store_close(struct store **_store);
+
+/* A unit of work.  Returns 0 to commit, -1 (with *error_r) to abort.
+   It may be called more than once (after a deadlock), so it must keep
+   no effects outside the transaction from an earlier call. */
+typedef int store_txn_func_t(struct store_txn *txn, void *context,
+			     const char **error_r);
+
+/* Runs func in a transaction and commits it durably; retries it when
+   Berkeley DB picks it as a deadlock victim.  Returns 0, or -1 with
+   *error_r set.  Blocks for the fsync of the commit. */
+int store_transaction(struct store *store, store_txn_func_t *func,
+		      void *context, const char **error_r);
+
+/* Reads ticket id.  Returns 1 and a new ticket, 0 if there is none, -1 on
+   error. */
+int store_ticket_get(struct store_txn *txn, uint32_t id,
+		     struct ticket **ticket_r, const char **error_r);
+
+/* Writes the ticket (its id must be set).  Returns 0 or -1. */
+int store_ticket_put(struct store_txn *txn, const struct ticket *ticket,
+		     const char **error_r);
+
+/* Gives ticket the next free id and writes it.  Returns 0 or -1. */
+int store_ticket_create(struct store_txn *txn, struct ticket *ticket,
+			const char **error_r);
+
+/* Calls func for every ticket in id order until it returns false.  The
+   ticket is freed after the call.  Returns 0 or -1. */
+typedef bool store_ticket_func_t(const struct ticket *ticket, void *context);
+int store_ticket_foreach(struct store_txn *txn, store_ticket_func_t *func,
+			 void *context, const char **error_r);
+
+/* Appends event to the ticket's history with the sequence number
+   ticket->next_seq, which it advances: the caller must store the ticket
+   in the same transaction.  Returns 0 or -1. */
+int store_event_append(struct store_txn *txn, struct ticket *ticket,
+		       struct ticket_event *event, const char **error_r);
+
+/* Returns the ticket's events in order in *events_r (a new array that
+   frees its members).  Returns 0 or -1. */
+int store_event_list(struct store_txn *txn, uint32_t id, GPtrArray **events_r,
+		     const char **error_r);
+
+/* Index lookups: return 1 and the ticket id, 0 when absent, -1 on error.
+   Puts overwrite.  Keys longer than 4 KiB are cut. */
+int store_msgid_get(struct store_txn *txn, const char *message_id,
+		    uint32_t *id_r, const char **error_r);
+int store_msgid_put(struct store_txn *txn, const char *message_id,
+		    uint32_t id, const char **error_r);
+int store_thread_get(struct store_txn *txn, const char *sender,
+		     const char *subject, uint32_t *id_r,
+		     const char **error_r);
+int store_thread_put(struct store_txn *txn, const char *sender,
+		     const char *subject, uint32_t id, const char **error_r);
+int store_customer_get(struct store_txn *txn, const char *address,
+		       uint32_t *id_r, const char **error_r);
+int store_customer_put(struct store_txn *txn, const char *address,
+		       uint32_t id, const char **error_r);
+
+#endif

@@ -1,0 +1,212 @@
+/* thread.c: the threading rules of DESIGN.md, in their order.  Each rule
+   either names a ticket, or passes.  A ticket named by a token,
+   References or a tag that is closed is not written into: the message
+   starts a new ticket linked to it.  A subject tag from someone who is
+   not a participant never names a ticket (a stranger who knows a ticket
+   number cannot write into it); it links the new ticket instead.
+
+   The rules only read the store.  Making or updating the ticket is
+   intake.c's work. */
+
+#include "thread.h"
+#include "subject.h"
+
+#include <string.h>
+
+static const char *const rule_names[] = {
+	[THREAD_RULE_DUPLICATE] = "duplicate",
+	[THREAD_RULE_TOKEN] = "token",
+	[THREAD_RULE_REFERENCES] = "references",
+	[THREAD_RULE_TAG] = "tag",
+	[THREAD_RULE_SUBJECT] = "subject",
+	[THREAD_RULE_MESSENGER] = "messenger",
+	[THREAD_RULE_NEW] = "new",
+};
+
+const char *thread_rule_name(enum thread_rule rule)
+{
+	return rule_names[rule];
+}
+
+/* A ticket that a rule named: use it, or if it is closed start a new
+   one that links to it.  Returns 1 when decided, 0 when the ticket does
+   not exist (the rule passes), -1 on error. */
+static int named_ticket(struct store_txn *txn, uint32_t id,
+			enum thread_rule rule, struct thread_result *r,
+			const char **error_r)
+{
+	struct ticket *ticket;
+	int ret;
+
+	ret = store_ticket_get(txn, id, &ticket, error_r);
+	if (ret <= 0)
+		return ret;
+	if (ticket->status == TICKET_CLOSED) {
+		r->rule = rule;
+		r->ticket_id = 0;
+		r->linked_to = id;
+		r->note = "closed";
+	} else {
+		r->rule = rule;
+		r->ticket_id = id;
+	}
+	ticket_free(&ticket);
+	return 1;
+}
+
+static int rule_token(struct store_txn *txn, const struct token_key *key,
+		      const struct thread_input *in, struct thread_result *r,
+		      const char **error_r)
+{
+	for (unsigned int i = 0; in->tokens != NULL && in->tokens[i] != NULL;
+	     i++) {
+		uint32_t id;
+		int ret;
+
+		if (token_parse(key, in->tokens[i], strlen(in->tokens[i]),
+				&id) != 1)
+			continue;
+		ret = named_ticket(txn, id, THREAD_RULE_TOKEN, r, error_r);
+		if (ret != 0)
+			return ret;
+	}
+	return 0;
+}
+
+static int rule_references(struct store_txn *txn,
+			   const struct thread_input *in,
+			   struct thread_result *r, const char **error_r)
+{
+	for (unsigned int i = 0;
+	     in->references != NULL && in->references[i] != NULL; i++) {
+		uint32_t id;
+		int ret;
+
+		ret = store_msgid_get(txn, in->references[i], &id, error_r);
+		if (ret < 0)
+			return -1;
+		if (ret == 0)
+			continue;
+		ret = named_ticket(txn, id, THREAD_RULE_REFERENCES, r,
+				   error_r);
+		if (ret != 0)
+			return ret;
+	}
+	return 0;
+}
+
+static int rule_tag(struct store_txn *txn, const struct config *config,
+		    const struct thread_input *in, struct thread_result *r,
+		    const char **error_r)
+{
+	struct ticket *ticket;
+	uint32_t id;
+	int ret;
+
+	if (subject_find_tag(in->subject, config->ticket_tag, &id) != 1)
+		return 0;
+	ret = store_ticket_get(txn, id, &ticket, error_r);
+	if (ret <= 0)
+		return ret;
+	if (!ticket_has_participant(ticket, in->sender)) {
+		r->rule = THREAD_RULE_NEW;
+		r->ticket_id = 0;
+		r->linked_to = id;
+		r->note = "sender is not a participant";
+		ticket_free(&ticket);
+		return 1;
+	}
+	ticket_free(&ticket);
+	return named_ticket(txn, id, THREAD_RULE_TAG, r, error_r);
+}
+
+static int rule_subject(struct store_txn *txn, const struct config *config,
+			const struct thread_input *in,
+			struct thread_result *r, const char **error_r)
+{
+	struct ticket *ticket;
+	char *normalized;
+	uint32_t id;
+	int ret;
+
+	if (*in->sender == '\0')
+		return 0;
+	normalized = subject_normalize(in->subject, config->ticket_tag);
+	if (*normalized == '\0') {
+		g_free(normalized);
+		return 0;
+	}
+	ret = store_thread_get(txn, in->sender, normalized, &id, error_r);
+	g_free(normalized);
+	if (ret <= 0)
+		return ret;
+	ret = store_ticket_get(txn, id, &ticket, error_r);
+	if (ret <= 0)
+		return ret;
+	if (ticket->status != TICKET_CLOSED &&
+	    in->now - ticket->updated <= config->thread_window) {
+		r->rule = THREAD_RULE_SUBJECT;
+		r->ticket_id = id;
+		ret = 1;
+	} else {
+		ret = 0;
+	}
+	ticket_free(&ticket);
+	return ret;
+}
+
+static int rule_messenger(struct store_txn *txn,
+			  const struct thread_input *in,
+			  struct thread_result *r, const char **error_r)
+{
+	struct ticket *ticket;
+	uint32_t id;
+	int ret;
+
+	if (strcmp(in->channel, "email") == 0 || *in->sender == '\0')
+		return 0;
+	ret = store_customer_get(txn, in->sender, &id, error_r);
+	if (ret <= 0)
+		return ret;
+	ret = store_ticket_get(txn, id, &ticket, error_r);
+	if (ret <= 0)
+		return ret;
+	if (ticket->status != TICKET_CLOSED &&
+	    strcmp(ticket->channel, in->channel) == 0) {
+		r->rule = THREAD_RULE_MESSENGER;
+		r->ticket_id = id;
+		ret = 1;
+	} else {
+		ret = 0;
+	}
+	ticket_free(&ticket);
+	return ret;
+}
+
+int thread_resolve(struct store_txn *txn, const struct config *config,
+		   const struct token_key *key, const struct thread_input *in,
+		   struct thread_result *r, const char **error_r)
+{
+	uint32_t id;
+	int ret;
+
+	memset(r, 0, sizeof(*r));
+	if (in->message_id != NULL && *in->message_id != '\0') {
+		ret = store_msgid_get(txn, in->message_id, &id, error_r);
+		if (ret < 0)
+			return -1;
+		if (ret > 0) {
+			r->rule = THREAD_RULE_DUPLICATE;
+			r->ticket_id = id;
+			return 0;
+		}
+	}
+	if ((ret = rule_token(txn, key, in, r, error_r)) != 0 ||
+	    (ret = rule_references(txn, in, r, error_r)) != 0 ||
+	    (ret = rule_tag(txn, config, in, r, error_r)) != 0 ||
+	    (ret = rule_subject(txn, config, in, r, error_r)) != 0 ||
+	    (ret = rule_messenger(txn, in, r, error_r)) != 0)
+		return ret < 0 ? -1 : 0;
+	r->rule = THREAD_RULE_NEW;
+	return 0;
+}

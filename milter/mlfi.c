@@ -1,0 +1,641 @@
+/* mlfi.c: the libmilter callbacks of shopdesk-milter.  They collect the
+   envelope, the headers (up to header_max) and the body (in memory up to
+   body_memory_max, then in an unlinked temporary file), and at end of
+   message parse it with GMime, hand the fields to intake (which threads
+   and stores the ticket durably), and edit the headers.
+
+   Mail that names no branded address is accepted untouched at the end
+   of the headers.  Any failure of ours maps, in fail_action(), to the
+   configured on_error action: shopdesk never bounces mail that Postfix
+   would have delivered.  No network I/O and no child processes here. */
+
+#include "mlfi.h"
+#include "intake.h"
+#include "log.h"
+#include "subject.h"
+
+#include <gmime/gmime.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#define REFERENCES_MAX 64
+#define SNIPPET_BYTES 512
+#define HEADER_PREFIX "X-Shopdesk-"
+
+static const struct config *config;
+static struct store *store;
+static const struct token_key *token_key;
+
+/* One message: from MAIL FROM to end of message or abort. */
+struct msgctx {
+	char *envelope_from;
+	const struct config_queue *queue;	/* first branded rcpt */
+	GPtrArray *tokens;		/* extensions of branded rcpts */
+	GString *headers;		/* "Name: value\r\n", bounded */
+	GPtrArray *strip;		/* X-Shopdesk-* names seen */
+	unsigned int subject_count;
+	bool has_message_id;
+	GChecksum *fingerprint;		/* when there is no Message-ID */
+	GByteArray *body;		/* NULL once spilled to body_fd */
+	int body_fd;
+	size_t body_size;
+	bool body_dropped;		/* past parse_max or write failed */
+};
+
+/* One SMTP connection. */
+struct connctx {
+	struct msgctx *msg;
+};
+
+/* Fields read from the parsed message, borrowed from it. */
+struct fields {
+	const char *message_id;
+	GPtrArray *references;
+	const char *subject;
+	const char *from_name;
+	char *from_address;
+	int64_t date;
+	char *snippet;
+};
+
+void mlfi_setup(const struct config *c, struct store *s,
+		const struct token_key *k)
+{
+	config = c;
+	store = s;
+	token_key = k;
+}
+
+static void msgctx_free(struct msgctx **_msg)
+{
+	struct msgctx *msg = *_msg;
+
+	if (msg == NULL)
+		return;
+	*_msg = NULL;
+	g_free(msg->envelope_from);
+	g_ptr_array_unref(msg->tokens);
+	g_string_free(msg->headers, TRUE);
+	g_ptr_array_unref(msg->strip);
+	if (msg->fingerprint != NULL)
+		g_checksum_free(msg->fingerprint);
+	if (msg->body != NULL)
+		g_byte_array_unref(msg->body);
+	if (msg->body_fd >= 0)
+		close(msg->body_fd);
+	g_free(msg);
+}
+
+static struct connctx *connctx_get(SMFICTX *ctx)
+{
+	struct connctx *conn = smfi_getpriv(ctx);
+
+	if (conn == NULL) {
+		conn = g_new0(struct connctx, 1);
+		smfi_setpriv(ctx, conn);
+	}
+	return conn;
+}
+
+static const char *queue_id(SMFICTX *ctx)
+{
+	const char *id = smfi_getsymval(ctx, "i");
+
+	return id != NULL ? id : "NOQUEUE";
+}
+
+/* The one place where our own failures become a milter answer. */
+static sfsistat fail_action(SMFICTX *ctx, const char *why)
+{
+	if (config->on_error == CONFIG_ON_ERROR_TEMPFAIL) {
+		log_error("%s: error: %s; temporary failure, the sender will "
+			  "retry", queue_id(ctx), why);
+		return SMFIS_TEMPFAIL;
+	}
+	log_error("%s: error: %s; accepted without ticket", queue_id(ctx),
+		  why);
+	return SMFIS_ACCEPT;
+}
+
+static char *strip_brackets(const char *address)
+{
+	size_t len = strlen(address);
+
+	if (len >= 2 && address[0] == '<' && address[len - 1] == '>')
+		return g_strndup(address + 1, len - 2);
+	return g_strdup(address);
+}
+
+static sfsistat mlfi_envfrom(SMFICTX *ctx, char **argv)
+{
+	struct connctx *conn = connctx_get(ctx);
+	struct msgctx *msg;
+
+	msgctx_free(&conn->msg);
+	msg = g_new0(struct msgctx, 1);
+	msg->envelope_from = strip_brackets(argv[0] != NULL ? argv[0] : "");
+	msg->tokens = g_ptr_array_new_with_free_func(g_free);
+	msg->headers = g_string_new(NULL);
+	msg->strip = g_ptr_array_new_with_free_func(g_free);
+	msg->body = g_byte_array_new();
+	msg->body_fd = -1;
+	conn->msg = msg;
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat mlfi_envrcpt(SMFICTX *ctx, char **argv)
+{
+	struct msgctx *msg = connctx_get(ctx)->msg;
+	const struct config_queue *queue;
+	const char *extension;
+	size_t extension_len;
+	char *rcpt;
+
+	if (msg == NULL)
+		return fail_action(ctx, "recipient without sender");
+	rcpt = strip_brackets(argv[0] != NULL ? argv[0] : "");
+	queue = config_find_queue(config, rcpt, &extension, &extension_len);
+	if (queue != NULL) {
+		if (msg->queue == NULL)
+			msg->queue = queue;
+		if (extension != NULL && extension_len > 0)
+			g_ptr_array_add(msg->tokens,
+					g_ascii_strdown(extension,
+							extension_len));
+	}
+	g_free(rcpt);
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat mlfi_header(SMFICTX *ctx, char *name, char *value)
+{
+	struct msgctx *msg = connctx_get(ctx)->msg;
+	size_t size;
+
+	if (msg == NULL)
+		return fail_action(ctx, "header without sender");
+	if (g_ascii_strncasecmp(name, HEADER_PREFIX,
+				strlen(HEADER_PREFIX)) == 0) {
+		/* Only shopdesk writes these: whatever came from outside is
+		   removed at end of message, and not believed meanwhile. */
+		g_ptr_array_add(msg->strip, g_strdup(name));
+		return SMFIS_CONTINUE;
+	}
+	if (g_ascii_strcasecmp(name, "Subject") == 0)
+		msg->subject_count++;
+	else if (g_ascii_strcasecmp(name, "Message-ID") == 0)
+		msg->has_message_id = true;
+	size = strlen(name) + strlen(value) + 4;
+	if (msg->headers->len + size <= config->header_max) {
+		g_string_append(msg->headers, name);
+		g_string_append(msg->headers, ": ");
+		g_string_append(msg->headers, value);
+		g_string_append(msg->headers, "\r\n");
+	}
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat mlfi_eoh(SMFICTX *ctx)
+{
+	struct msgctx *msg = connctx_get(ctx)->msg;
+
+	if (msg == NULL)
+		return fail_action(ctx, "end of headers without sender");
+	if (msg->queue == NULL)
+		return SMFIS_ACCEPT;	/* no branded address: not ours */
+	if (!msg->has_message_id) {
+		/* A retried message without Message-ID must still find its
+		   ticket: it gets an id derived from its content. */
+		msg->fingerprint = g_checksum_new(G_CHECKSUM_SHA256);
+		g_checksum_update(msg->fingerprint,
+				  (const guchar *)msg->envelope_from, -1);
+		g_checksum_update(msg->fingerprint,
+				  (const guchar *)msg->headers->str,
+				  msg->headers->len);
+	}
+	return SMFIS_CONTINUE;
+}
+
+/* Moves the body from memory to an unlinked temporary file, so that
+   memory does not grow with the size of the message. */
+static int spill_body(struct msgctx *msg, const char **error_r)
+{
+	char *path = g_build_filename(config->state_dir, "tmp",
+				      "body.XXXXXX", NULL);
+	int fd = g_mkstemp_full(path, O_RDWR | O_CLOEXEC, 0600);
+
+	if (fd < 0) {
+		*error_r = g_strerror(errno);
+		g_free(path);
+		return -1;
+	}
+	unlink(path);
+	g_free(path);
+	if (write(fd, msg->body->data, msg->body->len) !=
+	    (ssize_t)msg->body->len) {
+		*error_r = errno != 0 ? g_strerror(errno) : "short write";
+		close(fd);
+		return -1;
+	}
+	g_byte_array_unref(msg->body);
+	msg->body = NULL;
+	msg->body_fd = fd;
+	return 0;
+}
+
+static void drop_body(struct msgctx *msg)
+{
+	if (msg->body != NULL)
+		g_byte_array_set_size(msg->body, 0);
+	if (msg->body_fd >= 0) {
+		close(msg->body_fd);
+		msg->body_fd = -1;
+	}
+	msg->body_dropped = true;
+}
+
+static sfsistat mlfi_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
+{
+	struct msgctx *msg = connctx_get(ctx)->msg;
+	const char *error;
+
+	if (msg == NULL)
+		return fail_action(ctx, "body without sender");
+	if (msg->fingerprint != NULL)
+		g_checksum_update(msg->fingerprint, chunk, len);
+	msg->body_size += len;
+	if (msg->body_dropped)
+		return SMFIS_CONTINUE;
+	if (msg->body_size > config->parse_max) {
+		log_info("%s: body over parse_max (%zu bytes): ticket from "
+			 "headers only", queue_id(ctx), config->parse_max);
+		drop_body(msg);
+		return SMFIS_CONTINUE;
+	}
+	if (msg->body != NULL) {
+		g_byte_array_append(msg->body, chunk, len);
+		if (msg->body->len > config->body_memory_max &&
+		    spill_body(msg, &error) < 0) {
+			log_warning("%s: cannot keep body in %s/tmp: %s; "
+				    "ticket from headers only", queue_id(ctx),
+				    config->state_dir, error);
+			drop_body(msg);
+		}
+	} else if (write(msg->body_fd, chunk, len) != (ssize_t)len) {
+		log_warning("%s: cannot keep body in %s/tmp: %s; ticket from "
+			    "headers only", queue_id(ctx), config->state_dir,
+			    errno != 0 ? g_strerror(errno) : "short write");
+		drop_body(msg);
+	}
+	return SMFIS_CONTINUE;
+}
+
+/* The message as GMime sees it: our copy of the headers, a blank line,
+   and the body from memory or from the temporary file.  With
+   headers_only the body is left out (it was dropped, or a first parse
+   failed). */
+static GMimeMessage *parse_message(struct msgctx *msg, bool headers_only)
+{
+	GMimeStream *cat = g_mime_stream_cat_new();
+	GMimeStream *part;
+	GMimeParser *parser;
+	GMimeMessage *message;
+
+	part = g_mime_stream_mem_new_with_buffer(
+		(const char *)msg->headers->str, msg->headers->len);
+	g_mime_stream_cat_add_source(GMIME_STREAM_CAT(cat), part);
+	g_object_unref(part);
+	part = g_mime_stream_mem_new_with_buffer("\r\n", 2);
+	g_mime_stream_cat_add_source(GMIME_STREAM_CAT(cat), part);
+	g_object_unref(part);
+	if (!headers_only && msg->body != NULL) {
+		part = g_mime_stream_mem_new_with_buffer(
+			(const char *)msg->body->data, msg->body->len);
+		g_mime_stream_cat_add_source(GMIME_STREAM_CAT(cat), part);
+		g_object_unref(part);
+	} else if (!headers_only && msg->body_fd >= 0) {
+		part = g_mime_stream_fs_new(dup(msg->body_fd));
+		g_mime_stream_seek(part, 0, GMIME_STREAM_SEEK_SET);
+		g_mime_stream_cat_add_source(GMIME_STREAM_CAT(cat), part);
+		g_object_unref(part);
+	}
+	parser = g_mime_parser_new_with_stream(cat);
+	g_object_unref(cat);
+	message = g_mime_parser_construct_message(parser, NULL);
+	g_object_unref(parser);
+	return message;
+}
+
+/* Reads at most SNIPPET_BYTES of a text part, decoded to UTF-8, without
+   loading the whole part (it may be huge). */
+static char *part_snippet(GMimePart *part)
+{
+	GMimeDataWrapper *content = g_mime_part_get_content(part);
+	GMimeStream *filtered;
+	GMimeFilter *filter;
+	const char *charset;
+	char buf[SNIPPET_BYTES + 1];
+	ssize_t n;
+
+	if (content == NULL)
+		return NULL;
+	filtered = g_mime_stream_filter_new(
+		g_mime_data_wrapper_get_stream(content));
+	g_mime_stream_reset(g_mime_data_wrapper_get_stream(content));
+	filter = g_mime_filter_basic_new(
+		g_mime_data_wrapper_get_encoding(content), FALSE);
+	g_mime_stream_filter_add(GMIME_STREAM_FILTER(filtered), filter);
+	g_object_unref(filter);
+	charset = g_mime_object_get_content_type_parameter(GMIME_OBJECT(part),
+							  "charset");
+	if (charset != NULL && g_ascii_strcasecmp(charset, "utf-8") != 0 &&
+	    (filter = g_mime_filter_charset_new(charset, "UTF-8")) != NULL) {
+		g_mime_stream_filter_add(GMIME_STREAM_FILTER(filtered),
+					 filter);
+		g_object_unref(filter);
+	}
+	n = g_mime_stream_read(filtered, buf, SNIPPET_BYTES);
+	g_object_unref(filtered);
+	if (n <= 0)
+		return NULL;
+	buf[n] = '\0';
+	return g_utf8_make_valid(buf, n);
+}
+
+/* The first text/plain part (or text/html when there is none before
+   it), searched depth-first within the configured bounds. */
+static GMimePart *find_text(GMimeObject *object, unsigned int depth,
+			    unsigned int *parts)
+{
+	if (depth > config->mime_depth_max ||
+	    ++*parts > config->mime_parts_max)
+		return NULL;
+	if (GMIME_IS_MULTIPART(object)) {
+		GMimeMultipart *mp = GMIME_MULTIPART(object);
+		int count = g_mime_multipart_get_count(mp);
+
+		for (int i = 0; i < count; i++) {
+			GMimePart *found = find_text(
+				g_mime_multipart_get_part(mp, i), depth + 1,
+				parts);
+			if (found != NULL)
+				return found;
+		}
+		return NULL;
+	}
+	if (GMIME_IS_PART(object)) {
+		GMimeContentType *type = g_mime_object_get_content_type(object);
+
+		if (g_mime_content_type_is_type(type, "text", "plain") ||
+		    g_mime_content_type_is_type(type, "text", "html"))
+			return GMIME_PART(object);
+	}
+	return NULL;
+}
+
+static void add_references(GPtrArray *out, const char *header)
+{
+	GMimeReferences *refs;
+	int count;
+
+	if (header == NULL)
+		return;
+	refs = g_mime_references_parse(NULL, header);
+	if (refs == NULL)
+		return;
+	count = g_mime_references_length(refs);
+	/* References lists the oldest first: the newest tells most. */
+	for (int i = count - 1; i >= 0 && out->len < REFERENCES_MAX; i--)
+		g_ptr_array_add(out, g_strdup(
+			g_mime_references_get_message_id(refs, i)));
+	g_mime_references_free(refs);
+}
+
+static void read_fields(GMimeMessage *message, struct msgctx *msg,
+			struct fields *f)
+{
+	GMimeObject *object = GMIME_OBJECT(message);
+	InternetAddressList *from = g_mime_message_get_from(message);
+	GDateTime *date = g_mime_message_get_date(message);
+	GMimeObject *body = g_mime_message_get_mime_part(message);
+	unsigned int parts = 0;
+
+	f->message_id = g_mime_message_get_message_id(message);
+	f->references = g_ptr_array_new_with_free_func(g_free);
+	add_references(f->references,
+		       g_mime_object_get_header(object, "In-Reply-To"));
+	add_references(f->references,
+		       g_mime_object_get_header(object, "References"));
+	g_ptr_array_add(f->references, NULL);
+	f->subject = g_mime_message_get_subject(message);
+	if (f->subject == NULL)
+		f->subject = "";
+	f->from_name = "";
+	for (int i = 0; from != NULL && i < internet_address_list_length(from);
+	     i++) {
+		InternetAddress *ia = internet_address_list_get_address(from,
+									i);
+
+		if (INTERNET_ADDRESS_IS_MAILBOX(ia)) {
+			const char *name = internet_address_get_name(ia);
+
+			f->from_name = name != NULL ? name : "";
+			f->from_address = g_ascii_strdown(
+				internet_address_mailbox_get_addr(
+					INTERNET_ADDRESS_MAILBOX(ia)), -1);
+			break;
+		}
+	}
+	if (f->from_address == NULL)
+		f->from_address = g_ascii_strdown(msg->envelope_from, -1);
+	f->date = date != NULL ? g_date_time_to_unix(date) : 0;
+	if (body != NULL) {
+		GMimePart *text = find_text(body, 0, &parts);
+
+		if (text != NULL)
+			f->snippet = part_snippet(text);
+	}
+	if (f->snippet == NULL)
+		f->snippet = g_strdup("");
+}
+
+static void fields_free(struct fields *f)
+{
+	if (f->references != NULL)
+		g_ptr_array_unref(f->references);
+	g_free(f->from_address);
+	g_free(f->snippet);
+}
+
+static int edit_headers(SMFICTX *ctx, struct msgctx *msg, const char *subject,
+			const char *added_message_id,
+			const struct intake_result *r, const char **error_r)
+{
+	char id[16];
+	char *tagged;
+	int ret = MI_SUCCESS;
+
+	/* Delete from the last occurrence back, so that deleting one never
+	   renumbers the ones still to go. */
+	for (unsigned int i = msg->strip->len; i > 0 && ret == MI_SUCCESS;
+	     i--) {
+		const char *name = g_ptr_array_index(msg->strip, i - 1);
+		unsigned int index = 0;
+
+		for (unsigned int j = 0; j < i; j++) {
+			if (g_ascii_strcasecmp(g_ptr_array_index(msg->strip, j),
+					       name) == 0)
+				index++;
+		}
+		ret = smfi_chgheader(ctx, (char *)name, index, NULL);
+	}
+	g_snprintf(id, sizeof(id), "%u", r->ticket_id);
+	if (ret == MI_SUCCESS)
+		ret = smfi_addheader(ctx, "X-Shopdesk-Ticket", id);
+	if (ret == MI_SUCCESS)
+		ret = smfi_addheader(ctx, "X-Shopdesk-Queue",
+				     (char *)r->queue);
+	if (ret == MI_SUCCESS)
+		ret = smfi_addheader(ctx, "X-Shopdesk-Status",
+				     (char *)ticket_status_name(r->status));
+	if (ret == MI_SUCCESS)
+		ret = smfi_addheader(ctx, "X-Shopdesk-Channel", "email");
+	if (ret == MI_SUCCESS)
+		ret = smfi_addheader(ctx, "X-Shopdesk-Direction", "inbound");
+	if (ret == MI_SUCCESS && added_message_id != NULL) {
+		char *value = g_strdup_printf("<%s>", added_message_id);
+
+		ret = smfi_addheader(ctx, "Message-ID", value);
+		g_free(value);
+	}
+	if (ret == MI_SUCCESS && config->subject_tag) {
+		tagged = subject_add_tag(subject, config->ticket_tag,
+					 r->ticket_id);
+		if (strcmp(tagged, subject) != 0 || msg->subject_count == 0) {
+			char *encoded = g_mime_utils_header_encode_text(
+				NULL, tagged, NULL);
+
+			if (msg->subject_count == 0)
+				ret = smfi_addheader(ctx, "Subject", encoded);
+			else
+				ret = smfi_chgheader(ctx, "Subject", 1,
+						     encoded);
+			g_free(encoded);
+		}
+		g_free(tagged);
+	}
+	if (ret != MI_SUCCESS) {
+		*error_r = "Postfix refused a header change";
+		return -1;
+	}
+	return 0;
+}
+
+static sfsistat mlfi_eom(SMFICTX *ctx)
+{
+	struct connctx *conn = connctx_get(ctx);
+	struct msgctx *msg = conn->msg;
+	struct fields f = { 0 };
+	struct intake_result r;
+	GMimeMessage *message;
+	char *added_message_id = NULL;
+	const char *error;
+	sfsistat status = SMFIS_ACCEPT;
+
+	if (msg == NULL || msg->queue == NULL)
+		return SMFIS_ACCEPT;
+	message = parse_message(msg, msg->body_dropped);
+	if (message == NULL) {
+		log_info("%s: malformed MIME: ticket from headers only",
+			 queue_id(ctx));
+		message = parse_message(msg, true);
+	}
+	if (message == NULL) {
+		status = fail_action(ctx, "cannot parse even the headers");
+		goto out;
+	}
+	read_fields(message, msg, &f);
+	if (f.message_id == NULL && msg->fingerprint != NULL) {
+		added_message_id = g_strdup_printf(
+			"shopdesk.%.32s@%s",
+			g_checksum_get_string(msg->fingerprint),
+			config->domain);
+		f.message_id = added_message_id;
+	}
+
+	struct intake_message in = {
+		.queue_id = queue_id(ctx),
+		.queue = msg->queue->name,
+		.channel = "email",
+		.message_id = f.message_id,
+		.references = (const char *const *)f.references->pdata,
+		.tokens = NULL,
+		.subject = f.subject,
+		.from_name = f.from_name,
+		.from_address = f.from_address,
+		.date = f.date,
+		.snippet = f.snippet,
+		.now = g_get_real_time() / G_USEC_PER_SEC,
+	};
+	g_ptr_array_add(msg->tokens, NULL);
+	in.tokens = (const char *const *)msg->tokens->pdata;
+	if (intake_message(store, config, token_key, &in, &r, &error) < 0) {
+		status = fail_action(ctx, error);
+		goto out;
+	}
+	if (edit_headers(ctx, msg, f.subject, added_message_id, &r,
+			 &error) < 0) {
+		status = fail_action(ctx, error);
+		goto out;
+	}
+	log_info("%s: ticket=%u rule=%s%s%s queue=%s status=%s from=<%s>%s",
+		 queue_id(ctx), r.ticket_id, thread_rule_name(r.thread.rule),
+		 r.thread.note != NULL ? " note=" : "",
+		 r.thread.note != NULL ? r.thread.note : "", r.queue,
+		 ticket_status_name(r.status), f.from_address,
+		 r.created ? " created" : "");
+out:
+	fields_free(&f);
+	g_free(added_message_id);
+	if (message != NULL)
+		g_object_unref(message);
+	msgctx_free(&conn->msg);
+	return status;
+}
+
+static sfsistat mlfi_abort(SMFICTX *ctx)
+{
+	struct connctx *conn = smfi_getpriv(ctx);
+
+	if (conn != NULL)
+		msgctx_free(&conn->msg);
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat mlfi_close(SMFICTX *ctx)
+{
+	struct connctx *conn = smfi_getpriv(ctx);
+
+	if (conn != NULL) {
+		msgctx_free(&conn->msg);
+		g_free(conn);
+		smfi_setpriv(ctx, NULL);
+	}
+	return SMFIS_CONTINUE;
+}
+
+struct smfiDesc mlfi_desc = {
+	.xxfi_name = "shopdesk",
+	.xxfi_version = SMFI_VERSION,
+	.xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS,
+	.xxfi_envfrom = mlfi_envfrom,
+	.xxfi_envrcpt = mlfi_envrcpt,
+	.xxfi_header = mlfi_header,
+	.xxfi_eoh = mlfi_eoh,
+	.xxfi_body = mlfi_body,
+	.xxfi_eom = mlfi_eom,
+	.xxfi_abort = mlfi_abort,
+	.xxfi_close = mlfi_close,
+};
