@@ -1,0 +1,668 @@
+/* shopdeskctl.c: the admin's command line.  `config` checks and prints
+   the configuration; `tickets` and `show` ask shopdesk-milter over the
+   control socket and print its JSON reply as a table, as key: value
+   lines, or (--json) as it came, pretty-printed.
+
+   It never opens the ticket store: the milter owns it, and this program
+   only reads what the daemon answers.  Text from mail (subjects, names)
+   is printed with control characters replaced, so a crafted subject
+   cannot drive the admin's terminal.
+
+   Exit status: 0 success, 1 error (bad configuration, daemon not
+   running, no such ticket), 2 usage error. */
+
+#include "config.h"
+#include "control.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define TABLE_WIDTH 80
+#define FROM_WIDTH_MIN 12
+#define SUBJECT_WIDTH_MIN 20
+#define TIME_FORMAT "%Y-%m-%d %H:%M"
+#define TIME_WIDTH 16
+
+static const char usage_text[] =
+	"usage: shopdeskctl [-c FILE] COMMAND [ARGS]\n"
+	"\n"
+	"  config                       check and print the configuration,\n"
+	"                               defaults included\n"
+	"  tickets [--status S] [--queue Q] [--json]\n"
+	"                               list tickets\n"
+	"  show ID [--json]             one ticket with its messages and "
+	"history\n"
+	"\n"
+	"FILE defaults to " CONFIG_DEFAULT_PATH ".\n";
+
+static void G_GNUC_NORETURN G_GNUC_PRINTF(1, 2)
+usage_error(const char *fmt, ...)
+{
+	va_list args;
+
+	fputs("shopdeskctl: ", stderr);
+	va_start(args, fmt);
+	vfprintf(stderr, fmt, args);
+	va_end(args);
+	fputs("\n", stderr);
+	fputs(usage_text, stderr);
+	exit(2);
+}
+
+static void G_GNUC_NORETURN G_GNUC_PRINTF(1, 2) die(const char *fmt, ...)
+{
+	va_list args;
+
+	fputs("shopdeskctl: ", stderr);
+	va_start(args, fmt);
+	vfprintf(stderr, fmt, args);
+	va_end(args);
+	fputs("\n", stderr);
+	exit(1);
+}
+
+static struct config *load_config(const char *path)
+{
+	struct config *config;
+	char *error;
+
+	if (config_load(path, &config, &error) < 0)
+		die("%s", error);
+	return config;
+}
+
+/* --name VALUE or --name=VALUE at argv[*i]: returns VALUE and moves *i
+   past it, or NULL when argv[*i] is another argument. */
+static const char *option_value(int argc, char **argv, int *i,
+				const char *name)
+{
+	size_t len = strlen(name);
+	const char *arg = argv[*i];
+
+	if (strncmp(arg, name, len) != 0)
+		return NULL;
+	if (arg[len] == '=')
+		return arg + len + 1;
+	if (arg[len] != '\0')
+		return NULL;
+	if (*i + 1 >= argc)
+		usage_error("%s needs a value", name);
+	return argv[++*i];
+}
+
+/* A filter value goes into a space-separated request line. */
+static void check_word(const char *option, const char *value)
+{
+	if (*value == '\0' || strpbrk(value, " \t\r\n") != NULL)
+		usage_error("%s takes one word: '%s'", option, value);
+}
+
+static JsonNode *ask(const struct config *config, const char *request)
+{
+	JsonNode *reply;
+	char *error;
+
+	if (control_request(config->control_socket, request, &reply,
+			    &error) < 0)
+		die("%s", error);
+	return reply;
+}
+
+static void print_json(JsonNode *node)
+{
+	JsonGenerator *gen = json_generator_new();
+	char *text;
+
+	json_generator_set_pretty(gen, TRUE);
+	json_generator_set_indent(gen, 2);
+	json_generator_set_root(gen, node);
+	text = json_generator_to_data(gen, NULL);
+	puts(text);
+	g_free(text);
+	g_object_unref(gen);
+}
+
+/* Mends invalid UTF-8 and replaces C0, DEL and C1 control characters by
+   '?': the text came from strangers' mail. */
+static char *terminal_safe(const char *text)
+{
+	char *valid = g_utf8_make_valid(text, -1);
+	GString *out = g_string_sized_new(strlen(valid));
+
+	for (const char *p = valid; *p != '\0'; p = g_utf8_next_char(p)) {
+		gunichar c = g_utf8_get_char(p);
+
+		if (c < 0x20 || (c >= 0x7f && c < 0xa0))
+			g_string_append_c(out, '?');
+		else
+			g_string_append_unichar(out, c);
+	}
+	g_free(valid);
+	return g_string_free(out, FALSE);
+}
+
+static int char_width(gunichar c)
+{
+	if (g_unichar_iszerowidth(c))
+		return 0;
+	return g_unichar_iswide(c) ? 2 : 1;
+}
+
+static int display_width(const char *text)
+{
+	int width = 0;
+
+	for (const char *p = text; *p != '\0'; p = g_utf8_next_char(p))
+		width += char_width(g_utf8_get_char(p));
+	return width;
+}
+
+/* Appends text cut to width columns ("…" marks a cut) and, with pad,
+   spaces up to width. */
+static void append_cell(GString *out, const char *text, int width, bool pad)
+{
+	char *safe = terminal_safe(text);
+	int used = 0;
+
+	if (display_width(safe) <= width) {
+		g_string_append(out, safe);
+		used = display_width(safe);
+	} else {
+		for (const char *p = safe; *p != '\0';
+		     p = g_utf8_next_char(p)) {
+			gunichar c = g_utf8_get_char(p);
+
+			if (used + char_width(c) > width - 1)
+				break;
+			g_string_append_unichar(out, c);
+			used += char_width(c);
+		}
+		g_string_append(out, "…");
+		used++;
+	}
+	for (; pad && used < width; used++)
+		g_string_append_c(out, ' ');
+	g_free(safe);
+}
+
+/* A member as text: strings as they are, numbers and booleans written
+   out, null or absent as "-", arrays and objects as compact JSON. */
+static char *member_text(JsonObject *obj, const char *name)
+{
+	JsonNode *node = json_object_get_member(obj, name);
+
+	if (node == NULL || JSON_NODE_HOLDS_NULL(node))
+		return g_strdup("-");
+	if (!JSON_NODE_HOLDS_VALUE(node))
+		return json_to_string(node, FALSE);
+	switch (json_node_get_value_type(node)) {
+	case G_TYPE_STRING:
+		return g_strdup(json_node_get_string(node));
+	case G_TYPE_INT64:
+		return g_strdup_printf("%" G_GINT64_FORMAT,
+				       json_node_get_int(node));
+	case G_TYPE_BOOLEAN:
+		return g_strdup(json_node_get_boolean(node) ? "true" : "false");
+	default:
+		return json_to_string(node, FALSE);
+	}
+}
+
+/* An ISO 8601 member in local time, "-" when null, or as sent when it
+   is not a time. */
+static char *member_time(JsonObject *obj, const char *name)
+{
+	char *text = member_text(obj, name);
+	GDateTime *dt, *local;
+	char *formatted;
+
+	dt = g_date_time_new_from_iso8601(text, NULL);
+	if (dt == NULL)
+		return text;
+	local = g_date_time_to_local(dt);
+	formatted = g_date_time_format(local, TIME_FORMAT);
+	g_date_time_unref(local);
+	g_date_time_unref(dt);
+	g_free(text);
+	return formatted;
+}
+
+static JsonObject *object_member(JsonObject *obj, const char *name)
+{
+	JsonNode *node = json_object_get_member(obj, name);
+
+	return node != NULL && JSON_NODE_HOLDS_OBJECT(node) ?
+		json_node_get_object(node) : NULL;
+}
+
+static JsonArray *array_member(JsonObject *obj, const char *name)
+{
+	JsonNode *node = json_object_get_member(obj, name);
+
+	return node != NULL && JSON_NODE_HOLDS_ARRAY(node) ?
+		json_node_get_array(node) : NULL;
+}
+
+/* The customer's address, or name when there is none. */
+static char *customer_from(JsonObject *ticket)
+{
+	JsonObject *customer = object_member(ticket, "customer");
+	char *text;
+
+	if (customer == NULL)
+		return g_strdup("-");
+	text = member_text(customer, "address");
+	if (*text == '\0' || strcmp(text, "-") == 0) {
+		g_free(text);
+		text = member_text(customer, "name");
+	}
+	if (*text == '\0') {
+		g_free(text);
+		text = g_strdup("-");
+	}
+	return text;
+}
+
+enum column { COL_ID, COL_STATUS, COL_QUEUE, COL_CREATED, COL_FROM,
+	      COL_SUBJECT, COL_COUNT };
+
+static void print_table(JsonArray *tickets)
+{
+	static const char *const headers[COL_COUNT] = {
+		"ID", "STATUS", "QUEUE", "CREATED", "FROM", "SUBJECT",
+	};
+	unsigned int n = json_array_get_length(tickets);
+	char **cells = g_new0(char *, (n + 1) * COL_COUNT + 1);
+	int width[COL_COUNT] = { 0 };
+	GString *line = g_string_new(NULL);
+	int used;
+
+	for (int col = 0; col < COL_COUNT; col++)
+		cells[col] = g_strdup(headers[col]);
+	for (unsigned int row = 1; row <= n; row++) {
+		JsonNode *node = json_array_get_element(tickets, row - 1);
+		JsonObject *t;
+		char **cell = cells + row * COL_COUNT;
+
+		if (!JSON_NODE_HOLDS_OBJECT(node))
+			die("unexpected reply: a ticket is not an object");
+		t = json_node_get_object(node);
+		cell[COL_ID] = member_text(t, "id");
+		cell[COL_STATUS] = member_text(t, "status");
+		cell[COL_QUEUE] = member_text(t, "queue");
+		cell[COL_CREATED] = member_time(t, "created");
+		cell[COL_FROM] = customer_from(t);
+		cell[COL_SUBJECT] = member_text(t, "subject");
+	}
+	for (unsigned int row = 0; row <= n; row++) {
+		for (int col = 0; col < COL_SUBJECT; col++) {
+			char *safe = terminal_safe(cells[row * COL_COUNT +
+							 col]);
+
+			width[col] = MAX(width[col], display_width(safe));
+			g_free(safe);
+		}
+	}
+	/* FROM yields to SUBJECT down to FROM_WIDTH_MIN. */
+	used = 0;
+	for (int col = 0; col < COL_FROM; col++)
+		used += width[col] + 2;
+	width[COL_FROM] = MIN(width[COL_FROM],
+			      MAX(TABLE_WIDTH - used - 2 - SUBJECT_WIDTH_MIN,
+				  FROM_WIDTH_MIN));
+	used += width[COL_FROM] + 2;
+	width[COL_SUBJECT] = MAX(TABLE_WIDTH - used, SUBJECT_WIDTH_MIN);
+
+	for (unsigned int row = 0; row <= n; row++) {
+		char **cell = cells + row * COL_COUNT;
+		int id_width = display_width(cell[COL_ID]);
+
+		g_string_truncate(line, 0);
+		/* Ids are numbers: right-aligned. */
+		for (int i = id_width; i < width[COL_ID]; i++)
+			g_string_append_c(line, ' ');
+		append_cell(line, cell[COL_ID], width[COL_ID], false);
+		for (int col = COL_STATUS; col < COL_COUNT; col++) {
+			g_string_append(line, "  ");
+			append_cell(line, cell[col], width[col],
+				    col != COL_SUBJECT);
+		}
+		puts(line->str);
+	}
+	g_string_free(line, TRUE);
+	g_strfreev(cells);
+}
+
+static int cmd_config(const char *config_path, int argc, char **argv)
+{
+	struct config *config;
+	GString *out;
+
+	if (argc > 0)
+		usage_error("config takes no arguments");
+	config = load_config(config_path);
+	out = g_string_new(NULL);
+	config_print(config, out);
+	fputs(out->str, stdout);
+	g_string_free(out, TRUE);
+	config_free(&config);
+	return 0;
+}
+
+static int cmd_tickets(const char *config_path, int argc, char **argv)
+{
+	const char *status = NULL, *queue = NULL, *value;
+	struct config *config;
+	GString *request;
+	JsonNode *reply;
+	JsonArray *tickets;
+	bool json = false;
+
+	for (int i = 0; i < argc; i++) {
+		if ((value = option_value(argc, argv, &i, "--status")) !=
+		    NULL) {
+			check_word("--status", value);
+			status = value;
+		} else if ((value = option_value(argc, argv, &i,
+						 "--queue")) != NULL) {
+			check_word("--queue", value);
+			queue = value;
+		} else if (strcmp(argv[i], "--json") == 0) {
+			json = true;
+		} else {
+			usage_error("tickets: unknown argument %s", argv[i]);
+		}
+	}
+	config = load_config(config_path);
+	request = g_string_new("tickets");
+	if (status != NULL)
+		g_string_append_printf(request, " status=%s", status);
+	if (queue != NULL)
+		g_string_append_printf(request, " queue=%s", queue);
+	reply = ask(config, request->str);
+	g_string_free(request, TRUE);
+
+	if (!JSON_NODE_HOLDS_OBJECT(reply) ||
+	    (tickets = array_member(json_node_get_object(reply),
+				    "tickets")) == NULL)
+		die("%s: unexpected reply: no ticket list",
+		    config->control_socket);
+	if (json)
+		print_json(reply);
+	else
+		print_table(tickets);
+	json_node_unref(reply);
+	config_free(&config);
+	return 0;
+}
+
+/* One "key: value" line, the value made safe for the terminal. */
+static void print_pair(const char *key, const char *value)
+{
+	char *safe = terminal_safe(value);
+
+	printf("%s: %s\n", key, safe);
+	g_free(safe);
+}
+
+static void print_field(JsonObject *obj, const char *name)
+{
+	char *text = member_text(obj, name);
+
+	print_pair(name, text);
+	g_free(text);
+}
+
+static void print_time_field(JsonObject *obj, const char *name)
+{
+	char *text = member_time(obj, name);
+
+	print_pair(name, text);
+	g_free(text);
+}
+
+static void print_customer(JsonObject *ticket)
+{
+	JsonObject *customer = object_member(ticket, "customer");
+	char *name, *address, *text;
+
+	if (customer == NULL) {
+		print_pair("customer", "-");
+		return;
+	}
+	name = member_text(customer, "name");
+	address = member_text(customer, "address");
+	if (*name == '\0' || strcmp(name, "-") == 0)
+		text = g_strdup(address);
+	else
+		text = g_strdup_printf("%s <%s>", name, address);
+	print_pair("customer", text);
+	print_field(customer, "language");
+	g_free(text);
+	g_free(name);
+	g_free(address);
+}
+
+static void print_participants(JsonObject *ticket)
+{
+	JsonArray *list = array_member(ticket, "participants");
+	unsigned int n = list != NULL ? json_array_get_length(list) : 0;
+	GString *text = g_string_new(n == 0 ? "-" : NULL);
+
+	for (unsigned int i = 0; i < n; i++) {
+		JsonNode *node = json_array_get_element(list, i);
+
+		if (i > 0)
+			g_string_append(text, ", ");
+		if (JSON_NODE_HOLDS_VALUE(node) &&
+		    json_node_get_value_type(node) == G_TYPE_STRING)
+			g_string_append(text, json_node_get_string(node));
+	}
+	print_pair("participants", text->str);
+	g_string_free(text, TRUE);
+}
+
+static void puts_safe(const char *line)
+{
+	char *safe = terminal_safe(line);
+
+	puts(safe);
+	g_free(safe);
+}
+
+/* A history value for a key=value list: bare when it is one plain word,
+   else as a JSON string (quoted, escaped). */
+static void append_history_value(GString *out, JsonNode *node)
+{
+	const char *text;
+	char *json;
+
+	if (JSON_NODE_HOLDS_VALUE(node) &&
+	    json_node_get_value_type(node) == G_TYPE_STRING) {
+		text = json_node_get_string(node);
+		if (*text != '\0' && strpbrk(text, " \t\"\\=") == NULL) {
+			g_string_append(out, text);
+			return;
+		}
+	}
+	json = json_to_string(node, FALSE);
+	g_string_append(out, json);
+	g_free(json);
+}
+
+static void print_messages(JsonObject *ticket)
+{
+	JsonArray *messages = array_member(ticket, "messages");
+	unsigned int n = messages != NULL ? json_array_get_length(messages) : 0;
+
+	puts("\nmessages:");
+	for (unsigned int i = 0; i < n; i++) {
+		JsonObject *m = json_array_get_object_element(messages, i);
+		char *date, *direction, *from, *id, *queue_id, *rule, *line;
+
+		if (m == NULL)
+			continue;
+		date = member_time(m, "date");
+		direction = member_text(m, "direction");
+		from = member_text(m, "from");
+		id = member_text(m, "message_id");
+		queue_id = member_text(m, "queue_id");
+		rule = member_text(m, "rule");
+		line = g_strdup_printf("  %-*s  %-8s  %s  <%s>  queue_id=%s "
+				       "rule=%s", TIME_WIDTH,
+				       *date != '\0' ? date : "-", direction,
+				       from, id, queue_id, rule);
+		puts_safe(line);
+		g_free(line);
+		g_free(date);
+		g_free(direction);
+		g_free(from);
+		g_free(id);
+		g_free(queue_id);
+		g_free(rule);
+	}
+}
+
+static void print_history(JsonObject *ticket)
+{
+	JsonArray *history = array_member(ticket, "history");
+	unsigned int n = history != NULL ? json_array_get_length(history) : 0;
+	GString *line = g_string_new(NULL);
+
+	puts("\nhistory:");
+	for (unsigned int i = 0; i < n; i++) {
+		JsonObject *h = json_array_get_object_element(history, i);
+		char *time, *event;
+		GList *members;
+
+		if (h == NULL)
+			continue;
+		time = member_time(h, "time");
+		event = member_text(h, "event");
+		g_string_printf(line, "  %-*s  %s", TIME_WIDTH, time, event);
+		members = json_object_get_members(h);
+		for (GList *m = members; m != NULL; m = m->next) {
+			const char *key = m->data;
+
+			if (strcmp(key, "time") == 0 ||
+			    strcmp(key, "event") == 0)
+				continue;
+			g_string_append_printf(line, " %s=", key);
+			append_history_value(line,
+					     json_object_get_member(h, key));
+		}
+		g_list_free(members);
+		puts_safe(line->str);
+		g_free(time);
+		g_free(event);
+	}
+	g_string_free(line, TRUE);
+}
+
+static void print_ticket(JsonObject *ticket)
+{
+	static const char *const plain[] = {
+		"id", "queue", "status", "channel",
+	};
+	static const char *const after_customer[] = {
+		"subject", "category",
+	};
+	static const char *const times[] = {
+		"created", "updated", "reply_by", "first_reply",
+	};
+
+	for (unsigned int i = 0; i < G_N_ELEMENTS(plain); i++)
+		print_field(ticket, plain[i]);
+	print_customer(ticket);
+	for (unsigned int i = 0; i < G_N_ELEMENTS(after_customer); i++)
+		print_field(ticket, after_customer[i]);
+	for (unsigned int i = 0; i < G_N_ELEMENTS(times); i++)
+		print_time_field(ticket, times[i]);
+	print_field(ticket, "assignee");
+	print_field(ticket, "linked_to");
+	print_participants(ticket);
+	print_messages(ticket);
+	print_history(ticket);
+}
+
+static int cmd_show(const char *config_path, int argc, char **argv)
+{
+	const char *id = NULL;
+	struct config *config;
+	JsonNode *reply;
+	guint64 number;
+	bool json = false;
+	char *request;
+
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0)
+			json = true;
+		else if (id == NULL && argv[i][0] != '-')
+			id = argv[i];
+		else
+			usage_error("show: unexpected argument %s", argv[i]);
+	}
+	if (id == NULL)
+		usage_error("show needs a ticket ID");
+	if (!g_ascii_string_to_unsigned(id, 10, 1, G_MAXUINT32, &number,
+					NULL))
+		usage_error("not a ticket ID: %s", id);
+	config = load_config(config_path);
+	request = g_strdup_printf("show %" G_GUINT64_FORMAT, number);
+	reply = ask(config, request);
+	g_free(request);
+	if (!JSON_NODE_HOLDS_OBJECT(reply))
+		die("%s: unexpected reply: not a ticket",
+		    config->control_socket);
+	if (json)
+		print_json(reply);
+	else
+		print_ticket(json_node_get_object(reply));
+	json_node_unref(reply);
+	config_free(&config);
+	return 0;
+}
+
+static const struct {
+	const char *name;
+	int (*run)(const char *config_path, int argc, char **argv);
+} commands[] = {
+	{ "config", cmd_config },
+	{ "tickets", cmd_tickets },
+	{ "show", cmd_show },
+};
+
+int main(int argc, char *argv[])
+{
+	const char *config_path = CONFIG_DEFAULT_PATH;
+	int i, ret;
+
+	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+		if (strcmp(argv[i], "-c") == 0) {
+			if (++i == argc)
+				usage_error("-c needs a FILE");
+			config_path = argv[i];
+		} else if (g_str_has_prefix(argv[i], "-c")) {
+			config_path = argv[i] + 2;
+		} else if (strcmp(argv[i], "-h") == 0 ||
+			   strcmp(argv[i], "--help") == 0) {
+			fputs(usage_text, stdout);
+			return 0;
+		} else {
+			usage_error("unknown option %s", argv[i]);
+		}
+	}
+	if (i == argc)
+		usage_error("no command");
+	for (unsigned int c = 0; c < G_N_ELEMENTS(commands); c++) {
+		if (strcmp(commands[c].name, argv[i]) != 0)
+			continue;
+		ret = commands[c].run(config_path, argc - i - 1, argv + i + 1);
+		if (fflush(stdout) != 0 || ferror(stdout))
+			die("cannot write the output: %s", g_strerror(errno));
+		return ret;
+	}
+	usage_error("unknown command %s", argv[i]);
+}

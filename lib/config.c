@@ -1,0 +1,1227 @@
+/* config.c: reads shopdesk.conf (GKeyFile syntax), checks every value and
+   fills struct config with the effective settings, defaults included.
+   GKeyFile keeps no line numbers, so the raw text is scanned once more to
+   know where each group header and key stands: every error names file,
+   line, group and key.  It also refuses what GKeyFile silently accepts:
+   a group or a key given twice, keys with a locale suffix.
+
+   It does not interpret hours, holidays or sla_first_reply (the SLA
+   clock does, with its own error messages), and it opens none of the
+   files and sockets it names: the programs that use them do. */
+
+#include "config.h"
+
+#include <gio/gio.h>
+#include <string.h>
+#include <sys/un.h>
+
+#ifndef PKGDATADIR
+/* Builds outside automake; the Makefile passes $(pkgdatadir). */
+#define PKGDATADIR "/usr/local/share/shopdesk"
+#endif
+
+#define QUEUE_NAME_MAX 63
+#define TICKET_TAG_MAX 32
+#define SUN_PATH_MAX (sizeof(((struct sockaddr_un *)NULL)->sun_path) - 1)
+
+static const char *const shopdesk_keys[] = {
+	"domain", "state_dir", "spool_dir", "milter_socket",
+	"control_socket", "templates_dir", "sendmail", "ticket_tag",
+	"subject_tag", "agents", "trusted_networks", "default_language",
+	"recipient_delimiter", "on_error", "thread_window", "header_max",
+	"body_memory_max", "parse_max", "mime_depth_max", "mime_parts_max",
+	NULL
+};
+
+static const char *const queue_keys[] = {
+	"address", "name", "timezone", "hours", "holidays",
+	"sla_first_reply", "escalate_to", "autoack", "language", NULL
+};
+
+static const char *const channel_keys[] = {
+	"api_url", "token_file", "domain", "queue", NULL
+};
+
+static const struct {
+	const char *name;
+	const char *api_url;
+} channel_kinds[] = {
+	{ "telegram", "https://api.telegram.org" },
+	{ "whatsapp", "https://graph.facebook.com/v19.0" },
+	{ "viber", "https://chatapi.viber.com/pa" },
+};
+
+enum group_kind {
+	GROUP_SHOPDESK,
+	GROUP_QUEUE,
+	GROUP_CHANNEL,
+	GROUP_UNKNOWN,
+};
+
+/* A group header or key line of the raw text. */
+struct location {
+	unsigned int line;
+	char *group;
+	char *key;		/* NULL for the group header */
+};
+
+struct loader {
+	const char *path;
+	GKeyFile *keyfile;
+	GArray *locations;	/* struct location, in file order */
+	unsigned int bad_line;	/* first line GKeyFile will refuse, or 0 */
+	struct config *config;
+	char *error;
+};
+
+static bool is_comment_or_blank(const char *line)
+{
+	return *line == '\0' || *line == '#';
+}
+
+static void add_location(struct loader *l, unsigned int line,
+			 const char *group, const char *key)
+{
+	struct location loc = {
+		.line = line,
+		.group = g_strdup(group),
+		.key = g_strdup(key),
+	};
+
+	g_array_append_val(l->locations, loc);
+}
+
+/* Classifies each line as GKeyFile does (comment, [group], key=value),
+   remembering where groups and keys are and the first line that is none
+   of these. */
+static void scan_lines(struct loader *l, const char *text, size_t size)
+{
+	const char *p = text, *end = text + size;
+	char *group = NULL;
+	unsigned int n = 0;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', end - p);
+		size_t len = nl != NULL ? (size_t)(nl - p) : (size_t)(end - p);
+		char *line = g_strstrip(g_strndup(p, len));
+		size_t line_len = strlen(line);
+		char *eq;
+
+		n++;
+		p += len + 1;
+		if (is_comment_or_blank(line)) {
+			g_free(line);
+			continue;
+		}
+		eq = strchr(line, '=');
+		if (line[0] == '[' && line_len > 2 &&
+		    strchr(line + 1, '[') == NULL &&
+		    strchr(line, ']') == line + line_len - 1) {
+			g_free(group);
+			group = g_strndup(line + 1, line_len - 2);
+			add_location(l, n, group, NULL);
+		} else if (line[0] != '[' && eq != NULL && eq != line &&
+			   group != NULL) {
+			*eq = '\0';
+			add_location(l, n, group, g_strchomp(line));
+		} else if (l->bad_line == 0) {
+			l->bad_line = n;
+		}
+		g_free(line);
+	}
+	g_free(group);
+}
+
+/* The line of key in group, of the group header when key is NULL or not
+   in the file, or 0 when the group is not in the file either.  A key
+   given twice is refused, so the first match is the one. */
+static unsigned int find_line(const struct loader *l, const char *group,
+			      const char *key)
+{
+	unsigned int header = 0;
+
+	for (unsigned int i = 0; i < l->locations->len; i++) {
+		const struct location *loc =
+			&g_array_index(l->locations, struct location, i);
+
+		if (strcmp(loc->group, group) != 0)
+			continue;
+		if (loc->key == NULL && header == 0)
+			header = loc->line;
+		if (key != NULL && loc->key != NULL &&
+		    strcmp(loc->key, key) == 0)
+			return loc->line;
+	}
+	return header;
+}
+
+/* Sets l->error to "FILE:LINE: [group] key: reason" and returns -1.  A
+   zero line is looked up from group and key; group NULL makes a
+   file-level error. */
+static int fail(struct loader *l, unsigned int line, const char *group,
+		const char *key, const char *fmt, ...) G_GNUC_PRINTF(5, 6);
+
+static int fail(struct loader *l, unsigned int line, const char *group,
+		const char *key, const char *fmt, ...)
+{
+	GString *error = g_string_new(l->path);
+	va_list args;
+
+	if (line == 0 && group != NULL)
+		line = find_line(l, group, key);
+	if (line != 0)
+		g_string_append_printf(error, ":%u", line);
+	g_string_append(error, ": ");
+	if (group != NULL) {
+		g_string_append_printf(error, "[%s]", group);
+		if (key != NULL)
+			g_string_append_printf(error, " %s", key);
+		g_string_append(error, ": ");
+	}
+	va_start(args, fmt);
+	g_string_append_vprintf(error, fmt, args);
+	va_end(args);
+	g_free(l->error);
+	l->error = g_string_free(error, FALSE);
+	return -1;
+}
+
+static void lower_in_place(char *s)
+{
+	for (; *s != '\0'; s++)
+		*s = g_ascii_tolower(*s);
+}
+
+static bool has_control_chars(const char *s)
+{
+	for (; *s != '\0'; s++) {
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return true;
+	}
+	return false;
+}
+
+/* Labels of letters, digits and '-', dot-separated, as in DNS. */
+static bool valid_domain(const char *s)
+{
+	size_t label = 0, total = 0;
+
+	for (const char *p = s; *p != '\0'; p++, total++) {
+		if (*p == '.') {
+			if (label == 0 || p[-1] == '-')
+				return false;
+			label = 0;
+		} else if (g_ascii_isalnum(*p) || (*p == '-' && label > 0)) {
+			if (++label > 63)
+				return false;
+		} else {
+			return false;
+		}
+	}
+	return label > 0 && s[total - 1] != '-' && total <= 253;
+}
+
+/* local@domain with a dot-atom local part (RFC 5322 3.2.3). */
+static bool valid_address(const char *s)
+{
+	const char *at = strchr(s, '@');
+
+	if (at == NULL || at == s || strchr(at + 1, '@') != NULL ||
+	    !valid_domain(at + 1))
+		return false;
+	for (const char *p = s; p < at; p++) {
+		if (!g_ascii_isalnum(*p) &&
+		    strchr("!#$%&'*+-/=?^_`{|}~.", *p) == NULL)
+			return false;
+	}
+	return true;
+}
+
+static bool valid_language(const char *s)
+{
+	size_t len = strlen(s);
+
+	if (len < 2 || len > 3)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		if (!g_ascii_islower(s[i]))
+			return false;
+	}
+	return true;
+}
+
+static bool valid_socket_path(const char *path)
+{
+	return g_path_is_absolute(path) && strlen(path) <= SUN_PATH_MAX;
+}
+
+/* unix:/path, local:/path, inet:PORT@HOST, inet6:PORT@HOST. */
+static bool valid_milter_socket(const char *s)
+{
+	const char *rest, *at;
+	guint64 port;
+
+	if (g_str_has_prefix(s, "unix:"))
+		return valid_socket_path(s + 5);
+	if (g_str_has_prefix(s, "local:"))
+		return valid_socket_path(s + 6);
+	if (g_str_has_prefix(s, "inet:"))
+		rest = s + 5;
+	else if (g_str_has_prefix(s, "inet6:"))
+		rest = s + 6;
+	else
+		return false;
+	at = strchr(rest, '@');
+	if (at == NULL || at[1] == '\0' || strpbrk(at + 1, " \t@") != NULL)
+		return false;
+	for (const char *p = rest; p < at; p++) {
+		if (!g_ascii_isdigit(*p))
+			return false;
+	}
+	port = g_ascii_strtoull(rest, NULL, 10);
+	return at > rest && at - rest <= 5 && port >= 1 && port <= 65535;
+}
+
+/* An IANA name such as Europe/Vilnius that GLib can load.  GLib would
+   also take a file path or an offset, which are refused here. */
+static bool valid_timezone(const char *s)
+{
+	GTimeZone *tz;
+
+	if (*s == '\0' || *s == '/' || strstr(s, "..") != NULL)
+		return false;
+	for (const char *p = s; *p != '\0'; p++) {
+		if (!g_ascii_isalnum(*p) && strchr("/_+-", *p) == NULL)
+			return false;
+	}
+	tz = g_time_zone_new_identifier(s);
+	if (tz == NULL)
+		return false;
+	g_time_zone_unref(tz);
+	return true;
+}
+
+static bool valid_http_url(const char *s)
+{
+	GUri *uri = g_uri_parse(s, G_URI_FLAGS_NONE, NULL);
+	bool ok;
+
+	if (uri == NULL)
+		return false;
+	ok = (g_strcmp0(g_uri_get_scheme(uri), "https") == 0 ||
+	      g_strcmp0(g_uri_get_scheme(uri), "http") == 0) &&
+	     g_uri_get_host(uri) != NULL && *g_uri_get_host(uri) != '\0';
+	g_uri_unref(uri);
+	return ok;
+}
+
+static bool valid_delimiter(const char *s)
+{
+	if (*s == '\0')
+		return false;
+	for (; *s != '\0'; s++) {
+		if (!g_ascii_ispunct(*s) || strchr("@<>\"\\", *s) != NULL)
+			return false;
+	}
+	return true;
+}
+
+/* Sets *value_r to the value, trimmed, or to a copy of def when the key
+   is absent (def may be NULL). */
+static int get_string(struct loader *l, const char *group, const char *key,
+		      const char *def, char **value_r)
+{
+	GError *error = NULL;
+	char *value;
+
+	*value_r = NULL;
+	if (!g_key_file_has_key(l->keyfile, group, key, NULL)) {
+		*value_r = g_strdup(def);
+		return 0;
+	}
+	value = g_key_file_get_string(l->keyfile, group, key, &error);
+	if (value == NULL) {
+		fail(l, 0, group, key, "%s", error->message);
+		g_error_free(error);
+		return -1;
+	}
+	g_strstrip(value);
+	if (has_control_chars(value)) {
+		g_free(value);
+		return fail(l, 0, group, key,
+			    "control characters are not allowed");
+	}
+	*value_r = value;
+	return 0;
+}
+
+/* Like get_string, but the value must not be empty. */
+static int get_nonempty(struct loader *l, const char *group, const char *key,
+			const char *def, char **value_r)
+{
+	if (get_string(l, group, key, def, value_r) < 0)
+		return -1;
+	if (*value_r != NULL && **value_r == '\0')
+		return fail(l, 0, group, key, "empty value");
+	return 0;
+}
+
+/* A value that must be given; what describes it in the error message. */
+static int get_required(struct loader *l, const char *group, const char *key,
+			const char *what, char **value_r)
+{
+	if (get_nonempty(l, group, key, NULL, value_r) < 0)
+		return -1;
+	if (*value_r == NULL)
+		return fail(l, 0, group, key, "missing (%s)", what);
+	return 0;
+}
+
+static int get_bool(struct loader *l, const char *group, const char *key,
+		    bool def, bool *value_r)
+{
+	GError *error = NULL;
+	char *raw;
+
+	*value_r = def;
+	if (!g_key_file_has_key(l->keyfile, group, key, NULL))
+		return 0;
+	*value_r = g_key_file_get_boolean(l->keyfile, group, key, &error);
+	if (error == NULL)
+		return 0;
+	g_error_free(error);
+	raw = g_key_file_get_value(l->keyfile, group, key, NULL);
+	fail(l, 0, group, key, "not a boolean (true or false): %s", raw);
+	g_free(raw);
+	return -1;
+}
+
+static int get_duration(struct loader *l, const char *group, const char *key,
+			const char *def, int64_t *value_r)
+{
+	char *value;
+	int ret = 0;
+
+	if (get_string(l, group, key, def, &value) < 0)
+		return -1;
+	if (config_parse_duration(value, value_r) < 0)
+		ret = fail(l, 0, group, key,
+			   "not a duration (like 30s, 90m, 2h, 7d): %s",
+			   value);
+	g_free(value);
+	return ret;
+}
+
+static int get_size(struct loader *l, const char *group, const char *key,
+		    const char *def, size_t *value_r)
+{
+	char *value;
+	int ret = 0;
+
+	if (get_string(l, group, key, def, &value) < 0)
+		return -1;
+	if (config_parse_size(value, value_r) < 0 || *value_r == 0)
+		ret = fail(l, 0, group, key,
+			   "not a size (like 512, 256k, 64M, 1G): %s", value);
+	g_free(value);
+	return ret;
+}
+
+static int get_uint(struct loader *l, const char *group, const char *key,
+		    unsigned int def, unsigned int max, unsigned int *value_r)
+{
+	char *value;
+	guint64 n;
+	int ret = 0;
+
+	*value_r = def;
+	if (!g_key_file_has_key(l->keyfile, group, key, NULL))
+		return 0;
+	if (get_string(l, group, key, NULL, &value) < 0)
+		return -1;
+	if (!g_ascii_string_to_unsigned(value, 10, 1, max, &n, NULL))
+		ret = fail(l, 0, group, key,
+			   "not a number from 1 to %u: %s", max, value);
+	else
+		*value_r = n;
+	g_free(value);
+	return ret;
+}
+
+/* A ';'-separated list; items are trimmed and empty ones dropped. */
+static int get_list(struct loader *l, const char *group, const char *key,
+		    char ***list_r)
+{
+	GPtrArray *items = g_ptr_array_new();
+	GError *error = NULL;
+	char **raw;
+
+	*list_r = NULL;
+	if (g_key_file_has_key(l->keyfile, group, key, NULL)) {
+		raw = g_key_file_get_string_list(l->keyfile, group, key,
+						 NULL, &error);
+		if (raw == NULL) {
+			fail(l, 0, group, key, "%s", error->message);
+			g_error_free(error);
+			g_ptr_array_free(items, TRUE);
+			return -1;
+		}
+		for (unsigned int i = 0; raw[i] != NULL; i++) {
+			char *item = g_strstrip(raw[i]);
+
+			if (has_control_chars(item)) {
+				g_strfreev(raw);
+				g_ptr_array_free(items, TRUE);
+				return fail(l, 0, group, key,
+					    "control characters are not "
+					    "allowed");
+			}
+			if (*item != '\0')
+				g_ptr_array_add(items, g_strdup(item));
+		}
+		g_strfreev(raw);
+	}
+	g_ptr_array_add(items, NULL);
+	*list_r = (char **)g_ptr_array_free(items, FALSE);
+	return 0;
+}
+
+static enum group_kind classify_group(const char *group, const char **name_r)
+{
+	*name_r = NULL;
+	if (strcmp(group, "shopdesk") == 0)
+		return GROUP_SHOPDESK;
+	if (g_str_has_prefix(group, "queue ")) {
+		*name_r = group + 6;
+		return GROUP_QUEUE;
+	}
+	if (g_str_has_prefix(group, "channel ")) {
+		*name_r = group + 8;
+		return GROUP_CHANNEL;
+	}
+	return GROUP_UNKNOWN;
+}
+
+static bool valid_queue_name(const char *name)
+{
+	size_t len = strlen(name);
+
+	if (len == 0 || len > QUEUE_NAME_MAX)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		if (!g_ascii_islower(name[i]) && !g_ascii_isdigit(name[i]) &&
+		    name[i] != '-' && name[i] != '_')
+			return false;
+	}
+	return true;
+}
+
+static int channel_kind(const char *name)
+{
+	for (unsigned int i = 0; i < G_N_ELEMENTS(channel_kinds); i++) {
+		if (strcmp(channel_kinds[i].name, name) == 0)
+			return i;
+	}
+	return -1;
+}
+
+static bool in_list(const char *const *list, const char *s)
+{
+	for (; *list != NULL; list++) {
+		if (strcmp(*list, s) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Checks every group header and key line, in file order: known groups
+   and keys only, each given once. */
+static int check_structure(struct loader *l)
+{
+	for (unsigned int i = 0; i < l->locations->len; i++) {
+		const struct location *loc =
+			&g_array_index(l->locations, struct location, i);
+		const char *const *keys = NULL;
+		const char *name;
+
+		for (unsigned int j = 0; j < i; j++) {
+			const struct location *prev = &g_array_index(
+				l->locations, struct location, j);
+
+			if (strcmp(prev->group, loc->group) != 0 ||
+			    g_strcmp0(prev->key, loc->key) != 0)
+				continue;
+			if (loc->key == NULL)
+				return fail(l, loc->line, loc->group, NULL,
+					    "group given twice (first at "
+					    "line %u)", prev->line);
+			return fail(l, loc->line, loc->group, loc->key,
+				    "key given twice (first at line %u)",
+				    prev->line);
+		}
+		switch (classify_group(loc->group, &name)) {
+		case GROUP_SHOPDESK:
+			keys = shopdesk_keys;
+			break;
+		case GROUP_QUEUE:
+			if (!valid_queue_name(name))
+				return fail(l, loc->line, loc->group, NULL,
+					    "a queue name is 1 to %d "
+					    "lowercase letters, digits, '-' "
+					    "or '_'", QUEUE_NAME_MAX);
+			keys = queue_keys;
+			break;
+		case GROUP_CHANNEL:
+			if (channel_kind(name) < 0)
+				return fail(l, loc->line, loc->group, NULL,
+					    "unknown channel (telegram, "
+					    "whatsapp or viber)");
+			keys = channel_keys;
+			break;
+		case GROUP_UNKNOWN:
+			return fail(l, loc->line, loc->group, NULL,
+				    "unknown group ([shopdesk], [queue NAME] "
+				    "or [channel NAME])");
+		}
+		if (loc->key != NULL && !in_list(keys, loc->key))
+			return fail(l, loc->line, loc->group, loc->key,
+				    "unknown key");
+	}
+	return 0;
+}
+
+static int load_shopdesk(struct loader *l)
+{
+	static const char g[] = "shopdesk";
+	struct config *c = l->config;
+	char *value = NULL;
+	char **argv;
+	GError *error = NULL;
+
+	if (get_required(l, g, "domain", "the shop's mail domain",
+			 &c->domain) < 0)
+		return -1;
+	if (!valid_domain(c->domain))
+		return fail(l, 0, g, "domain", "not a domain name: %s",
+			    c->domain);
+	lower_in_place(c->domain);
+	if (get_nonempty(l, g, "state_dir", "/var/lib/shopdesk",
+			 &c->state_dir) < 0)
+		return -1;
+	if (!g_path_is_absolute(c->state_dir))
+		return fail(l, 0, g, "state_dir", "not an absolute path");
+	if (get_nonempty(l, g, "spool_dir", "/var/spool/shopdesk",
+			 &c->spool_dir) < 0)
+		return -1;
+	if (!g_path_is_absolute(c->spool_dir))
+		return fail(l, 0, g, "spool_dir", "not an absolute path");
+	if (get_nonempty(l, g, "milter_socket",
+			 "unix:/run/shopdesk/milter.sock",
+			 &c->milter_socket) < 0)
+		return -1;
+	if (!valid_milter_socket(c->milter_socket))
+		return fail(l, 0, g, "milter_socket",
+			    "not unix:/PATH, local:/PATH, inet:PORT@HOST or "
+			    "inet6:PORT@HOST (paths absolute, at most %zu "
+			    "bytes): %s", SUN_PATH_MAX, c->milter_socket);
+	if (get_nonempty(l, g, "control_socket",
+			 "/run/shopdesk/control.sock",
+			 &c->control_socket) < 0)
+		return -1;
+	if (!valid_socket_path(c->control_socket))
+		return fail(l, 0, g, "control_socket",
+			    "not an absolute path of at most %zu bytes",
+			    SUN_PATH_MAX);
+	if (get_nonempty(l, g, "templates_dir", PKGDATADIR "/templates",
+			 &c->templates_dir) < 0)
+		return -1;
+	if (!g_path_is_absolute(c->templates_dir))
+		return fail(l, 0, g, "templates_dir", "not an absolute path");
+	if (get_nonempty(l, g, "sendmail", "/usr/sbin/sendmail -t -i",
+			 &c->sendmail) < 0)
+		return -1;
+	if (!g_shell_parse_argv(c->sendmail, NULL, &argv, &error)) {
+		fail(l, 0, g, "sendmail", "%s", error->message);
+		g_error_free(error);
+		return -1;
+	}
+	g_strfreev(argv);
+	if (get_nonempty(l, g, "ticket_tag", "Ticket", &c->ticket_tag) < 0)
+		return -1;
+	if (strlen(c->ticket_tag) > TICKET_TAG_MAX ||
+	    strpbrk(c->ticket_tag, " []#") != NULL)
+		return fail(l, 0, g, "ticket_tag",
+			    "at most %d bytes, without spaces, '[', ']' or "
+			    "'#'", TICKET_TAG_MAX);
+	if (get_bool(l, g, "subject_tag", true, &c->subject_tag) < 0)
+		return -1;
+	if (get_list(l, g, "agents", &c->agents) < 0)
+		return -1;
+	for (unsigned int i = 0; c->agents[i] != NULL; i++) {
+		lower_in_place(c->agents[i]);
+		if (!valid_address(c->agents[i]))
+			return fail(l, 0, g, "agents", "not an address: %s",
+				    c->agents[i]);
+	}
+	if (get_list(l, g, "trusted_networks", &c->trusted_networks) < 0)
+		return -1;
+	for (unsigned int i = 0; c->trusted_networks[i] != NULL; i++) {
+		GInetAddressMask *mask = g_inet_address_mask_new_from_string(
+			c->trusted_networks[i], NULL);
+
+		if (mask == NULL)
+			return fail(l, 0, g, "trusted_networks",
+				    "not a network (like 192.0.2.0/24 or "
+				    "2001:db8::/32): %s",
+				    c->trusted_networks[i]);
+		g_object_unref(mask);
+	}
+	if (get_nonempty(l, g, "default_language", "en",
+			 &c->default_language) < 0)
+		return -1;
+	if (!valid_language(c->default_language))
+		return fail(l, 0, g, "default_language",
+			    "not a language code (2 or 3 lowercase "
+			    "letters): %s", c->default_language);
+	if (get_nonempty(l, g, "recipient_delimiter", "+",
+			 &c->recipient_delimiter) < 0)
+		return -1;
+	if (!valid_delimiter(c->recipient_delimiter))
+		return fail(l, 0, g, "recipient_delimiter",
+			    "punctuation characters other than @ < > \" \\ "
+			    "expected: %s", c->recipient_delimiter);
+	if (get_nonempty(l, g, "on_error", "accept", &value) < 0)
+		return -1;
+	if (strcmp(value, "accept") == 0) {
+		c->on_error = CONFIG_ON_ERROR_ACCEPT;
+	} else if (strcmp(value, "tempfail") == 0) {
+		c->on_error = CONFIG_ON_ERROR_TEMPFAIL;
+	} else {
+		fail(l, 0, g, "on_error", "accept or tempfail expected: %s",
+		     value);
+		g_free(value);
+		return -1;
+	}
+	g_free(value);
+	if (get_duration(l, g, "thread_window", "7d", &c->thread_window) < 0 ||
+	    get_size(l, g, "header_max", "1M", &c->header_max) < 0 ||
+	    get_size(l, g, "body_memory_max", "256k",
+		     &c->body_memory_max) < 0 ||
+	    get_size(l, g, "parse_max", "64M", &c->parse_max) < 0 ||
+	    get_uint(l, g, "mime_depth_max", 32, 1000,
+		     &c->mime_depth_max) < 0 ||
+	    get_uint(l, g, "mime_parts_max", 256, 100000,
+		     &c->mime_parts_max) < 0)
+		return -1;
+	return 0;
+}
+
+static void config_queue_free(struct config_queue *q)
+{
+	g_free(q->name);
+	g_free(q->address);
+	g_free(q->local_part);
+	g_free(q->domain);
+	g_free(q->display_name);
+	g_free(q->timezone);
+	g_free(q->hours);
+	g_free(q->holidays);
+	g_free(q->sla_first_reply);
+	g_free(q->escalate_to);
+	g_free(q->language);
+	g_free(q);
+}
+
+static void config_channel_free(struct config_channel *ch)
+{
+	g_free(ch->name);
+	g_free(ch->api_url);
+	g_free(ch->token_file);
+	g_free(ch->domain);
+	g_free(ch->queue);
+	g_free(ch);
+}
+
+static int load_queue(struct loader *l, const char *g, const char *name)
+{
+	struct config *c = l->config;
+	struct config_queue *q = g_new0(struct config_queue, 1);
+	const char *at;
+
+	q->name = g_strdup(name);
+	g_ptr_array_add(c->queues, q);
+	if (get_required(l, g, "address", "the branded address, like "
+			 "sales@shop.example", &q->address) < 0)
+		return -1;
+	if (!valid_address(q->address))
+		return fail(l, 0, g, "address",
+			    "not an address (local@domain): %s", q->address);
+	at = strchr(q->address, '@');
+	q->local_part = g_ascii_strdown(q->address, at - q->address);
+	q->domain = g_ascii_strdown(at + 1, -1);
+	for (unsigned int i = 0; i + 1 < c->queues->len; i++) {
+		const struct config_queue *other = c->queues->pdata[i];
+
+		if (strcmp(other->local_part, q->local_part) == 0 &&
+		    strcmp(other->domain, q->domain) == 0)
+			return fail(l, 0, g, "address",
+				    "%s is already the address of "
+				    "[queue %s]", q->address, other->name);
+	}
+	if (get_nonempty(l, g, "name", name, &q->display_name) < 0 ||
+	    get_nonempty(l, g, "timezone", "UTC", &q->timezone) < 0)
+		return -1;
+	if (!valid_timezone(q->timezone))
+		return fail(l, 0, g, "timezone", "unknown time zone: %s",
+			    q->timezone);
+	if (get_nonempty(l, g, "hours", "mon-fri 09:00-18:00", &q->hours) < 0 ||
+	    get_string(l, g, "holidays", "", &q->holidays) < 0 ||
+	    get_nonempty(l, g, "sla_first_reply", "4h",
+			 &q->sla_first_reply) < 0 ||
+	    get_string(l, g, "escalate_to", NULL, &q->escalate_to) < 0)
+		return -1;
+	if (q->escalate_to != NULL && *q->escalate_to == '\0')
+		g_clear_pointer(&q->escalate_to, g_free);
+	if (q->escalate_to != NULL && !valid_address(q->escalate_to))
+		return fail(l, 0, g, "escalate_to", "not an address: %s",
+			    q->escalate_to);
+	if (get_bool(l, g, "autoack", true, &q->autoack) < 0 ||
+	    get_nonempty(l, g, "language", c->default_language,
+			 &q->language) < 0)
+		return -1;
+	if (!valid_language(q->language))
+		return fail(l, 0, g, "language",
+			    "not a language code (2 or 3 lowercase "
+			    "letters): %s", q->language);
+	return 0;
+}
+
+static int load_channel(struct loader *l, const char *g, const char *name)
+{
+	struct config *c = l->config;
+	struct config_channel *ch = g_new0(struct config_channel, 1);
+	char *def_domain;
+	int ret;
+
+	ch->name = g_strdup(name);
+	g_ptr_array_add(c->channels, ch);
+	if (get_nonempty(l, g, "api_url",
+			 channel_kinds[channel_kind(name)].api_url,
+			 &ch->api_url) < 0)
+		return -1;
+	if (!valid_http_url(ch->api_url))
+		return fail(l, 0, g, "api_url", "not an http(s) URL: %s",
+			    ch->api_url);
+	if (get_required(l, g, "token_file", "the file holding the API "
+			 "token", &ch->token_file) < 0)
+		return -1;
+	if (!g_path_is_absolute(ch->token_file))
+		return fail(l, 0, g, "token_file", "not an absolute path");
+	def_domain = g_strdup_printf("%s.%s", name, c->domain);
+	ret = get_nonempty(l, g, "domain", def_domain, &ch->domain);
+	g_free(def_domain);
+	if (ret < 0)
+		return -1;
+	if (!valid_domain(ch->domain))
+		return fail(l, 0, g, "domain", "not a domain name: %s",
+			    ch->domain);
+	lower_in_place(ch->domain);
+	if (strcmp(ch->domain, c->domain) == 0)
+		return fail(l, 0, g, "domain",
+			    "%s is the shop's own domain: customers need a "
+			    "domain of their own", ch->domain);
+	for (unsigned int i = 0; i < c->queues->len; i++) {
+		const struct config_queue *q = c->queues->pdata[i];
+
+		if (strcmp(q->domain, ch->domain) == 0)
+			return fail(l, 0, g, "domain",
+				    "%s is the domain of [queue %s]: "
+				    "customers need a domain of their own",
+				    ch->domain, q->name);
+	}
+	for (unsigned int i = 0; i + 1 < c->channels->len; i++) {
+		const struct config_channel *other = c->channels->pdata[i];
+
+		if (strcmp(other->domain, ch->domain) == 0)
+			return fail(l, 0, g, "domain",
+				    "%s is already the domain of "
+				    "[channel %s]", ch->domain, other->name);
+	}
+	if (get_required(l, g, "queue", "the [queue NAME] that receives its "
+			 "messages", &ch->queue) < 0)
+		return -1;
+	if (config_queue_by_name(c, ch->queue) == NULL)
+		return fail(l, 0, g, "queue", "there is no [queue %s]",
+			    ch->queue);
+	return 0;
+}
+
+static int load_groups(struct loader *l)
+{
+	gsize n_groups;
+	char **groups = g_key_file_get_groups(l->keyfile, &n_groups);
+	const char *name;
+	int ret = 0;
+
+	/* The bounds and default_language feed the queues' defaults, and
+	   channels name queues: [shopdesk] first, channels last. */
+	if (load_shopdesk(l) < 0) {
+		g_strfreev(groups);
+		return -1;
+	}
+	for (gsize i = 0; i < n_groups && ret == 0; i++) {
+		if (classify_group(groups[i], &name) == GROUP_QUEUE)
+			ret = load_queue(l, groups[i], name);
+	}
+	for (gsize i = 0; i < n_groups && ret == 0; i++) {
+		if (classify_group(groups[i], &name) == GROUP_CHANNEL)
+			ret = load_channel(l, groups[i], name);
+	}
+	g_strfreev(groups);
+	if (ret == 0 && l->config->queues->len == 0)
+		ret = fail(l, 0, NULL, NULL,
+			   "no [queue NAME] group: at least one branded "
+			   "address is needed");
+	return ret;
+}
+
+static void clear_location(void *data)
+{
+	struct location *loc = data;
+
+	g_free(loc->group);
+	g_free(loc->key);
+}
+
+int config_load(const char *path, struct config **config_r, char **error_r)
+{
+	struct loader l = { .path = path };
+	GError *error = NULL;
+	char *text;
+	size_t size;
+	int ret = -1;
+
+	*config_r = NULL;
+	*error_r = NULL;
+	if (!g_file_get_contents(path, &text, &size, &error)) {
+		*error_r = g_strdup(error->message);
+		g_error_free(error);
+		return -1;
+	}
+	l.locations = g_array_new(FALSE, FALSE, sizeof(struct location));
+	g_array_set_clear_func(l.locations, clear_location);
+	scan_lines(&l, text, size);
+	l.keyfile = g_key_file_new();
+	l.config = g_new0(struct config, 1);
+	l.config->path = g_strdup(path);
+	l.config->queues =
+		g_ptr_array_new_with_free_func((GDestroyNotify)
+					       config_queue_free);
+	l.config->channels =
+		g_ptr_array_new_with_free_func((GDestroyNotify)
+					       config_channel_free);
+	if (!g_key_file_load_from_data(l.keyfile, text, size,
+				       G_KEY_FILE_NONE, &error)) {
+		fail(&l, l.bad_line, NULL, NULL, "%s", error->message);
+		g_error_free(error);
+	} else if (check_structure(&l) == 0 && load_groups(&l) == 0) {
+		ret = 0;
+	}
+	g_key_file_free(l.keyfile);
+	g_array_free(l.locations, TRUE);
+	g_free(text);
+	if (ret < 0) {
+		config_free(&l.config);
+		*error_r = l.error;
+		return -1;
+	}
+	*config_r = l.config;
+	return 0;
+}
+
+void config_free(struct config **_config)
+{
+	struct config *c = *_config;
+
+	if (c == NULL)
+		return;
+	*_config = NULL;
+	g_free(c->path);
+	g_free(c->domain);
+	g_free(c->state_dir);
+	g_free(c->spool_dir);
+	g_free(c->milter_socket);
+	g_free(c->control_socket);
+	g_free(c->templates_dir);
+	g_free(c->sendmail);
+	g_free(c->ticket_tag);
+	g_strfreev(c->agents);
+	g_strfreev(c->trusted_networks);
+	g_free(c->default_language);
+	g_free(c->recipient_delimiter);
+	g_ptr_array_unref(c->queues);
+	g_ptr_array_unref(c->channels);
+	g_free(c);
+}
+
+/* Writes value so that GKeyFile reads it back unchanged; in a list, ';'
+   inside an item is escaped too. */
+static void append_escaped(GString *out, const char *value, bool list_item)
+{
+	for (const char *p = value; *p != '\0'; p++) {
+		if (*p == '\\' || (list_item && *p == ';'))
+			g_string_append_c(out, '\\');
+		g_string_append_c(out, *p);
+	}
+}
+
+static void print_string(GString *out, const char *key, const char *value)
+{
+	g_string_append_printf(out, "%s =", key);
+	if (value != NULL && *value != '\0') {
+		g_string_append_c(out, ' ');
+		append_escaped(out, value, false);
+	}
+	g_string_append_c(out, '\n');
+}
+
+static void print_list(GString *out, const char *key, char **list)
+{
+	g_string_append_printf(out, "%s =", key);
+	for (unsigned int i = 0; list[i] != NULL; i++) {
+		g_string_append(out, i == 0 ? " " : ";");
+		append_escaped(out, list[i], true);
+	}
+	g_string_append_c(out, '\n');
+}
+
+static void print_bool(GString *out, const char *key, bool value)
+{
+	g_string_append_printf(out, "%s = %s\n", key,
+			       value ? "true" : "false");
+}
+
+static void print_duration(GString *out, const char *key, int64_t seconds)
+{
+	static const struct {
+		int64_t seconds;
+		char unit;
+	} units[] = { { 86400, 'd' }, { 3600, 'h' }, { 60, 'm' } };
+	char unit = 's';
+	int64_t n = seconds;
+
+	for (unsigned int i = 0; i < G_N_ELEMENTS(units) && seconds > 0;
+	     i++) {
+		if (seconds % units[i].seconds == 0) {
+			n = seconds / units[i].seconds;
+			unit = units[i].unit;
+			break;
+		}
+	}
+	g_string_append_printf(out, "%s = %" G_GINT64_FORMAT "%c\n", key, n,
+			       unit);
+}
+
+static void print_size(GString *out, const char *key, size_t bytes)
+{
+	static const struct {
+		size_t bytes;
+		const char *unit;
+	} units[] = {
+		{ 1024 * 1024 * 1024, "G" }, { 1024 * 1024, "M" },
+		{ 1024, "k" },
+	};
+
+	for (unsigned int i = 0; i < G_N_ELEMENTS(units); i++) {
+		if (bytes % units[i].bytes == 0) {
+			g_string_append_printf(out, "%s = %zu%s\n", key,
+					       bytes / units[i].bytes,
+					       units[i].unit);
+			return;
+		}
+	}
+	g_string_append_printf(out, "%s = %zu\n", key, bytes);
+}
+
+void config_print(const struct config *c, GString *out)
+{
+	g_string_append(out, "[shopdesk]\n");
+	print_string(out, "domain", c->domain);
+	print_string(out, "state_dir", c->state_dir);
+	print_string(out, "spool_dir", c->spool_dir);
+	print_string(out, "milter_socket", c->milter_socket);
+	print_string(out, "control_socket", c->control_socket);
+	print_string(out, "templates_dir", c->templates_dir);
+	print_string(out, "sendmail", c->sendmail);
+	print_string(out, "ticket_tag", c->ticket_tag);
+	print_bool(out, "subject_tag", c->subject_tag);
+	print_list(out, "agents", c->agents);
+	print_list(out, "trusted_networks", c->trusted_networks);
+	print_string(out, "default_language", c->default_language);
+	print_string(out, "recipient_delimiter", c->recipient_delimiter);
+	print_string(out, "on_error",
+		     c->on_error == CONFIG_ON_ERROR_TEMPFAIL ?
+		     "tempfail" : "accept");
+	print_duration(out, "thread_window", c->thread_window);
+	print_size(out, "header_max", c->header_max);
+	print_size(out, "body_memory_max", c->body_memory_max);
+	print_size(out, "parse_max", c->parse_max);
+	g_string_append_printf(out, "mime_depth_max = %u\n",
+			       c->mime_depth_max);
+	g_string_append_printf(out, "mime_parts_max = %u\n",
+			       c->mime_parts_max);
+
+	for (unsigned int i = 0; i < c->queues->len; i++) {
+		const struct config_queue *q = c->queues->pdata[i];
+
+		g_string_append_printf(out, "\n[queue %s]\n", q->name);
+		print_string(out, "address", q->address);
+		print_string(out, "name", q->display_name);
+		print_string(out, "timezone", q->timezone);
+		print_string(out, "hours", q->hours);
+		print_string(out, "holidays", q->holidays);
+		print_string(out, "sla_first_reply", q->sla_first_reply);
+		print_string(out, "escalate_to", q->escalate_to);
+		print_bool(out, "autoack", q->autoack);
+		print_string(out, "language", q->language);
+	}
+	for (unsigned int i = 0; i < c->channels->len; i++) {
+		const struct config_channel *ch = c->channels->pdata[i];
+
+		g_string_append_printf(out, "\n[channel %s]\n", ch->name);
+		print_string(out, "api_url", ch->api_url);
+		print_string(out, "token_file", ch->token_file);
+		print_string(out, "domain", ch->domain);
+		print_string(out, "queue", ch->queue);
+	}
+}
+
+const struct config_queue *
+config_find_queue(const struct config *config, const char *address,
+		  const char **extension_r, size_t *extension_len_r)
+{
+	const struct config_queue *best = NULL;
+	const char *start = address, *at, *end;
+	size_t len = strlen(address), local_len, best_len = 0;
+
+	if (extension_r != NULL)
+		*extension_r = NULL;
+	if (extension_len_r != NULL)
+		*extension_len_r = 0;
+	if (len >= 2 && address[0] == '<' && address[len - 1] == '>') {
+		start++;
+		len -= 2;
+	}
+	end = start + len;
+	at = NULL;
+	for (const char *p = start; p < end; p++) {
+		if (*p == '@')
+			at = p;
+	}
+	if (at == NULL)
+		return NULL;
+	local_len = at - start;
+	for (unsigned int i = 0; i < config->queues->len; i++) {
+		const struct config_queue *q = config->queues->pdata[i];
+		size_t qlen = strlen(q->local_part);
+
+		if (strlen(q->domain) != (size_t)(end - at - 1) ||
+		    g_ascii_strncasecmp(q->domain, at + 1, end - at - 1) != 0 ||
+		    qlen > local_len ||
+		    g_ascii_strncasecmp(q->local_part, start, qlen) != 0)
+			continue;
+		if (qlen == local_len)
+			return q;
+		/* sales+ext: the longest queue local part that is followed
+		   by a delimiter wins ("sales-team" over "sales"). */
+		if (strchr(config->recipient_delimiter, start[qlen]) != NULL &&
+		    (best == NULL || qlen > best_len)) {
+			best = q;
+			best_len = qlen;
+		}
+	}
+	if (best != NULL) {
+		if (extension_r != NULL)
+			*extension_r = start + best_len + 1;
+		if (extension_len_r != NULL)
+			*extension_len_r = local_len - best_len - 1;
+	}
+	return best;
+}
+
+const struct config_queue *
+config_queue_by_name(const struct config *config, const char *name)
+{
+	for (unsigned int i = 0; i < config->queues->len; i++) {
+		const struct config_queue *q = config->queues->pdata[i];
+
+		if (strcmp(q->name, name) == 0)
+			return q;
+	}
+	return NULL;
+}
+
+const struct config_channel *
+config_channel_by_domain(const struct config *config, const char *domain)
+{
+	for (unsigned int i = 0; i < config->channels->len; i++) {
+		const struct config_channel *ch = config->channels->pdata[i];
+
+		if (g_ascii_strcasecmp(ch->domain, domain) == 0)
+			return ch;
+	}
+	return NULL;
+}
+
+/* Digits, then at most one unit letter from units (multipliers in
+   factors).  Refuses signs, spaces and overflow. */
+static int parse_number_unit(const char *value, const char *units,
+			     const guint64 *factors, guint64 max,
+			     guint64 *result_r)
+{
+	guint64 n = 0, factor = 1;
+	const char *p = value, *unit;
+
+	if (!g_ascii_isdigit(*p))
+		return -1;
+	for (; g_ascii_isdigit(*p); p++) {
+		if (n > (G_MAXUINT64 - 9) / 10)
+			return -1;
+		n = n * 10 + (*p - '0');
+	}
+	if (*p != '\0') {
+		unit = strchr(units, *p);
+		if (unit == NULL || p[1] != '\0')
+			return -1;
+		factor = factors[unit - units];
+	}
+	if (n > max / factor)
+		return -1;
+	*result_r = n * factor;
+	return 0;
+}
+
+int config_parse_duration(const char *value, int64_t *seconds_r)
+{
+	static const guint64 factors[] = { 1, 60, 3600, 86400 };
+	guint64 n;
+
+	if (parse_number_unit(value, "smhd", factors, G_MAXINT64, &n) < 0)
+		return -1;
+	*seconds_r = n;
+	return 0;
+}
+
+int config_parse_size(const char *value, size_t *bytes_r)
+{
+	static const guint64 factors[] = {
+		1024, 1024, 1024 * 1024, 1024 * 1024, 1024 * 1024 * 1024,
+		1024 * 1024 * 1024,
+	};
+	guint64 n;
+
+	if (parse_number_unit(value, "kKmMgG", factors, SIZE_MAX, &n) < 0)
+		return -1;
+	*bytes_r = n;
+	return 0;
+}

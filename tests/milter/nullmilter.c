@@ -1,0 +1,46 @@
+/* nullmilter: a milter that does nothing but take part in the protocol
+   (it receives headers and body and accepts), the baseline for
+   tests/bench.  Usage: nullmilter inet:PORT@127.0.0.1 */
+
+#include <libmilter/mfapi.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+static sfsistat null_header(SMFICTX *ctx, char *name, char *value)
+{
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat null_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
+{
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat null_eom(SMFICTX *ctx)
+{
+	return SMFIS_ACCEPT;
+}
+
+static struct smfiDesc desc = {
+	.xxfi_name = "nullmilter",
+	.xxfi_version = SMFI_VERSION,
+	.xxfi_flags = SMFIF_ADDHDRS,
+	.xxfi_header = null_header,
+	.xxfi_body = null_body,
+	.xxfi_eom = null_eom,
+};
+
+int main(int argc, char *argv[])
+{
+	if (argc != 2) {
+		fprintf(stderr, "usage: nullmilter SOCKET\n");
+		return 2;
+	}
+	if (smfi_setconn(argv[1]) == MI_FAILURE ||
+	    smfi_register(desc) == MI_FAILURE ||
+	    smfi_opensocket(1) == MI_FAILURE) {
+		fprintf(stderr, "nullmilter: cannot listen on %s\n", argv[1]);
+		return 1;
+	}
+	return smfi_main() == MI_SUCCESS ? 0 : 1;
+}

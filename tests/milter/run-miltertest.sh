@@ -1,0 +1,50 @@
+#!/bin/bash
+# Runs every tests/milter/t-*.lua with miltertest against the real
+# shopdesk-milter, each on a fresh store, and reports TAP (one test point
+# per script).  miltertest starts and stops the daemon itself.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+: "${top_srcdir:=$(cd "$here/../.." && pwd)}"
+: "${top_builddir:=$top_srcdir}"
+: "${MILTERTEST:=miltertest}"
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/shopdesk-mt.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+
+scripts=("$here"/t-*.lua)
+echo "1..${#scripts[@]}"
+n=0 failed=0
+for script in "${scripts[@]}"; do
+	n=$((n + 1))
+	name=$(basename "$script" .lua)
+	dir="$work/$name"
+	mkdir -p "$dir"
+	cat > "$dir/shopdesk.conf" <<CONF
+[shopdesk]
+domain = shop.test
+state_dir = $dir/state
+spool_dir = $dir/spool
+milter_socket = unix:$dir/milter.sock
+control_socket = $dir/control.sock
+ticket_tag = Ticket
+
+[queue sales]
+address = sales@shop.test
+
+[queue manager]
+address = manager@shop.test
+CONF
+	if (cd "$dir" && timeout 120 "$MILTERTEST" \
+		-D srcdir="$here" \
+		-D milter="$top_builddir/milter/shopdesk-milter" \
+		-D conf="$dir/shopdesk.conf" \
+		-D sock="unix:$dir/milter.sock" \
+		-s "$script") > "$dir/out" 2>&1; then
+		echo "ok $n - $name"
+	else
+		failed=$((failed + 1))
+		echo "not ok $n - $name"
+		sed 's/^/# /' "$dir/out"
+	fi
+done
+exit $((failed > 0))

@@ -1,0 +1,42 @@
+-- Broken input still becomes a ticket: MIME that never ends, no
+-- Message-ID (one is added, derived from the content, so that a retry
+-- of the same message finds the same ticket), 8-bit and broken
+-- RFC 2047 in headers, no From at all.
+dofile(srcdir .. "/common.lua")
+start_milter()
+
+local broken = "--b1\r\nContent-Type: text/plain\r\n\r\nunterminated\r\n" ..
+	"--b1\r\nContent-Type: multipart/mixed; boundary=\r\n\r\n--\r\n"
+local headers = {
+	{ "From", "=?utf-8?B?broken <anna@example.com>" },
+	{ "Subject", "=?koi8-r?Q?=F0=D2=C9=D7=C5=D4?= \xff\xfe raw 8bit" },
+	{ "MIME-Version", "1.0" },
+	{ "Content-Type", "multipart/mixed; boundary=\"b1\"" },
+}
+local conn, where = transaction("<anna@example.com>", { "<sales@shop.test>" },
+	headers, broken)
+check(where == SMFIR_ACCEPT, "malformed MIME accepted")
+local t = mt.getheader(conn, "X-Shopdesk-Ticket", 0)
+check(t == "1", "malformed MIME becomes ticket 1, got " .. tostring(t))
+check(mt.eom_check(conn, MT_HDRADD, "Message-ID"),
+      "a Message-ID is added when there is none")
+local mid = mt.getheader(conn, "Message-ID", 0)
+mt.disconnect(conn)
+
+-- the same message again (a retry after a lost reply): same ticket
+conn, where = transaction("<anna@example.com>", { "<sales@shop.test>" },
+	headers, broken)
+t = mt.getheader(conn, "X-Shopdesk-Ticket", 0)
+check(t == "1", "retry finds ticket 1, got " .. tostring(t))
+check(mt.getheader(conn, "Message-ID", 0) == mid, "same derived Message-ID")
+mt.disconnect(conn)
+
+-- no From, no Subject, empty body, bare LF in a header value
+conn, where = transaction("<>", { "<sales@shop.test>" },
+	{ { "X-Odd", "line one\nline two" } }, nil)
+check(where == SMFIR_ACCEPT, "headerless mail accepted")
+t = mt.getheader(conn, "X-Shopdesk-Ticket", 0)
+check(t == "2", "headerless mail becomes ticket 2, got " .. tostring(t))
+check(mt.eom_check(conn, MT_HDRADD, "Subject"),
+      "a tagged Subject is added when there is none")
+mt.disconnect(conn)
