@@ -171,6 +171,7 @@ static const char config_text[] =
 	"address = sales@shop.test\n"
 	"[channel telegram]\n"
 	"domain = telegram.shop.test\n"
+	"token_file = /nonexistent/telegram.token\n"
 	"queue = sales\n";
 
 struct status_ctx {
