@@ -203,8 +203,12 @@ static sfsistat mlfi_eoh(SMFICTX *ctx)
 
 	if (msg == NULL)
 		return fail_action(ctx, "end of headers without sender");
-	if (msg->queue == NULL)
-		return SMFIS_ACCEPT;	/* no branded address: not ours */
+	if (msg->queue == NULL) {
+		/* Not ours: untouched, unless it carries headers that claim
+		   to be shopdesk's, which go wherever the mail goes (Sieve
+		   files by them). */
+		return msg->strip->len == 0 ? SMFIS_ACCEPT : SMFIS_CONTINUE;
+	}
 	if (!msg->has_message_id) {
 		/* A retried message without Message-ID must still find its
 		   ticket: it gets an id derived from its content. */
@@ -263,6 +267,8 @@ static sfsistat mlfi_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
 
 	if (msg == NULL)
 		return fail_action(ctx, "body without sender");
+	if (msg->queue == NULL)
+		return SMFIS_CONTINUE;	/* only here to strip headers */
 	if (msg->fingerprint != NULL)
 		g_checksum_update(msg->fingerprint, chunk, len);
 	msg->body_size += len;
@@ -469,18 +475,12 @@ static void fields_free(struct fields *f)
 	g_free(f->snippet);
 }
 
-static int edit_headers(SMFICTX *ctx, struct msgctx *msg, const char *subject,
-			const char *added_message_id,
-			const struct intake_result *r, const char **error_r)
+/* Deletes every X-Shopdesk-* header that came with the message, from
+   the last occurrence back, so that deleting one never renumbers the
+   ones still to go.  Returns 0, or -1 if Postfix refused. */
+static int strip_headers(SMFICTX *ctx, struct msgctx *msg)
 {
-	char id[16];
-	char *tagged;
-	int ret = MI_SUCCESS;
-
-	/* Delete from the last occurrence back, so that deleting one never
-	   renumbers the ones still to go. */
-	for (unsigned int i = msg->strip->len; i > 0 && ret == MI_SUCCESS;
-	     i--) {
+	for (unsigned int i = msg->strip->len; i > 0; i--) {
 		const char *name = g_ptr_array_index(msg->strip, i - 1);
 		unsigned int index = 0;
 
@@ -489,8 +489,23 @@ static int edit_headers(SMFICTX *ctx, struct msgctx *msg, const char *subject,
 					       name) == 0)
 				index++;
 		}
-		ret = smfi_chgheader(ctx, (char *)name, index, NULL);
+		if (smfi_chgheader(ctx, (char *)name, index, NULL) !=
+		    MI_SUCCESS)
+			return -1;
 	}
+	return 0;
+}
+
+static int edit_headers(SMFICTX *ctx, struct msgctx *msg, const char *subject,
+			const char *added_message_id,
+			const struct intake_result *r, const char **error_r)
+{
+	char id[16];
+	char *tagged;
+	int ret = MI_SUCCESS;
+
+	if (strip_headers(ctx, msg) < 0)
+		ret = MI_FAILURE;
 	g_snprintf(id, sizeof(id), "%u", r->ticket_id);
 	if (ret == MI_SUCCESS)
 		ret = smfi_addheader(ctx, "X-Shopdesk-Ticket", id);
@@ -515,7 +530,7 @@ static int edit_headers(SMFICTX *ctx, struct msgctx *msg, const char *subject,
 					 r->ticket_id);
 		if (strcmp(tagged, subject) != 0 || msg->subject_count == 0) {
 			char *encoded = g_mime_utils_header_encode_text(
-				NULL, tagged, NULL);
+				NULL, tagged, "utf-8");
 
 			if (msg->subject_count == 0)
 				ret = smfi_addheader(ctx, "Subject", encoded);
@@ -544,8 +559,19 @@ static sfsistat mlfi_eom(SMFICTX *ctx)
 	const char *error;
 	sfsistat status = SMFIS_ACCEPT;
 
-	if (msg == NULL || msg->queue == NULL)
+	if (msg == NULL)
 		return SMFIS_ACCEPT;
+	if (msg->queue == NULL) {
+		if (strip_headers(ctx, msg) < 0)
+			status = fail_action(ctx, "Postfix refused to delete "
+					     "a header");
+		else
+			log_info("%s: removed %u X-Shopdesk-* header(s) from "
+				 "mail to no branded address", queue_id(ctx),
+				 msg->strip->len);
+		msgctx_free(&conn->msg);
+		return status;
+	}
 	message = parse_message(msg, msg->body_dropped);
 	if (message == NULL) {
 		log_info("%s: malformed MIME: ticket from headers only",

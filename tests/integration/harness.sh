@@ -1,0 +1,372 @@
+# harness.sh: sourced by the end-to-end tests.  Starts a private Postfix,
+# a private Dovecot, shopdesk-milter and an smtp-sink, all on 127.0.0.1
+# high ports inside one temporary directory, and stops whatever it
+# started when the test exits, however it exits.  Also TAP helpers.
+#
+# After harness_init these are set:
+#   H             the temporary directory
+#   SMTP_PORT     Postfix smtpd (the shop's MX)
+#   SUBMIT_PORT   Postfix submission (SASL via Dovecot)
+#   LMTP_PORT IMAP_PORT AUTH_PORT   Dovecot
+#   SINK_PORT     smtp-sink standing in for the outside world
+#   MILTER_PORT   shopdesk-milter
+#   CONF          shopdesk.conf for the milter
+#   PF_DIR        Postfix config directory;  DC_CONF  dovecot.conf
+#   MAILDIR_ROOT  Dovecot's mail, one Maildir per user
+set -u
+
+here_harness=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+: "${top_srcdir:=$(cd "$here_harness/../.." && pwd)}"
+: "${top_builddir:=$top_srcdir}"
+MILTER_BIN=$top_builddir/milter/shopdesk-milter
+CTL_BIN=$top_builddir/cli/shopdeskctl
+MAIL_USER=sdvmail
+
+# --- TAP --------------------------------------------------------------
+tap_n=0
+tap_failed=0
+tap_ok() { tap_n=$((tap_n + 1)); echo "ok $tap_n - $1"; }
+tap_fail() {
+	tap_n=$((tap_n + 1)); tap_failed=$((tap_failed + 1))
+	echo "not ok $tap_n - $1"
+	[ $# -gt 1 ] && printf '%s\n' "$2" | sed 's/^/# /'
+	return 0
+}
+tap_check() {	# tap_check DESC COMMAND...
+	local desc=$1; shift
+	if "$@"; then tap_ok "$desc"; else tap_fail "$desc"; fi
+}
+tap_is() {	# tap_is GOT WANT DESC
+	if [ "$1" = "$2" ]; then tap_ok "$3"
+	else tap_fail "$3" "got '$1', want '$2'"; fi
+}
+tap_done() {
+	echo "1..$tap_n"
+	[ "$tap_failed" -eq 0 ]
+}
+bail() {	# a set-up step failed: say why, show the logs, stop
+	echo "Bail out! $*"
+	harness_logs | sed 's/^/# /'
+	exit 1
+}
+
+# --- set-up ---------------------------------------------------------
+free_port() {
+	local port
+	for _ in $(seq 1 50); do
+		port=$((20000 + RANDOM % 30000))
+		if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+			echo "$port"
+			return 0
+		fi
+	done
+	return 1
+}
+
+harness_init() {
+	H=$(mktemp -d "${TMPDIR:-/tmp}/shopdesk-e2e.XXXXXX")
+	chmod 755 "$H"
+	SMTP_PORT=$(free_port); SUBMIT_PORT=$(free_port)
+	LMTP_PORT=$(free_port); IMAP_PORT=$(free_port)
+	AUTH_PORT=$(free_port); SINK_PORT=$(free_port)
+	MILTER_PORT=$(free_port)
+	PF_DIR=$H/postfix
+	DC_CONF=$H/dovecot/dovecot.conf
+	MAILDIR_ROOT=$H/mail
+	CONF=$H/shopdesk.conf
+	trap harness_cleanup EXIT
+	trap 'exit 130' INT TERM
+	id "$MAIL_USER" >/dev/null 2>&1 ||
+		useradd --system --no-create-home --shell /usr/sbin/nologin \
+			"$MAIL_USER" || bail "cannot create user $MAIL_USER"
+	write_shopdesk_conf
+}
+
+harness_cleanup() {
+	stop_milter
+	[ -f "$PF_DIR/main.cf" ] && postfix -c "$PF_DIR" stop >/dev/null 2>&1
+	[ -f "$DC_CONF" ] && doveadm -c "$DC_CONF" stop >/dev/null 2>&1
+	[ -n "${SINK_PID:-}" ] && kill "$SINK_PID" 2>/dev/null
+	# anything still running from our directory goes too
+	sleep 0.2
+	pkill -f -- "$H/" 2>/dev/null
+	if [ "${KEEP_TMP:-0}" = 1 ]; then
+		echo "# kept $H"
+	else
+		rm -rf "$H"
+	fi
+}
+
+harness_logs() {
+	for f in "$H/maillog" "$H/dovecot/dovecot.log" "$H/milter.log"; do
+		[ -f "$f" ] || continue
+		echo "== $f"
+		tail -n 25 "$f"
+	done
+}
+
+write_shopdesk_conf() {
+	cat > "$CONF" <<CONF
+[shopdesk]
+domain = shop.test
+state_dir = $H/state
+spool_dir = $H/spool
+milter_socket = inet:$MILTER_PORT@127.0.0.1
+control_socket = $H/control.sock
+ticket_tag = Ticket
+${SHOPDESK_EXTRA:-}
+
+[queue sales]
+address = sales@shop.test
+name = Sales
+timezone = Europe/Vilnius
+
+[queue manager]
+address = manager@shop.test
+name = Manager
+CONF
+}
+
+wait_port() {	# wait_port PORT: until something listens (at most ~10 s)
+	for _ in $(seq 1 100); do
+		(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+start_dovecot() {
+	mkdir -p "$H/dovecot" "$MAILDIR_ROOT"
+	chown "$MAIL_USER:" "$MAILDIR_ROOT"
+	local user
+	: > "$H/dovecot/passwd"
+	for user in sales@shop.test manager@shop.test ann@shop.test \
+		    bob@shop.test customer@example.com alice@example.com; do
+		echo "$user:{PLAIN}secret::::::" >> "$H/dovecot/passwd"
+	done
+	cat > "$DC_CONF" <<CONF
+base_dir = $H/dovecot/run
+state_dir = $H/dovecot/state
+log_path = $H/dovecot/dovecot.log
+protocols = imap lmtp
+listen = 127.0.0.1
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+default_internal_user = dovecot
+default_login_user = dovenull
+mail_uid = $MAIL_USER
+mail_gid = $MAIL_USER
+first_valid_uid = 1
+mail_location = maildir:$MAILDIR_ROOT/%d/%n/Maildir
+namespace inbox {
+  inbox = yes
+  separator = /
+}
+passdb {
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u $H/dovecot/passwd
+}
+userdb {
+  driver = static
+  args = uid=$MAIL_USER gid=$MAIL_USER home=$MAILDIR_ROOT/%d/%n
+}
+service imap-login {
+  inet_listener imap {
+    address = 127.0.0.1
+    port = $IMAP_PORT
+  }
+  inet_listener imaps {
+    port = 0
+  }
+}
+service lmtp {
+  inet_listener lmtp {
+    address = 127.0.0.1
+    port = $LMTP_PORT
+  }
+  unix_listener lmtp {
+    mode = 0
+  }
+}
+service auth {
+  inet_listener auth {
+    address = 127.0.0.1
+    port = $AUTH_PORT
+  }
+}
+${DOVECOT_EXTRA:-}
+CONF
+	dovecot -c "$DC_CONF" || bail "dovecot did not start"
+	wait_port "$LMTP_PORT" && wait_port "$IMAP_PORT" &&
+		wait_port "$AUTH_PORT" || bail "dovecot ports did not open"
+}
+
+start_sink() {
+	mkdir -p "$H/sink"
+	(cd "$H/sink" && exec smtp-sink -u postfix -d "%Y%m%d%H/%M." \
+		"127.0.0.1:$SINK_PORT" 64) &
+	SINK_PID=$!
+	wait_port "$SINK_PORT" || bail "smtp-sink did not start"
+}
+
+# start_postfix [milter]: with "milter", both smtpd and local submission
+# pass shopdesk-milter; milter_default_action comes from MILTER_DEFAULT
+# (tempfail unless set).
+start_postfix() {
+	local milters=""
+	mkdir -p "$PF_DIR" "$H/spool-postfix" "$H/data-postfix"
+	chown postfix: "$H/data-postfix"
+	[ "${1:-}" = milter ] &&
+		milters="{ inet:127.0.0.1:$MILTER_PORT, default_action=${MILTER_DEFAULT:-tempfail} }"
+	cat > "$PF_DIR/main.cf" <<CONF
+compatibility_level = 3.6
+queue_directory = $H/spool-postfix
+data_directory = $H/data-postfix
+meta_directory = /etc/postfix
+maillog_file = $H/maillog
+maillog_file_prefixes = $H
+myhostname = mx.shop.test
+mydomain = shop.test
+myorigin = shop.test
+inet_interfaces = 127.0.0.1
+inet_protocols = ipv4
+mydestination =
+mynetworks = 127.0.0.0/8
+virtual_mailbox_domains = shop.test example.com
+virtual_transport = lmtp:inet:127.0.0.1:$LMTP_PORT
+relayhost = [127.0.0.1]:$SINK_PORT
+recipient_delimiter = +
+smtpd_milters = $milters
+non_smtpd_milters = $milters
+milter_protocol = 6
+message_size_limit = 52428800
+smtpd_recipient_restrictions = permit_mynetworks, reject_unauth_destination
+smtpd_relay_restrictions = permit_mynetworks, permit_sasl_authenticated, reject_unauth_destination
+smtp_dns_support_level = disabled
+smtputf8_enable = no
+biff = no
+alias_maps =
+alias_database =
+delay_warning_time = 0
+maximal_backoff_time = 10s
+minimal_backoff_time = 5s
+queue_run_delay = 5s
+${POSTFIX_EXTRA:-}
+CONF
+	cat > "$PF_DIR/master.cf" <<CONF
+127.0.0.1:$SMTP_PORT inet n - n - - smtpd
+127.0.0.1:$SUBMIT_PORT inet n - n - - smtpd
+  -o syslog_name=postfix/submission
+  -o smtpd_sasl_auth_enable=yes
+  -o smtpd_sasl_type=dovecot
+  -o smtpd_sasl_path=inet:127.0.0.1:$AUTH_PORT
+  -o smtpd_tls_security_level=none
+  -o smtpd_client_restrictions=permit_sasl_authenticated,reject
+  -o smtpd_relay_restrictions=permit_sasl_authenticated,reject
+  -o milter_macro_daemon_name=ORIGINATING
+pickup    unix n - n 60 1 pickup
+cleanup   unix n - n - 0 cleanup
+qmgr      unix n - n 300 1 qmgr
+rewrite   unix - - n - - trivial-rewrite
+bounce    unix - - n - 0 bounce
+defer     unix - - n - 0 bounce
+trace     unix - - n - 0 bounce
+verify    unix - - n - 1 verify
+flush     unix n - n 1000? 0 flush
+proxymap  unix - - n - - proxymap
+smtp      unix - - n - - smtp
+relay     unix - - n - - smtp
+showq     unix n - n - - showq
+error     unix - - n - - error
+retry     unix - - n - - error
+discard   unix - - n - - discard
+lmtp      unix - - n - - lmtp
+anvil     unix - - n - 1 anvil
+scache    unix - - n - 1 scache
+postlog   unix-dgram n - n - 1 postlogd
+CONF
+	postfix -c "$PF_DIR" check >"$H/postfix-check.log" 2>&1 ||
+		bail "postfix check: $(cat "$H/postfix-check.log")"
+	postfix -c "$PF_DIR" start >>"$H/postfix-check.log" 2>&1 ||
+		bail "postfix start: $(cat "$H/postfix-check.log")"
+	wait_port "$SMTP_PORT" && wait_port "$SUBMIT_PORT" ||
+		bail "postfix ports did not open"
+}
+
+start_milter() {
+	"$MILTER_BIN" -f -c "$CONF" >>"$H/milter.log" 2>&1 &
+	MILTER_PID=$!
+	wait_port "$MILTER_PORT" || bail "shopdesk-milter did not start"
+}
+
+stop_milter() {
+	[ -n "${MILTER_PID:-}" ] || return 0
+	kill "$MILTER_PID" 2>/dev/null && wait "$MILTER_PID" 2>/dev/null
+	MILTER_PID=
+}
+
+# --- using it -----------------------------------------------------------
+ctl() { "$CTL_BIN" -c "$CONF" "$@"; }
+
+# send_mail FROM TO [swaks options...]: one SMTP transaction to the MX
+send_mail() {
+	local from=$1 to=$2; shift 2
+	swaks --silent 2 --server 127.0.0.1 --port "$SMTP_PORT" \
+		--helo client.example --from "$from" --to "$to" "$@"
+}
+
+maildir_of() { echo "$MAILDIR_ROOT/${1#*@}/${1%@*}/Maildir"; }
+
+mail_count() {	# mail_count USER: messages in the user's INBOX
+	local d
+	d=$(maildir_of "$1")
+	find "$d/new" "$d/cur" -type f 2>/dev/null | wc -l
+}
+
+wait_for_mail() {	# wait_for_mail USER N [SECONDS]
+	local limit=$(( ${3:-20} * 10 ))
+	for _ in $(seq 1 "$limit"); do
+		[ "$(mail_count "$1")" -ge "$2" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+mail_files() {	# newest last
+	local d
+	d=$(maildir_of "$1")
+	ls -tr "$d"/new/* "$d"/cur/* 2>/dev/null
+}
+
+# mail_with USER HEADER-REGEX: the delivered file whose headers match
+mail_with() {
+	local f
+	for f in $(mail_files "$1"); do
+		if sed '/^\r\?$/q' "$f" | grep -qiE "$2"; then
+			echo "$f"
+			return 0
+		fi
+	done
+	return 1
+}
+
+header_of() {	# header_of FILE NAME: the first value, unfolded
+	sed '/^\r\?$/q' "$1" | tr -d '\r' |
+		awk -v n="$(echo "$2" | tr A-Z a-z)" '
+			/^[ \t]/ { if (on) v = v " " substr($0, 2); next }
+			{ if (on) { print v; exit } }
+			tolower(substr($0, 1, index($0, ":") - 1)) == n {
+				on = 1; v = substr($0, index($0, ":") + 2) }
+			END { if (on) print v }' | head -n 1
+}
+
+queue_empty() { [ -z "$(postqueue -c "$PF_DIR" -j 2>/dev/null)" ]; }
+
+wait_queue_empty() {	# wait_queue_empty [SECONDS]
+	for _ in $(seq 1 $(( ${1:-30} * 10 ))); do
+		queue_empty && return 0
+		sleep 0.1
+	done
+	return 1
+}

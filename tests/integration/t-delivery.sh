@@ -1,0 +1,119 @@
+#!/bin/bash
+# End to end: customers' mail to branded addresses goes through a real
+# Postfix with shopdesk-milter into a real Dovecot, threaded into tickets;
+# assertions read the delivered Maildir files and `shopdeskctl show --json`.
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/harness.sh"
+
+harness_init
+start_dovecot
+start_sink
+start_milter
+start_postfix milter
+
+json() {	# json ID EXPR: a value from shopdeskctl show ID --json
+	ctl show "$1" --json | jq -r "$2"
+}
+
+# 1. A first mail in English becomes ticket 1.
+send_mail anna@example.com sales@shop.test \
+	--header "Subject: Where is my order" \
+	--header "Message-Id: <order-1@example.com>" \
+	--header 'From: "Anna Smith" <anna@example.com>' \
+	--body "Hello, I ordered a lamp a week ago." ||
+	bail "swaks could not send"
+wait_for_mail sales@shop.test 1 || bail "first mail not delivered"
+f=$(mail_with sales@shop.test '^Message-Id: <order-1@example.com>')
+tap_is "$(header_of "$f" X-Shopdesk-Ticket)" 1 "first mail is ticket 1"
+tap_is "$(header_of "$f" X-Shopdesk-Queue)" sales "queue header"
+tap_is "$(header_of "$f" X-Shopdesk-Status)" new "status header"
+tap_is "$(header_of "$f" Subject)" "[Ticket #1] Where is my order" \
+	"subject tagged"
+tap_is "$(json 1 .customer.name)" "Anna Smith" "customer name stored"
+tap_is "$(json 1 .customer.address)" anna@example.com "customer address"
+qid=$(json 1 '.messages[0].queue_id')
+tap_check "queue id recorded ($qid) is Postfix's" \
+	grep -q "$qid: message-id=<order-1@example.com>" "$H/maillog"
+tap_check "one log line with queue id and ticket" \
+	grep -q "$qid: ticket=1 rule=new queue=sales status=new" "$H/milter.log"
+
+# 2. Russian, RFC 2047 in name and subject: ticket 2, decoded.
+send_mail petrov@example.ru sales@shop.test \
+	--header "Subject: =?UTF-8?B?0JPQtNC1INC80L7QuSDQt9Cw0LrQsNC3Pw==?=" \
+	--header "From: =?UTF-8?B?0JjQstCw0L0g0J/QtdGC0YDQvtCy?= <petrov@example.ru>" \
+	--header "Message-Id: <ru-1@example.ru>" \
+	--header "Content-Type: text/plain; charset=UTF-8" \
+	--body "Здравствуйте! Когда придёт мой заказ?"
+wait_for_mail sales@shop.test 2 || bail "second mail not delivered"
+tap_is "$(json 2 .customer.name)" "Иван Петров" "Russian name decoded"
+tap_is "$(json 2 .subject)" "Где мой заказ?" "Russian subject decoded"
+f=$(mail_with sales@shop.test '^Message-Id: <ru-1@example.ru>')
+tap_is "$(header_of "$f" Subject | perl -MEncode -ne \
+	'print encode("UTF-8", decode("MIME-Header", $_))')" \
+	"[Ticket #2] Где мой заказ?" "tagged Russian subject, RFC 2047 encoded"
+tap_check "encoded as UTF-8" grep -qi '^Subject: .*=?utf-8?' "$f"
+
+# 3. A reply with In-Reply-To, from a client that drops the tag.
+send_mail anna@example.com sales@shop.test \
+	--header "Subject: Re: Where is my order" \
+	--header "Message-Id: <order-2@example.com>" \
+	--header "In-Reply-To: <order-1@example.com>" \
+	--body "Any news?"
+wait_for_mail sales@shop.test 3 || bail "reply not delivered"
+f=$(mail_with sales@shop.test '^Message-Id: <order-2@example.com>')
+tap_is "$(header_of "$f" X-Shopdesk-Ticket)" 1 "reply threads into 1"
+tap_is "$(json 1 '.messages | length')" 2 "ticket 1 has two messages"
+tap_is "$(json 1 '.messages[1].rule')" references "by References"
+
+# 4. sales@ and manager@ in one transaction: one ticket, both get it.
+send_mail boris@example.org sales@shop.test,manager@shop.test \
+	--header "Subject: Wholesale prices" \
+	--header "Message-Id: <both@example.org>"
+wait_for_mail manager@shop.test 1 || bail "manager copy not delivered"
+wait_for_mail sales@shop.test 4 || bail "sales copy not delivered"
+fs=$(mail_with sales@shop.test '^Message-Id: <both@example.org>')
+fm=$(mail_with manager@shop.test '^Message-Id: <both@example.org>')
+tap_is "$(header_of "$fs" X-Shopdesk-Ticket)" 3 "one ticket (3) for both"
+tap_is "$(header_of "$fm" X-Shopdesk-Ticket)" 3 "manager's copy: same"
+tap_is "$(ctl tickets --json | jq '.tickets | length')" 3 \
+	"three tickets in all"
+
+# 5. A stranger using ticket 1's tag gets a ticket of their own.
+send_mail mallory@evil.test sales@shop.test \
+	--header "Subject: Re: [Ticket #1] Where is my order" \
+	--header "Message-Id: <evil@evil.test>" --body "#close"
+wait_for_mail sales@shop.test 5 || bail "stranger's mail not delivered"
+f=$(mail_with sales@shop.test '^Message-Id: <evil@evil.test>')
+tap_is "$(header_of "$f" X-Shopdesk-Ticket)" 4 "stranger gets ticket 4"
+tap_is "$(json 4 .linked_to)" 1 "linked to the ticket named"
+tap_is "$(json 1 '.participants | join(",")')" anna@example.com \
+	"ticket 1 still only Anna's"
+
+# 6. Mail to nobody branded is delivered untouched, except that forged
+#    X-Shopdesk-* headers never reach a mailbox.
+send_mail anna@example.com customer@example.com \
+	--header "Subject: private" --header "X-Shopdesk-Ticket: 1" \
+	--header "Message-Id: <private@example.com>"
+wait_for_mail customer@example.com 1 || bail "plain mail not delivered"
+f=$(mail_files customer@example.com | head -n 1)
+tap_is "$(header_of "$f" Subject)" private "plain mail: subject kept"
+tap_is "$(header_of "$f" X-Shopdesk-Ticket)" "" "forged header removed"
+tap_is "$(ctl tickets --json | jq '.tickets | length')" 4 \
+	"plain mail made no ticket"
+
+# 7. Forged X-Shopdesk-* on branded mail: removed, ours added.
+send_mail carol@example.net sales@shop.test \
+	--header "Subject: help" --header "X-Shopdesk-Status: closed" \
+	--header "X-Shopdesk-Ticket: 1" --header "Message-Id: <c1@example.net>"
+wait_for_mail sales@shop.test 6 || bail "carol's mail not delivered"
+f=$(mail_with sales@shop.test '^Message-Id: <c1@example.net>')
+tap_is "$(sed '/^\r\?$/q' "$f" | grep -ci '^X-Shopdesk-Ticket:')" 1 \
+	"exactly one X-Shopdesk-Ticket"
+tap_is "$(header_of "$f" X-Shopdesk-Ticket)" 5 "and it is ours"
+tap_is "$(header_of "$f" X-Shopdesk-Status)" new "our status"
+
+# 8. Nothing left in Postfix's queue, nothing went outside.
+tap_check "Postfix queue empty" wait_queue_empty 20
+tap_is "$(find "$H/sink" -type f | wc -l)" 0 "nothing relayed outside"
+
+tap_done
