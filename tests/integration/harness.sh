@@ -63,26 +63,42 @@ free_port() {
 	return 1
 }
 
+# harness_init: a new temporary directory and free ports.  The demo
+# sets HARNESS_DIR (a fixed directory), the *_PORT variables (fixed
+# ports) and HARNESS_PERSIST=1 (leave everything running at exit).
 harness_init() {
-	H=$(mktemp -d "${TMPDIR:-/tmp}/shopdesk-e2e.XXXXXX")
+	if [ -n "${HARNESS_DIR:-}" ]; then
+		H=$HARNESS_DIR
+		mkdir -p "$H"
+	else
+		H=$(mktemp -d "${TMPDIR:-/tmp}/shopdesk-e2e.XXXXXX")
+	fi
 	chmod 755 "$H"
-	SMTP_PORT=$(free_port); SUBMIT_PORT=$(free_port)
-	LMTP_PORT=$(free_port); IMAP_PORT=$(free_port)
-	AUTH_PORT=$(free_port); SINK_PORT=$(free_port)
-	MILTER_PORT=$(free_port)
-	PF_DIR=$H/postfix
-	DC_CONF=$H/dovecot/dovecot.conf
-	MAILDIR_ROOT=$H/mail
-	CONF=$H/shopdesk.conf
-	trap harness_cleanup EXIT
-	trap 'exit 130' INT TERM
+	: "${SMTP_PORT:=$(free_port)}" "${SUBMIT_PORT:=$(free_port)}"
+	: "${LMTP_PORT:=$(free_port)}" "${IMAP_PORT:=$(free_port)}"
+	: "${AUTH_PORT:=$(free_port)}" "${SINK_PORT:=$(free_port)}"
+	: "${MILTER_PORT:=$(free_port)}"
+	harness_paths
+	if [ "${HARNESS_PERSIST:-0}" != 1 ]; then
+		trap harness_cleanup EXIT
+		trap 'exit 130' INT TERM
+	fi
 	id "$MAIL_USER" >/dev/null 2>&1 ||
 		useradd --system --no-create-home --shell /usr/sbin/nologin \
 			"$MAIL_USER" || bail "cannot create user $MAIL_USER"
 	write_shopdesk_conf
 }
 
+harness_paths() {
+	PF_DIR=$H/postfix
+	DC_CONF=$H/dovecot/dovecot.conf
+	MAILDIR_ROOT=$H/mail
+	CONF=$H/shopdesk.conf
+}
+
 harness_cleanup() {
+	[ -z "${MILTER_PID:-}" ] && [ -f "$H/milter.pid" ] &&
+		MILTER_PID=$(cat "$H/milter.pid")
 	stop_milter
 	[ -f "$PF_DIR/main.cf" ] && postfix -c "$PF_DIR" stop >/dev/null 2>&1
 	[ -f "$DC_CONF" ] && doveadm -c "$DC_CONF" stop >/dev/null 2>&1
@@ -297,12 +313,16 @@ CONF
 start_milter() {
 	"$MILTER_BIN" -f -c "$CONF" >>"$H/milter.log" 2>&1 &
 	MILTER_PID=$!
+	echo "$MILTER_PID" > "$H/milter.pid"
 	wait_port "$MILTER_PORT" || bail "shopdesk-milter did not start"
 }
 
 stop_milter() {
 	[ -n "${MILTER_PID:-}" ] || return 0
-	kill "$MILTER_PID" 2>/dev/null && wait "$MILTER_PID" 2>/dev/null
+	kill "$MILTER_PID" 2>/dev/null
+	# a child of this shell is reaped; the demo's --stop polls instead
+	wait "$MILTER_PID" 2>/dev/null ||
+		while kill -0 "$MILTER_PID" 2>/dev/null; do sleep 0.1; done
 	MILTER_PID=
 }
 
