@@ -343,6 +343,7 @@ static char *part_snippet(GMimePart *part)
 	GMimeFilter *filter;
 	const char *charset;
 	char buf[SNIPPET_BYTES + 1];
+	char *text;
 	ssize_t n;
 
 	if (content == NULL)
@@ -367,7 +368,13 @@ static char *part_snippet(GMimePart *part)
 	if (n <= 0)
 		return NULL;
 	buf[n] = '\0';
-	return g_utf8_make_valid(buf, n);
+	text = g_utf8_make_valid(buf, n);
+	/* LF line ends and no trailing blank lines, for the history */
+	for (char *r = text, *w = text;; r++) {
+		if (*r != '\r' && (*w++ = *r) == '\0')
+			break;
+	}
+	return g_strchomp(text);
 }
 
 /* The first text/plain part (or text/html when there is none before

@@ -116,6 +116,22 @@ static double measure(struct bench *b, unsigned long size,
 	return sum / sample;
 }
 
+static void remove_dir(const char *dir)
+{
+	GDir *d = g_dir_open(dir, 0, NULL);
+	const char *name;
+
+	while (d != NULL && (name = g_dir_read_name(d)) != NULL) {
+		char *path = g_build_filename(dir, name, NULL);
+
+		g_unlink(path);
+		g_free(path);
+	}
+	if (d != NULL)
+		g_dir_close(d);
+	g_rmdir(dir);
+}
+
 int main(int argc, char *argv[])
 {
 	unsigned long small = argc > 1 ? strtoul(argv[1], NULL, 10) : 10000;
@@ -139,10 +155,11 @@ int main(int argc, char *argv[])
 	t_large = measure(&b, large, sample);
 	printf("ratio large/small: %.2f (target <= 1.20)\n",
 	       t_large / t_small);
-	printf("store directory: %s (remove it when done)\n", b.dir);
+	remove_dir(b.dir);
 	config_free(&b.config);
 	token_key_free(&b.key);
 	g_free(path);
 	g_free(text);
+	g_free(b.dir);
 	return 0;
 }
