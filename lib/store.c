@@ -1,8 +1,9 @@
 /* store.c: the ticket store on Berkeley DB 5.3 (see store.h for the
    databases).  All access goes through store_transaction(), the one
    place that begins, commits, aborts and retries transactions.  The
-   environment is private to one process: a lock file keeps a second
-   process out, so running recovery at every open is safe.
+   environment is private to one process (its regions live in the
+   process's memory, DB_PRIVATE): a lock file keeps a second process
+   out, so running recovery at every open is safe.
 
    It does not decide anything about tickets: threading and intake use
    these reads and writes inside their own transactions. */
@@ -23,6 +24,13 @@
 #define STORE_CHECKPOINT_KBYTES 4096
 
 struct store {
+	char *dir;
+	enum store_flags flags;
+	/* Transactions hold it shared; reopening after a panic holds it
+	   exclusively. */
+	GRWLock lock;
+	unsigned int generation;	/* counts reopenings */
+	bool panicked;
 	DB_ENV *env;
 	int lock_fd;
 	DB *tickets;
@@ -43,6 +51,8 @@ static int db_failed(struct store_txn *t, int ret, const char **error_r)
 {
 	if (ret == DB_LOCK_DEADLOCK || ret == DB_LOCK_NOTGRANTED)
 		t->deadlock = true;
+	if (ret == DB_RUNRECOVERY)
+		t->store->panicked = true;
 	*error_r = db_strerror(ret);
 	return -1;
 }
@@ -75,6 +85,23 @@ static int open_db(struct store *store, DB **db_r, const char *file,
 	return 0;
 }
 
+static void env_close(struct store *store)
+{
+	DB **dbs[] = {
+		&store->tickets, &store->history, &store->msgid,
+		&store->thread, &store->customer, &store->meta,
+	};
+
+	for (unsigned int i = 0; i < G_N_ELEMENTS(dbs); i++) {
+		if (*dbs[i] != NULL)
+			(*dbs[i])->close(*dbs[i], 0);
+		*dbs[i] = NULL;
+	}
+	if (store->env != NULL)
+		store->env->close(store->env, 0);
+	store->env = NULL;
+}
+
 static int lock_dir(const char *dir, int *fd_r, char **error_r)
 {
 	char *path = g_build_filename(dir, "store.lock", NULL);
@@ -98,27 +125,16 @@ static int lock_dir(const char *dir, int *fd_r, char **error_r)
 	return 0;
 }
 
-int store_open(const char *dir, enum store_flags flags, struct store **store_r,
-	       char **error_r)
+/* Opens the environment and the databases, running recovery.  Returns
+   0, or -1 with *error_r (g_free it) and everything closed again. */
+static int env_open(struct store *store, char **error_r)
 {
-	struct store *store;
 	int ret;
 
-	if (g_mkdir_with_parents(dir, 0700) < 0) {
-		*error_r = g_strdup_printf("mkdir %s: %s", dir,
-					   g_strerror(errno));
-		return -1;
-	}
-	store = g_new0(struct store, 1);
-	store->lock_fd = -1;
-	if (lock_dir(dir, &store->lock_fd, error_r) < 0) {
-		g_free(store);
-		return -1;
-	}
 	if ((ret = db_env_create(&store->env, 0)) != 0) {
 		*error_r = g_strdup_printf("db_env_create: %s",
 					   db_strerror(ret));
-		store_close(&store);
+		store->env = NULL;
 		return -1;
 	}
 	store->env->set_errcall(store->env, store_errcall);
@@ -127,16 +143,16 @@ int store_open(const char *dir, enum store_flags flags, struct store **store_r,
 	store->env->set_lk_max_locks(store->env, 20000);
 	store->env->set_lk_max_objects(store->env, 20000);
 	store->env->log_set_config(store->env, DB_LOG_AUTO_REMOVE, 1);
-	if ((flags & STORE_NOSYNC) != 0)
+	if ((store->flags & STORE_NOSYNC) != 0)
 		store->env->set_flags(store->env, DB_TXN_NOSYNC, 1);
-	ret = store->env->open(store->env, dir,
+	ret = store->env->open(store->env, store->dir,
 			       DB_CREATE | DB_INIT_LOCK | DB_INIT_LOG |
 			       DB_INIT_MPOOL | DB_INIT_TXN | DB_RECOVER |
-			       DB_THREAD, 0600);
+			       DB_THREAD | DB_PRIVATE, 0600);
 	if (ret != 0) {
-		*error_r = g_strdup_printf("open environment %s: %s", dir,
-					   db_strerror(ret));
-		store_close(&store);
+		*error_r = g_strdup_printf("open environment %s: %s",
+					   store->dir, db_strerror(ret));
+		env_close(store);
 		return -1;
 	}
 	if (open_db(store, &store->tickets, "tickets.db", error_r) < 0 ||
@@ -145,6 +161,29 @@ int store_open(const char *dir, enum store_flags flags, struct store **store_r,
 	    open_db(store, &store->thread, "thread.db", error_r) < 0 ||
 	    open_db(store, &store->customer, "customer.db", error_r) < 0 ||
 	    open_db(store, &store->meta, "meta.db", error_r) < 0) {
+		env_close(store);
+		return -1;
+	}
+	return 0;
+}
+
+int store_open(const char *dir, enum store_flags flags, struct store **store_r,
+	       char **error_r)
+{
+	struct store *store;
+
+	if (g_mkdir_with_parents(dir, 0700) < 0) {
+		*error_r = g_strdup_printf("mkdir %s: %s", dir,
+					   g_strerror(errno));
+		return -1;
+	}
+	store = g_new0(struct store, 1);
+	store->dir = g_strdup(dir);
+	store->flags = flags;
+	g_rw_lock_init(&store->lock);
+	store->lock_fd = -1;
+	if (lock_dir(dir, &store->lock_fd, error_r) < 0 ||
+	    env_open(store, error_r) < 0) {
 		store_close(&store);
 		return -1;
 	}
@@ -155,65 +194,99 @@ int store_open(const char *dir, enum store_flags flags, struct store **store_r,
 void store_close(struct store **_store)
 {
 	struct store *store = *_store;
-	DB **dbs[6];
 
 	if (store == NULL)
 		return;
 	*_store = NULL;
-	dbs[0] = &store->tickets;
-	dbs[1] = &store->history;
-	dbs[2] = &store->msgid;
-	dbs[3] = &store->thread;
-	dbs[4] = &store->customer;
-	dbs[5] = &store->meta;
-	if (store->env != NULL && store->tickets != NULL)
+	if (store->env != NULL && !store->panicked)
 		store->env->txn_checkpoint(store->env, 0, 0, 0);
-	for (unsigned int i = 0; i < G_N_ELEMENTS(dbs); i++) {
-		if (*dbs[i] != NULL)
-			(*dbs[i])->close(*dbs[i], 0);
-	}
-	if (store->env != NULL)
-		store->env->close(store->env, 0);
+	env_close(store);
 	if (store->lock_fd >= 0)
 		close(store->lock_fd);
+	g_rw_lock_clear(&store->lock);
+	g_free(store->dir);
 	g_free(store);
+}
+
+/* After Berkeley DB panics (the disk filled up under its log, say),
+   every operation fails until the environment is opened again, which
+   runs recovery.  The first transaction to find it so does that, with
+   every other transaction held off; if it fails too (still no space),
+   the next transaction tries again. */
+static void reopen_after_panic(struct store *store, unsigned int generation)
+{
+	char *error = NULL;
+
+	g_rw_lock_writer_lock(&store->lock);
+	if (store->generation == generation) {
+		log_warning("store: environment %s failed; running recovery",
+			    store->dir);
+		env_close(store);
+		if (env_open(store, &error) < 0) {
+			log_error("store: %s", error);
+			g_free(error);
+		} else {
+			store->panicked = false;
+			log_info("store: recovered %s", store->dir);
+		}
+		store->generation++;
+	}
+	g_rw_lock_writer_unlock(&store->lock);
+}
+
+/* One attempt: 0 committed, -1 failed; *deadlock_r says whether it may
+   be tried again. */
+static int transaction_once(struct store *store, store_txn_func_t *func,
+			    void *context, bool *deadlock_r,
+			    const char **error_r)
+{
+	struct store_txn t = { .store = store };
+	int ret;
+
+	*deadlock_r = false;
+	if (store->env == NULL) {
+		*error_r = "the store could not be reopened";
+		return -1;
+	}
+	ret = store->env->txn_begin(store->env, NULL, &t.txn, 0);
+	if (ret != 0)
+		return db_failed(&t, ret, error_r);
+	if (func(&t, context, error_r) < 0) {
+		t.txn->abort(t.txn);
+		*deadlock_r = t.deadlock;
+		return -1;
+	}
+	ret = t.txn->commit(t.txn, 0);
+	if (ret != 0)
+		return db_failed(&t, ret, error_r);
+	store->env->txn_checkpoint(store->env, STORE_CHECKPOINT_KBYTES, 0, 0);
+	return 0;
 }
 
 int store_transaction(struct store *store, store_txn_func_t *func,
 		      void *context, const char **error_r)
 {
-	struct store_txn t = { .store = store };
-	int ret;
+	unsigned int generation;
+	bool deadlock;
+	int ret = -1;
 
+	*error_r = "transaction lost too many deadlocks";
 	for (unsigned int attempt = 0; attempt < STORE_DEADLOCK_RETRIES;
 	     attempt++) {
-		ret = store->env->txn_begin(store->env, NULL, &t.txn, 0);
-		if (ret != 0) {
-			*error_r = db_strerror(ret);
-			return -1;
-		}
-		t.deadlock = false;
-		if (func(&t, context, error_r) < 0) {
-			t.txn->abort(t.txn);
-			if (t.deadlock) {
-				/* Let the winner finish before trying
-				   again; the wait grows with each loss. */
-				g_usleep(1000 * (attempt + 1));
-				continue;
-			}
-			return -1;
-		}
-		ret = t.txn->commit(t.txn, 0);
-		if (ret != 0) {
-			*error_r = db_strerror(ret);
-			return -1;
-		}
-		store->env->txn_checkpoint(store->env,
-					   STORE_CHECKPOINT_KBYTES, 0, 0);
-		return 0;
+		g_rw_lock_reader_lock(&store->lock);
+		generation = store->generation;
+		ret = transaction_once(store, func, context, &deadlock,
+				       error_r);
+		g_rw_lock_reader_unlock(&store->lock);
+		if (ret == 0 || !deadlock)
+			break;
+		/* Let the winner finish before trying again; the wait
+		   grows with each loss. */
+		g_usleep(1000 * (attempt + 1));
 	}
-	*error_r = "transaction lost too many deadlocks";
-	return -1;
+	if (ret < 0 && (store->panicked || store->env == NULL))
+		reopen_after_panic(store, generation);
+	return ret;
 }
 
 static void dbt_key(DBT *dbt, const void *data, size_t size)

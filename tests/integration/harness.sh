@@ -220,6 +220,7 @@ CONF
 
 start_sink() {
 	mkdir -p "$H/sink"
+	chown postfix: "$H/sink"
 	(cd "$H/sink" && exec smtp-sink -u postfix -d "%Y%m%d%H/%M." \
 		"127.0.0.1:$SINK_PORT" 64) &
 	SINK_PID=$!
