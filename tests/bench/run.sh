@@ -41,13 +41,21 @@ restart_postfix
 none=$(run_one)
 wait_queue_empty 120
 
-"$top_builddir/tests/milter/nullmilter" "inet:$MILTER_PORT@127.0.0.1" &
-null_pid=$!
-wait_port "$MILTER_PORT" || bail "nullmilter did not start"
-restart_postfix milter
-null=$(run_one)
-kill "$null_pid"; wait "$null_pid" 2>/dev/null
-wait_queue_empty 120
+# run_null [-h]: through the do-nothing milter (-h: adding one header)
+run_null() {
+	local pid rate
+	"$top_builddir/tests/milter/nullmilter" "$@" \
+		"inet:$MILTER_PORT@127.0.0.1" &
+	pid=$!
+	wait_port "$MILTER_PORT" || bail "nullmilter did not start"
+	restart_postfix milter >&2
+	rate=$(run_one)
+	kill "$pid"; wait "$pid" 2>/dev/null
+	wait_queue_empty 120
+	echo "$rate"
+}
+null=$(run_null)
+null_header=$(run_null -h)
 
 start_milter
 restart_postfix milter
@@ -60,8 +68,12 @@ printf 'throughput, %d messages of 2 kB in %d sessions (%d tickets made):\n' \
 printf '  no milter        %8.1f msg/s\n' "$none"
 printf '  nullmilter       %8.1f msg/s  (%.2f x no milter)\n' "$null" \
 	"$(awk -v a="$null" -v b="$none" 'BEGIN { print a / b }')"
+printf '  nullmilter -h    %8.1f msg/s  (adds one header: %.2f x nullmilter)\n' \
+	"$null_header" "$(awk -v a="$null_header" -v b="$null" 'BEGIN { print a / b }')"
 printf '  shopdesk-milter  %8.1f msg/s  (%.2f x nullmilter; target >= 0.90)\n' \
 	"$shopdesk" "$(awk -v a="$shopdesk" -v b="$null" 'BEGIN { print a / b }')"
+printf '                                 (%.2f x nullmilter -h)\n' \
+	"$(awk -v a="$shopdesk" -v b="$null_header" 'BEGIN { print a / b }')"
 
 echo "ticket creation against the store size:"
 "$top_builddir/tests/bench/bench-store" 10000 "${BENCH_LARGE:-1000000}" 2000

@@ -311,6 +311,15 @@ CONF
 		bail "postfix ports did not open"
 }
 
+# start_stack: Dovecot, the sink, shopdesk-milter and Postfix with the
+# milter, in the order each needs the one before.
+start_stack() {
+	start_dovecot
+	start_sink
+	start_milter
+	start_postfix milter
+}
+
 start_milter() {
 	"$MILTER_BIN" -f -c "$CONF" >>"$H/milter.log" 2>&1 &
 	MILTER_PID=$!

@@ -10,10 +10,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 N=40
 MILTER_DEFAULT=tempfail
 harness_init
-start_dovecot
-start_sink
-start_milter
-start_postfix milter
+start_stack
 
 # The stream: each message is retried until Postfix accepts it.
 sender() {

@@ -6,10 +6,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/harness.sh"
 
 harness_init
-start_dovecot
-start_sink
-start_milter
-start_postfix milter
+start_stack
 
 json() {	# json ID EXPR: a value from shopdeskctl show ID --json
 	ctl show "$1" --json | jq -r "$2"

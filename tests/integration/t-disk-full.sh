@@ -14,10 +14,7 @@ trap 'stop_milter; umount -l "$H/state" 2>/dev/null; harness_cleanup' EXIT
 # Berkeley DB's own tuning file: small log files, so that a full disk
 # shows within a few dozen commits instead of after 10 MB of log
 printf 'set_lg_bsize 16384\nset_lg_max 65536\n' > "$H/state/DB_CONFIG"
-start_dovecot
-start_sink
-start_milter
-start_postfix milter
+start_stack
 
 n=0
 mail() {	# mail N: customer N's message; swaks' transcript on stdout

@@ -7,10 +7,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/harness.sh"
 
 harness_init
-start_dovecot
-start_sink
-start_milter
-start_postfix milter
+start_stack
 
 corpus=$H/corpus
 bash "$top_srcdir/tests/corpus/make-hostile.sh" "$corpus" ||
