@@ -36,6 +36,8 @@ struct msgctx {
 	GString *headers;		/* "Name: value\r\n", bounded */
 	GPtrArray *strip;		/* X-Shopdesk-* names seen */
 	unsigned int subject_count;
+	unsigned int essential_kept;	/* bits of essential_headers[] */
+	bool headers_full;		/* header_max reached */
 	bool has_message_id;
 	GChecksum *fingerprint;		/* when there is no Message-ID */
 	GByteArray *body;		/* NULL once spilled to body_fd */
@@ -169,6 +171,28 @@ static sfsistat mlfi_envrcpt(SMFICTX *ctx, char **argv)
 	return SMFIS_CONTINUE;
 }
 
+/* Headers that threading and the ticket need.  The first of each is
+   kept even past header_max (the milter protocol bounds each value), so
+   that a flood of other headers cannot hide the Subject, say, and have
+   it replaced by a bare tag. */
+static const char *const essential_headers[] = {
+	"Subject", "From", "Message-ID", "In-Reply-To", "References", "Date",
+	"MIME-Version", "Content-Type", "Content-Transfer-Encoding",
+};
+
+static bool first_essential(struct msgctx *msg, const char *name)
+{
+	for (unsigned int i = 0; i < G_N_ELEMENTS(essential_headers); i++) {
+		if (g_ascii_strcasecmp(name, essential_headers[i]) != 0)
+			continue;
+		if ((msg->essential_kept & (1u << i)) != 0)
+			return false;
+		msg->essential_kept |= 1u << i;
+		return true;
+	}
+	return false;
+}
+
 static sfsistat mlfi_header(SMFICTX *ctx, char *name, char *value)
 {
 	struct msgctx *msg = connctx_get(ctx)->msg;
@@ -188,7 +212,9 @@ static sfsistat mlfi_header(SMFICTX *ctx, char *name, char *value)
 	else if (g_ascii_strcasecmp(name, "Message-ID") == 0)
 		msg->has_message_id = true;
 	size = strlen(name) + strlen(value) + 4;
-	if (msg->headers->len + size <= config->header_max) {
+	if (msg->headers->len + size > config->header_max)
+		msg->headers_full = true;	/* keep no more, in order */
+	if (!msg->headers_full || first_essential(msg, name)) {
 		g_string_append(msg->headers, name);
 		g_string_append(msg->headers, ": ");
 		g_string_append(msg->headers, value);

@@ -1,7 +1,8 @@
 #!/bin/bash
 # Runs every tests/milter/t-*.lua with miltertest against the real
 # shopdesk-milter, each on a fresh store, and reports TAP (one test point
-# per script).  miltertest starts and stops the daemon itself.
+# per script).  miltertest starts and stops the daemon itself.  A
+# t-NAME.conf beside a script adds [shopdesk] keys for it.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 : "${top_srcdir:=$(cd "$here/../.." && pwd)}"
@@ -27,6 +28,7 @@ spool_dir = $dir/spool
 milter_socket = unix:$dir/milter.sock
 control_socket = $dir/control.sock
 ticket_tag = Ticket
+$(cat "${script%.lua}.conf" 2>/dev/null)
 
 [queue sales]
 address = sales@shop.test

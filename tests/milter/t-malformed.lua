@@ -40,3 +40,24 @@ check(t == "2", "headerless mail becomes ticket 2, got " .. tostring(t))
 check(mt.eom_check(conn, MT_HDRADD, "Subject"),
       "a tagged Subject is added when there is none")
 mt.disconnect(conn)
+
+-- 36 kB of other headers (900 bytes each: miltertest overflows its stack
+-- on a larger one), over header_max (16k in t-malformed.conf):
+-- the excess is not kept, but the Subject after it is, and the mail
+-- becomes a ticket with its own subject tagged
+local pad = string.rep("x", 900)
+local headers = { { "From", "big@example.com" } }
+for i = 1, 40 do
+	table.insert(headers, { "X-Pad", pad })
+end
+table.insert(headers, { "Subject", "after the padding" })
+table.insert(headers, { "Message-ID", "<pad@example.com>" })
+conn, where = transaction("<big@example.com>", { "<sales@shop.test>" },
+	headers, "body\r\n")
+check(where == SMFIR_ACCEPT, "padded mail accepted")
+t = mt.getheader(conn, "X-Shopdesk-Ticket", 0)
+check(t == "3", "padded mail becomes ticket 3, got " .. tostring(t))
+check(mt.eom_check(conn, MT_HDRCHANGE, "Subject",
+		   "[Ticket #3] after the padding"),
+      "the Subject after the padding was kept and tagged")
+mt.disconnect(conn)
