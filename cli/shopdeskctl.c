@@ -13,6 +13,7 @@
 
 #include "config.h"
 #include "control.h"
+#include "hours.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -34,6 +35,9 @@ static const char usage_text[] =
 	"                               list tickets\n"
 	"  show ID [--json]             one ticket with its messages and "
 	"history\n"
+	"  sla QUEUE TIME               the reply-by deadline for a message\n"
+	"                               received at TIME (ISO 8601; without\n"
+	"                               an offset, in the queue's time zone)\n"
 	"\n"
 	"FILE defaults to " CONFIG_DEFAULT_PATH ".\n";
 
@@ -625,6 +629,51 @@ static int cmd_show(const char *config_path, int argc, char **argv)
 	return 0;
 }
 
+static int cmd_sla(const char *config_path, int argc, char **argv)
+{
+	const struct config_queue *queue;
+	struct config *config;
+	struct hours *hours;
+	GDateTime *received, *utc, *local;
+	char *error = NULL, *text;
+	int64_t deadline;
+
+	if (argc != 2)
+		usage_error("sla needs a QUEUE and a TIME");
+	config = load_config(config_path);
+	queue = config_queue_by_name(config, argv[0]);
+	if (queue == NULL)
+		die("no [queue %s] in %s", argv[0], config_path);
+	if (hours_parse(queue->hours, queue->timezone, queue->holidays, &hours,
+			&error) < 0)
+		die("[queue %s]: %s", queue->name, error);
+	received = g_date_time_new_from_iso8601(argv[1],
+						hours_timezone(hours));
+	if (received == NULL && strlen(argv[1]) == 16) {
+		/* GLib wants seconds: "2026-11-23T18:59" is as good */
+		text = g_strconcat(argv[1], ":00", NULL);
+		received = g_date_time_new_from_iso8601(text,
+							hours_timezone(hours));
+		g_free(text);
+	}
+	if (received == NULL)
+		usage_error("not an ISO 8601 time: %s", argv[1]);
+	if (hours_deadline(hours, g_date_time_to_unix(received),
+			   queue->sla_first_reply, &deadline, &error) < 0)
+		die("[queue %s] sla_first_reply: %s", queue->name, error);
+	utc = g_date_time_new_from_unix_utc(deadline);
+	local = g_date_time_to_timezone(utc, hours_timezone(hours));
+	text = g_date_time_format(local, "%Y-%m-%dT%H:%M:%S%:z");
+	puts(text);
+	g_free(text);
+	g_date_time_unref(local);
+	g_date_time_unref(utc);
+	g_date_time_unref(received);
+	hours_free(&hours);
+	config_free(&config);
+	return 0;
+}
+
 static const struct {
 	const char *name;
 	int (*run)(const char *config_path, int argc, char **argv);
@@ -632,6 +681,7 @@ static const struct {
 	{ "config", cmd_config },
 	{ "tickets", cmd_tickets },
 	{ "show", cmd_show },
+	{ "sla", cmd_sla },
 };
 
 int main(int argc, char *argv[])

@@ -5,11 +5,12 @@
    line, group and key.  It also refuses what GKeyFile silently accepts:
    a group or a key given twice, keys with a locale suffix.
 
-   It does not interpret hours, holidays or sla_first_reply (the SLA
-   clock does, with its own error messages), and it opens none of the
-   files and sockets it names: the programs that use them do. */
+   hours, holidays and sla_first_reply are checked by the business-hours
+   clock (hours.c) itself, so that both agree on what is valid.  It opens
+   none of the files and sockets it names: the programs that use them do. */
 
 #include "config.h"
+#include "hours.h"
 
 #include <gio/gio.h>
 #include <string.h>
@@ -742,6 +743,32 @@ static void config_channel_free(struct config_channel *ch)
 	g_free(ch);
 }
 
+/* hours, holidays and sla_first_reply, as the business-hours clock
+   reads them: a queue whose promise cannot be computed never starts. */
+static int check_hours(struct loader *l, const char *g,
+		       const struct config_queue *q)
+{
+	struct hours *hours = NULL;
+	char *error = NULL;
+	int64_t deadline;
+	int ret = 0;
+
+	if (hours_parse(q->hours, q->timezone, NULL, &hours, &error) < 0)
+		ret = fail(l, 0, g, "hours", "%s", error);
+	else if (hours_deadline(hours, 0, q->sla_first_reply, &deadline,
+				&error) < 0)
+		ret = fail(l, 0, g, "sla_first_reply", "%s", error);
+	hours_free(&hours);
+	g_free(error);
+	error = NULL;
+	if (ret == 0 && hours_parse(q->hours, q->timezone, q->holidays,
+				    &hours, &error) < 0)
+		ret = fail(l, 0, g, "holidays", "%s", error);
+	hours_free(&hours);
+	g_free(error);
+	return ret;
+}
+
 static int load_queue(struct loader *l, const char *g, const char *name)
 {
 	struct config *c = l->config;
@@ -779,6 +806,8 @@ static int load_queue(struct loader *l, const char *g, const char *name)
 	    get_nonempty(l, g, "sla_first_reply", "4h",
 			 &q->sla_first_reply) < 0 ||
 	    get_string(l, g, "escalate_to", NULL, &q->escalate_to) < 0)
+		return -1;
+	if (check_hours(l, g, q) < 0)
 		return -1;
 	if (q->escalate_to != NULL && *q->escalate_to == '\0')
 		g_clear_pointer(&q->escalate_to, g_free);

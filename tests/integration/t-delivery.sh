@@ -109,7 +109,16 @@ tap_is "$(sed '/^\r\?$/q' "$f" | grep -ci '^X-Shopdesk-Ticket:')" 1 \
 tap_is "$(header_of "$f" X-Shopdesk-Ticket)" 5 "and it is ours"
 tap_is "$(header_of "$f" X-Shopdesk-Status)" new "our status"
 
-# 8. Nothing left in Postfix's queue, nothing went outside.
+# 8. shopdeskctl sla: the queue's promise (Europe/Vilnius, default hours
+#    mon-fri 09:00-18:00, default SLA 4h).
+tap_is "$(ctl sla sales 2026-11-23T18:59)" "2026-11-24T13:00:00+02:00" \
+	"sla: after hours, four open hours from next morning"
+tap_is "$(ctl sla sales 2026-11-27T16:00:00+02:00)" \
+	"2026-11-30T11:00:00+02:00" "sla: across the weekend"
+tap_check "sla: an unknown queue is an error" \
+	sh -c "! '$CTL_BIN' -c '$CONF' sla nosuch 2026-11-23T10:00 2>/dev/null"
+
+# 9. Nothing left in Postfix's queue, nothing went outside.
 tap_check "Postfix queue empty" wait_queue_empty 20
 tap_is "$(find "$H/sink" -type f | wc -l)" 0 "nothing relayed outside"
 
