@@ -148,6 +148,20 @@ static void test_own_cases(void)
 	}
 }
 
+/* keep holds spec cases and, after each file's cases, its parser */
+static void free_kept(gpointer data)
+{
+	if (JSON_IS_PARSER(data)) {
+		g_object_unref(data);
+	} else {
+		struct spec_case *c = data;
+
+		g_free(c->template);
+		g_free(c->expected);
+		g_free(c);
+	}
+}
+
 static void skip_spec(void)
 {
 	g_test_skip("no Mustache specification cases (set MUSTACHE_SPEC_DIR)");
@@ -155,7 +169,7 @@ static void skip_spec(void)
 
 int main(int argc, char *argv[])
 {
-	GPtrArray *keep = g_ptr_array_new();
+	GPtrArray *keep = g_ptr_array_new_with_free_func(free_kept);
 	char *dir = spec_dir();
 	int ret;
 
@@ -170,6 +184,7 @@ int main(int argc, char *argv[])
 	g_test_add_func("/template/parse-errors", test_parse_errors);
 	g_test_add_func("/template/own-cases", test_own_cases);
 	ret = g_test_run();
+	g_ptr_array_unref(keep);
 	g_free(dir);
 	return ret;
 }
