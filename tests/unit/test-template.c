@@ -44,10 +44,11 @@ static char *spec_dir(void)
 				"testdata", "mustache-spec", NULL);
 }
 
-/* Adds one test per case of FILE.json; the parsers stay alive (and own
-   the case data) until the program ends. */
+/* Adds one test per case of FILE.json; keep gets the cases and parsers
+   the parser (which owns their data), both freed when the tests are
+   done. */
 static void add_spec_file(const char *dir, const char *file,
-			  GPtrArray *keep)
+			  GPtrArray *keep, GPtrArray *parsers)
 {
 	char *path = g_strdup_printf("%s/%s.json", dir, file);
 	JsonParser *parser = json_parser_new();
@@ -76,7 +77,7 @@ static void add_spec_file(const char *dir, const char *file,
 		g_ptr_array_add(keep, c);
 		g_free(name);
 	}
-	g_ptr_array_add(keep, parser);
+	g_ptr_array_add(parsers, parser);
 	g_free(path);
 }
 
@@ -148,18 +149,13 @@ static void test_own_cases(void)
 	}
 }
 
-/* keep holds spec cases and, after each file's cases, its parser */
-static void free_kept(gpointer data)
+static void spec_case_free(gpointer data)
 {
-	if (JSON_IS_PARSER(data)) {
-		g_object_unref(data);
-	} else {
-		struct spec_case *c = data;
+	struct spec_case *c = data;
 
-		g_free(c->template);
-		g_free(c->expected);
-		g_free(c);
-	}
+	g_free(c->template);
+	g_free(c->expected);
+	g_free(c);
 }
 
 static void skip_spec(void)
@@ -169,14 +165,15 @@ static void skip_spec(void)
 
 int main(int argc, char *argv[])
 {
-	GPtrArray *keep = g_ptr_array_new_with_free_func(free_kept);
+	GPtrArray *keep = g_ptr_array_new_with_free_func(spec_case_free);
+	GPtrArray *parsers = g_ptr_array_new_with_free_func(g_object_unref);
 	char *dir = spec_dir();
 	int ret;
 
 	g_test_init(&argc, &argv, NULL);
 	if (g_file_test(dir, G_FILE_TEST_IS_DIR)) {
 		for (unsigned int i = 0; i < G_N_ELEMENTS(spec_files); i++)
-			add_spec_file(dir, spec_files[i], keep);
+			add_spec_file(dir, spec_files[i], keep, parsers);
 	} else {
 		/* a tarball built by make dist has no ../shared beside it */
 		g_test_add_func("/template/spec", skip_spec);
@@ -185,6 +182,7 @@ int main(int argc, char *argv[])
 	g_test_add_func("/template/own-cases", test_own_cases);
 	ret = g_test_run();
 	g_ptr_array_unref(keep);
+	g_ptr_array_unref(parsers);
 	g_free(dir);
 	return ret;
 }
