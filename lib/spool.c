@@ -1,0 +1,280 @@
+/* spool.c: the two spools' mechanics (see spool.h): durable puts by
+   write-sync-rename, claims by rename, deferral by modification time.
+   Every rename is followed by an fsync of the directory it went into,
+   so that a crash at any instruction leaves each item in exactly one
+   place, whole.
+
+   It does not know what items mean: the outbox worker and the events
+   reader do. */
+
+#include "spool.h"
+
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define KEY_MAX 200
+
+struct spool {
+	char *dir;
+	char *tmp, *new, *cur, *dead;
+};
+
+static char *error_errno(const char *what, const char *path)
+{
+	return g_strdup_printf("%s %s: %s", what, path, g_strerror(errno));
+}
+
+static int sync_dir(const char *dir, char **error_r)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0 || fsync(fd) < 0) {
+		*error_r = error_errno("fsync", dir);
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+static char *item_path(const char *dir, const char *key)
+{
+	return g_build_filename(dir, key, NULL);
+}
+
+/* rename from/key to to/key, then make it last */
+static int move(const char *from, const char *to, const char *key,
+		char **error_r)
+{
+	char *a = item_path(from, key), *b = item_path(to, key);
+	int ret = 0;
+
+	if (rename(a, b) < 0) {
+		*error_r = error_errno("rename", a);
+		ret = -1;
+	} else {
+		ret = sync_dir(to, error_r);
+	}
+	g_free(a);
+	g_free(b);
+	return ret;
+}
+
+int spool_open(const char *dir, bool consumer, struct spool **spool_r,
+	       char **error_r)
+{
+	struct spool *spool = g_new0(struct spool, 1);
+	const char *const *subs;
+	GDir *d;
+	const char *name;
+
+	spool->dir = g_strdup(dir);
+	spool->tmp = g_build_filename(dir, "tmp", NULL);
+	spool->new = g_build_filename(dir, "new", NULL);
+	spool->cur = g_build_filename(dir, "cur", NULL);
+	spool->dead = g_build_filename(dir, "dead", NULL);
+	subs = (const char *const[]){ spool->tmp, spool->new, spool->cur,
+				      spool->dead, NULL };
+	for (unsigned int i = 0; subs[i] != NULL; i++) {
+		if (g_mkdir_with_parents(subs[i], 0770) < 0) {
+			*error_r = error_errno("mkdir", subs[i]);
+			spool_close(&spool);
+			return -1;
+		}
+	}
+	if (consumer) {
+		d = g_dir_open(spool->cur, 0, NULL);
+		while (d != NULL && (name = g_dir_read_name(d)) != NULL) {
+			if (move(spool->cur, spool->new, name, error_r) < 0) {
+				g_dir_close(d);
+				spool_close(&spool);
+				return -1;
+			}
+		}
+		if (d != NULL)
+			g_dir_close(d);
+	}
+	*spool_r = spool;
+	return 0;
+}
+
+void spool_close(struct spool **_spool)
+{
+	struct spool *spool = *_spool;
+
+	if (spool == NULL)
+		return;
+	*_spool = NULL;
+	g_free(spool->dir);
+	g_free(spool->tmp);
+	g_free(spool->new);
+	g_free(spool->cur);
+	g_free(spool->dead);
+	g_free(spool);
+}
+
+static bool valid_key(const char *key)
+{
+	size_t len = strlen(key);
+
+	if (len == 0 || len > KEY_MAX || key[0] == '.')
+		return false;
+	for (const char *p = key; *p != '\0'; p++) {
+		if (!g_ascii_isalnum(*p) && strchr(".-_@+", *p) == NULL)
+			return false;
+	}
+	return true;
+}
+
+static bool exists(const char *dir, const char *key)
+{
+	char *path = item_path(dir, key);
+	bool found = g_file_test(path, G_FILE_TEST_EXISTS);
+
+	g_free(path);
+	return found;
+}
+
+int spool_put(struct spool *spool, const char *key, const void *data,
+	      size_t size, char **error_r)
+{
+	char *path;
+	int fd;
+
+	if (!valid_key(key)) {
+		*error_r = g_strdup_printf("bad spool key: %s", key);
+		return -1;
+	}
+	if (exists(spool->new, key) || exists(spool->cur, key))
+		return 0;
+	path = item_path(spool->tmp, key);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0660);
+	if (fd < 0 || write(fd, data, size) != (ssize_t)size ||
+	    fsync(fd) < 0) {
+		*error_r = error_errno("write", path);
+		if (fd >= 0)
+			close(fd);
+		g_unlink(path);
+		g_free(path);
+		return -1;
+	}
+	close(fd);
+	g_free(path);
+	if (move(spool->tmp, spool->new, key, error_r) < 0)
+		return -1;
+	return 1;
+}
+
+int spool_claim(struct spool *spool, int64_t now, struct spool_item **item_r,
+		char **error_r)
+{
+	GDir *d = g_dir_open(spool->new, 0, NULL);
+	char *best = NULL;
+	int64_t best_time = 0;
+	const char *name;
+	struct spool_item *item;
+	GError *error = NULL;
+	char *path;
+
+	if (d == NULL) {
+		*error_r = error_errno("opendir", spool->new);
+		return -1;
+	}
+	while ((name = g_dir_read_name(d)) != NULL) {
+		GStatBuf st;
+
+		path = item_path(spool->new, name);
+		if (g_stat(path, &st) == 0 && st.st_mtime <= now &&
+		    (best == NULL || st.st_mtime < best_time)) {
+			g_free(best);
+			best = g_strdup(name);
+			best_time = st.st_mtime;
+		}
+		g_free(path);
+	}
+	g_dir_close(d);
+	if (best == NULL)
+		return 0;
+	if (move(spool->new, spool->cur, best, error_r) < 0) {
+		g_free(best);
+		return -1;
+	}
+	item = g_new0(struct spool_item, 1);
+	item->key = best;
+	item->not_before = best_time;
+	path = item_path(spool->cur, best);
+	if (!g_file_get_contents(path, &item->data, &item->size, &error)) {
+		*error_r = g_strdup(error->message);
+		g_error_free(error);
+		g_free(path);
+		spool_item_free(&item);
+		return -1;
+	}
+	g_free(path);
+	*item_r = item;
+	return 1;
+}
+
+int spool_done(struct spool *spool, struct spool_item **_item,
+	       char **error_r)
+{
+	char *path = item_path(spool->cur, (*_item)->key);
+	int ret = 0;
+
+	if (g_unlink(path) < 0) {
+		*error_r = error_errno("unlink", path);
+		ret = -1;
+	} else {
+		ret = sync_dir(spool->cur, error_r);
+	}
+	g_free(path);
+	spool_item_free(_item);
+	return ret;
+}
+
+int spool_defer(struct spool *spool, struct spool_item **_item,
+		int64_t not_before, char **error_r)
+{
+	char *path = item_path(spool->cur, (*_item)->key);
+	struct timespec times[2] = {
+		{ .tv_sec = not_before }, { .tv_sec = not_before },
+	};
+	int ret;
+
+	if (utimensat(AT_FDCWD, path, times, 0) < 0) {
+		*error_r = error_errno("utimensat", path);
+		ret = -1;
+	} else {
+		ret = move(spool->cur, spool->new, (*_item)->key, error_r);
+	}
+	g_free(path);
+	spool_item_free(_item);
+	return ret;
+}
+
+int spool_bury(struct spool *spool, struct spool_item **_item,
+	       char **error_r)
+{
+	int ret = move(spool->cur, spool->dead, (*_item)->key, error_r);
+
+	spool_item_free(_item);
+	return ret;
+}
+
+void spool_item_free(struct spool_item **_item)
+{
+	struct spool_item *item = *_item;
+
+	if (item == NULL)
+		return;
+	*_item = NULL;
+	g_free(item->key);
+	g_free(item->data);
+	g_free(item);
+}

@@ -1,0 +1,59 @@
+#ifndef SHOPDESK_SPOOL_H
+#define SHOPDESK_SPOOL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* A spool directory (outbox/, events/) in the manner of Maildir and the
+   Postfix queue: a producer writes tmp/KEY, syncs it and renames it into
+   new/; the one consumer claims an item by renaming it into cur/, and
+   removes it only once its effect is durable.  An item is named by its
+   idempotency key, so the same item put twice is one item.  A deferred
+   item goes back to new/ with its next-try time as its modification
+   time; an item that will never succeed goes to dead/.  Items a crashed
+   consumer left in cur/ return to new/ when the spool is opened. */
+
+struct spool;
+
+struct spool_item {
+	char *key;
+	char *data;		/* NUL-terminated as well */
+	size_t size;
+	int64_t not_before;	/* when it became ready: put or deferred to */
+};
+
+/* Opens dir, creating tmp/ new/ cur/ dead/ (mode 0770) as needed; with
+   consumer set, first moves what cur/ holds back to new/.  Returns 0 or
+   -1 with *error_r (g_free it). */
+int spool_open(const char *dir, bool consumer, struct spool **spool_r,
+	       char **error_r);
+void spool_close(struct spool **_spool);
+
+/* Writes an item durably.  key: letters, digits, '.', '-', '_', '@',
+   '+', at most 200 bytes.  Returns 1 when written, 0 when an item with
+   this key is already waiting or in progress (nothing written), -1 with
+   *error_r (nothing left behind).  Blocks for two fsyncs. */
+int spool_put(struct spool *spool, const char *key, const void *data,
+	      size_t size, char **error_r);
+
+/* Claims the ready item (not_before passed) that waited longest.
+   Returns 1 and a new item, 0 when none is ready, -1 with *error_r. */
+int spool_claim(struct spool *spool, int64_t now, struct spool_item **item_r,
+		char **error_r);
+
+/* The claimed item's effect is durable: removes it.  Frees the item. */
+int spool_done(struct spool *spool, struct spool_item **_item,
+	       char **error_r);
+
+/* Tries the item again not before not_before.  Frees the item. */
+int spool_defer(struct spool *spool, struct spool_item **_item,
+		int64_t not_before, char **error_r);
+
+/* Gives the item up: it moves to dead/ for an admin to see.  Frees it. */
+int spool_bury(struct spool *spool, struct spool_item **_item,
+	       char **error_r);
+
+void spool_item_free(struct spool_item **_item);
+
+#endif
