@@ -102,6 +102,8 @@ harness_cleanup() {
 	stop_milter
 	[ -f "$PF_DIR/main.cf" ] && postfix -c "$PF_DIR" stop >/dev/null 2>&1
 	[ -f "$DC_CONF" ] && doveadm -c "$DC_CONF" stop >/dev/null 2>&1
+	[ -z "${SINK_PID:-}" ] && [ -f "$H/sink.pid" ] &&
+		SINK_PID=$(cat "$H/sink.pid")
 	[ -n "${SINK_PID:-}" ] && kill "$SINK_PID" 2>/dev/null
 	# anything still running from our directory goes too
 	sleep 0.2
@@ -224,6 +226,7 @@ start_sink() {
 	(cd "$H/sink" && exec smtp-sink -u postfix -d "%Y%m%d%H/%M." \
 		"127.0.0.1:$SINK_PORT" 64) &
 	SINK_PID=$!
+	echo "$SINK_PID" > "$H/sink.pid"
 	wait_port "$SINK_PORT" || bail "smtp-sink did not start"
 }
 

@@ -48,5 +48,7 @@ CONF
 		echo "not ok $n - $name"
 		sed 's/^/# /' "$dir/out"
 	fi
+	# miltertest stops the filter itself, unless it crashed first
+	pkill -f -- "-c $dir/shopdesk.conf" 2>/dev/null
 done
 exit $((failed > 0))
