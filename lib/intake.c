@@ -36,6 +36,7 @@ static struct ticket *new_ticket(const struct intake_message *msg,
 	ticket->subject = g_strdup(msg->subject);
 	ticket->status = TICKET_NEW;
 	ticket->created = msg->now;
+	ticket->reply_by = msg->reply_by;
 	ticket->linked_to = linked_to;
 	return ticket;
 }
@@ -196,6 +197,7 @@ static int intake_txn(struct store_txn *txn, void *context,
 done:
 	r->ticket_id = ticket->id;
 	r->status = ticket->status;
+	r->reply_by = ticket->reply_by;
 	g_strlcpy(r->queue, ticket->queue, sizeof(r->queue));
 	ticket_free(&ticket);
 	return 0;

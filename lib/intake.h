@@ -27,6 +27,7 @@ struct intake_message {
 	int64_t date;		/* Date: header, 0 if none or unreadable */
 	const char *snippet;	/* start of the text, may be "" */
 	int64_t now;
+	int64_t reply_by;	/* the queue's promise, for a new ticket */
 };
 
 struct intake_result {
@@ -35,6 +36,7 @@ struct intake_result {
 	bool created;		/* a new ticket was made */
 	bool duplicate;		/* nothing written: seen before */
 	enum ticket_status status;
+	int64_t reply_by;	/* the ticket's reply-by time, 0 if none */
 	char queue[64];		/* the ticket's queue name */
 };
 

@@ -167,7 +167,8 @@ int main(int argc, char *argv[])
 	if (g_mkdir_with_parents(tmp_dir, 0700) < 0)
 		die("mkdir %s: %s", tmp_dir, g_strerror(errno));
 	g_free(tmp_dir);
-	mlfi_setup(config, store, key);
+	if (mlfi_setup(config, store, key, &error) < 0)
+		die("%s", error);
 
 	if (g_str_has_prefix(config->milter_socket, "unix:") ||
 	    g_str_has_prefix(config->milter_socket, "local:"))

@@ -10,6 +10,7 @@
    would have delivered.  No network I/O and no child processes here. */
 
 #include "mlfi.h"
+#include "hours.h"
 #include "intake.h"
 #include "log.h"
 #include "subject.h"
@@ -27,6 +28,7 @@
 static const struct config *config;
 static struct store *store;
 static const struct token_key *token_key;
+static GHashTable *queue_hours;	/* queue name -> struct hours */
 
 /* One message: from MAIL FROM to end of message or abort. */
 struct msgctx {
@@ -62,12 +64,36 @@ struct fields {
 	char *snippet;
 };
 
-void mlfi_setup(const struct config *c, struct store *s,
-		const struct token_key *k)
+static void hours_destroy(gpointer data)
+{
+	struct hours *hours = data;
+
+	hours_free(&hours);
+}
+
+int mlfi_setup(const struct config *c, struct store *s,
+	       const struct token_key *k, char **error_r)
 {
 	config = c;
 	store = s;
 	token_key = k;
+	queue_hours = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
+					    hours_destroy);
+	for (unsigned int i = 0; i < config->queues->len; i++) {
+		const struct config_queue *q = config->queues->pdata[i];
+		struct hours *hours;
+		char *error;
+
+		if (hours_parse(q->hours, q->timezone, q->holidays, &hours,
+				&error) < 0) {
+			*error_r = g_strdup_printf("[queue %s]: %s", q->name,
+						   error);
+			g_free(error);
+			return -1;
+		}
+		g_hash_table_insert(queue_hours, q->name, hours);
+	}
+	return 0;
 }
 
 static void msgctx_free(struct msgctx **_msg)
@@ -106,6 +132,43 @@ static const char *queue_id(SMFICTX *ctx)
 	const char *id = smfi_getsymval(ctx, "i");
 
 	return id != NULL ? id : "NOQUEUE";
+}
+
+/* The queue's promise for a message received now, or 0 (with a log
+   line) if it cannot be computed. */
+static int64_t reply_by(SMFICTX *ctx, const struct config_queue *queue,
+			int64_t now)
+{
+	const struct hours *hours = g_hash_table_lookup(queue_hours,
+							queue->name);
+	int64_t deadline;
+	char *error;
+
+	if (hours_deadline(hours, now, queue->sla_first_reply, &deadline,
+			   &error) < 0) {
+		log_warning("%s: [queue %s] no reply-by time: %s",
+			    queue_id(ctx), queue->name, error);
+		g_free(error);
+		return 0;
+	}
+	return deadline;
+}
+
+/* "2026-11-24T13:00:00+02:00": in the queue's zone, as the promise is
+   made in the queue's hours. */
+static char *format_reply_by(const char *queue_name, int64_t t)
+{
+	const struct hours *hours = g_hash_table_lookup(queue_hours,
+							queue_name);
+	GDateTime *utc = g_date_time_new_from_unix_utc(t);
+	GDateTime *local = g_date_time_to_timezone(
+		utc, hours != NULL ? hours_timezone(hours) :
+		g_date_time_get_timezone(utc));
+	char *text = g_date_time_format(local, "%Y-%m-%dT%H:%M:%S%:z");
+
+	g_date_time_unref(local);
+	g_date_time_unref(utc);
+	return text;
 }
 
 /* The one place where our own failures become a milter answer. */
@@ -552,6 +615,12 @@ static int edit_headers(SMFICTX *ctx, struct msgctx *msg, const char *subject,
 		ret = smfi_addheader(ctx, "X-Shopdesk-Channel", "email");
 	if (ret == MI_SUCCESS)
 		ret = smfi_addheader(ctx, "X-Shopdesk-Direction", "inbound");
+	if (ret == MI_SUCCESS && r->reply_by != 0) {
+		char *value = format_reply_by(r->queue, r->reply_by);
+
+		ret = smfi_addheader(ctx, "X-Shopdesk-Reply-By", value);
+		g_free(value);
+	}
 	if (ret == MI_SUCCESS && added_message_id != NULL) {
 		char *value = g_strdup_printf("<%s>", added_message_id);
 
@@ -638,6 +707,7 @@ static sfsistat mlfi_eom(SMFICTX *ctx)
 		.snippet = f.snippet,
 		.now = g_get_real_time() / G_USEC_PER_SEC,
 	};
+	in.reply_by = reply_by(ctx, msg->queue, in.now);
 	g_ptr_array_add(msg->tokens, NULL);
 	in.tokens = (const char *const *)msg->tokens->pdata;
 	if (intake_message(store, config, token_key, &in, &r, &error) < 0) {

@@ -8,10 +8,12 @@
 #include "token.h"
 
 /* The milter callbacks.  mlfi_setup() must run before smfi_register()
-   with mlfi_desc; the three objects must outlive smfi_main(). */
+   with mlfi_desc; the three objects must outlive smfi_main().  It reads
+   each queue's business hours; returns 0, or -1 with *error_r (g_free
+   it). */
 extern struct smfiDesc mlfi_desc;
 
-void mlfi_setup(const struct config *config, struct store *store,
-		const struct token_key *key);
+int mlfi_setup(const struct config *config, struct store *store,
+	       const struct token_key *key, char **error_r);
 
 #endif

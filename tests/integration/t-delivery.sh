@@ -26,6 +26,10 @@ tap_is "$(header_of "$f" X-Shopdesk-Queue)" sales "queue header"
 tap_is "$(header_of "$f" X-Shopdesk-Status)" new "status header"
 tap_is "$(header_of "$f" Subject)" "[Ticket #1] Where is my order" \
 	"subject tagged"
+created=$(json 1 .created)
+tap_is "$(header_of "$f" X-Shopdesk-Reply-By)" "$(ctl sla sales "$created")" \
+	"X-Shopdesk-Reply-By is the queue's promise for the time it came"
+tap_check "reply_by stored" test "$(json 1 .reply_by)" != null
 tap_is "$(json 1 .customer.name)" "Anna Smith" "customer name stored"
 tap_is "$(json 1 .customer.address)" anna@example.com "customer address"
 qid=$(json 1 '.messages[0].queue_id')

@@ -11,6 +11,10 @@ check(mt.getheader(conn, "X-Shopdesk-Status", 0) == "new", "status new")
 check(mt.getheader(conn, "X-Shopdesk-Channel", 0) == "email", "channel")
 check(mt.getheader(conn, "X-Shopdesk-Direction", 0) == "inbound",
       "direction inbound")
+local by = mt.getheader(conn, "X-Shopdesk-Reply-By", 0)
+check(by ~= nil and string.match(by,
+	"^%d%d%d%d%-%d%d%-%d%dT%d%d:%d%d:%d%d[+-]%d%d:%d%d$") ~= nil,
+      "X-Shopdesk-Reply-By in ISO 8601 with offset, got " .. tostring(by))
 check(mt.eom_check(conn, MT_HDRCHANGE, "Subject",
 		   "[Ticket #1] Where is my order"), "subject tagged")
 check(not mt.eom_check(conn, MT_HDRADD, "Message-ID"),
