@@ -650,6 +650,32 @@ static int edit_headers(SMFICTX *ctx, struct msgctx *msg, const char *subject,
 	return 0;
 }
 
+/* Hands the message's fields to intake: its ticket is durable when this
+   returns 0. */
+static int file_message(SMFICTX *ctx, struct msgctx *msg,
+			const struct fields *f, struct intake_result *r,
+			const char **error_r)
+{
+	struct intake_message in = {
+		.queue_id = queue_id(ctx),
+		.queue = msg->queue->name,
+		.channel = "email",
+		.message_id = f->message_id,
+		.references = (const char *const *)f->references->pdata,
+		.subject = f->subject,
+		.from_name = f->from_name,
+		.from_address = f->from_address,
+		.date = f->date,
+		.snippet = f->snippet,
+		.now = g_get_real_time() / G_USEC_PER_SEC,
+	};
+
+	in.reply_by = reply_by(ctx, msg->queue, in.now);
+	g_ptr_array_add(msg->tokens, NULL);
+	in.tokens = (const char *const *)msg->tokens->pdata;
+	return intake_message(store, config, token_key, &in, r, error_r);
+}
+
 static sfsistat mlfi_eom(SMFICTX *ctx)
 {
 	struct connctx *conn = connctx_get(ctx);
@@ -692,25 +718,7 @@ static sfsistat mlfi_eom(SMFICTX *ctx)
 			config->domain);
 		f.message_id = added_message_id;
 	}
-
-	struct intake_message in = {
-		.queue_id = queue_id(ctx),
-		.queue = msg->queue->name,
-		.channel = "email",
-		.message_id = f.message_id,
-		.references = (const char *const *)f.references->pdata,
-		.tokens = NULL,
-		.subject = f.subject,
-		.from_name = f.from_name,
-		.from_address = f.from_address,
-		.date = f.date,
-		.snippet = f.snippet,
-		.now = g_get_real_time() / G_USEC_PER_SEC,
-	};
-	in.reply_by = reply_by(ctx, msg->queue, in.now);
-	g_ptr_array_add(msg->tokens, NULL);
-	in.tokens = (const char *const *)msg->tokens->pdata;
-	if (intake_message(store, config, token_key, &in, &r, &error) < 0) {
+	if (file_message(ctx, msg, &f, &r, &error) < 0) {
 		status = fail_action(ctx, error);
 		goto out;
 	}
