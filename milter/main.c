@@ -16,6 +16,8 @@
 #include <gmime/gmime.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,7 +49,8 @@ static void G_GNUC_NORETURN G_GNUC_PRINTF(1, 2) die(const char *fmt, ...)
 	exit(1);
 }
 
-/* Forks; the parent waits for "" (ready) or an error text on a pipe. */
+/* Forks; the parent waits for a newline (ready) or an error text on a
+   pipe; end of file without either means the daemon died. */
 static void detach(void)
 {
 	int fds[2];
@@ -69,17 +72,16 @@ static void detach(void)
 	if (pid > 0) {
 		close(fds[1]);
 		n = read(fds[0], buf, sizeof(buf) - 1);
+		if (n == 1 && buf[0] == '\n')
+			exit(0);	/* the daemon said it is ready */
 		if (n > 0) {
 			buf[n] = '\0';
 			fprintf(stderr, "shopdesk-milter: %s\n", buf);
-			exit(1);
+		} else {
+			fprintf(stderr, "shopdesk-milter: the daemon died "
+				"while starting (see the mail log)\n");
 		}
-		if (n < 0) {
-			fprintf(stderr, "shopdesk-milter: %s\n",
-				g_strerror(errno));
-			exit(1);
-		}
-		exit(0);
+		exit(1);
 	}
 	close(fds[0]);
 	fcntl(fds[1], F_SETFD, FD_CLOEXEC);
@@ -105,8 +107,24 @@ static void report_ready(void)
 		if (fd > STDERR_FILENO)
 			close(fd);
 	}
+	if (write(ready_fd, "\n", 1) != 1)
+		log_error("cannot report readiness: %s", g_strerror(errno));
 	close(ready_fd);
 	ready_fd = -1;
+}
+
+/* libmilter handles SIGHUP, SIGINT and SIGTERM in a thread of its own
+   (stopping smfi_main cleanly); every other thread, the control thread
+   included, must block them or the default action kills the process. */
+static void block_signals(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
 }
 
 static JsonNode *control_handler(const char *request, void *context)
@@ -179,6 +197,7 @@ int main(int argc, char *argv[])
 		die("smfi_register failed");
 	if (smfi_opensocket(true) == MI_FAILURE)
 		die("cannot listen on %s", config->milter_socket);
+	block_signals();
 	make_parent_dir(config->control_socket);
 	if (control_server_start(config->control_socket, control_handler,
 				 store, &control, &error) < 0)

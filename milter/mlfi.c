@@ -411,8 +411,10 @@ static GMimeMessage *parse_message(struct msgctx *msg, bool headers_only)
 		g_mime_stream_cat_add_source(GMIME_STREAM_CAT(cat), part);
 		g_object_unref(part);
 	} else if (!headers_only && msg->body_fd >= 0) {
+		/* the stream starts at the descriptor's offset, which
+		   writing left at the end */
+		lseek(msg->body_fd, 0, SEEK_SET);
 		part = g_mime_stream_fs_new(dup(msg->body_fd));
-		g_mime_stream_seek(part, 0, GMIME_STREAM_SEEK_SET);
 		g_mime_stream_cat_add_source(GMIME_STREAM_CAT(cat), part);
 		g_object_unref(part);
 	}
@@ -600,8 +602,6 @@ static int edit_headers(SMFICTX *ctx, struct msgctx *msg, const char *subject,
 	char *tagged;
 	int ret = MI_SUCCESS;
 
-	if (strip_headers(ctx, msg) < 0)
-		ret = MI_FAILURE;
 	g_snprintf(id, sizeof(id), "%u", r->ticket_id);
 	if (ret == MI_SUCCESS)
 		ret = smfi_addheader(ctx, "X-Shopdesk-Ticket", id);
@@ -697,6 +697,13 @@ static sfsistat mlfi_eom(SMFICTX *ctx)
 			log_info("%s: removed %u X-Shopdesk-* header(s) from "
 				 "mail to no branded address", queue_id(ctx),
 				 msg->strip->len);
+		msgctx_free(&conn->msg);
+		return status;
+	}
+	/* Forged X-Shopdesk-* headers go first, so that they are gone
+	   whatever fails later. */
+	if (strip_headers(ctx, msg) < 0) {
+		status = fail_action(ctx, "Postfix refused to delete a header");
 		msgctx_free(&conn->msg);
 		return status;
 	}

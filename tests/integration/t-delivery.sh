@@ -126,4 +126,14 @@ tap_check "sla: an unknown queue is an error" \
 tap_check "Postfix queue empty" wait_queue_empty 20
 tap_is "$(find "$H/sink" -type f | wc -l)" 0 "nothing relayed outside"
 
+# 10. SIGTERM stops the daemon cleanly: exit 0, a last log line, its
+#     control socket removed.
+kill -TERM "$MILTER_PID"
+wait "$MILTER_PID"
+tap_is "$?" 0 "SIGTERM: shopdesk-milter exits 0"
+MILTER_PID=
+tap_check "SIGTERM: it says it stops" grep -q 'shopdesk-milter.*stopping' \
+	"$H/milter.log"
+tap_check "SIGTERM: control socket removed" test ! -e "$H/control.sock"
+
 tap_done

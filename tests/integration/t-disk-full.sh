@@ -20,7 +20,8 @@ n=0
 mail() {	# mail N: customer N's message; swaks' transcript on stdout
 	send_mail "c$1@example.com" sales@shop.test \
 		--header "Subject: question $1" \
-		--header "Message-Id: <full-$1@example.com>" 2>&1
+		--header "Message-Id: <full-$1@example.com>" \
+		--header "X-Shopdesk-Status: closed" 2>&1
 }
 delivered() { mail_with sales@shop.test "^Message-Id: <full-$1@"; }
 ticket_of() {
@@ -49,6 +50,8 @@ tap_is "$lost" 0 "on_error=accept: Postfix accepts every mail"
 tap_check "on_error=accept: delivered without ticket" test -n "$plain"
 tap_is "$(header_of "$(delivered "$plain")" Subject)" "question $plain" \
 	"and unchanged"
+tap_is "$(header_of "$(delivered "$plain")" X-Shopdesk-Status)" "" \
+	"and without the forged X-Shopdesk-Status it came with"
 tap_check "the log says why" \
 	grep -q 'error: .*accepted without ticket' "$H/milter.log"
 rm -f "$H/state/filler"

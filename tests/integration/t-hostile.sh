@@ -51,6 +51,14 @@ tap_check "the 20 MB message is in its ticket" \
 	sh -c "'$CTL_BIN' -c '$CONF' tickets --json |
 		jq -e '.tickets[] | select(.subject == \"big attachment\")' >/dev/null"
 
+big=$(ctl tickets --json |
+	jq -r '.tickets[] | select(.subject == "big attachment") | .id')
+tap_is "$(ctl show "$big" --json |
+	jq -r '.history[] | select(.event == "message") | .snippet')" \
+	"see attached" "the 20 MB message was parsed from its file: its text read"
+deep=$(ctl tickets --json |
+	jq -r '.tickets[] | select(.subject == "nested 100 deep") | .id')
+tap_check "MIME 100 deep: a ticket" test -n "$deep"
 tap_check "shopdesk-milter still running" kill -0 "$MILTER_PID"
 hwm=$(awk '/^VmHWM:/ { print $2 }' "/proc/$MILTER_PID/status")
 largest=$(( $(stat -c %s "$corpus/attachment-20mb") / 1024 ))
