@@ -11,6 +11,8 @@
    Exit status: 0 success, 1 error (bad configuration, daemon not
    running, no such ticket), 2 usage error. */
 
+#include "ack.h"
+#include "category.h"
 #include "config.h"
 #include "control.h"
 #include "hours.h"
@@ -38,6 +40,9 @@ static const char usage_text[] =
 	"  sla QUEUE TIME               the reply-by deadline for a message\n"
 	"                               received at TIME (ISO 8601; without\n"
 	"                               an offset, in the queue's time zone)\n"
+	"  template render NAME --lang L [--data FILE.json]\n"
+	"                               preview templates/L/NAME, with sample\n"
+	"                               data or the JSON given\n"
 	"\n"
 	"FILE defaults to " CONFIG_DEFAULT_PATH ".\n";
 
@@ -339,6 +344,30 @@ static void print_table(JsonArray *tickets)
 	g_strfreev(cells);
 }
 
+/* The templates the milter will load, and a language for every queue. */
+static void check_templates(const struct config *config)
+{
+	struct ack_templates *templates;
+	struct category_rules *rules;
+	char *error = NULL;
+
+	if (ack_templates_load(config->templates_dir, &templates, &error) < 0 ||
+	    category_load(config->templates_dir, &rules, &error) < 0)
+		die("%s", error);
+	for (unsigned int i = 0; i < config->queues->len; i++) {
+		const struct config_queue *q = config->queues->pdata[i];
+		char *path = g_build_filename(config->templates_dir,
+					      q->language, "ack.txt", NULL);
+
+		if (!g_file_test(path, G_FILE_TEST_EXISTS))
+			die("[queue %s] language: no template %s", q->name,
+			    path);
+		g_free(path);
+	}
+	category_free(&rules);
+	ack_templates_free(&templates);
+}
+
 static int cmd_config(const char *config_path, int argc, char **argv)
 {
 	struct config *config;
@@ -347,6 +376,7 @@ static int cmd_config(const char *config_path, int argc, char **argv)
 	if (argc > 0)
 		usage_error("config takes no arguments");
 	config = load_config(config_path);
+	check_templates(config);
 	out = g_string_new(NULL);
 	config_print(config, out);
 	fputs(out->str, stdout);
@@ -674,6 +704,90 @@ static int cmd_sla(const char *config_path, int argc, char **argv)
 	return 0;
 }
 
+/* Data as the milter would give an acknowledgement now, for the first
+   queue and a made-up customer. */
+static JsonNode *sample_data(const struct config *config, const char *lang)
+{
+	const struct config_queue *queue = config->queues->pdata[0];
+	struct ack_templates *templates;
+	struct hours *hours;
+	char *error = NULL;
+	int64_t now = g_get_real_time() / G_USEC_PER_SEC, deadline = 0;
+	struct ack_input in = {
+		.language = lang,
+		.ticket_id = 42,
+		.ticket_tag = config->ticket_tag,
+		.queue = queue,
+		.customer_name = "Anna Smith",
+		.customer_address = "anna@example.com",
+		.subject = "Where is my order?",
+		.category = "delivery",
+		.now = now,
+	};
+	JsonNode *data;
+
+	if (ack_templates_load(config->templates_dir, &templates, &error) < 0)
+		die("%s", error);
+	if (hours_parse(queue->hours, queue->timezone, queue->holidays, &hours,
+			&error) < 0)
+		die("[queue %s]: %s", queue->name, error);
+	if (hours_deadline(hours, now, queue->sla_first_reply, &deadline,
+			   &error) < 0)
+		die("[queue %s]: %s", queue->name, error);
+	in.hours = hours;
+	in.reply_by = deadline;
+	data = ack_data(templates, &in);
+	hours_free(&hours);
+	ack_templates_free(&templates);
+	return data;
+}
+
+static int cmd_template(const char *config_path, int argc, char **argv)
+{
+	const char *lang = NULL, *data_path = NULL;
+	struct config *config;
+	JsonParser *parser = NULL;
+	JsonNode *data;
+	GError *gerror = NULL;
+	char *error = NULL, *text, *path;
+
+	if (argc < 2 || strcmp(argv[0], "render") != 0)
+		usage_error("template render NAME --lang L [--data FILE]");
+	for (int i = 2; i < argc; i++) {
+		if (strcmp(argv[i], "--lang") == 0 && i + 1 < argc)
+			lang = argv[++i];
+		else if (strcmp(argv[i], "--data") == 0 && i + 1 < argc)
+			data_path = argv[++i];
+		else
+			usage_error("unknown argument %s", argv[i]);
+	}
+	if (lang == NULL)
+		usage_error("template render needs --lang");
+	config = load_config(config_path);
+	path = g_build_filename(config->templates_dir, lang, "ack.txt", NULL);
+	if (!g_file_test(path, G_FILE_TEST_EXISTS))
+		die("no templates for language %s in %s", lang,
+		    config->templates_dir);
+	g_free(path);
+	if (data_path != NULL) {
+		parser = json_parser_new();
+		if (!json_parser_load_from_file(parser, data_path, &gerror))
+			die("%s: %s", data_path, gerror->message);
+		data = json_node_copy(json_parser_get_root(parser));
+		g_object_unref(parser);
+	} else {
+		data = sample_data(config, lang);
+	}
+	if (ack_render_file(config->templates_dir, lang, argv[1], data, &text,
+			    &error) < 0)
+		die("%s", error);
+	fputs(text, stdout);
+	g_free(text);
+	json_node_unref(data);
+	config_free(&config);
+	return 0;
+}
+
 static const struct {
 	const char *name;
 	int (*run)(const char *config_path, int argc, char **argv);
@@ -682,6 +796,7 @@ static const struct {
 	{ "tickets", cmd_tickets },
 	{ "show", cmd_show },
 	{ "sla", cmd_sla },
+	{ "template", cmd_template },
 };
 
 int main(int argc, char *argv[])

@@ -29,7 +29,10 @@ static const char *const shopdesk_keys[] = {
 	"domain", "state_dir", "spool_dir", "milter_socket",
 	"control_socket", "templates_dir", "sendmail", "ticket_tag",
 	"subject_tag", "agents", "trusted_networks", "default_language",
-	"recipient_delimiter", "on_error", "thread_window", "header_max",
+	"recipient_delimiter", "on_error", "thread_window", "ack_burst",
+	"ack_burst_period", "ack_daily_max", "ack_reopen_period",
+	"outbox_retry_min", "outbox_retry_max", "outbox_lifetime",
+	"sendmail_timeout", "header_max",
 	"body_memory_max", "parse_max", "mime_depth_max", "mime_parts_max",
 	NULL
 };
@@ -638,7 +641,7 @@ static int load_shopdesk(struct loader *l)
 		return -1;
 	if (!g_path_is_absolute(c->templates_dir))
 		return fail(l, 0, g, "templates_dir", "not an absolute path");
-	if (get_nonempty(l, g, "sendmail", "/usr/sbin/sendmail -t -i",
+	if (get_nonempty(l, g, "sendmail", "/usr/sbin/sendmail -i",
 			 &c->sendmail) < 0)
 		return -1;
 	if (!g_shell_parse_argv(c->sendmail, NULL, &argv, &error)) {
@@ -705,6 +708,20 @@ static int load_shopdesk(struct loader *l)
 	}
 	g_free(value);
 	if (get_duration(l, g, "thread_window", "7d", &c->thread_window) < 0 ||
+	    get_uint(l, g, "ack_burst", 3, 1000, &c->ack_burst) < 0 ||
+	    get_duration(l, g, "ack_burst_period", "1h",
+			 &c->ack_burst_period) < 0 ||
+	    get_uint(l, g, "ack_daily_max", 10, 1000, &c->ack_daily_max) < 0 ||
+	    get_duration(l, g, "ack_reopen_period", "1d",
+			 &c->ack_reopen_period) < 0 ||
+	    get_duration(l, g, "outbox_retry_min", "30s",
+			 &c->outbox_retry_min) < 0 ||
+	    get_duration(l, g, "outbox_retry_max", "1h",
+			 &c->outbox_retry_max) < 0 ||
+	    get_duration(l, g, "outbox_lifetime", "5d",
+			 &c->outbox_lifetime) < 0 ||
+	    get_duration(l, g, "sendmail_timeout", "60s",
+			 &c->sendmail_timeout) < 0 ||
 	    get_size(l, g, "header_max", "1M", &c->header_max) < 0 ||
 	    get_size(l, g, "body_memory_max", "256k",
 		     &c->body_memory_max) < 0 ||
@@ -1092,6 +1109,14 @@ void config_print(const struct config *c, GString *out)
 		     c->on_error == CONFIG_ON_ERROR_TEMPFAIL ?
 		     "tempfail" : "accept");
 	print_duration(out, "thread_window", c->thread_window);
+	g_string_append_printf(out, "ack_burst = %u\n", c->ack_burst);
+	print_duration(out, "ack_burst_period", c->ack_burst_period);
+	g_string_append_printf(out, "ack_daily_max = %u\n", c->ack_daily_max);
+	print_duration(out, "ack_reopen_period", c->ack_reopen_period);
+	print_duration(out, "outbox_retry_min", c->outbox_retry_min);
+	print_duration(out, "outbox_retry_max", c->outbox_retry_max);
+	print_duration(out, "outbox_lifetime", c->outbox_lifetime);
+	print_duration(out, "sendmail_timeout", c->sendmail_timeout);
 	print_size(out, "header_max", c->header_max);
 	print_size(out, "body_memory_max", c->body_memory_max);
 	print_size(out, "parse_max", c->parse_max);

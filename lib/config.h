@@ -50,7 +50,8 @@ struct config {
 	char *milter_socket;	/* default unix:/run/shopdesk/milter.sock */
 	char *control_socket;	/* default /run/shopdesk/control.sock */
 	char *templates_dir;	/* default $(datadir)/shopdesk/templates */
-	char *sendmail;		/* default "/usr/sbin/sendmail -t -i" */
+	char *sendmail;		/* default "/usr/sbin/sendmail -i"; the
+				   bridge adds -f SENDER -- RECIPIENTS */
 	char *ticket_tag;	/* default "Ticket" */
 	bool subject_tag;	/* default true */
 	char **agents;		/* NULL-terminated, lowercased; may be empty */
@@ -59,6 +60,20 @@ struct config {
 	char *recipient_delimiter;	/* default "+" */
 	enum config_on_error on_error;	/* default accept */
 	int64_t thread_window;	/* seconds; rule 4 window, default 7d */
+
+	/* Acknowledgements (intake.h): per sender and per ticket. */
+	unsigned int ack_burst;		/* default 3 */
+	int64_t ack_burst_period;	/* default 1h */
+	unsigned int ack_daily_max;	/* default 10 */
+	int64_t ack_reopen_period;	/* default 1d */
+
+	/* The bridge's outbox: a failed item is retried after its age,
+	   within [outbox_retry_min, outbox_retry_max] (as Postfix's queue
+	   manager backs off), and given up past outbox_lifetime. */
+	int64_t outbox_retry_min;	/* default 30s */
+	int64_t outbox_retry_max;	/* default 1h */
+	int64_t outbox_lifetime;	/* default 5d */
+	int64_t sendmail_timeout;	/* default 60s */
 
 	/* Bounds: every input the milter reads has one. */
 	size_t header_max;	/* bytes of headers kept, default 1M */

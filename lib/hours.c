@@ -21,10 +21,18 @@ struct interval {
 	int start, end;		/* minutes of the day, 0..1440 */
 };
 
+/* A group of the schedule as written ("mon-fri 09:00-19:00"), kept to
+   describe the hours to customers. */
+struct group {
+	bool days[7];
+	char *times;		/* "09:00–13:00, 14:00–19:00" */
+};
+
 struct hours {
 	GTimeZone *tz;
 	GArray *days[7];	/* struct interval; index 0 = Monday */
 	GHashTable *holidays;	/* "YYYY-MM-DD" */
+	GPtrArray *groups;	/* struct group */
 };
 
 static const char *const day_names[7] = {
@@ -97,6 +105,24 @@ static int parse_days(const char *text, bool days[7])
 	return ret;
 }
 
+static void add_group(struct hours *hours, const bool days[7],
+		      const char *times)
+{
+	struct group *group = g_new0(struct group, 1);
+
+	memcpy(group->days, days, sizeof(group->days));
+	group->times = g_strdup(times);
+	g_ptr_array_add(hours->groups, group);
+}
+
+static void group_free(gpointer data)
+{
+	struct group *group = data;
+
+	g_free(group->times);
+	g_free(group);
+}
+
 static int parse_schedule(struct hours *hours, const char *schedule,
 			  char **error_r)
 {
@@ -108,6 +134,7 @@ static int parse_schedule(struct hours *hours, const char *schedule,
 		char *group = g_strstrip(groups[g]);
 		char *space = strpbrk(group, " \t");
 		char **ranges;
+		GString *times;
 		bool days[7];
 
 		if (*group == '\0')
@@ -116,6 +143,8 @@ static int parse_schedule(struct hours *hours, const char *schedule,
 		if (strcmp(group, "24/7") == 0) {
 			for (int d = 0; d < 7; d++)
 				add_interval(hours, d, 0, DAY_MINUTES);
+			add_group(hours, (bool[7]){ 1, 1, 1, 1, 1, 1, 1 },
+				  "00:00–24:00");
 			continue;
 		}
 		if (space == NULL) {
@@ -132,6 +161,7 @@ static int parse_schedule(struct hours *hours, const char *schedule,
 			break;
 		}
 		ranges = g_strsplit(g_strstrip(space + 1), ",", -1);
+		times = g_string_new(NULL);
 		for (unsigned int r = 0; ranges[r] != NULL; r++) {
 			char *range = g_strstrip(ranges[r]);
 			char *dash = strchr(range, '-');
@@ -144,6 +174,9 @@ static int parse_schedule(struct hours *hours, const char *schedule,
 			    parse_clock(g_strstrip(dash + 1), &end) < 0 ||
 			    start == end || start == DAY_MINUTES)
 				goto bad_range;
+			g_string_append_printf(times, "%s%s–%s",
+					       r > 0 ? ", " : "", range,
+					       dash + 1);
 			for (int d = 0; d < 7; d++) {
 				if (!days[d])
 					continue;
@@ -166,6 +199,9 @@ bad_range:
 			ret = -1;
 			break;
 		}
+		if (ret == 0)
+			add_group(hours, days, times->str);
+		g_string_free(times, TRUE);
 		g_strfreev(ranges);
 	}
 	g_strfreev(groups);
@@ -301,6 +337,7 @@ int hours_parse(const char *schedule, const char *timezone,
 					     sizeof(struct interval));
 	hours->holidays = g_hash_table_new_full(g_str_hash, g_str_equal,
 						g_free, NULL);
+	hours->groups = g_ptr_array_new_with_free_func(group_free);
 	if (parse_schedule(hours, schedule, error_r) < 0 ||
 	    parse_holidays(hours, holidays, error_r) < 0) {
 		hours_free(&hours);
@@ -327,6 +364,8 @@ void hours_free(struct hours **_hours)
 	}
 	if (hours->holidays != NULL)
 		g_hash_table_unref(hours->holidays);
+	if (hours->groups != NULL)
+		g_ptr_array_unref(hours->groups);
 	g_free(hours);
 }
 
@@ -510,4 +549,42 @@ int hours_deadline(const struct hours *hours, int64_t start, const char *sla,
 		return -1;
 	}
 	return 0;
+}
+
+/* "Mon–Fri", "Mon, Wed–Fri", "Sat": runs of consecutive days. */
+static void describe_days(const bool days[7], const char *const names[7],
+			  GString *out)
+{
+	for (int d = 0; d < 7; d++) {
+		int end = d;
+
+		if (!days[d])
+			continue;
+		while (end + 1 < 7 && days[end + 1])
+			end++;
+		if (out->len > 0)
+			g_string_append(out, ", ");
+		g_string_append(out, names[d]);
+		if (end > d)
+			g_string_append_printf(out, "%s%s",
+					       end > d + 1 ? "–" : ", ",
+					       names[end]);
+		d = end;
+	}
+}
+
+GPtrArray *hours_describe(const struct hours *hours,
+			  const char *const names[7])
+{
+	GPtrArray *lines = g_ptr_array_new_with_free_func(g_free);
+
+	for (unsigned int i = 0; i < hours->groups->len; i++) {
+		const struct group *group = hours->groups->pdata[i];
+		GString *line = g_string_new(NULL);
+
+		describe_days(group->days, names, line);
+		g_string_append_printf(line, " %s", group->times);
+		g_ptr_array_add(lines, g_string_free(line, FALSE));
+	}
+	return lines;
 }

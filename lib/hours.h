@@ -36,6 +36,12 @@ bool hours_is_open(const struct hours *hours, int64_t t);
 int hours_deadline(const struct hours *hours, int64_t start, const char *sla,
 		   int64_t *deadline_r, char **error_r);
 
+/* The schedule for people: one line per group as the schedule was
+   written, "Mon–Fri 09:00–13:00, 14:00–19:00", with the given day names
+   (Monday first).  Returns strings (g_ptr_array_unref it). */
+GPtrArray *hours_describe(const struct hours *hours,
+			  const char *const day_names[7]);
+
 /* The queue's time zone (owned by hours). */
 GTimeZone *hours_timezone(const struct hours *hours);
 

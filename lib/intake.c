@@ -4,6 +4,9 @@
    waiting on the customer, and keeps the indexes that threading reads:
    the message's own Message-ID (so a retry is recognised), the
    sender+subject key (rule 4) and the customer's latest ticket (rule 5).
+   In the same transaction it decides whether the message gets an
+   acknowledgement, counting what the sender and the ticket already got,
+   so that the decision and the counts are durable together.
 
    It does not look at MIME or SMTP: the milter hands it decoded fields. */
 
@@ -11,6 +14,9 @@
 #include "subject.h"
 
 #include <string.h>
+#include <sys/random.h>
+
+#define DAY (24 * 60 * 60)
 
 struct intake_context {
 	const struct config *config;
@@ -38,6 +44,14 @@ static struct ticket *new_ticket(const struct intake_message *msg,
 	ticket->created = msg->now;
 	ticket->reply_by = msg->reply_by;
 	ticket->linked_to = linked_to;
+	if (msg->language != NULL) {
+		g_free(ticket->language);
+		ticket->language = g_strdup(msg->language);
+	}
+	if (msg->category != NULL) {
+		g_free(ticket->category);
+		ticket->category = g_strdup(msg->category);
+	}
 	return ticket;
 }
 
@@ -84,13 +98,14 @@ static int append_event(struct store_txn *txn, struct ticket *ticket,
 /* A customer writing again reopens a ticket that waited on them or was
    resolved (a closed one never gets here: threading links a new one). */
 static int reopen(struct store_txn *txn, struct ticket *ticket, int64_t now,
-		  const char **error_r)
+		  bool *reopened_r, const char **error_r)
 {
 	enum ticket_status old = ticket->status;
 
 	if (old != TICKET_PENDING && old != TICKET_RESOLVED)
 		return 0;
 	ticket->status = TICKET_OPEN;
+	*reopened_r = true;
 	return append_event(txn, ticket, now, "status",
 			    g_variant_new_parsed("{'from': <%s>, 'to': <%s>, "
 						 "'by': <'customer'>}",
@@ -141,6 +156,109 @@ static int update_indexes(struct store_txn *txn, const struct config *config,
 	return store_customer_put(txn, msg->from_address, id, error_r);
 }
 
+/* Counts the sender's acknowledgements of the last day against the
+   limits; when one more is allowed, records it and returns 1.  Returns 0
+   with a static *why_r when a limit is reached, -1 on error. */
+static int sender_allows(struct store_txn *txn, const struct config *config,
+			 const char *sender, int64_t now, const char **why_r,
+			 const char **error_r)
+{
+	GArray *times, *recent;
+	unsigned int in_burst = 0;
+	int ret = 0;
+
+	if (store_sender_acks_get(txn, sender, &times, error_r) < 0) {
+		g_array_unref(times);
+		return -1;
+	}
+	recent = g_array_new(FALSE, FALSE, sizeof(int64_t));
+	for (unsigned int i = 0; i < times->len; i++) {
+		int64_t t = g_array_index(times, int64_t, i);
+
+		if (t > now - DAY && t <= now)
+			g_array_append_val(recent, t);
+		if (t > now - config->ack_burst_period && t <= now)
+			in_burst++;
+	}
+	if (recent->len >= config->ack_daily_max) {
+		*why_r = "daily cap for this sender";
+	} else if (in_burst >= config->ack_burst) {
+		*why_r = "burst limit for this sender";
+	} else {
+		g_array_append_val(recent, now);
+		ret = store_sender_acks_put(txn, sender, recent, error_r) < 0 ?
+			-1 : 1;
+	}
+	g_array_unref(recent);
+	g_array_unref(times);
+	return ret;
+}
+
+/* Decides the acknowledgement of a filed message, and records it on the
+   ticket and in its history. */
+static int decide_ack(struct store_txn *txn, const struct config *config,
+		      const struct intake_message *msg, struct ticket *ticket,
+		      bool created, bool reopened, struct intake_result *r,
+		      const char **error_r)
+{
+	guint8 random[8];
+	char *id;
+	int ret;
+
+	if (!msg->ack_wanted)
+		return 0;
+	if (!created && !reopened) {
+		r->ack_skipped = "not a new ticket";
+		return 0;
+	}
+	if (!created && ticket->last_ack != 0 &&
+	    msg->now - ticket->last_ack < config->ack_reopen_period) {
+		r->ack_skipped = "acknowledged recently";
+		return 0;
+	}
+	if (msg->ack_to == NULL || *msg->ack_to == '\0') {
+		r->ack_skipped = "no sender address";
+		return 0;
+	}
+	ret = sender_allows(txn, config, msg->ack_to, msg->now,
+			    &r->ack_skipped, error_r);
+	if (ret <= 0)
+		return ret;
+
+	/* The unguessable part makes the Message-ID ours alone; it is
+	   stored, so a repeated ack keeps it. */
+	if (getrandom(random, sizeof(random), 0) != sizeof(random)) {
+		*error_r = "getrandom failed";
+		return -1;
+	}
+	id = g_strdup_printf("ack.%u.%u.%02x%02x%02x%02x%02x%02x%02x%02x@%s",
+			     ticket->id, ticket->next_seq, random[0],
+			     random[1], random[2], random[3], random[4],
+			     random[5], random[6], random[7], config->domain);
+	g_strlcpy(r->ack_id, id, sizeof(r->ack_id));
+	g_free(ticket->ack_id);
+	ticket->ack_id = id;
+	g_free(ticket->ack_for);
+	ticket->ack_for = g_strdup(msg->message_id != NULL ?
+				   msg->message_id : "");
+	ticket->last_ack = msg->now;
+	return append_event(txn, ticket, msg->now, "ack",
+			    g_variant_new_parsed("{'message_id': <%s>, "
+						 "'to': <%s>}", ticket->ack_id,
+						 msg->ack_to),
+			    error_r);
+}
+
+/* A message seen before: if it is the one the ticket's last ack
+   answered, the ack is handed out again (putting it is idempotent). */
+static void repeat_ack(const struct intake_message *msg,
+		       const struct ticket *ticket, struct intake_result *r)
+{
+	if (msg->message_id != NULL && *ticket->ack_id != '\0' &&
+	    strcmp(ticket->ack_for, msg->message_id) == 0)
+		g_strlcpy(r->ack_id, ticket->ack_id, sizeof(r->ack_id));
+}
+
 static int intake_txn(struct store_txn *txn, void *context,
 		      const char **error_r)
 {
@@ -157,6 +275,7 @@ static int intake_txn(struct store_txn *txn, void *context,
 		.now = msg->now,
 	};
 	struct ticket *ticket = NULL;
+	bool reopened = false;
 	int ret;
 
 	memset(r, 0, sizeof(*r));
@@ -182,15 +301,18 @@ static int intake_txn(struct store_txn *txn, void *context,
 		}
 		if (r->thread.rule == THREAD_RULE_DUPLICATE) {
 			r->duplicate = true;
+			repeat_ack(msg, ticket, r);
 			goto done;
 		}
 		ticket_add_participant(ticket, msg->from_address);
-		if (reopen(txn, ticket, msg->now, error_r) < 0)
+		if (reopen(txn, ticket, msg->now, &reopened, error_r) < 0)
 			goto fail;
 	}
 	ticket->updated = msg->now;
 	if (append_event(txn, ticket, msg->now, "message",
 			 message_fields(msg, &r->thread), error_r) < 0 ||
+	    decide_ack(txn, c->config, msg, ticket, r->created, reopened, r,
+		       error_r) < 0 ||
 	    store_ticket_put(txn, ticket, error_r) < 0 ||
 	    update_indexes(txn, c->config, msg, ticket->id, error_r) < 0)
 		goto fail;
@@ -199,6 +321,8 @@ done:
 	r->status = ticket->status;
 	r->reply_by = ticket->reply_by;
 	g_strlcpy(r->queue, ticket->queue, sizeof(r->queue));
+	g_strlcpy(r->language, ticket->language, sizeof(r->language));
+	g_strlcpy(r->category, ticket->category, sizeof(r->category));
 	ticket_free(&ticket);
 	return 0;
 fail:

@@ -26,8 +26,14 @@ struct intake_message {
 	const char *from_address;	/* lowercased, may be "" */
 	int64_t date;		/* Date: header, 0 if none or unreadable */
 	const char *snippet;	/* start of the text, may be "" */
+	const char *language;	/* for a new ticket: the customer's */
+	const char *category;	/* for a new ticket, "" when none */
 	int64_t now;
 	int64_t reply_by;	/* the queue's promise, for a new ticket */
+	bool ack_wanted;	/* the queue acknowledges and RFC 3834 lets
+				   this message be answered */
+	const char *ack_to;	/* where an ack goes: the envelope sender
+				   (RFC 3834, 4), lowercased */
 };
 
 struct intake_result {
@@ -38,9 +44,20 @@ struct intake_result {
 	enum ticket_status status;
 	int64_t reply_by;	/* the ticket's reply-by time, 0 if none */
 	char queue[64];		/* the ticket's queue name */
+	char language[8];	/* the ticket's, "" when unknown */
+	char category[32];	/* the ticket's, "" when none */
+	/* The acknowledgement to send: its Message-ID (without <>), or ""
+	   for none, and then why not (static, NULL when none was wanted).
+	   A duplicate of the message that was acknowledged gets the same
+	   Message-ID again, so that an ack lost in a crash is sent. */
+	char ack_id[128];
+	const char *ack_skipped;
 };
 
-/* Files msg into its ticket.  Returns 0 with *result_r, or -1 with
+/* Files msg into its ticket and decides its acknowledgement: one when
+   the ticket is created, and when the customer reopens it at most one
+   per ack_reopen_period; per sender at most ack_burst within
+   ack_burst_period and ack_daily_max a day (config.h).  Returns 0 with *result_r, or -1 with
    *error_r (nothing was written).  Blocks for the commit's fsync. */
 int intake_message(struct store *store, const struct config *config,
 		   const struct token_key *key,

@@ -18,10 +18,13 @@
 #include <unistd.h>
 
 #define KEY_MAX 200
+/* How long done/ remembers an item's key: longer than any producer
+   retries the step that put it (Postfix gives up after 5 days). */
+#define DONE_KEEP (7 * 24 * 60 * 60)
 
 struct spool {
 	char *dir;
-	char *tmp, *new, *cur, *dead;
+	char *tmp, *new, *cur, *dead, *done;
 };
 
 static char *error_errno(const char *what, const char *path)
@@ -66,6 +69,25 @@ static int move(const char *from, const char *to, const char *key,
 	return ret;
 }
 
+/* Drops the keys of items done long ago. */
+static void forget_done(struct spool *spool)
+{
+	GDir *d = g_dir_open(spool->done, 0, NULL);
+	int64_t limit = g_get_real_time() / G_USEC_PER_SEC - DONE_KEEP;
+	const char *name;
+
+	while (d != NULL && (name = g_dir_read_name(d)) != NULL) {
+		char *path = item_path(spool->done, name);
+		GStatBuf st;
+
+		if (g_stat(path, &st) == 0 && st.st_mtime < limit)
+			g_unlink(path);
+		g_free(path);
+	}
+	if (d != NULL)
+		g_dir_close(d);
+}
+
 int spool_open(const char *dir, bool consumer, struct spool **spool_r,
 	       char **error_r)
 {
@@ -79,8 +101,9 @@ int spool_open(const char *dir, bool consumer, struct spool **spool_r,
 	spool->new = g_build_filename(dir, "new", NULL);
 	spool->cur = g_build_filename(dir, "cur", NULL);
 	spool->dead = g_build_filename(dir, "dead", NULL);
+	spool->done = g_build_filename(dir, "done", NULL);
 	subs = (const char *const[]){ spool->tmp, spool->new, spool->cur,
-				      spool->dead, NULL };
+				      spool->dead, spool->done, NULL };
 	for (unsigned int i = 0; subs[i] != NULL; i++) {
 		if (g_mkdir_with_parents(subs[i], 0770) < 0) {
 			*error_r = error_errno("mkdir", subs[i]);
@@ -99,6 +122,7 @@ int spool_open(const char *dir, bool consumer, struct spool **spool_r,
 		}
 		if (d != NULL)
 			g_dir_close(d);
+		forget_done(spool);
 	}
 	*spool_r = spool;
 	return 0;
@@ -116,6 +140,7 @@ void spool_close(struct spool **_spool)
 	g_free(spool->new);
 	g_free(spool->cur);
 	g_free(spool->dead);
+	g_free(spool->done);
 	g_free(spool);
 }
 
@@ -151,7 +176,8 @@ int spool_put(struct spool *spool, const char *key, const void *data,
 		*error_r = g_strdup_printf("bad spool key: %s", key);
 		return -1;
 	}
-	if (exists(spool->new, key) || exists(spool->cur, key))
+	if (exists(spool->new, key) || exists(spool->cur, key) ||
+	    exists(spool->done, key) || exists(spool->dead, key))
 		return 0;
 	path = item_path(spool->tmp, key);
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0660);
@@ -225,13 +251,15 @@ int spool_done(struct spool *spool, struct spool_item **_item,
 	       char **error_r)
 {
 	char *path = item_path(spool->cur, (*_item)->key);
-	int ret = 0;
+	int ret;
 
-	if (g_unlink(path) < 0) {
-		*error_r = error_errno("unlink", path);
+	/* emptied, then kept by name in done/: a producer that repeats
+	   the put finds the key and puts nothing */
+	if (truncate(path, 0) < 0) {
+		*error_r = error_errno("truncate", path);
 		ret = -1;
 	} else {
-		ret = sync_dir(spool->cur, error_r);
+		ret = move(spool->cur, spool->done, (*_item)->key, error_r);
 	}
 	g_free(path);
 	spool_item_free(_item);

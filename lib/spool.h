@@ -11,8 +11,11 @@
    removes it only once its effect is durable.  An item is named by its
    idempotency key, so the same item put twice is one item.  A deferred
    item goes back to new/ with its next-try time as its modification
-   time; an item that will never succeed goes to dead/.  Items a crashed
-   consumer left in cur/ return to new/ when the spool is opened. */
+   time; an item that will never succeed goes to dead/.  A finished item
+   leaves its key, emptied, in done/ for a week, so that a producer
+   repeating a put after a crash does not make it happen twice.  Items a
+   crashed consumer left in cur/ return to new/ when the spool is
+   opened. */
 
 struct spool;
 
@@ -23,8 +26,9 @@ struct spool_item {
 	int64_t not_before;	/* when it became ready: put or deferred to */
 };
 
-/* Opens dir, creating tmp/ new/ cur/ dead/ (mode 0770) as needed; with
-   consumer set, first moves what cur/ holds back to new/.  Returns 0 or
+/* Opens dir, creating tmp/ new/ cur/ dead/ done/ (mode 0770) as
+   needed; with consumer set, first moves what cur/ holds back to new/
+   and forgets done/ keys older than a week.  Returns 0 or
    -1 with *error_r (g_free it). */
 int spool_open(const char *dir, bool consumer, struct spool **spool_r,
 	       char **error_r);
@@ -32,7 +36,7 @@ void spool_close(struct spool **_spool);
 
 /* Writes an item durably.  key: letters, digits, '.', '-', '_', '@',
    '+', at most 200 bytes.  Returns 1 when written, 0 when an item with
-   this key is already waiting or in progress (nothing written), -1 with
+   this key is waiting, in progress, done or dead (nothing written), -1 with
    *error_r (nothing left behind).  Blocks for two fsyncs. */
 int spool_put(struct spool *spool, const char *key, const void *data,
 	      size_t size, char **error_r);
@@ -42,7 +46,8 @@ int spool_put(struct spool *spool, const char *key, const void *data,
 int spool_claim(struct spool *spool, int64_t now, struct spool_item **item_r,
 		char **error_r);
 
-/* The claimed item's effect is durable: removes it.  Frees the item. */
+/* The claimed item's effect is durable: empties it into done/.  Frees
+   the item. */
 int spool_done(struct spool *spool, struct spool_item **_item,
 	       char **error_r);
 

@@ -38,6 +38,7 @@ struct store {
 	DB *msgid;
 	DB *thread;
 	DB *customer;
+	DB *senders;
 	DB *meta;
 };
 
@@ -89,7 +90,8 @@ static void env_close(struct store *store)
 {
 	DB **dbs[] = {
 		&store->tickets, &store->history, &store->msgid,
-		&store->thread, &store->customer, &store->meta,
+		&store->thread, &store->customer, &store->senders,
+		&store->meta,
 	};
 
 	for (unsigned int i = 0; i < G_N_ELEMENTS(dbs); i++) {
@@ -160,6 +162,7 @@ static int env_open(struct store *store, char **error_r)
 	    open_db(store, &store->msgid, "msgid.db", error_r) < 0 ||
 	    open_db(store, &store->thread, "thread.db", error_r) < 0 ||
 	    open_db(store, &store->customer, "customer.db", error_r) < 0 ||
+	    open_db(store, &store->senders, "senders.db", error_r) < 0 ||
 	    open_db(store, &store->meta, "meta.db", error_r) < 0) {
 		env_close(store);
 		return -1;
@@ -605,4 +608,70 @@ int store_customer_put(struct store_txn *t, const char *address, uint32_t id,
 {
 	return put_id(t, t->store->customer, address, strlen(address), id,
 		      error_r);
+}
+
+/* A sender's acknowledgement times: version byte 1, then an array of
+   Unix seconds (oldest first). */
+#define SENDER_RECORD_TYPE "(yax)"
+
+int store_sender_acks_get(struct store_txn *t, const char *address,
+			  GArray **times_r, const char **error_r)
+{
+	GArray *times = g_array_new(FALSE, FALSE, sizeof(int64_t));
+	GVariant *record;
+	GVariantIter *iter;
+	gint64 time;
+	DBT k, v;
+	int ret;
+
+	*times_r = times;
+	dbt_key(&k, address, strlen(address));
+	dbt_out(&v);
+	ret = t->store->senders->get(t->store->senders, t->txn, &k, &v,
+				     DB_RMW);
+	if (ret == DB_NOTFOUND)
+		return 0;
+	if (ret != 0)
+		return db_failed(t, ret, error_r);
+	if (v.size == 0 || ((guint8 *)v.data)[0] != 1) {
+		/* damaged or from a later release: start counting anew */
+		free(v.data);
+		return 0;
+	}
+	record = g_variant_new_from_data(G_VARIANT_TYPE(SENDER_RECORD_TYPE),
+					 v.data, v.size, FALSE, free, v.data);
+	g_variant_ref_sink(record);
+	g_variant_get_child(record, 1, "ax", &iter);
+	while (g_variant_iter_next(iter, "x", &time)) {
+		int64_t t64 = time;
+
+		g_array_append_val(times, t64);
+	}
+	g_variant_iter_free(iter);
+	g_variant_unref(record);
+	return 0;
+}
+
+int store_sender_acks_put(struct store_txn *t, const char *address,
+			  const GArray *times, const char **error_r)
+{
+	GVariantBuilder b;
+	GVariant *record;
+	DBT k, v;
+	int ret;
+
+	g_variant_builder_init(&b, G_VARIANT_TYPE("ax"));
+	for (unsigned int i = 0; i < times->len; i++)
+		g_variant_builder_add(&b, "x",
+				      (gint64)g_array_index(times, int64_t, i));
+	record = g_variant_ref_sink(g_variant_new("(yax)", 1, &b));
+	dbt_key(&k, address, strlen(address));
+	memset(&v, 0, sizeof(v));
+	v.data = (void *)g_variant_get_data(record);
+	v.size = g_variant_get_size(record);
+	ret = t->store->senders->put(t->store->senders, t->txn, &k, &v, 0);
+	g_variant_unref(record);
+	if (ret != 0)
+		return db_failed(t, ret, error_r);
+	return 0;
 }

@@ -7,8 +7,10 @@
 
 #include <string.h>
 
-#define TICKET_RECORD_VERSION 1
-#define TICKET_RECORD_TYPE "(yussssssssxxxxsasuu)"
+/* Version 1 lacked the acknowledgement fields; it is still read. */
+#define TICKET_RECORD_VERSION 2
+#define TICKET_RECORD_TYPE "(yussssssssxxxxsasuuxss)"
+#define TICKET_RECORD_V1_TYPE "(yussssssssxxxxsasuu)"
 #define EVENT_RECORD_VERSION 1
 #define EVENT_RECORD_TYPE "(yuxsa{sv})"
 #define EVENT_RECORD_FORMAT "(yuxs@a{sv})"
@@ -33,6 +35,8 @@ struct ticket *ticket_new(void)
 	ticket->subject = g_strdup("");
 	ticket->category = g_strdup("");
 	ticket->assignee = g_strdup("");
+	ticket->ack_id = g_strdup("");
+	ticket->ack_for = g_strdup("");
 	ticket->participants = g_ptr_array_new_with_free_func(g_free);
 	return ticket;
 }
@@ -52,6 +56,8 @@ void ticket_free(struct ticket **_ticket)
 	g_free(ticket->subject);
 	g_free(ticket->category);
 	g_free(ticket->assignee);
+	g_free(ticket->ack_id);
+	g_free(ticket->ack_for);
 	g_ptr_array_unref(ticket->participants);
 	g_free(ticket);
 }
@@ -112,7 +118,8 @@ GBytes *ticket_serialize(const struct ticket *ticket)
 			       (gint64)ticket->reply_by,
 			       (gint64)ticket->first_reply, ticket->assignee,
 			       &participants, ticket->linked_to,
-			       ticket->next_seq);
+			       ticket->next_seq, (gint64)ticket->last_ack,
+			       ticket->ack_id, ticket->ack_for);
 	g_variant_ref_sink(record);
 	bytes = g_variant_get_data_as_bytes(record);
 	g_variant_unref(record);
@@ -139,6 +146,13 @@ static GVariant *record_open(const void *data, size_t size, const char *type,
 	return g_variant_ref_sink(record);
 }
 
+/* Replaces *field with the string member at index of record. */
+static void child_string(GVariant *record, gsize index, char **field)
+{
+	g_free(*field);
+	g_variant_get_child(record, index, "s", field);
+}
+
 int ticket_deserialize(const void *data, size_t size, struct ticket **ticket_r,
 		       const char **error_r)
 {
@@ -147,30 +161,43 @@ int ticket_deserialize(const void *data, size_t size, struct ticket **ticket_r,
 	GVariantIter *participants;
 	const char *status;
 	const char *address;
-	guint8 version;
-	gint64 created, updated, reply_by, first_reply;
+	guint8 version = size > 0 ? ((const guint8 *)data)[0] : 0;
+	gint64 created, updated, reply_by, first_reply, last_ack;
 
-	record = record_open(data, size, TICKET_RECORD_TYPE,
-			     TICKET_RECORD_VERSION, error_r);
+	if (version == 1)
+		record = record_open(data, size, TICKET_RECORD_V1_TYPE, 1,
+				     error_r);
+	else
+		record = record_open(data, size, TICKET_RECORD_TYPE,
+				     TICKET_RECORD_VERSION, error_r);
 	if (record == NULL)
 		return -1;
 
+	/* member by member: version 2 only appends to version 1 */
 	ticket = ticket_new();
-	g_free(ticket->queue);
-	g_free(ticket->channel);
-	g_free(ticket->customer_name);
-	g_free(ticket->customer_address);
-	g_free(ticket->language);
-	g_free(ticket->subject);
-	g_free(ticket->category);
-	g_free(ticket->assignee);
-	g_variant_get(record, TICKET_RECORD_TYPE, &version, &ticket->id,
-		      &ticket->queue, &status, &ticket->channel,
-		      &ticket->customer_name, &ticket->customer_address,
-		      &ticket->language, &ticket->subject, &ticket->category,
-		      &created, &updated, &reply_by, &first_reply,
-		      &ticket->assignee, &participants, &ticket->linked_to,
-		      &ticket->next_seq);
+	g_variant_get_child(record, 1, "u", &ticket->id);
+	child_string(record, 2, &ticket->queue);
+	g_variant_get_child(record, 3, "&s", &status);
+	child_string(record, 4, &ticket->channel);
+	child_string(record, 5, &ticket->customer_name);
+	child_string(record, 6, &ticket->customer_address);
+	child_string(record, 7, &ticket->language);
+	child_string(record, 8, &ticket->subject);
+	child_string(record, 9, &ticket->category);
+	g_variant_get_child(record, 10, "x", &created);
+	g_variant_get_child(record, 11, "x", &updated);
+	g_variant_get_child(record, 12, "x", &reply_by);
+	g_variant_get_child(record, 13, "x", &first_reply);
+	child_string(record, 14, &ticket->assignee);
+	g_variant_get_child(record, 15, "as", &participants);
+	g_variant_get_child(record, 16, "u", &ticket->linked_to);
+	g_variant_get_child(record, 17, "u", &ticket->next_seq);
+	if (version >= 2) {
+		g_variant_get_child(record, 18, "x", &last_ack);
+		ticket->last_ack = last_ack;
+		child_string(record, 19, &ticket->ack_id);
+		child_string(record, 20, &ticket->ack_for);
+	}
 	ticket->created = created;
 	ticket->updated = updated;
 	ticket->reply_by = reply_by;
@@ -180,13 +207,11 @@ int ticket_deserialize(const void *data, size_t size, struct ticket **ticket_r,
 	g_variant_iter_free(participants);
 
 	if (ticket_status_parse(status, &ticket->status) < 0) {
-		g_free((char *)status);
 		g_variant_unref(record);
 		ticket_free(&ticket);
 		*error_r = "ticket record has an unknown status";
 		return -1;
 	}
-	g_free((char *)status);
 	g_variant_unref(record);
 	*ticket_r = ticket;
 	return 0;

@@ -36,6 +36,9 @@ struct ticket {
 	GPtrArray *participants;	/* lowercased addresses (char *) */
 	uint32_t linked_to;	/* 0, or the closed ticket this one follows */
 	uint32_t next_seq;	/* sequence number of the next history event */
+	int64_t last_ack;	/* when the last acknowledgement was sent */
+	char *ack_id;		/* its Message-ID, "" when none */
+	char *ack_for;		/* the Message-ID of the mail it answered */
 };
 
 /* One history event: a message in or out, a status change, a note.

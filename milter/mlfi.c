@@ -10,9 +10,15 @@
    would have delivered.  No network I/O and no child processes here. */
 
 #include "mlfi.h"
+#include "ack.h"
+#include "autoreply.h"
+#include "category.h"
 #include "hours.h"
 #include "intake.h"
+#include "language.h"
 #include "log.h"
+#include "outbox.h"
+#include "spool.h"
 #include "subject.h"
 
 #include <gmime/gmime.h>
@@ -29,11 +35,16 @@ static const struct config *config;
 static struct store *store;
 static const struct token_key *token_key;
 static GHashTable *queue_hours;	/* queue name -> struct hours */
+static struct ack_templates *templates;
+static struct language *languages;
+static struct category_rules *categories;
+static struct spool *outbox;
 
 /* One message: from MAIL FROM to end of message or abort. */
 struct msgctx {
 	char *envelope_from;
 	const struct config_queue *queue;	/* first branded rcpt */
+	char *queue_rcpt;			/* that recipient */
 	GPtrArray *tokens;		/* extensions of branded rcpts */
 	GString *headers;		/* "Name: value\r\n", bounded */
 	GPtrArray *strip;		/* X-Shopdesk-* names seen */
@@ -58,10 +69,18 @@ struct fields {
 	const char *message_id;
 	GPtrArray *references;
 	const char *subject;
+	const char *content_language;
 	const char *from_name;
 	char *from_address;
 	int64_t date;
+	bool date_known;
+	int date_offset;	/* the Date: header's, seconds east of UTC */
+	const char *references_header;
 	char *snippet;
+	const char *language;	/* the customer's, by language.h */
+	const char *category;	/* by category.h */
+	const char *answer;	/* its canned answer, or NULL */
+	const char *ack_refusal;	/* why RFC 3834 says no, or NULL */
 };
 
 static void hours_destroy(gpointer data)
@@ -74,6 +93,9 @@ static void hours_destroy(gpointer data)
 int mlfi_setup(const struct config *c, struct store *s,
 	       const struct token_key *k, char **error_r)
 {
+	char *dir;
+	int ret;
+
 	config = c;
 	store = s;
 	token_key = k;
@@ -93,7 +115,25 @@ int mlfi_setup(const struct config *c, struct store *s,
 		}
 		g_hash_table_insert(queue_hours, q->name, hours);
 	}
-	return 0;
+	if (ack_templates_load(config->templates_dir, &templates,
+			       error_r) < 0 ||
+	    language_open(config->templates_dir, TEXTCAT_DATADIR, &languages,
+			  error_r) < 0 ||
+	    category_load(config->templates_dir, &categories, error_r) < 0)
+		return -1;
+	dir = g_build_filename(config->spool_dir, "outbox", NULL);
+	ret = spool_open(dir, false, &outbox, error_r);
+	g_free(dir);
+	return ret;
+}
+
+void mlfi_teardown(void)
+{
+	g_hash_table_unref(queue_hours);
+	ack_templates_free(&templates);
+	language_close(&languages);
+	category_free(&categories);
+	spool_close(&outbox);
 }
 
 static void msgctx_free(struct msgctx **_msg)
@@ -104,6 +144,7 @@ static void msgctx_free(struct msgctx **_msg)
 		return;
 	*_msg = NULL;
 	g_free(msg->envelope_from);
+	g_free(msg->queue_rcpt);
 	g_ptr_array_unref(msg->tokens);
 	g_string_free(msg->headers, TRUE);
 	g_ptr_array_unref(msg->strip);
@@ -223,8 +264,10 @@ static sfsistat mlfi_envrcpt(SMFICTX *ctx, char **argv)
 	rcpt = strip_brackets(argv[0] != NULL ? argv[0] : "");
 	queue = config_find_queue(config, rcpt, &extension, &extension_len);
 	if (queue != NULL) {
-		if (msg->queue == NULL)
+		if (msg->queue == NULL) {
 			msg->queue = queue;
+			msg->queue_rcpt = g_strdup(rcpt);
+		}
 		if (extension != NULL && extension_len > 0)
 			g_ptr_array_add(msg->tokens,
 					g_ascii_strdown(extension,
@@ -555,14 +598,53 @@ static void read_fields(GMimeMessage *message, struct msgctx *msg,
 	if (f->from_address == NULL)
 		f->from_address = g_ascii_strdown(msg->envelope_from, -1);
 	f->date = date != NULL ? g_date_time_to_unix(date) : 0;
+	if (date != NULL) {
+		f->date_known = true;
+		f->date_offset = g_date_time_get_utc_offset(date) /
+			G_USEC_PER_SEC;
+	}
+	f->references_header = g_mime_object_get_header(object, "References");
+	f->content_language = g_mime_object_get_header(object,
+						       "Content-Language");
 	if (body != NULL) {
 		GMimePart *text = find_text(body, 0, &parts);
 
-		if (text != NULL)
+		if (text != NULL) {
 			f->snippet = part_snippet(text);
+			if (f->content_language == NULL)
+				f->content_language = g_mime_object_get_header(
+					GMIME_OBJECT(text),
+					"Content-Language");
+		}
 	}
 	if (f->snippet == NULL)
 		f->snippet = g_strdup("");
+}
+
+/* What the customer's words tell: their language, the question's
+   category, and whether an automatic answer is allowed at all. */
+static void read_customer(GMimeMessage *message, struct msgctx *msg,
+			  struct fields *f)
+{
+	const char **own = g_new0(const char *, config->queues->len + 2);
+	char *text = g_strconcat(f->subject, "\n", f->snippet, NULL);
+	unsigned int n = 0;
+
+	f->language = language_detect(languages, f->content_language, text,
+				      msg->queue->language);
+	f->category = category_classify(categories, f->language, f->subject,
+					f->snippet, &f->answer);
+	/* the address the message was sent to first, so that a reply to
+	   sales+TOKEN@ counts as addressed to us */
+	own[n++] = msg->queue_rcpt;
+	for (unsigned int i = 0; i < config->queues->len; i++)
+		own[n++] = ((struct config_queue *)
+			    config->queues->pdata[i])->address;
+	f->ack_refusal = msg->queue->autoack ?
+		autoreply_refusal(message, msg->envelope_from, own) :
+		"autoack is off for the queue";
+	g_free(text);
+	g_free(own);
 }
 
 static void fields_free(struct fields *f)
@@ -615,6 +697,12 @@ static int edit_headers(SMFICTX *ctx, struct msgctx *msg, const char *subject,
 		ret = smfi_addheader(ctx, "X-Shopdesk-Channel", "email");
 	if (ret == MI_SUCCESS)
 		ret = smfi_addheader(ctx, "X-Shopdesk-Direction", "inbound");
+	if (ret == MI_SUCCESS && *r->category != '\0')
+		ret = smfi_addheader(ctx, "X-Shopdesk-Category",
+				     (char *)r->category);
+	if (ret == MI_SUCCESS && *r->language != '\0')
+		ret = smfi_addheader(ctx, "X-Shopdesk-Language",
+				     (char *)r->language);
 	if (ret == MI_SUCCESS && r->reply_by != 0) {
 		char *value = format_reply_by(r->queue, r->reply_by);
 
@@ -656,6 +744,9 @@ static int file_message(SMFICTX *ctx, struct msgctx *msg,
 			const struct fields *f, struct intake_result *r,
 			const char **error_r)
 {
+	char *envelope_to = g_ascii_strdown(msg->envelope_from, -1);
+	int ret;
+
 	struct intake_message in = {
 		.queue_id = queue_id(ctx),
 		.queue = msg->queue->name,
@@ -667,13 +758,75 @@ static int file_message(SMFICTX *ctx, struct msgctx *msg,
 		.from_address = f->from_address,
 		.date = f->date,
 		.snippet = f->snippet,
+		.language = f->language,
+		.category = f->category,
 		.now = g_get_real_time() / G_USEC_PER_SEC,
+		.ack_wanted = f->ack_refusal == NULL,
+		.ack_to = envelope_to,
 	};
 
 	in.reply_by = reply_by(ctx, msg->queue, in.now);
 	g_ptr_array_add(msg->tokens, NULL);
 	in.tokens = (const char *const *)msg->tokens->pdata;
-	return intake_message(store, config, token_key, &in, r, error_r);
+	ret = intake_message(store, config, token_key, &in, r, error_r);
+	g_free(envelope_to);
+	return ret;
+}
+
+/* Writes the acknowledgement intake decided on into the outbox.  The
+   put is idempotent by its Message-ID, so a message retried after a
+   crash puts it again harmlessly, and one sent already is not resent
+   (spool.h, done/).  Returns 0, or -1 with *error_r (g_free it). */
+static int queue_ack(struct msgctx *msg, const struct fields *f,
+		     const struct intake_result *r, char **error_r)
+{
+	const struct config_queue *queue = config_queue_by_name(config,
+								 r->queue);
+	char *token = token_make(token_key, r->ticket_id);
+	char *reply_to = g_strdup_printf("%s%s%s@%s", queue->local_part,
+					 config->recipient_delimiter, token,
+					 queue->domain);
+	char *recipients[] = { g_ascii_strdown(msg->envelope_from, -1), NULL };
+	struct ack_input in = {
+		.language = *r->language != '\0' &&
+			language_has(languages, r->language) ?
+			r->language : f->language,
+		.ticket_id = r->ticket_id,
+		.ticket_tag = config->ticket_tag,
+		.queue = queue,
+		.hours = g_hash_table_lookup(queue_hours, queue->name),
+		.customer_name = f->from_name,
+		.customer_address = recipients[0],
+		.subject = f->subject,
+		.in_reply_to = f->message_id,
+		.references = f->references_header,
+		.message_id = r->ack_id,
+		.reply_to = reply_to,
+		.reply_by = r->reply_by,
+		.customer_offset_known = f->date_known,
+		.customer_offset = f->date_offset,
+		.category = r->category,
+		.answer = f->answer,
+		.now = g_get_real_time() / G_USEC_PER_SEC,
+	};
+	struct outbox_mail mail = {
+		.ticket = r->ticket_id,
+		.created = in.now,
+		.sender = "",
+		.recipients = recipients,
+	};
+	char *item;
+	int ret;
+
+	mail.message = ack_build(templates, &in);
+	item = outbox_mail_encode(&mail);
+	ret = spool_put(outbox, r->ack_id, item, strlen(item), error_r);
+	g_free(item);
+	g_free(mail.message);
+	g_free(recipients[0]);
+	g_free(reply_to);
+	g_free(token);
+	return ret < 0 ? -1 : 0;
 }
 
 static sfsistat mlfi_eom(SMFICTX *ctx)
@@ -684,6 +837,7 @@ static sfsistat mlfi_eom(SMFICTX *ctx)
 	struct intake_result r;
 	GMimeMessage *message;
 	char *added_message_id = NULL;
+	char *ack_error = NULL;
 	const char *error;
 	sfsistat status = SMFIS_ACCEPT;
 
@@ -718,6 +872,7 @@ static sfsistat mlfi_eom(SMFICTX *ctx)
 		goto out;
 	}
 	read_fields(message, msg, &f);
+	read_customer(message, msg, &f);
 	if (f.message_id == NULL && msg->fingerprint != NULL) {
 		added_message_id = g_strdup_printf(
 			"shopdesk.%.32s@%s",
@@ -729,18 +884,41 @@ static sfsistat mlfi_eom(SMFICTX *ctx)
 		status = fail_action(ctx, error);
 		goto out;
 	}
+	if (r.ack_id[0] != '\0' && queue_ack(msg, &f, &r, &ack_error) < 0) {
+		char *why = g_strdup_printf("cannot queue the "
+					    "acknowledgement: %s", ack_error);
+
+		/* with tempfail, the retry finds the ticket and puts the
+		   same ack again; with accept, the ack is lost, said so */
+		if (config->on_error == CONFIG_ON_ERROR_TEMPFAIL) {
+			status = fail_action(ctx, why);
+			g_free(why);
+			goto out;
+		}
+		log_error("%s: ticket=%u %s", queue_id(ctx), r.ticket_id, why);
+		g_free(why);
+	}
 	if (edit_headers(ctx, msg, f.subject, added_message_id, &r,
 			 &error) < 0) {
 		status = fail_action(ctx, error);
 		goto out;
 	}
-	log_info("%s: ticket=%u rule=%s%s%s queue=%s status=%s from=<%s>%s",
-		 queue_id(ctx), r.ticket_id, thread_rule_name(r.thread.rule),
+	log_info("%s: ticket=%u rule=%s%s%s queue=%s status=%s from=<%s>%s "
+		 "lang=%s category=%s ack=%s%s%s%s", queue_id(ctx), r.ticket_id,
+		 thread_rule_name(r.thread.rule),
 		 r.thread.note != NULL ? " note=" : "",
 		 r.thread.note != NULL ? r.thread.note : "", r.queue,
 		 ticket_status_name(r.status), f.from_address,
-		 r.created ? " created" : "");
+		 r.created ? " created" : "", f.language,
+		 *r.category != '\0' ? r.category : f.category,
+		 r.ack_id[0] != '\0' ? r.ack_id : "none",
+		 r.ack_id[0] == '\0' ? " (" : "",
+		 r.ack_id[0] != '\0' ? "" :
+		 f.ack_refusal != NULL ? f.ack_refusal :
+		 r.ack_skipped != NULL ? r.ack_skipped : "duplicate",
+		 r.ack_id[0] == '\0' ? ")" : "");
 out:
+	g_free(ack_error);
 	fields_free(&f);
 	g_free(added_message_id);
 	if (message != NULL)

@@ -131,6 +131,8 @@ state_dir = $H/state
 spool_dir = $H/spool
 milter_socket = inet:$MILTER_PORT@127.0.0.1
 control_socket = $H/control.sock
+templates_dir = $top_srcdir/templates
+sendmail = /usr/sbin/sendmail -C $PF_DIR -i
 ticket_tag = Ticket
 ${SHOPDESK_EXTRA:-}
 

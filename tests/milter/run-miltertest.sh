@@ -27,6 +27,7 @@ state_dir = $dir/state
 spool_dir = $dir/spool
 milter_socket = unix:$dir/milter.sock
 control_socket = $dir/control.sock
+templates_dir = $top_srcdir/templates
 ticket_tag = Ticket
 $(cat "${script%.lua}.conf" 2>/dev/null)
 

@@ -33,7 +33,7 @@ struct load_case {
 	"milter_socket = inet6:8891@::1\n" \
 	"control_socket = /srv/shopdesk/control.sock\n" \
 	"templates_dir = /srv/shopdesk/templates\n" \
-	"sendmail = /usr/sbin/sendmail -C '/etc/postfix two' -t -i\n" \
+	"sendmail = /usr/sbin/sendmail -C '/etc/postfix two' -i\n" \
 	"ticket_tag = Заявка\n" \
 	"subject_tag = false\n" \
 	"agents = Ann@Shop.Test; bob@shop.test;\n" \
@@ -385,7 +385,7 @@ static void test_defaults(void)
 		"spool_dir = /var/spool/shopdesk",
 		"milter_socket = unix:/run/shopdesk/milter.sock",
 		"control_socket = /run/shopdesk/control.sock",
-		"sendmail = /usr/sbin/sendmail -t -i",
+		"sendmail = /usr/sbin/sendmail -i",
 		"ticket_tag = Ticket",
 		"subject_tag = true",
 		"agents =",

@@ -83,6 +83,11 @@ static void test_idempotent(struct fixture *fx, gconstpointer data)
 	g_assert_cmpint(spool_put(fx->spool, "k", "three", 5, &error), ==, 0);
 	g_assert_cmpstr(item->data, ==, "one");
 	g_assert_cmpint(spool_done(fx->spool, &item, &error), ==, 0);
+	/* done: a producer repeating the put after a crash sends nothing
+	   twice */
+	g_assert_cmpuint(count(fx, "done"), ==, 1);
+	g_assert_cmpint(spool_put(fx->spool, "k", "four", 4, &error), ==, 0);
+	g_assert_cmpint(spool_claim(fx->spool, now(), &item, &error), ==, 0);
 }
 
 static void test_defer_and_order(struct fixture *fx, gconstpointer data)
