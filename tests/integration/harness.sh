@@ -19,6 +19,7 @@ here_harness=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 : "${top_srcdir:=$(cd "$here_harness/../.." && pwd)}"
 : "${top_builddir:=$top_srcdir}"
 MILTER_BIN=$top_builddir/milter/shopdesk-milter
+BRIDGE_BIN=$top_builddir/bridge/shopdesk-bridge
 CTL_BIN=$top_builddir/cli/shopdeskctl
 MAIL_USER=sdvmail
 
@@ -51,11 +52,17 @@ bail() {	# a set-up step failed: say why, show the logs, stop
 }
 
 # --- set-up ---------------------------------------------------------
+# Below Linux's ephemeral range (32768-60999), so that no outgoing
+# connection holds a port between our choosing it and a server binding
+# it; never one already handed out by this shell.
+PORTS_TAKEN=" "
 free_port() {
 	local port
 	for _ in $(seq 1 50); do
-		port=$((20000 + RANDOM % 30000))
+		port=$((20000 + RANDOM % 12000))
+		case $PORTS_TAKEN in *" $port "*) continue ;; esac
 		if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+			PORTS_TAKEN="$PORTS_TAKEN$port "
 			echo "$port"
 			return 0
 		fi
@@ -74,10 +81,16 @@ harness_init() {
 		H=$(mktemp -d "${TMPDIR:-/tmp}/shopdesk-e2e.XXXXXX")
 	fi
 	chmod 755 "$H"
-	: "${SMTP_PORT:=$(free_port)}" "${SUBMIT_PORT:=$(free_port)}"
-	: "${LMTP_PORT:=$(free_port)}" "${IMAP_PORT:=$(free_port)}"
-	: "${AUTH_PORT:=$(free_port)}" "${SINK_PORT:=$(free_port)}"
-	: "${MILTER_PORT:=$(free_port)}"
+	# not $(free_port): a subshell would not remember what it took
+	local v
+	for v in SMTP_PORT SUBMIT_PORT LMTP_PORT IMAP_PORT AUTH_PORT \
+		 SINK_PORT MILTER_PORT; do
+		[ -n "${!v:-}" ] && continue
+		free_port > "$H/.port" || bail "no free port"
+		printf -v "$v" %s "$(cat "$H/.port")"
+		PORTS_TAKEN="$PORTS_TAKEN${!v} "
+	done
+	rm -f "$H/.port"
 	harness_paths
 	if [ "${HARNESS_PERSIST:-0}" != 1 ]; then
 		trap harness_cleanup EXIT
@@ -100,6 +113,9 @@ harness_cleanup() {
 	[ -z "${MILTER_PID:-}" ] && [ -f "$H/milter.pid" ] &&
 		MILTER_PID=$(cat "$H/milter.pid")
 	stop_milter
+	[ -z "${BRIDGE_PID:-}" ] && [ -f "$H/bridge.pid" ] &&
+		BRIDGE_PID=$(cat "$H/bridge.pid")
+	stop_bridge
 	[ -f "$PF_DIR/main.cf" ] && postfix -c "$PF_DIR" stop >/dev/null 2>&1
 	[ -f "$DC_CONF" ] && doveadm -c "$DC_CONF" stop >/dev/null 2>&1
 	[ -z "${SINK_PID:-}" ] && [ -f "$H/sink.pid" ] &&
@@ -116,7 +132,8 @@ harness_cleanup() {
 }
 
 harness_logs() {
-	for f in "$H/maillog" "$H/dovecot/dovecot.log" "$H/milter.log"; do
+	for f in "$H/maillog" "$H/dovecot/dovecot.log" "$H/milter.log" \
+		 "$H/bridge.log"; do
 		[ -f "$f" ] || continue
 		echo "== $f"
 		tail -n 25 "$f"
@@ -161,7 +178,8 @@ start_dovecot() {
 	local user
 	: > "$H/dovecot/passwd"
 	for user in sales@shop.test manager@shop.test ann@shop.test \
-		    bob@shop.test customer@example.com alice@example.com; do
+		    bob@shop.test customer@example.com alice@example.com \
+		    ${HARNESS_USERS:-}; do
 		echo "$user:{PLAIN}secret::::::" >> "$H/dovecot/passwd"
 	done
 	cat > "$DC_CONF" <<CONF
@@ -341,6 +359,37 @@ stop_milter() {
 	MILTER_PID=
 }
 
+start_bridge() {
+	"$BRIDGE_BIN" -f -c "$CONF" >>"$H/bridge.log" 2>&1 &
+	BRIDGE_PID=$!
+	echo "$BRIDGE_PID" > "$H/bridge.pid"
+	for _ in $(seq 1 50); do
+		grep -q "starting: outbox" "$H/bridge.log" 2>/dev/null &&
+			return 0
+		sleep 0.1
+	done
+	bail "shopdesk-bridge did not start"
+}
+
+stop_bridge() {
+	[ -n "${BRIDGE_PID:-}" ] || return 0
+	kill "$BRIDGE_PID" 2>/dev/null
+	wait "$BRIDGE_PID" 2>/dev/null ||
+		while kill -0 "$BRIDGE_PID" 2>/dev/null; do sleep 0.1; done
+	BRIDGE_PID=
+}
+
+# outbox_idle [SECONDS]: nothing waiting or in progress in the outbox
+outbox_idle() {
+	local o=$H/spool/outbox
+	for _ in $(seq 1 $(( ${1:-20} * 10 ))); do
+		[ -z "$(find "$o/new" "$o/cur" -type f 2>/dev/null)" ] &&
+			return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 # --- using it -----------------------------------------------------------
 ctl() { "$CTL_BIN" -c "$CONF" "$@"; }
 
@@ -404,4 +453,31 @@ wait_queue_empty() {	# wait_queue_empty [SECONDS]
 		sleep 0.1
 	done
 	return 1
+}
+
+# text_part FILE: the first text/plain part of a delivered message,
+# transfer-decoded (base64 or quoted-printable), as UTF-8 bytes
+text_part() {
+	perl -MMIME::Base64 -MMIME::QuotedPrint -0777 -ne '
+		sub part {
+			my ($m) = @_;
+			my ($h, $b) = split /\r?\n\r?\n/, $m, 2;
+			$h =~ s/\r?\n[ \t]+/ /g;
+			if ($h =~ /^content-type:\s*multipart\/[^;]+;.*?boundary="?([^";\s]+)"?/mi) {
+				for my $p (split /\r?\n--\Q$1\E(?:--)?\r?\n?/, $b) {
+					my $t = part($p);
+					return $t if defined $t;
+				}
+				return undef;
+			}
+			return undef if $h =~ /^content-type:/mi &&
+				$h !~ /^content-type:\s*text\/plain/mi;
+			return decode_base64($b) if
+				$h =~ /^content-transfer-encoding:\s*base64/mi;
+			return decode_qp($b) if
+				$h =~ /^content-transfer-encoding:\s*quoted-printable/mi;
+			return $b;
+		}
+		my $t = part($_);
+		print $t if defined $t;' "$1" | tr -d '\r'
 }

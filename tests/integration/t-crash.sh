@@ -4,13 +4,19 @@
 # recommends).  Senders retry what was not accepted, as SMTP clients do.
 # Afterwards: every accepted mail was delivered once and has its ticket,
 # no ticket is doubled, and Postfix's queue has nothing left over.
+# shopdesk-bridge is killed as well, every other time: yet every
+# customer gets an acknowledgement, and any ack sent twice (a kill
+# between sendmail and marking the item done) is the same message, with
+# the same Message-ID.
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/harness.sh"
 
 N=40
 MILTER_DEFAULT=tempfail
+HARNESS_USERS=$(for i in $(seq 1 "$N"); do echo "customer$i@example.com"; done)
 harness_init
 start_stack
+start_bridge
 
 # The stream: each message is retried until Postfix accepts it.
 sender() {
@@ -41,6 +47,12 @@ while kill -0 "$sender_pid" 2>/dev/null; do
 	MILTER_PID=
 	sleep 0.3
 	start_milter
+	if [ $((kills % 2)) = 0 ]; then
+		kill -9 "$BRIDGE_PID" 2>/dev/null
+		wait "$BRIDGE_PID" 2>/dev/null
+		BRIDGE_PID=
+		start_bridge
+	fi
 done
 wait "$sender_pid"
 echo "# killed the milter $kills times; $(wc -l < "$H/refused" 2>/dev/null || echo 0) attempts were refused and retried"
@@ -69,5 +81,18 @@ tap_is "$(ctl tickets --json | jq '.tickets | length')" "$N" \
 	"no ticket doubled"
 tap_is "$(ctl tickets --json | jq '[.tickets[].subject] | unique | length')" \
 	"$N" "one ticket per subject"
+
+outbox_idle 60 && wait_queue_empty 60
+no_ack=0 differ=0 twice=0
+for i in $(seq 1 "$N"); do
+	ids=$(for f in $(mail_files "customer$i@example.com"); do
+		header_of "$f" Message-Id; done | sort)
+	[ -z "$ids" ] && { no_ack=$((no_ack + 1)); continue; }
+	[ "$(uniq <<<"$ids" | wc -l)" = 1 ] || differ=$((differ + 1))
+	[ "$(wc -l <<<"$ids")" = 1 ] || twice=$((twice + 1))
+done
+echo "# $twice customer(s) got their ack twice (bridge killed after sendmail)"
+tap_is "$no_ack" 0 "every customer got an acknowledgement"
+tap_is "$differ" 0 "an ack sent again is the same message (same Message-ID)"
 
 tap_done

@@ -311,9 +311,43 @@ static void test_bad_record(void)
 	g_assert_cmpint(ticket_deserialize("", 0, &ticket, &error), ==, -1);
 }
 
+/* A record written by the first release (format 1, before the
+   acknowledgement fields) still reads, with those fields empty. */
+static void test_record_v1(void)
+{
+	const char *participants[] = { "anna@example.com", NULL };
+	GVariant *v1 = g_variant_ref_sink(g_variant_new(
+		"(yussssssssxxxxs^asuu)", 1, 7, "sales", "pending", "email",
+		"Anna", "anna@example.com", "en", "Lamp", "", (gint64)100,
+		(gint64)200, (gint64)300, (gint64)0, "", participants, 0, 4));
+	struct ticket *ticket = NULL;
+	const char *error = NULL;
+	GBytes *again;
+
+	g_assert_cmpint(ticket_deserialize(g_variant_get_data(v1),
+					   g_variant_get_size(v1), &ticket,
+					   &error), ==, 0);
+	g_assert_cmpuint(ticket->id, ==, 7);
+	g_assert_cmpint(ticket->status, ==, TICKET_PENDING);
+	g_assert_cmpstr(ticket->subject, ==, "Lamp");
+	g_assert_cmpint(ticket->reply_by, ==, 300);
+	g_assert_true(ticket_has_participant(ticket, "anna@example.com"));
+	g_assert_cmpuint(ticket->next_seq, ==, 4);
+	g_assert_cmpint(ticket->last_ack, ==, 0);
+	g_assert_cmpstr(ticket->ack_id, ==, "");
+	/* and is written back in the current format */
+	again = ticket_serialize(ticket);
+	g_assert_cmpuint(((const guint8 *)g_bytes_get_data(again, NULL))[0],
+			 ==, 2);
+	g_bytes_unref(again);
+	ticket_free(&ticket);
+	g_variant_unref(v1);
+}
+
 int main(int argc, char *argv[])
 {
 	g_test_init(&argc, &argv, NULL);
+	g_test_add_func("/store/record-v1", test_record_v1);
 	g_test_add("/store/sequential-ids", struct fixture, NULL, setup,
 		   test_sequential_ids, teardown);
 	g_test_add("/store/round-trip", struct fixture, NULL, setup,

@@ -1,7 +1,8 @@
 /* Table-driven tests of the threading rules (DESIGN.md, "Threading, in
    order") through intake, on a real store: each scenario is a list of
    messages fed in order to a fresh store, each with the rule and ticket
-   it must land in.  Ticket ids are sequential from 1 in a fresh store,
+   it must land in, and for some the acknowledgement intake decides on
+   (limits: 2 per hour, 3 a day per sender, one per day on reopen).  Ticket ids are sequential from 1 in a fresh store,
    so expected ids are plain numbers. */
 
 #include "intake.h"
@@ -30,6 +31,12 @@ struct step {
 	const char *status;
 	/* after the step: set this ticket's status (for later steps) */
 	const char *then_status;
+	/* the acknowledgement: 0 not checked, 1 one is decided, -1 none,
+	   with skipped a piece of the reason; ack_of: the step (from 1)
+	   whose ack is handed out again */
+	int ack;
+	const char *skipped;
+	unsigned int ack_of;
 };
 
 struct scenario {
@@ -38,6 +45,42 @@ struct scenario {
 };
 
 static const struct scenario scenarios[] = {
+	{ "acks", {
+		{ "a@example.com", "Order 1", "a1@x", .rule = THREAD_RULE_NEW,
+		  .ticket = 1, .ack = 1 },
+		{ "a@example.com", "Re: Order 1", "a2@x", .at = 10,
+		  .rule = THREAD_RULE_SUBJECT, .ticket = 1, .ack = -1,
+		  .skipped = "not a new ticket" },
+		/* the first message again, after a crash: the same ack */
+		{ "a@example.com", "Order 1", "a1@x", .at = 20,
+		  .rule = THREAD_RULE_DUPLICATE, .ticket = 1, .ack_of = 1 },
+		{ "a@example.com", "Order 2", "a3@x", .at = 30,
+		  .rule = THREAD_RULE_NEW, .ticket = 2, .ack = 1 },
+		{ "a@example.com", "Order 3", "a4@x", .at = 40,
+		  .rule = THREAD_RULE_NEW, .ticket = 3, .ack = -1,
+		  .skipped = "burst limit" },
+		{ "a@example.com", "Order 4", "a5@x", .at = 7200,
+		  .rule = THREAD_RULE_NEW, .ticket = 4, .ack = 1 },
+		{ "a@example.com", "Order 5", "a6@x", .at = 4 * 3600,
+		  .rule = THREAD_RULE_NEW, .ticket = 5, .ack = -1,
+		  .skipped = "daily cap" },
+		/* another sender has limits of its own */
+		{ "b@example.com", "Order 5", "b1@x", .at = 4 * 3600,
+		  .rule = THREAD_RULE_NEW, .ticket = 6, .ack = 1 },
+		{ "a@example.com", "Order 6", "a7@x", .at = DAY + 60,
+		  .rule = THREAD_RULE_NEW, .ticket = 7, .ack = 1 },
+	} },
+	{ "acks-on-reopen", {
+		{ "c@example.com", "Help", "c1@x", .rule = THREAD_RULE_NEW,
+		  .ticket = 1, .ack = 1, .then_status = "resolved" },
+		{ "c@example.com", "Re: Help", "c2@x", .at = 3600,
+		  .rule = THREAD_RULE_SUBJECT, .ticket = 1, .status = "open",
+		  .ack = -1, .skipped = "acknowledged recently",
+		  .then_status = "pending" },
+		{ "c@example.com", "Re: Help", "c3@x", .at = 2 * DAY,
+		  .rule = THREAD_RULE_SUBJECT, .ticket = 1, .status = "open",
+		  .ack = 1 },
+	} },
 	{ "new-then-reply", {
 		{ "alice@example.com", "Where is my order", "a1@x",
 		  .rule = THREAD_RULE_NEW, .ticket = 1, .status = "new" },
@@ -167,6 +210,10 @@ static const char config_text[] =
 	"state_dir = %s\n"
 	"ticket_tag = Ticket\n"
 	"thread_window = 7d\n"
+	"ack_burst = 2\n"
+	"ack_burst_period = 1h\n"
+	"ack_daily_max = 3\n"
+	"ack_reopen_period = 1d\n"
 	"[queue sales]\n"
 	"address = sales@shop.test\n"
 	"[channel telegram]\n"
@@ -222,6 +269,7 @@ static void run_scenario(gconstpointer data)
 	struct store *store;
 	char *error = NULL;
 	const int64_t start = 1795000000;
+	char ack_ids[G_N_ELEMENTS(sc->steps)][128] = { { 0 } };
 
 	g_assert_true(g_file_set_contents(path, text, -1, NULL));
 	if (config_load(path, &config, &error) < 0)
@@ -270,6 +318,8 @@ static void run_scenario(gconstpointer data)
 			.from_address = st->from,
 			.snippet = "",
 			.now = start + st->at,
+			.ack_wanted = true,
+			.ack_to = st->from,
 		};
 		if (intake_message(store, config, key, &msg, &r,
 				   &db_error) < 0)
@@ -285,6 +335,19 @@ static void run_scenario(gconstpointer data)
 		if (st->status != NULL)
 			g_assert_cmpstr(ticket_status_name(r.status), ==,
 					st->status);
+		g_strlcpy(ack_ids[i], r.ack_id, sizeof(ack_ids[i]));
+		if (st->ack == 1 && r.ack_id[0] == '\0')
+			g_error("%s step %u: no ack (%s)", sc->name, i + 1,
+				r.ack_skipped);
+		if (st->ack == -1 && r.ack_id[0] != '\0')
+			g_error("%s step %u: unwanted ack", sc->name, i + 1);
+		if (st->skipped != NULL &&
+		    (r.ack_skipped == NULL ||
+		     strstr(r.ack_skipped, st->skipped) == NULL))
+			g_error("%s step %u: skipped for \"%s\", want \"%s\"",
+				sc->name, i + 1, r.ack_skipped, st->skipped);
+		if (st->ack_of != 0)
+			g_assert_cmpstr(r.ack_id, ==, ack_ids[st->ack_of - 1]);
 		if (st->then_status != NULL) {
 			struct status_ctx c = { r.ticket_id, st->then_status };
 
