@@ -244,7 +244,7 @@ start_sink() {
 	mkdir -p "$H/sink"
 	chown postfix: "$H/sink"
 	(cd "$H/sink" && exec smtp-sink -u postfix -d "%Y%m%d%H/%M." \
-		"127.0.0.1:$SINK_PORT" 64) &
+		"127.0.0.1:$SINK_PORT" 64) >>"$H/sink.log" 2>&1 &
 	SINK_PID=$!
 	echo "$SINK_PID" > "$H/sink.pid"
 	wait_port "$SINK_PORT" || bail "smtp-sink did not start"
