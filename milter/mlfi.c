@@ -780,8 +780,11 @@ static int file_message(SMFICTX *ctx, struct msgctx *msg,
 static int queue_ack(struct msgctx *msg, const struct fields *f,
 		     const struct intake_result *r, char **error_r)
 {
-	const struct config_queue *queue = config_queue_by_name(config,
+	const struct config_queue *named = config_queue_by_name(config,
 								 r->queue);
+	/* a ticket of a queue since removed from the config answers from
+	   the address the mail came to */
+	const struct config_queue *queue = named != NULL ? named : msg->queue;
 	char *token = token_make(token_key, r->ticket_id);
 	char *reply_to = g_strdup_printf("%s%s%s@%s", queue->local_part,
 					 config->recipient_delimiter, token,
