@@ -321,6 +321,7 @@ done:
 	r->status = ticket->status;
 	r->reply_by = ticket->reply_by;
 	g_strlcpy(r->queue, ticket->queue, sizeof(r->queue));
+	r->ticket_created = ticket->created;
 	g_strlcpy(r->language, ticket->language, sizeof(r->language));
 	g_strlcpy(r->category, ticket->category, sizeof(r->category));
 	ticket_free(&ticket);
@@ -343,4 +344,127 @@ int intake_message(struct store *store, const struct config *config,
 	};
 
 	return store_transaction(store, intake_txn, &c, error_r);
+}
+
+struct reply_context {
+	const struct config *config;
+	const struct token_key *key;
+	const struct intake_reply *reply;
+	struct intake_result *result;
+};
+
+static GVariant *reply_fields(const struct intake_reply *reply, bool note,
+			      const struct thread_result *thread)
+{
+	GVariantBuilder b;
+
+	g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
+	g_variant_builder_add(&b, "{sv}", "message_id",
+			      g_variant_new_string(reply->message_id != NULL ?
+						   reply->message_id : ""));
+	g_variant_builder_add(&b, "{sv}", "direction",
+			      g_variant_new_string(note ? "note" :
+						   "outbound"));
+	g_variant_builder_add(&b, "{sv}", "from",
+			      g_variant_new_string(reply->agent));
+	g_variant_builder_add(&b, "{sv}", "to",
+			      g_variant_new_string(reply->to));
+	g_variant_builder_add(&b, "{sv}", "queue_id",
+			      g_variant_new_string(reply->queue_id));
+	g_variant_builder_add(&b, "{sv}", "rule",
+			      g_variant_new_string(
+				      thread_rule_name(thread->rule)));
+	g_variant_builder_add(&b, "{sv}", "subject",
+			      g_variant_new_string(reply->subject));
+	return g_variant_builder_end(&b);
+}
+
+static int reply_txn(struct store_txn *txn, void *context,
+		     const char **error_r)
+{
+	struct reply_context *c = context;
+	const struct intake_reply *reply = c->reply;
+	struct intake_result *r = c->result;
+	struct thread_input in = {
+		.message_id = reply->message_id,
+		.references = reply->references,
+		.tokens = reply->tokens,
+		.subject = reply->subject,
+		.sender = "",
+		.channel = "email",
+		.now = reply->now,
+		.agent = true,
+	};
+	bool note = *reply->to == '\0';
+	struct ticket *ticket = NULL;
+	enum ticket_status old;
+	int ret;
+
+	memset(r, 0, sizeof(*r));
+	if (thread_resolve(txn, c->config, c->key, &in, &r->thread,
+			   error_r) < 0)
+		return -1;
+	if (r->thread.ticket_id == 0)
+		return 0;	/* names no ticket: not a reply */
+	ret = store_ticket_get(txn, r->thread.ticket_id, &ticket, error_r);
+	if (ret <= 0) {
+		if (ret == 0)
+			*error_r = "threaded ticket vanished";
+		return -1;
+	}
+	r->duplicate = r->thread.rule == THREAD_RULE_DUPLICATE;
+	old = ticket->status;
+	if (!r->duplicate) {
+		ticket->updated = reply->now;
+		if (append_event(txn, ticket, reply->now, "message",
+				 reply_fields(reply, note, &r->thread),
+				 error_r) < 0)
+			goto fail;
+		if (!note && ticket->first_reply == 0)
+			ticket->first_reply = reply->now;
+		if (!note && (old == TICKET_NEW || old == TICKET_OPEN))
+			ticket->status = TICKET_PENDING;
+		else if (note && old == TICKET_NEW)
+			ticket->status = TICKET_OPEN;
+		if (ticket->status != old &&
+		    append_event(txn, ticket, reply->now, "status",
+				 g_variant_new_parsed(
+					 "{'from': <%s>, 'to': <%s>, "
+					 "'by': <%s>}",
+					 ticket_status_name(old),
+					 ticket_status_name(ticket->status),
+					 reply->agent), error_r) < 0)
+			goto fail;
+		if (store_ticket_put(txn, ticket, error_r) < 0 ||
+		    (reply->message_id != NULL && *reply->message_id != '\0' &&
+		     store_msgid_put(txn, reply->message_id, ticket->id,
+				     error_r) < 0))
+			goto fail;
+	}
+	r->ticket_id = ticket->id;
+	r->status = ticket->status;
+	r->reply_by = ticket->reply_by;
+	g_strlcpy(r->queue, ticket->queue, sizeof(r->queue));
+	r->ticket_created = ticket->created;
+	g_strlcpy(r->language, ticket->language, sizeof(r->language));
+	g_strlcpy(r->category, ticket->category, sizeof(r->category));
+	ticket_free(&ticket);
+	return 0;
+fail:
+	ticket_free(&ticket);
+	return -1;
+}
+
+int intake_reply(struct store *store, const struct config *config,
+		 const struct token_key *key, const struct intake_reply *reply,
+		 struct intake_result *result_r, const char **error_r)
+{
+	struct reply_context c = {
+		.config = config,
+		.key = key,
+		.reply = reply,
+		.result = result_r,
+	};
+
+	return store_transaction(store, reply_txn, &c, error_r);
 }

@@ -44,6 +44,7 @@ struct intake_result {
 	enum ticket_status status;
 	int64_t reply_by;	/* the ticket's reply-by time, 0 if none */
 	char queue[64];		/* the ticket's queue name */
+	int64_t ticket_created;	/* the ticket's creation time */
 	char language[8];	/* the ticket's, "" when unknown */
 	char category[32];	/* the ticket's, "" when none */
 	/* The acknowledgement to send: its Message-ID (without <>), or ""
@@ -63,5 +64,31 @@ int intake_message(struct store *store, const struct config *config,
 		   const struct token_key *key,
 		   const struct intake_message *msg,
 		   struct intake_result *result_r, const char **error_r);
+
+/* An agent's mail (authenticated, or a listed address from a trusted
+   network; intake does not check). */
+struct intake_reply {
+	const char *queue_id;
+	const char *message_id;		/* without <>, or NULL */
+	const char *const *references;	/* see struct thread_input */
+	const char *const *tokens;	/* see struct thread_input */
+	const char *subject;		/* decoded */
+	const char *agent;		/* SASL login or address */
+	const char *to;			/* the customers it goes to, ", "
+					   separated; "" for a note */
+	int64_t now;
+};
+
+/* Files an agent's mail into the ticket it answers (token, References,
+   or the tag, which counts from agents whoever the participants are):
+   a reply to the customer is recorded as outbound, sets the first
+   reply time once and makes a new or open ticket pending (waiting on
+   the customer); mail to the queue alone is an internal note.  Mail
+   that names no ticket, or a closed one, is no reply: result_r's
+   ticket_id is 0 and nothing is written.  Returns 0, or -1 with
+   *error_r.  Blocks for the commit's fsync. */
+int intake_reply(struct store *store, const struct config *config,
+		 const struct token_key *key, const struct intake_reply *reply,
+		 struct intake_result *result_r, const char **error_r);
 
 #endif

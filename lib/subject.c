@@ -253,12 +253,12 @@ static char *collapse_space(const char *str)
 	return g_string_free(out, FALSE);
 }
 
-char *subject_normalize(const char *subject, const char *ticket_tag)
+char *subject_strip(const char *subject, const char *ticket_tag)
 {
 	char *valid = g_utf8_make_valid(subject, -1);
 	char *folded_tag = g_utf8_casefold(ticket_tag, -1);
 	GString *stripped = g_string_sized_new(strlen(valid));
-	char *compat, *folded, *result;
+	char *result;
 	const char *p;
 
 	for (p = skip_leading(valid, folded_tag); *p != '\0';) {
@@ -273,17 +273,23 @@ char *subject_normalize(const char *subject, const char *ticket_tag)
 			g_string_append_c(stripped, *p++);
 		}
 	}
-	/* NFKC, so that full-width, decomposed and precomposed spellings
-	   of a subject compare equal */
-	compat = g_utf8_normalize(stripped->str, stripped->len,
-				  G_NORMALIZE_NFKC);
-	folded = g_utf8_casefold(compat, -1);
-	result = collapse_space(folded);
-	g_free(folded);
-	g_free(compat);
+	result = collapse_space(stripped->str);
 	g_string_free(stripped, TRUE);
 	g_free(folded_tag);
 	g_free(valid);
+	return result;
+}
+
+char *subject_normalize(const char *subject, const char *ticket_tag)
+{
+	char *stripped = subject_strip(subject, ticket_tag);
+	/* NFKC, so that full-width, decomposed and precomposed spellings
+	   of a subject compare equal */
+	char *compat = g_utf8_normalize(stripped, -1, G_NORMALIZE_NFKC);
+	char *result = g_utf8_casefold(compat, -1);
+
+	g_free(compat);
+	g_free(stripped);
 	return result;
 }
 

@@ -15,6 +15,10 @@
    returns NULL; an empty subject gives "". */
 char *subject_normalize(const char *subject, const char *ticket_tag);
 
+/* The same without NFKC and case folding: the subject as people wrote
+   it, for display (Thread-Topic).  g_free the result. */
+char *subject_strip(const char *subject, const char *ticket_tag);
+
 /* Looks for "[TAG #N]" anywhere in subject.  Returns 1 and sets *id_r to
    N (the first tag) if found, 0 otherwise.  N must be 1..UINT32_MAX. */
 int subject_find_tag(const char *subject, const char *ticket_tag,

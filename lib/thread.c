@@ -108,7 +108,7 @@ static int rule_tag(struct store_txn *txn, const struct config *config,
 	ret = store_ticket_get(txn, id, &ticket, error_r);
 	if (ret <= 0)
 		return ret;
-	if (!ticket_has_participant(ticket, in->sender)) {
+	if (!in->agent && !ticket_has_participant(ticket, in->sender)) {
 		r->rule = THREAD_RULE_NEW;
 		r->ticket_id = 0;
 		r->linked_to = id;

@@ -1,6 +1,7 @@
 #ifndef SHOPDESK_THREAD_H
 #define SHOPDESK_THREAD_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "config.h"
@@ -32,6 +33,8 @@ struct thread_input {
 	const char *sender;	/* lowercased address, may be "" */
 	const char *channel;	/* "email", or the messenger's name */
 	int64_t now;		/* Unix seconds */
+	bool agent;		/* an agent: the tag names a ticket whoever
+				   the participants are */
 };
 
 struct thread_result {

@@ -20,10 +20,12 @@
 #include "outbox.h"
 #include "spool.h"
 #include "subject.h"
+#include "threadhdr.h"
 
 #include <gmime/gmime.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -39,12 +41,15 @@ static struct ack_templates *templates;
 static struct language *languages;
 static struct category_rules *categories;
 static struct spool *outbox;
+static GPtrArray *trusted;	/* GInetAddressMask * */
 
 /* One message: from MAIL FROM to end of message or abort. */
 struct msgctx {
 	char *envelope_from;
 	const struct config_queue *queue;	/* first branded rcpt */
 	char *queue_rcpt;			/* that recipient */
+	char *agent;		/* SASL login or trusted address, or NULL */
+	GPtrArray *customers;	/* recipients that are no queue's */
 	GPtrArray *tokens;		/* extensions of branded rcpts */
 	GString *headers;		/* "Name: value\r\n", bounded */
 	GPtrArray *strip;		/* X-Shopdesk-* names seen */
@@ -62,6 +67,7 @@ struct msgctx {
 /* One SMTP connection. */
 struct connctx {
 	struct msgctx *msg;
+	GInetAddress *client;	/* NULL when not an IP connection */
 };
 
 /* Fields read from the parsed message, borrowed from it. */
@@ -121,6 +127,10 @@ int mlfi_setup(const struct config *c, struct store *s,
 			  error_r) < 0 ||
 	    category_load(config->templates_dir, &categories, error_r) < 0)
 		return -1;
+	trusted = g_ptr_array_new_with_free_func(g_object_unref);
+	for (unsigned int i = 0; config->trusted_networks[i] != NULL; i++)
+		g_ptr_array_add(trusted, g_inet_address_mask_new_from_string(
+					config->trusted_networks[i], NULL));
 	dir = g_build_filename(config->spool_dir, "outbox", NULL);
 	ret = spool_open(dir, false, &outbox, error_r);
 	g_free(dir);
@@ -134,6 +144,7 @@ void mlfi_teardown(void)
 	language_close(&languages);
 	category_free(&categories);
 	spool_close(&outbox);
+	g_ptr_array_unref(trusted);
 }
 
 static void msgctx_free(struct msgctx **_msg)
@@ -145,6 +156,8 @@ static void msgctx_free(struct msgctx **_msg)
 	*_msg = NULL;
 	g_free(msg->envelope_from);
 	g_free(msg->queue_rcpt);
+	g_free(msg->agent);
+	g_ptr_array_unref(msg->customers);
 	g_ptr_array_unref(msg->tokens);
 	g_string_free(msg->headers, TRUE);
 	g_ptr_array_unref(msg->strip);
@@ -234,6 +247,55 @@ static char *strip_brackets(const char *address)
 	return g_strdup(address);
 }
 
+/* An agent is who authenticated, or a listed address from a trusted
+   network: never anything in the headers.  Returns the login or the
+   address, or NULL. */
+static char *agent_of(SMFICTX *ctx, const struct connctx *conn,
+		      const char *sender)
+{
+	const char *login = smfi_getsymval(ctx, "{auth_authen}");
+	char *lower;
+
+	if (login != NULL && *login != '\0')
+		return g_strdup(login);
+	if (conn->client == NULL)
+		return NULL;
+	lower = g_ascii_strdown(sender, -1);
+	if (g_strv_contains((const char *const *)config->agents, lower)) {
+		for (unsigned int i = 0; i < trusted->len; i++) {
+			if (g_inet_address_mask_matches(trusted->pdata[i],
+							conn->client))
+				return lower;
+		}
+	}
+	g_free(lower);
+	return NULL;
+}
+
+static sfsistat mlfi_connect(SMFICTX *ctx, char *hostname,
+			     struct sockaddr *addr)
+{
+	struct connctx *conn = connctx_get(ctx);
+	gsize size = 0;
+	GSocketAddress *sa;
+
+	if (addr == NULL)
+		return SMFIS_CONTINUE;
+	if (addr->sa_family == AF_INET)
+		size = sizeof(struct sockaddr_in);
+	else if (addr->sa_family == AF_INET6)
+		size = sizeof(struct sockaddr_in6);
+	if (size == 0)
+		return SMFIS_CONTINUE;
+	sa = g_socket_address_new_from_native(addr, size);
+	if (sa != NULL && G_IS_INET_SOCKET_ADDRESS(sa))
+		conn->client = g_object_ref(g_inet_socket_address_get_address(
+			G_INET_SOCKET_ADDRESS(sa)));
+	if (sa != NULL)
+		g_object_unref(sa);
+	return SMFIS_CONTINUE;
+}
+
 static sfsistat mlfi_envfrom(SMFICTX *ctx, char **argv)
 {
 	struct connctx *conn = connctx_get(ctx);
@@ -242,6 +304,8 @@ static sfsistat mlfi_envfrom(SMFICTX *ctx, char **argv)
 	msgctx_free(&conn->msg);
 	msg = g_new0(struct msgctx, 1);
 	msg->envelope_from = strip_brackets(argv[0] != NULL ? argv[0] : "");
+	msg->agent = agent_of(ctx, conn, msg->envelope_from);
+	msg->customers = g_ptr_array_new_with_free_func(g_free);
 	msg->tokens = g_ptr_array_new_with_free_func(g_free);
 	msg->headers = g_string_new(NULL);
 	msg->strip = g_ptr_array_new_with_free_func(g_free);
@@ -272,6 +336,8 @@ static sfsistat mlfi_envrcpt(SMFICTX *ctx, char **argv)
 			g_ptr_array_add(msg->tokens,
 					g_ascii_strdown(extension,
 							extension_len));
+	} else {
+		g_ptr_array_add(msg->customers, g_ascii_strdown(rcpt, -1));
 	}
 	g_free(rcpt);
 	return SMFIS_CONTINUE;
@@ -335,7 +401,7 @@ static sfsistat mlfi_eoh(SMFICTX *ctx)
 
 	if (msg == NULL)
 		return fail_action(ctx, "end of headers without sender");
-	if (msg->queue == NULL) {
+	if (msg->queue == NULL && msg->agent == NULL) {
 		/* Not ours: untouched, unless it carries headers that claim
 		   to be shopdesk's, which go wherever the mail goes (Sieve
 		   files by them). */
@@ -399,7 +465,7 @@ static sfsistat mlfi_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
 
 	if (msg == NULL)
 		return fail_action(ctx, "body without sender");
-	if (msg->queue == NULL)
+	if (msg->queue == NULL && msg->agent == NULL)
 		return SMFIS_CONTINUE;	/* only here to strip headers */
 	if (msg->fingerprint != NULL)
 		g_checksum_update(msg->fingerprint, chunk, len);
@@ -832,6 +898,144 @@ static int queue_ack(struct msgctx *msg, const struct fields *f,
 	return ret < 0 ? -1 : 0;
 }
 
+/* "Ann Lee" <sales@shop.test>, RFC 2047-encoded as needed. */
+static char *mailbox(const char *name, const char *address)
+{
+	InternetAddress *ia = internet_address_mailbox_new(name, address);
+	char *text = internet_address_to_string(ia, NULL, TRUE);
+
+	g_object_unref(ia);
+	return text;
+}
+
+static bool names_queue(const struct msgctx *msg,
+			const struct config_queue *queue)
+{
+	return msg->queue_rcpt != NULL &&
+		config_find_queue(config, msg->queue_rcpt, NULL, NULL) == queue;
+}
+
+/* An agent's reply goes out as the queue: From the queue address with
+   the agent's name, the envelope sender the queue's, Reply-To with the
+   ticket token, the tag in the subject, Outlook's threading headers, and
+   a copy for the queue mailbox (the record). */
+static int rewrite_reply(SMFICTX *ctx, struct msgctx *msg,
+			 const struct fields *f, const struct intake_result *r,
+			 bool note, const struct config_queue *queue)
+{
+	char *token = token_make(token_key, r->ticket_id);
+	char *reply_address = g_strdup_printf("%s%s%s@%s", queue->local_part,
+					      config->recipient_delimiter,
+					      token, queue->domain);
+	char *from = mailbox(*f->from_name != '\0' ? f->from_name :
+			     queue->display_name, queue->address);
+	char *reply_to = mailbox(queue->display_name, reply_address);
+	char *envelope = g_strdup_printf("<%s>", queue->address);
+	char *tagged = subject_add_tag(f->subject, config->ticket_tag,
+				       r->ticket_id);
+	char *subject = g_mime_utils_header_encode_text(NULL, tagged, "utf-8");
+	char *topic = threadhdr_topic(f->subject, config->ticket_tag);
+	char *topic_encoded = g_mime_utils_header_encode_text(NULL, topic,
+							      "utf-8");
+	char *index = threadhdr_index(config->domain, r->ticket_id,
+				      r->ticket_created,
+				      g_get_real_time() / G_USEC_PER_SEC);
+	char id[16];
+	int ret = MI_SUCCESS;
+
+	g_snprintf(id, sizeof(id), "%u", r->ticket_id);
+	if (!note)
+		ret = smfi_chgfrom(ctx, envelope, NULL);
+	if (ret == MI_SUCCESS && !note)
+		ret = smfi_chgheader(ctx, "From", 1, from);
+	if (ret == MI_SUCCESS && !note)
+		ret = smfi_chgheader(ctx, "Reply-To", 1, reply_to);
+	if (ret == MI_SUCCESS)
+		ret = smfi_chgheader(ctx, "Subject", 1, subject);
+	if (ret == MI_SUCCESS)
+		ret = smfi_chgheader(ctx, "Thread-Topic", 1, topic_encoded);
+	if (ret == MI_SUCCESS)
+		ret = smfi_chgheader(ctx, "Thread-Index", 1, index);
+	if (ret == MI_SUCCESS)
+		ret = smfi_addheader(ctx, "X-Shopdesk-Ticket", id);
+	if (ret == MI_SUCCESS)
+		ret = smfi_addheader(ctx, "X-Shopdesk-Queue", queue->name);
+	if (ret == MI_SUCCESS)
+		ret = smfi_addheader(ctx, "X-Shopdesk-Status",
+				     (char *)ticket_status_name(r->status));
+	if (ret == MI_SUCCESS)
+		ret = smfi_addheader(ctx, "X-Shopdesk-Channel", "email");
+	if (ret == MI_SUCCESS)
+		ret = smfi_addheader(ctx, "X-Shopdesk-Direction",
+				     note ? "note" : "outbound");
+	if (ret == MI_SUCCESS && !names_queue(msg, queue))
+		ret = smfi_addrcpt(ctx, envelope);
+	g_free(index);
+	g_free(topic_encoded);
+	g_free(topic);
+	g_free(subject);
+	g_free(tagged);
+	g_free(envelope);
+	g_free(reply_to);
+	g_free(from);
+	g_free(reply_address);
+	g_free(token);
+	return ret == MI_SUCCESS ? 0 : -1;
+}
+
+/* Mail from an agent: a reply into a ticket, or an internal note (to
+   the queue alone).  Returns true with *status_r when handled, false
+   when the mail names no open ticket (to a queue address it is then
+   filed as any customer's mail, else passed on as it is). */
+static bool agent_mail(SMFICTX *ctx, struct msgctx *msg,
+		       const struct fields *f, sfsistat *status_r)
+{
+	GString *to = g_string_new(NULL);
+	const struct config_queue *queue;
+	struct intake_result r;
+	const char *error;
+	sfsistat status = SMFIS_ACCEPT;
+	bool note = msg->customers->len == 0;
+
+	for (unsigned int i = 0; i < msg->customers->len; i++)
+		g_string_append_printf(to, "%s%s", i > 0 ? ", " : "",
+				       (char *)msg->customers->pdata[i]);
+	g_ptr_array_add(msg->tokens, NULL);
+	struct intake_reply in = {
+		.queue_id = queue_id(ctx),
+		.message_id = f->message_id,
+		.references = (const char *const *)f->references->pdata,
+		.tokens = (const char *const *)msg->tokens->pdata,
+		.subject = f->subject,
+		.agent = msg->agent,
+		.to = to->str,
+		.now = g_get_real_time() / G_USEC_PER_SEC,
+	};
+	if (intake_reply(store, config, token_key, &in, &r, &error) < 0) {
+		status = fail_action(ctx, error);
+	} else if (r.ticket_id == 0) {
+		g_string_free(to, TRUE);
+		return false;
+	} else if ((queue = config_queue_by_name(config, r.queue)) == NULL) {
+		log_warning("%s: ticket=%u agent=%s: [queue %s] is gone from "
+			    "the config: passed on", queue_id(ctx),
+			    r.ticket_id, msg->agent, r.queue);
+	} else if (!r.duplicate &&
+		   rewrite_reply(ctx, msg, f, &r, note, queue) < 0) {
+		status = fail_action(ctx, "Postfix refused a change to an "
+				     "agent's reply");
+	} else {
+		log_info("%s: ticket=%u agent=%s %s to=<%s> queue=%s "
+			 "status=%s%s", queue_id(ctx), r.ticket_id, msg->agent,
+			 note ? "note" : "reply", to->str, r.queue,
+			 ticket_status_name(r.status),
+			 r.duplicate ? " duplicate" : "");
+	}
+	g_string_free(to, TRUE);
+	*status_r = status;
+	return true;
+}
+
 static sfsistat mlfi_eom(SMFICTX *ctx)
 {
 	struct connctx *conn = connctx_get(ctx);
@@ -846,7 +1050,7 @@ static sfsistat mlfi_eom(SMFICTX *ctx)
 
 	if (msg == NULL)
 		return SMFIS_ACCEPT;
-	if (msg->queue == NULL) {
+	if (msg->queue == NULL && msg->agent == NULL) {
 		if (strip_headers(ctx, msg) < 0)
 			status = fail_action(ctx, "Postfix refused to delete "
 					     "a header");
@@ -875,6 +1079,13 @@ static sfsistat mlfi_eom(SMFICTX *ctx)
 		goto out;
 	}
 	read_fields(message, msg, &f);
+	if (msg->agent != NULL && agent_mail(ctx, msg, &f, &status))
+		goto out;
+	if (msg->queue == NULL) {
+		log_info("%s: agent=%s mail names no open ticket: passed on",
+			 queue_id(ctx), msg->agent);
+		goto out;
+	}
 	read_customer(message, msg, &f);
 	if (f.message_id == NULL && msg->fingerprint != NULL) {
 		added_message_id = g_strdup_printf(
@@ -945,6 +1156,8 @@ static sfsistat mlfi_close(SMFICTX *ctx)
 
 	if (conn != NULL) {
 		msgctx_free(&conn->msg);
+		if (conn->client != NULL)
+			g_object_unref(conn->client);
 		g_free(conn);
 		smfi_setpriv(ctx, NULL);
 	}
@@ -954,7 +1167,9 @@ static sfsistat mlfi_close(SMFICTX *ctx)
 struct smfiDesc mlfi_desc = {
 	.xxfi_name = "shopdesk",
 	.xxfi_version = SMFI_VERSION,
-	.xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS,
+	.xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_CHGFROM |
+		SMFIF_ADDRCPT,
+	.xxfi_connect = mlfi_connect,
 	.xxfi_envfrom = mlfi_envfrom,
 	.xxfi_envrcpt = mlfi_envrcpt,
 	.xxfi_header = mlfi_header,

@@ -58,6 +58,7 @@ send_mail customer@example.com sales@shop.test \
 	--body "Здравствуйте! Посылка так и не пришла, подскажите, где она сейчас и когда её доставят?" ||
 	bail "swaks could not send"
 wait_for_mail customer@example.com 1 || bail "no ack for the Russian mail"
+wait_for_mail sales@shop.test 1 || bail "the Russian mail not delivered"
 t=$(ticket_of ru-ack-1@example.com)
 ack=$(mail_files customer@example.com | tail -n 1)
 tap_is "$(header_of "$ack" Auto-Submitted)" auto-replied "Auto-Submitted"

@@ -1,0 +1,124 @@
+#!/bin/bash
+# End to end: agents answer tickets from a real mail client.  The agent
+# logs in to Postfix's submission port (SASL through Dovecot) with s-nail,
+# opens the queue's Maildir and replies to the ticket mail, so the client
+# builds In-Reply-To and References itself.  Assertions read what the
+# customer's and the queue's mailboxes receive and `shopdeskctl show
+# --json`.
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/harness.sh"
+
+SHOPDESK_EXTRA="trusted_networks = 127.0.0.1/32
+agents = bob@shop.test"
+harness_init
+start_stack
+
+json() { ctl show "$1" --json | jq -r "$2"; }
+
+# snail COMMAND-LINES: s-nail in batch mode as agent ann@shop.test on
+# the queue mailbox sales@shop.test
+snail() {
+	printf '%s\n' "$@" | timeout 60 s-nail -# -n -S v15-compat \
+		-S "mta=smtp://ann%40shop.test:secret@127.0.0.1:$SUBMIT_PORT" \
+		-S smtp-auth=plain -S from="Ann Lee <ann@shop.test>" \
+		-S sendwait -f "maildir://$(maildir_of sales@shop.test)" \
+		>>"$H/snail.log" 2>&1
+}
+
+# 1. A customer writes; the agent answers the sender only ("Reply").
+send_mail customer@example.com sales@shop.test \
+	--header 'From: "Ivan Petrov" <customer@example.com>' \
+	--header "Subject: Broken lamp" \
+	--header "Message-Id: <lamp-1@example.com>" \
+	--body "My lamp arrived broken. What now?" || bail "swaks failed"
+wait_for_mail sales@shop.test 1 || bail "customer mail not delivered"
+snail "Reply 1" "We are sorry: a new lamp leaves tomorrow." "~." ||
+	bail "s-nail failed: $(cat "$H/snail.log")"
+wait_for_mail customer@example.com 1 || bail "the reply did not arrive"
+r=$(mail_files customer@example.com | tail -n 1)
+tap_check "From the queue address with the agent's name" \
+	grep -q '^From: Ann Lee <sales@shop.test>' "$r"
+tap_is "$(header_of "$r" Return-Path)" "<sales@shop.test>" \
+	"envelope sender is the queue's"
+token=$(header_of "$r" Reply-To | sed -n 's/.*<sales+\([^@]*\)@shop.test>.*/\1/p')
+tap_is "${token%%k*}" 1 "Reply-To carries ticket 1's token"
+tap_is "$(header_of "$r" Subject)" "Re: [Ticket #1] Broken lamp" \
+	"subject gains the tag"
+tap_is "$(header_of "$r" In-Reply-To)" "<lamp-1@example.com>" \
+	"the client's own In-Reply-To is kept"
+tap_is "$(header_of "$r" Thread-Topic)" "Broken lamp" "Thread-Topic"
+tap_check "Thread-Index: 27 bytes of base64" \
+	test "$(header_of "$r" Thread-Index | base64 -d | wc -c)" = 27
+tap_check "the agent's address is in no address header" \
+	bash -c "! sed '/^\r\?\$/q' '$r' |
+		grep -iE '^(From|Sender|Reply-To|Return-Path|To|Cc):' |
+		grep -q 'ann@shop.test'"
+wait_for_mail sales@shop.test 2 || bail "no copy in the queue mailbox"
+copy=$(mail_with sales@shop.test '^X-Shopdesk-Direction: outbound')
+tap_check "the queue mailbox got the record, marked outbound" test -n "$copy"
+tap_is "$(json 1 .status)" pending "a reply makes the ticket pending"
+tap_check "first reply time recorded" test "$(json 1 .first_reply)" != null
+tap_is "$(json 1 '.messages[1].direction')" outbound "history: outbound"
+tap_is "$(json 1 '[.history[] | select(.event == "status")][0].by')" \
+	ann@shop.test "history: the status change names the agent"
+
+# 2. The customer answers from a second address, to the Reply-To: same
+#    ticket, reopened.
+send_mail alice@example.com "sales+$token@shop.test" \
+	--header 'From: "Ivan at work" <alice@example.com>' \
+	--header "Subject: Re: [Ticket #1] Broken lamp" \
+	--header "Message-Id: <lamp-2@example.com>" \
+	--body "Thanks, but can it come on Friday?"
+wait_for_mail sales@shop.test 3 || bail "customer's answer not delivered"
+tap_is "$(header_of "$(mail_with sales@shop.test '^Message-Id: <lamp-2@example.com>')" \
+	X-Shopdesk-Ticket)" 1 "the answer through the token is ticket 1"
+tap_is "$(json 1 .status)" open "the customer's answer reopens it"
+
+# 3. An internal note: to the queue (with the token) alone.
+printf 'Customer wants Friday; ask the courier.\n' > "$H/note.txt"
+timeout 60 s-nail -# -n -S v15-compat \
+	-S "mta=smtp://ann%40shop.test:secret@127.0.0.1:$SUBMIT_PORT" \
+	-S smtp-auth=plain -S from="Ann Lee <ann@shop.test>" -S sendwait \
+	-s "Re: [Ticket #1] Broken lamp" "sales+$token@shop.test" \
+	< "$H/note.txt" >>"$H/snail.log" 2>&1 || bail "s-nail note failed"
+wait_for_mail sales@shop.test 4 || bail "note not delivered"
+note=$(mail_with sales@shop.test '^X-Shopdesk-Direction: note')
+tap_check "the note reaches the queue mailbox, marked note" test -n "$note"
+tap_is "$(mail_count customer@example.com)" 1 "the customer gets no note"
+tap_is "$(json 1 '.messages[-1].direction')" note "history: note"
+tap_is "$(json 1 .status)" open "a note leaves the status alone"
+
+# 4. A listed address from a trusted network is an agent without SASL;
+#    the same network's other senders are not.
+send_mail bob@shop.test customer@example.com \
+	--header 'From: "Bob Stone" <bob@shop.test>' \
+	--header "Subject: Re: Broken lamp" \
+	--header "In-Reply-To: <lamp-2@example.com>" \
+	--body "Friday it is."
+wait_for_mail customer@example.com 2 || bail "bob's reply not delivered"
+b=$(mail_files customer@example.com | tail -n 1)
+tap_check "trusted agent bob: From the queue with his name" \
+	grep -q '^From: Bob Stone <sales@shop.test>' "$b"
+tap_is "$(header_of "$b" Subject)" "Re: [Ticket #1] Broken lamp" \
+	"trusted agent's reply tagged"
+send_mail ann2@example.com customer@example.com \
+	--header "Subject: Re: Broken lamp" \
+	--header "In-Reply-To: <lamp-2@example.com>" --body "Hi"
+wait_for_mail customer@example.com 3 || bail "plain mail not delivered"
+p=$(mail_files customer@example.com | tail -n 1)
+tap_check "an unlisted sender is no agent: mail untouched" \
+	bash -c "grep -q '^From: ann2@example.com' '$p' && ! grep -q '^X-Shopdesk' '$p'"
+
+# 5. Headers alone make nobody an agent: a forged From of an agent via
+#    the MX is a customer's mail.
+send_mail mallory@example.com sales@shop.test \
+	--header 'From: "Ann Lee" <ann@shop.test>' \
+	--header "Subject: Re: [Ticket #1] Broken lamp" \
+	--header "In-Reply-To: <lamp-1@example.com>" --body "Close it."
+wait_for_mail sales@shop.test 6 || bail "mallory's mail not delivered"
+tap_check "forged agent From: filed as inbound" \
+	grep -q "rule=references queue=sales status=open from=<ann@shop.test>" \
+	"$H/milter.log"
+tap_is "$(json 1 '.messages[-1].direction')" inbound "not an agent reply"
+
+tap_done
