@@ -379,6 +379,57 @@ static GVariant *reply_fields(const struct intake_reply *reply, bool note,
 	return g_variant_builder_end(&b);
 }
 
+/* A field changed by a command: the change goes into the history. */
+static int change_field(struct store_txn *txn, struct ticket *ticket,
+			const struct intake_reply *reply, const char *event,
+			char **field, const char *value, const char **error_r)
+{
+	char *old = *field;
+
+	if (strcmp(old, value) == 0)
+		return 0;
+	*field = g_strdup(value);
+	g_free(old);
+	return append_event(txn, ticket, reply->now, event,
+			    g_variant_new_parsed("{'to': <%s>, 'by': <%s>}",
+						 value, reply->agent),
+			    error_r);
+}
+
+/* The agent's commands, in order; the last status command wins over
+   the status a reply would give. */
+static int apply_commands(struct store_txn *txn, struct ticket *ticket,
+			  const struct intake_reply *reply,
+			  const char **error_r)
+{
+	for (unsigned int i = 0; reply->commands != NULL &&
+	     i < reply->commands->commands->len; i++) {
+		const struct command *c = reply->commands->commands->pdata[i];
+		int ret = 0;
+
+		switch (c->kind) {
+		case COMMAND_STATUS:
+			ret = ticket_status_parse(c->arg, &ticket->status);
+			if (ret < 0)
+				*error_r = "command with an unknown status";
+			break;
+		case COMMAND_ASSIGN:
+			ret = change_field(txn, ticket, reply, "assign",
+					   &ticket->assignee, c->arg, error_r);
+			break;
+		case COMMAND_CATEGORY:
+			ret = change_field(txn, ticket, reply, "category",
+					   &ticket->category, c->arg, error_r);
+			break;
+		case COMMAND_NOTE:
+			break;
+		}
+		if (ret < 0)
+			return -1;
+	}
+	return 0;
+}
+
 static int reply_txn(struct store_txn *txn, void *context,
 		     const char **error_r)
 {
@@ -395,7 +446,7 @@ static int reply_txn(struct store_txn *txn, void *context,
 		.now = reply->now,
 		.agent = true,
 	};
-	bool note = *reply->to == '\0';
+	bool note = reply->note;
 	struct ticket *ticket = NULL;
 	enum ticket_status old;
 	int ret;
@@ -426,6 +477,8 @@ static int reply_txn(struct store_txn *txn, void *context,
 			ticket->status = TICKET_PENDING;
 		else if (note && old == TICKET_NEW)
 			ticket->status = TICKET_OPEN;
+		if (apply_commands(txn, ticket, reply, error_r) < 0)
+			goto fail;
 		if (ticket->status != old &&
 		    append_event(txn, ticket, reply->now, "status",
 				 g_variant_new_parsed(

@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "command.h"
 #include "config.h"
 #include "store.h"
 #include "thread.h"
@@ -75,7 +76,10 @@ struct intake_reply {
 	const char *subject;		/* decoded */
 	const char *agent;		/* SASL login or address */
 	const char *to;			/* the customers it goes to, ", "
-					   separated; "" for a note */
+					   separated */
+	bool note;			/* internal: to the queue alone, or
+					   #note */
+	const struct command_list *commands;	/* may be NULL */
 	int64_t now;
 };
 
@@ -83,7 +87,9 @@ struct intake_reply {
    or the tag, which counts from agents whoever the participants are):
    a reply to the customer is recorded as outbound, sets the first
    reply time once and makes a new or open ticket pending (waiting on
-   the customer); mail to the queue alone is an internal note.  Mail
+   the customer); a note is recorded as such.  Then the commands act:
+   status, assignee, category, each change in the history with the
+   agent's name.  Mail
    that names no ticket, or a closed one, is no reply: result_r's
    ticket_id is 0 and nothing is written.  Returns 0, or -1 with
    *error_r.  Blocks for the commit's fsync. */

@@ -13,6 +13,7 @@
 #include "ack.h"
 #include "autoreply.h"
 #include "category.h"
+#include "command.h"
 #include "hours.h"
 #include "intake.h"
 #include "language.h"
@@ -50,6 +51,7 @@ struct msgctx {
 	char *queue_rcpt;			/* that recipient */
 	char *agent;		/* SASL login or trusted address, or NULL */
 	GPtrArray *customers;	/* recipients that are no queue's */
+	GPtrArray *customer_rcpts;	/* the same as Postfix gave them */
 	GPtrArray *tokens;		/* extensions of branded rcpts */
 	GString *headers;		/* "Name: value\r\n", bounded */
 	GPtrArray *strip;		/* X-Shopdesk-* names seen */
@@ -158,6 +160,7 @@ static void msgctx_free(struct msgctx **_msg)
 	g_free(msg->queue_rcpt);
 	g_free(msg->agent);
 	g_ptr_array_unref(msg->customers);
+	g_ptr_array_unref(msg->customer_rcpts);
 	g_ptr_array_unref(msg->tokens);
 	g_string_free(msg->headers, TRUE);
 	g_ptr_array_unref(msg->strip);
@@ -306,6 +309,7 @@ static sfsistat mlfi_envfrom(SMFICTX *ctx, char **argv)
 	msg->envelope_from = strip_brackets(argv[0] != NULL ? argv[0] : "");
 	msg->agent = agent_of(ctx, conn, msg->envelope_from);
 	msg->customers = g_ptr_array_new_with_free_func(g_free);
+	msg->customer_rcpts = g_ptr_array_new_with_free_func(g_free);
 	msg->tokens = g_ptr_array_new_with_free_func(g_free);
 	msg->headers = g_string_new(NULL);
 	msg->strip = g_ptr_array_new_with_free_func(g_free);
@@ -338,6 +342,7 @@ static sfsistat mlfi_envrcpt(SMFICTX *ctx, char **argv)
 							extension_len));
 	} else {
 		g_ptr_array_add(msg->customers, g_ascii_strdown(rcpt, -1));
+		g_ptr_array_add(msg->customer_rcpts, g_strdup(argv[0]));
 	}
 	g_free(rcpt);
 	return SMFIS_CONTINUE;
@@ -606,6 +611,132 @@ static GMimePart *find_text(GMimeObject *object, unsigned int depth,
 			return GMIME_PART(object);
 	}
 	return NULL;
+}
+
+/* The first part of type text/SUBTYPE, depth-first within the bounds. */
+static GMimePart *find_subtype(GMimeObject *object, const char *subtype,
+			       unsigned int depth, unsigned int *parts)
+{
+	if (depth > config->mime_depth_max ||
+	    ++*parts > config->mime_parts_max)
+		return NULL;
+	if (GMIME_IS_MULTIPART(object)) {
+		GMimeMultipart *mp = GMIME_MULTIPART(object);
+		int count = g_mime_multipart_get_count(mp);
+
+		for (int i = 0; i < count; i++) {
+			GMimePart *found = find_subtype(
+				g_mime_multipart_get_part(mp, i), subtype,
+				depth + 1, parts);
+			if (found != NULL)
+				return found;
+		}
+		return NULL;
+	}
+	if (GMIME_IS_TEXT_PART(object) &&
+	    g_mime_content_type_is_type(
+		    g_mime_object_get_content_type(object), "text", subtype))
+		return GMIME_PART(object);
+	return NULL;
+}
+
+/* Replaces a text part's words, keeping its charset and transfer
+   encoding: in a single-part message those are the top-level headers,
+   which stay as they are. */
+static void set_part_text(GMimePart *part, const char *text)
+{
+	const char *charset = g_mime_object_get_content_type_parameter(
+		GMIME_OBJECT(part), "charset");
+	char *bytes = NULL;
+	gsize size;
+	GMimeStream *stream;
+	GMimeDataWrapper *content;
+
+	if (charset != NULL && g_ascii_strcasecmp(charset, "utf-8") != 0 &&
+	    g_ascii_strcasecmp(charset, "us-ascii") != 0)
+		bytes = g_convert_with_fallback(text, -1, charset, "UTF-8", "?",
+						NULL, &size, NULL);
+	if (bytes == NULL) {
+		bytes = g_strdup(text);
+		size = strlen(text);
+	}
+	stream = g_mime_stream_mem_new_with_buffer(bytes, size);
+	content = g_mime_data_wrapper_new_with_stream(
+		stream, GMIME_CONTENT_ENCODING_DEFAULT);
+	g_mime_part_set_content(part, content);
+	g_object_unref(content);
+	g_object_unref(stream);
+	g_free(bytes);
+}
+
+/* Reads an agent's command lines from the first text/plain part (or,
+   lacking one, text/html) and removes them from both.  Returns the
+   commands (command_list_free them); *changed_r tells whether the body
+   must be replaced. */
+static struct command_list *read_commands(GMimeMessage *message,
+					  bool *changed_r)
+{
+	GMimeObject *body = g_mime_message_get_mime_part(message);
+	unsigned int parts = 0;
+	GMimePart *plain = NULL, *html = NULL;
+	struct command_list *list = NULL, *from_html;
+	char *rest = NULL, *text;
+
+	*changed_r = false;
+	if (body != NULL) {
+		plain = find_subtype(body, "plain", 0, &parts);
+		parts = 0;
+		html = find_subtype(body, "html", 0, &parts);
+	}
+	if (plain == NULL && html == NULL)
+		return NULL;
+	if (plain != NULL) {
+		text = g_mime_text_part_get_text(GMIME_TEXT_PART(plain));
+		list = command_parse_text(text != NULL ? text : "", &rest);
+		g_free(text);
+		if (rest != NULL) {
+			set_part_text(plain, rest);
+			*changed_r = true;
+			g_free(rest);
+		}
+	}
+	if (html != NULL) {
+		text = g_mime_text_part_get_text(GMIME_TEXT_PART(html));
+		from_html = command_parse_html(text != NULL ? text : "",
+					       &rest);
+		g_free(text);
+		if (rest != NULL) {
+			set_part_text(html, rest);
+			*changed_r = true;
+			g_free(rest);
+		}
+		if (plain == NULL)
+			list = from_html;
+		else
+			command_list_free(&from_html);
+	}
+	return list;
+}
+
+/* The message's body, CRLF line ends, in place of the one Postfix has. */
+static int replace_body(SMFICTX *ctx, GMimeMessage *message)
+{
+	GMimeStream *mem = g_mime_stream_mem_new();
+	GMimeStream *filtered = g_mime_stream_filter_new(mem);
+	GMimeFilter *crlf = g_mime_filter_unix2dos_new(FALSE);
+	GByteArray *bytes;
+	int ret;
+
+	g_mime_stream_filter_add(GMIME_STREAM_FILTER(filtered), crlf);
+	g_object_unref(crlf);
+	g_mime_object_write_content_to_stream(
+		g_mime_message_get_mime_part(message), NULL, filtered);
+	g_mime_stream_flush(filtered);
+	bytes = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
+	ret = smfi_replacebody(ctx, bytes->data, bytes->len);
+	g_object_unref(filtered);
+	g_object_unref(mem);
+	return ret == MI_SUCCESS ? 0 : -1;
 }
 
 static void add_references(GPtrArray *out, const char *header)
@@ -983,19 +1114,139 @@ static int rewrite_reply(SMFICTX *ctx, struct msgctx *msg,
 	return ret == MI_SUCCESS ? 0 : -1;
 }
 
+/* Tells the agent, by a short mail through the outbox, that a line at
+   the top of their reply was no command.  Failing, it logs: the reply
+   itself went out. */
+static void queue_notice(SMFICTX *ctx, const struct msgctx *msg,
+			 const struct fields *f, const struct intake_result *r,
+			 const struct config_queue *queue, const char *line,
+			 bool sent)
+{
+	char *tag = g_strdup_printf("[%s #%u]", config->ticket_tag,
+				    r->ticket_id);
+	char *key_hash = g_compute_checksum_for_string(
+		G_CHECKSUM_SHA256, f->message_id != NULL ? f->message_id :
+		queue_id(ctx), -1);
+	char *message_id = g_strdup_printf("notice.%u.%.24s@%s",
+					   r->ticket_id, key_hash,
+					   config->domain);
+	char *recipients[] = { g_ascii_strdown(msg->envelope_from, -1), NULL };
+	JsonBuilder *b = json_builder_new();
+	JsonNode *data;
+	GMimeMessage *m;
+	char *text = NULL, *error = NULL, *subject, *item;
+	struct outbox_mail mail = {
+		.ticket = r->ticket_id,
+		.created = g_get_real_time() / G_USEC_PER_SEC,
+		.sender = "",
+		.recipients = recipients,
+	};
+	GDateTime *now = g_date_time_new_now_utc();
+
+	json_builder_begin_object(b);
+	json_builder_set_member_name(b, "line");
+	json_builder_add_string_value(b, line);
+	json_builder_set_member_name(b, "sent");
+	json_builder_add_boolean_value(b, sent);
+	json_builder_set_member_name(b, "ticket");
+	json_builder_begin_object(b);
+	json_builder_set_member_name(b, "id");
+	json_builder_add_int_value(b, r->ticket_id);
+	json_builder_set_member_name(b, "tag");
+	json_builder_add_string_value(b, tag);
+	json_builder_end_object(b);
+	json_builder_end_object(b);
+	data = json_builder_get_root(b);
+	if (ack_render_file(config->templates_dir, config->default_language,
+			    "notice-unknown.txt", data, &text, &error) < 0 &&
+	    ack_render_file(config->templates_dir, "en", "notice-unknown.txt",
+			    data, &text, NULL) < 0) {
+		log_error("%s: ticket=%u no notice to <%s>: %s",
+			  queue_id(ctx), r->ticket_id, recipients[0], error);
+		goto out;
+	}
+	m = g_mime_message_new(TRUE);
+	g_mime_message_add_mailbox(m, GMIME_ADDRESS_TYPE_FROM,
+				   queue->display_name, queue->address);
+	g_mime_message_add_mailbox(m, GMIME_ADDRESS_TYPE_TO, NULL,
+				   recipients[0]);
+	subject = subject_add_tag(f->subject, config->ticket_tag,
+				  r->ticket_id);
+	g_mime_message_set_subject(m, subject, "utf-8");
+	g_free(subject);
+	g_mime_message_set_date(m, now);
+	g_mime_message_set_message_id(m, message_id);
+	g_mime_object_set_header(GMIME_OBJECT(m), "Auto-Submitted",
+				 "auto-generated", NULL);
+	if (f->message_id != NULL) {
+		subject = g_strdup_printf("<%s>", f->message_id);
+		g_mime_object_set_header(GMIME_OBJECT(m), "In-Reply-To",
+					 subject, NULL);
+		g_free(subject);
+	}
+	GMimeTextPart *part = g_mime_text_part_new_with_subtype("plain");
+	g_mime_text_part_set_text(part, text);
+	g_mime_message_set_mime_part(m, GMIME_OBJECT(part));
+	g_object_unref(part);
+	mail.message = g_mime_object_to_string(GMIME_OBJECT(m), NULL);
+	g_object_unref(m);
+	item = outbox_mail_encode(&mail);
+	if (spool_put(outbox, message_id, item, strlen(item), &error) < 0)
+		log_error("%s: ticket=%u no notice to <%s>: %s",
+			  queue_id(ctx), r->ticket_id, recipients[0], error);
+	g_free(item);
+	g_free(mail.message);
+out:
+	g_date_time_unref(now);
+	json_node_unref(data);
+	g_object_unref(b);
+	g_free(text);
+	g_free(error);
+	g_free(recipients[0]);
+	g_free(message_id);
+	g_free(key_hash);
+	g_free(tag);
+}
+
+/* Takes the customers out of the envelope of an agent's #note: only the
+   queue mailbox gets it. */
+static int keep_internal(SMFICTX *ctx, const struct msgctx *msg)
+{
+	for (unsigned int i = 0; i < msg->customer_rcpts->len; i++) {
+		if (smfi_delrcpt(ctx, msg->customer_rcpts->pdata[i]) !=
+		    MI_SUCCESS)
+			return -1;
+	}
+	return 0;
+}
+
+static bool has_note(const struct command_list *commands)
+{
+	for (unsigned int i = 0; commands != NULL &&
+	     i < commands->commands->len; i++) {
+		if (((struct command *)commands->commands->pdata[i])->kind ==
+		    COMMAND_NOTE)
+			return true;
+	}
+	return false;
+}
+
 /* Mail from an agent: a reply into a ticket, or an internal note (to
    the queue alone).  Returns true with *status_r when handled, false
    when the mail names no open ticket (to a queue address it is then
    filed as any customer's mail, else passed on as it is). */
 static bool agent_mail(SMFICTX *ctx, struct msgctx *msg,
-		       const struct fields *f, sfsistat *status_r)
+		       GMimeMessage *message, const struct fields *f,
+		       sfsistat *status_r)
 {
 	GString *to = g_string_new(NULL);
 	const struct config_queue *queue;
 	struct intake_result r;
 	const char *error;
 	sfsistat status = SMFIS_ACCEPT;
-	bool note = msg->customers->len == 0;
+	bool changed;
+	struct command_list *commands = read_commands(message, &changed);
+	bool note = msg->customers->len == 0 || has_note(commands);
 
 	for (unsigned int i = 0; i < msg->customers->len; i++)
 		g_string_append_printf(to, "%s%s", i > 0 ? ", " : "",
@@ -1009,11 +1260,15 @@ static bool agent_mail(SMFICTX *ctx, struct msgctx *msg,
 		.subject = f->subject,
 		.agent = msg->agent,
 		.to = to->str,
+		.note = note,
+		.commands = commands,
 		.now = g_get_real_time() / G_USEC_PER_SEC,
 	};
 	if (intake_reply(store, config, token_key, &in, &r, &error) < 0) {
 		status = fail_action(ctx, error);
 	} else if (r.ticket_id == 0) {
+		/* not about a ticket: its "#" lines are only text */
+		command_list_free(&commands);
 		g_string_free(to, TRUE);
 		return false;
 	} else if ((queue = config_queue_by_name(config, r.queue)) == NULL) {
@@ -1021,16 +1276,29 @@ static bool agent_mail(SMFICTX *ctx, struct msgctx *msg,
 			    "the config: passed on", queue_id(ctx),
 			    r.ticket_id, msg->agent, r.queue);
 	} else if (!r.duplicate &&
-		   rewrite_reply(ctx, msg, f, &r, note, queue) < 0) {
+		   (rewrite_reply(ctx, msg, f, &r, note, queue) < 0 ||
+		    (changed && replace_body(ctx, message) < 0) ||
+		    (note && keep_internal(ctx, msg) < 0))) {
 		status = fail_action(ctx, "Postfix refused a change to an "
 				     "agent's reply");
 	} else {
 		log_info("%s: ticket=%u agent=%s %s to=<%s> queue=%s "
-			 "status=%s%s", queue_id(ctx), r.ticket_id, msg->agent,
-			 note ? "note" : "reply", to->str, r.queue,
-			 ticket_status_name(r.status),
-			 r.duplicate ? " duplicate" : "");
+			 "status=%s commands=%u%s%s%s", queue_id(ctx),
+			 r.ticket_id, msg->agent, note ? "note" : "reply",
+			 to->str, r.queue, ticket_status_name(r.status),
+			 commands != NULL ? commands->commands->len : 0,
+			 commands != NULL && commands->unknown != NULL ?
+			 " unknown=\"" : "",
+			 commands != NULL && commands->unknown != NULL ?
+			 commands->unknown : "",
+			 commands != NULL && commands->unknown != NULL ?
+			 "\"" : "");
+		if (!r.duplicate && commands != NULL &&
+		    commands->unknown != NULL)
+			queue_notice(ctx, msg, f, &r, queue, commands->unknown,
+				     !note);
 	}
+	command_list_free(&commands);
 	g_string_free(to, TRUE);
 	*status_r = status;
 	return true;
@@ -1079,7 +1347,7 @@ static sfsistat mlfi_eom(SMFICTX *ctx)
 		goto out;
 	}
 	read_fields(message, msg, &f);
-	if (msg->agent != NULL && agent_mail(ctx, msg, &f, &status))
+	if (msg->agent != NULL && agent_mail(ctx, msg, message, &f, &status))
 		goto out;
 	if (msg->queue == NULL) {
 		log_info("%s: agent=%s mail names no open ticket: passed on",
@@ -1168,7 +1436,7 @@ struct smfiDesc mlfi_desc = {
 	.xxfi_name = "shopdesk",
 	.xxfi_version = SMFI_VERSION,
 	.xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_CHGFROM |
-		SMFIF_ADDRCPT,
+		SMFIF_ADDRCPT | SMFIF_DELRCPT | SMFIF_CHGBODY,
 	.xxfi_connect = mlfi_connect,
 	.xxfi_envfrom = mlfi_envfrom,
 	.xxfi_envrcpt = mlfi_envrcpt,

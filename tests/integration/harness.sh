@@ -157,6 +157,7 @@ ${SHOPDESK_EXTRA:-}
 address = sales@shop.test
 name = Sales
 timezone = Europe/Vilnius
+${SALES_EXTRA:-}
 
 [queue manager]
 address = manager@shop.test

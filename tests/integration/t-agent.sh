@@ -10,8 +10,12 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 SHOPDESK_EXTRA="trusted_networks = 127.0.0.1/32
 agents = bob@shop.test"
+# acknowledgements are t-ack's: here every mail a customer gets is an
+# agent's
+SALES_EXTRA="autoack = false"
 harness_init
 start_stack
+start_bridge
 
 json() { ctl show "$1" --json | jq -r "$2"; }
 
@@ -120,5 +124,120 @@ tap_check "forged agent From: filed as inbound" \
 	grep -q "rule=references queue=sales status=open from=<ann@shop.test>" \
 	"$H/milter.log"
 tap_is "$(json 1 '.messages[-1].direction')" inbound "not an agent reply"
+
+# agent_swaks ARGS...: an agent's mail through submission, with SASL
+agent_swaks() {
+	swaks --silent 2 --server 127.0.0.1 --port "$SUBMIT_PORT" \
+		--auth PLAIN --auth-user ann@shop.test --auth-password secret \
+		--helo client.example --from ann@shop.test "$@"
+}
+before_customer=$(mail_count customer@example.com)
+before_sales=$(mail_count sales@shop.test)
+
+# 6. Commands at the top of a reply from the real client: they act, and
+#    the customer never sees them.
+snail "Reply 1" "#resolve" "#assign bob" "#category delivery" "" \
+	"Friday it is, see you." "~." || bail "s-nail failed"
+wait_for_mail customer@example.com $((before_customer + 1)) ||
+	bail "reply with commands not delivered"
+c=$(mail_files customer@example.com | tail -n 1)
+tap_check "the customer's copy has no command lines" \
+	bash -c "! grep -q '^#' '$c'"
+tap_check "and has the words" grep -q "Friday it is, see you." "$c"
+tap_is "$(json 1 .status)" resolved "#resolve"
+tap_is "$(json 1 .assignee)" bob "#assign bob"
+tap_is "$(json 1 .category)" delivery "#category delivery"
+tap_is "$(json 1 '[.history[] | select(.event == "assign")][0].by')" \
+	ann@shop.test "history: who assigned"
+tap_is "$(json 1 '[.history[] | select(.event == "status")][-1].to')" \
+	resolved "history: the status change"
+
+# 7. #note with the customer as recipient: the customer gets nothing.
+agent_swaks --to customer@example.com \
+	--header "Subject: Re: [Ticket #1] Broken lamp" \
+	--header "In-Reply-To: <lamp-1@example.com>" \
+	--body $'#note\nCall the courier tomorrow morning.' ||
+	bail "note not accepted"
+wait_for_mail sales@shop.test $((before_sales + 2)) || bail "note not filed"
+n=$(mail_files sales@shop.test | tail -n 1)
+tap_is "$(header_of "$n" X-Shopdesk-Direction)" note "#note: marked note"
+tap_check "#note: the command is gone, the words stay" \
+	bash -c "grep -q 'Call the courier' '$n' && ! grep -q '^#note' '$n'"
+sleep 1
+tap_is "$(mail_count customer@example.com)" $((before_customer + 1)) \
+	"#note: the customer got nothing"
+
+# 8. An unknown command stays in the text, and the agent is told.
+agent_swaks --to customer@example.com \
+	--header "Subject: Re: [Ticket #1] Broken lamp" \
+	--header "In-Reply-To: <lamp-1@example.com>" \
+	--header "Message-Id: <typo-1@shop.test>" \
+	--body $'#clsoe\nAll sorted.'
+wait_for_mail customer@example.com $((before_customer + 2)) ||
+	bail "reply with a typo not delivered"
+tap_check "the unknown command is left in place" \
+	grep -q '^#clsoe' "$(mail_files customer@example.com | tail -n 1)"
+wait_for_mail ann@shop.test 1 || bail "no notice to the agent"
+notice=$(mail_files ann@shop.test | tail -n 1)
+tap_check "the agent gets a notice naming the line" grep -q '#clsoe' "$notice"
+tap_is "$(header_of "$notice" In-Reply-To)" "<typo-1@shop.test>" \
+	"the notice answers the agent's mail"
+tap_is "$(json 1 .status)" resolved "an unknown command changes nothing"
+
+# 9. Commands in HTML-only and in multipart/alternative mail.
+agent_swaks --to customer@example.com \
+	--header "Subject: Re: [Ticket #1] Broken lamp" \
+	--header "In-Reply-To: <lamp-1@example.com>" \
+	--header "MIME-Version: 1.0" \
+	--header "Content-Type: text/html; charset=UTF-8" \
+	--body '<html><body><div>#open</div><div>We need a photo of the lamp.</div></body></html>'
+wait_for_mail customer@example.com $((before_customer + 3)) ||
+	bail "HTML reply not delivered"
+h=$(mail_files customer@example.com | tail -n 1)
+tap_check "HTML-only: command removed, words kept" \
+	bash -c "! grep -q '#open' '$h' && grep -q 'We need a photo' '$h'"
+tap_is "$(json 1 .status)" open "HTML-only: #open acted"
+cat > "$H/alt.eml" <<MAIL
+From: Ann Lee <ann@shop.test>
+To: customer@example.com
+Subject: Re: [Ticket #1] Broken lamp
+In-Reply-To: <lamp-1@example.com>
+Message-Id: <alt-1@shop.test>
+MIME-Version: 1.0
+Content-Type: multipart/alternative; boundary="alt"
+
+--alt
+Content-Type: text/plain; charset=UTF-8
+Content-Transfer-Encoding: quoted-printable
+
+#pending
+Spasibo! =D0=96d=D1=91m foto.
+--alt
+Content-Type: text/html; charset=UTF-8
+
+<p>#pending</p><p>Spasibo! Ждём фото.</p>
+--alt--
+MAIL
+agent_swaks --to customer@example.com --data "@$H/alt.eml" ||
+	bail "multipart reply not accepted"
+wait_for_mail customer@example.com $((before_customer + 4)) ||
+	bail "multipart reply not delivered"
+m=$(mail_files customer@example.com | tail -n 1)
+tap_check "multipart: removed from both parts" \
+	bash -c "! grep -q '#pending' '$m'"
+tap_check "multipart: text part kept, still quoted-printable" \
+	grep -q '^Spasibo! =D0=96d=D1=91m foto.' "$m"
+tap_check "multipart: HTML part kept" grep -q 'Ждём фото' "$m"
+tap_is "$(json 1 .status)" pending "multipart: #pending acted"
+
+# 10. A stranger's #close, with the ticket's tag: nothing changes.
+send_mail eve@example.com sales@shop.test \
+	--header "Subject: Re: [Ticket #1] Broken lamp" \
+	--body $'#close\nclose it'
+wait_for_mail sales@shop.test $((before_sales + 6)) ||
+	bail "stranger's mail not delivered"
+tap_is "$(json 1 .status)" pending "a stranger's #close changes nothing"
+tap_check "and stays in the text" \
+	grep -q '^#close' "$(mail_files sales@shop.test | tail -n 1)"
 
 tap_done
