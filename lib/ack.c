@@ -26,6 +26,8 @@ struct ack_language {
 
 struct ack_templates {
 	GHashTable *languages;		/* code -> struct ack_language */
+	GHashTable *thanks;		/* words() of every language's
+					   [message] thanks */
 };
 
 static void ack_language_free(gpointer data)
@@ -110,8 +112,50 @@ static int parse_string(GKeyFile *kf, const char *path, const char *group,
 	return ret;
 }
 
+/* The letters and digits of text, case-folded, one space between
+   words: "Thanks!!! :)" and "thanks" are the same. */
+static char *words(const char *text)
+{
+	char *valid = g_utf8_make_valid(text, -1);
+	char *folded = g_utf8_casefold(valid, -1);
+	GString *out = g_string_new(NULL);
+	bool space = false;
+
+	for (const char *p = folded; *p != '\0'; p = g_utf8_next_char(p)) {
+		gunichar c = g_utf8_get_char(p);
+
+		if (!g_unichar_isalnum(c) && !g_unichar_ismark(c)) {
+			space = true;
+			continue;
+		}
+		if (space && out->len > 0)
+			g_string_append_c(out, ' ');
+		space = false;
+		g_string_append_unichar(out, c);
+	}
+	g_free(folded);
+	g_free(valid);
+	return g_string_free(out, FALSE);
+}
+
+static void load_thanks(GKeyFile *kf, GHashTable *thanks)
+{
+	char **list = g_key_file_get_string_list(kf, "message", "thanks", NULL,
+						 NULL);
+
+	for (char **p = list; p != NULL && *p != NULL; p++) {
+		char *w = words(*p);
+
+		if (*w != '\0')
+			g_hash_table_add(thanks, w);
+		else
+			g_free(w);
+	}
+	g_strfreev(list);
+}
+
 static int load_language(const char *dir, struct ack_language *l,
-			 char **error_r)
+			 GHashTable *thanks, char **error_r)
 {
 	char *path = g_build_filename(dir, "language.conf", NULL);
 	GKeyFile *kf = g_key_file_new();
@@ -130,6 +174,7 @@ static int load_language(const char *dir, struct ack_language *l,
 				error_r) == 0 &&
 		   parse_string(kf, path, "message", "subject", &l->subject,
 				error_r) == 0) {
+		load_thanks(kf, thanks);
 		ret = 0;
 	}
 	g_key_file_free(kf);
@@ -159,6 +204,8 @@ int ack_templates_load(const char *dir, struct ack_templates **templates_r,
 
 	t->languages = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 					     ack_language_free);
+	t->thanks = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+					  NULL);
 	if (d == NULL) {
 		*error_r = g_strdup_printf("templates: %s", error->message);
 		g_error_free(error);
@@ -174,7 +221,7 @@ int ack_templates_load(const char *dir, struct ack_templates **templates_r,
 							1);
 
 			g_hash_table_insert(t->languages, g_strdup(name), l);
-			ret = load_language(sub, l, error_r);
+			ret = load_language(sub, l, t->thanks, error_r);
 		}
 		g_free(ack);
 		g_free(sub);
@@ -196,6 +243,7 @@ void ack_templates_free(struct ack_templates **_templates)
 		return;
 	*_templates = NULL;
 	g_hash_table_unref(t->languages);
+	g_hash_table_unref(t->thanks);
 	g_free(t);
 }
 
@@ -488,4 +536,35 @@ int ack_render_file(const char *dir, const char *language, const char *name,
 	*text_r = template_render(template, data);
 	template_free(&template);
 	return 0;
+}
+
+bool ack_is_thanks(const struct ack_templates *templates, const char *text)
+{
+	GString *own = g_string_new(NULL);
+	const char *p = text;
+	char *w;
+	bool found;
+
+	/* the customer's own words: up to the quote of our mail (and its
+	   "On ... wrote:" line) or the signature */
+	while (*p != '\0') {
+		size_t len = strcspn(p, "\n");
+
+		if (*p == '>' || strncmp(p, "-- ", 3) == 0 ||
+		    (len == 2 && strncmp(p, "--", 2) == 0))
+			break;
+		if (len > 0 && p[len - 1] == ':' && p[len] == '\n' &&
+		    p[len + 1] == '>')
+			break;
+		g_string_append_len(own, p, len);
+		g_string_append_c(own, ' ');
+		p += len;
+		if (*p == '\n')
+			p++;
+	}
+	w = words(own->str);
+	found = g_hash_table_contains(templates->thanks, w);
+	g_free(w);
+	g_string_free(own, TRUE);
+	return found;
 }

@@ -20,6 +20,8 @@
      format = {{weekday}}, {{day}} {{month}}, {{time}}
      [message]
      subject = Re: {{{subject}}}
+     thanks = thank you;thanks         a message only saying this is no
+                                       reason to reopen a ticket
 
    This module renders and builds the message; whether to send one is
    autoreply.c's and intake.c's business, and sending is the bridge's. */
@@ -68,6 +70,10 @@ JsonNode *ack_data(const struct ack_templates *templates,
    line ends (g_free it). */
 char *ack_build(const struct ack_templates *templates,
 		const struct ack_input *in);
+
+/* Whether the customer's words in text (quoted lines and signature left
+   out) are only a thank-you of some language's [message] thanks. */
+bool ack_is_thanks(const struct ack_templates *templates, const char *text);
 
 /* Renders templates/<language>/<name> with data; for previews.  Returns
    0 and the text, or -1 with *error_r (g_free it). */

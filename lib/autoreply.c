@@ -141,3 +141,30 @@ const char *autoreply_refusal(GMimeMessage *message,
 		return "delivery or read report";
 	return NULL;
 }
+
+const char *autoreply_automatic(GMimeMessage *message,
+				const char *envelope_sender)
+{
+	GMimeObject *object = GMIME_OBJECT(message);
+	GMimeObject *body = g_mime_message_get_mime_part(message);
+	GMimeContentType *type = body != NULL ?
+		g_mime_object_get_content_type(body) : NULL;
+	const char *value;
+	const char *why;
+
+	if (*envelope_sender == '\0')
+		return "null sender";
+	if ((why = system_sender(envelope_sender)) != NULL)
+		return why;
+	value = g_mime_object_get_header(object, "Auto-Submitted");
+	if (value != NULL && !header_has_word(value, "no"))
+		return "auto-submitted";
+	/* what Exchange and older responders say instead */
+	if (g_mime_object_get_header(object, "X-Autoreply") != NULL ||
+	    g_mime_object_get_header(object, "X-Autorespond") != NULL)
+		return "auto-reply";
+	if (type != NULL &&
+	    g_mime_content_type_is_type(type, "multipart", "report"))
+		return "delivery or read report";
+	return NULL;
+}

@@ -19,4 +19,10 @@ const char *autoreply_refusal(GMimeMessage *message,
 			      const char *envelope_sender,
 			      const char *const *own_addresses);
 
+/* Whether a message was written by a machine rather than a person: a
+   bounce, a read report, an out-of-office reply.  Such mail is filed
+   but reopens no ticket.  Returns NULL or a static reason. */
+const char *autoreply_automatic(GMimeMessage *message,
+				const char *envelope_sender);
+
 #endif

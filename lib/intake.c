@@ -305,7 +305,8 @@ static int intake_txn(struct store_txn *txn, void *context,
 			goto done;
 		}
 		ticket_add_participant(ticket, msg->from_address);
-		if (reopen(txn, ticket, msg->now, &reopened, error_r) < 0)
+		if (!msg->no_reopen &&
+		    reopen(txn, ticket, msg->now, &reopened, error_r) < 0)
 			goto fail;
 	}
 	ticket->updated = msg->now;

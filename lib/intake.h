@@ -35,6 +35,8 @@ struct intake_message {
 				   this message be answered */
 	const char *ack_to;	/* where an ack goes: the envelope sender
 				   (RFC 3834, 4), lowercased */
+	bool no_reopen;		/* a bounce, an out-of-office reply or a
+				   bare thank-you: filed, reopens nothing */
 };
 
 struct intake_result {

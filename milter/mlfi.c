@@ -89,6 +89,7 @@ struct fields {
 	const char *category;	/* by category.h */
 	const char *answer;	/* its canned answer, or NULL */
 	const char *ack_refusal;	/* why RFC 3834 says no, or NULL */
+	const char *no_reopen;	/* why this mail reopens nothing, or NULL */
 };
 
 static void hours_destroy(gpointer data)
@@ -840,6 +841,9 @@ static void read_customer(GMimeMessage *message, struct msgctx *msg,
 	f->ack_refusal = msg->queue->autoack ?
 		autoreply_refusal(message, msg->envelope_from, own) :
 		"autoack is off for the queue";
+	f->no_reopen = autoreply_automatic(message, msg->envelope_from);
+	if (f->no_reopen == NULL && ack_is_thanks(templates, f->snippet))
+		f->no_reopen = "a bare thank-you";
 	g_free(text);
 	g_free(own);
 }
@@ -960,6 +964,7 @@ static int file_message(SMFICTX *ctx, struct msgctx *msg,
 		.now = g_get_real_time() / G_USEC_PER_SEC,
 		.ack_wanted = f->ack_refusal == NULL,
 		.ack_to = envelope_to,
+		.no_reopen = f->no_reopen != NULL,
 	};
 
 	in.reply_by = reply_by(ctx, msg->queue, in.now);

@@ -240,4 +240,36 @@ tap_is "$(json 1 .status)" pending "a stranger's #close changes nothing"
 tap_check "and stays in the text" \
 	grep -q '^#close' "$(mail_files sales@shop.test | tail -n 1)"
 
+# 11. Resolved: a bare thank-you and an out-of-office reply reopen
+#     nothing; a real question does.
+agent_swaks --to customer@example.com \
+	--header "Subject: Re: [Ticket #1] Broken lamp" \
+	--header "In-Reply-To: <lamp-1@example.com>" \
+	--body $'#resolve\nThe new lamp was delivered today.'
+wait_for_mail customer@example.com $((before_customer + 5)) ||
+	bail "resolving reply not delivered"
+tap_is "$(json 1 .status)" resolved "resolved by the agent"
+send_mail customer@example.com sales@shop.test \
+	--header "Subject: Re: [Ticket #1] Broken lamp" \
+	--header "In-Reply-To: <lamp-1@example.com>" \
+	--body $'Thank you!\n\n-- \nIvan'
+send_mail customer@example.com sales@shop.test \
+	--header "Subject: Out of office: Re: [Ticket #1] Broken lamp" \
+	--header "Auto-Submitted: auto-replied" \
+	--header "In-Reply-To: <lamp-1@example.com>" \
+	--body "I am away until Monday."
+wait_for_mail sales@shop.test $((before_sales + 9)) ||
+	bail "thanks and out-of-office not delivered"
+tap_is "$(json 1 .status)" resolved \
+	"a thank-you and an out-of-office reply leave it resolved"
+tap_is "$(json 1 '[.messages[] | select(.direction == "inbound")] | length')" \
+	5 "both are filed in the ticket"
+send_mail customer@example.com sales@shop.test \
+	--header "Subject: Re: [Ticket #1] Broken lamp" \
+	--header "In-Reply-To: <lamp-1@example.com>" \
+	--body "Thank you, but this one flickers too. What now?"
+wait_for_mail sales@shop.test $((before_sales + 10)) ||
+	bail "question not delivered"
+tap_is "$(json 1 .status)" open "a real question reopens it"
+
 tap_done

@@ -291,6 +291,36 @@ static void test_message(void)
 	ack_templates_free(&templates);
 }
 
+static void test_thanks(void)
+{
+	static const struct {
+		const char *text;
+		bool thanks;
+	} cases[] = {
+		{ "Thanks!", true },
+		{ "Thank you very much :)\n\n-- \nAnna\n", true },
+		{ "ok, thanks\n\nOn Mon, Sales wrote:\n> Your lamp ships\n",
+		  true },
+		{ "Спасибо большое!", true },
+		{ "Дякую.", true },
+		{ "Ačiū!", true },
+		{ "Thanks, but the lamp is still broken.", false },
+		{ "Спасибо, а когда доставка?", false },
+		{ "", false },
+	};
+	struct ack_templates *templates;
+	char *error = NULL;
+
+	g_assert_cmpint(ack_templates_load(templates_dir, &templates, &error),
+			==, 0);
+	for (unsigned int i = 0; i < G_N_ELEMENTS(cases); i++) {
+		if (ack_is_thanks(templates, cases[i].text) != cases[i].thanks)
+			g_error("case %u: \"%s\" is%s a bare thank-you", i,
+				cases[i].text, cases[i].thanks ? "" : " not");
+	}
+	ack_templates_free(&templates);
+}
+
 static void test_bad_templates(void)
 {
 	char *dir = g_dir_make_tmp("test-ack.XXXXXX", NULL);
@@ -331,6 +361,7 @@ int main(int argc, char *argv[])
 	g_test_add_func("/ack/category", test_category);
 	g_test_add_func("/ack/hours-describe", test_hours_describe);
 	g_test_add_func("/ack/message", test_message);
+	g_test_add_func("/ack/thanks", test_thanks);
 	g_test_add_func("/ack/bad-templates", test_bad_templates);
 	return g_test_run();
 }

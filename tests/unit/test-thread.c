@@ -37,6 +37,7 @@ struct step {
 	int ack;
 	const char *skipped;
 	unsigned int ack_of;
+	bool no_reopen;		/* an auto-reply or a bare thank-you */
 };
 
 struct scenario {
@@ -79,7 +80,12 @@ static const struct scenario scenarios[] = {
 		  .then_status = "pending" },
 		{ "c@example.com", "Re: Help", "c3@x", .at = 2 * DAY,
 		  .rule = THREAD_RULE_SUBJECT, .ticket = 1, .status = "open",
-		  .ack = 1 },
+		  .ack = 1, .then_status = "resolved" },
+		/* a thank-you or an out-of-office reply: filed, no reopen */
+		{ "c@example.com", "Re: Help", "c4@x", .at = 4 * DAY,
+		  .rule = THREAD_RULE_SUBJECT, .ticket = 1,
+		  .status = "resolved", .no_reopen = true, .ack = -1,
+		  .skipped = "not a new ticket" },
 	} },
 	{ "new-then-reply", {
 		{ "alice@example.com", "Where is my order", "a1@x",
@@ -320,6 +326,7 @@ static void run_scenario(gconstpointer data)
 			.now = start + st->at,
 			.ack_wanted = true,
 			.ack_to = st->from,
+			.no_reopen = st->no_reopen,
 		};
 		if (intake_message(store, config, key, &msg, &r,
 				   &db_error) < 0)
