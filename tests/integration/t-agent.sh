@@ -272,4 +272,22 @@ wait_for_mail sales@shop.test $((before_sales + 10)) ||
 	bail "question not delivered"
 tap_is "$(json 1 .status)" open "a real question reopens it"
 
+# 12. #close: the customer's next mail starts a new ticket linked to it.
+agent_swaks --to customer@example.com \
+	--header "Subject: Re: [Ticket #1] Broken lamp" \
+	--header "In-Reply-To: <lamp-1@example.com>" \
+	--body $'#close\n\nIt is a known fault: a technician calls you today.'
+wait_for_mail customer@example.com $((before_customer + 6)) ||
+	bail "closing reply not delivered"
+tap_is "$(json 1 .status)" closed "#close"
+send_mail customer@example.com sales@shop.test \
+	--header "Subject: Re: [Ticket #1] Broken lamp" \
+	--header "In-Reply-To: <lamp-1@example.com>" \
+	--body "The technician did not come."
+wait_for_mail sales@shop.test $((before_sales + 12)) ||
+	bail "mail after close not delivered"
+t=$(header_of "$(mail_files sales@shop.test | tail -n 1)" X-Shopdesk-Ticket)
+tap_check "after #close a new ticket ($t)" test "$t" -gt 1
+tap_is "$(json "$t" .linked_to)" 1 "linked to the closed one"
+
 tap_done
