@@ -30,7 +30,7 @@ struct store {
 	   exclusively. */
 	GRWLock lock;
 	unsigned int generation;	/* counts reopenings */
-	bool panicked;
+	gint panicked;		/* atomic: set by any transaction's thread */
 	DB_ENV *env;
 	int lock_fd;
 	DB *tickets;
@@ -53,7 +53,7 @@ static int db_failed(struct store_txn *t, int ret, const char **error_r)
 	if (ret == DB_LOCK_DEADLOCK || ret == DB_LOCK_NOTGRANTED)
 		t->deadlock = true;
 	if (ret == DB_RUNRECOVERY)
-		t->store->panicked = true;
+		g_atomic_int_set(&t->store->panicked, 1);
 	*error_r = db_strerror(ret);
 	return -1;
 }
@@ -201,7 +201,7 @@ void store_close(struct store **_store)
 	if (store == NULL)
 		return;
 	*_store = NULL;
-	if (store->env != NULL && !store->panicked)
+	if (store->env != NULL && !g_atomic_int_get(&store->panicked))
 		store->env->txn_checkpoint(store->env, 0, 0, 0);
 	env_close(store);
 	if (store->lock_fd >= 0)
@@ -229,7 +229,7 @@ static void reopen_after_panic(struct store *store, unsigned int generation)
 			log_error("store: %s", error);
 			g_free(error);
 		} else {
-			store->panicked = false;
+			g_atomic_int_set(&store->panicked, 0);
 			log_info("store: recovered %s", store->dir);
 		}
 		store->generation++;
@@ -270,7 +270,7 @@ int store_transaction(struct store *store, store_txn_func_t *func,
 		      void *context, const char **error_r)
 {
 	unsigned int generation;
-	bool deadlock;
+	bool deadlock, broken = false;
 	int ret = -1;
 
 	*error_r = "transaction lost too many deadlocks";
@@ -280,6 +280,9 @@ int store_transaction(struct store *store, store_txn_func_t *func,
 		generation = store->generation;
 		ret = transaction_once(store, func, context, &deadlock,
 				       error_r);
+		/* read under the lock: only a reopening changes env */
+		broken = ret < 0 && (g_atomic_int_get(&store->panicked) ||
+				     store->env == NULL);
 		g_rw_lock_reader_unlock(&store->lock);
 		if (ret == 0 || !deadlock)
 			break;
@@ -287,7 +290,7 @@ int store_transaction(struct store *store, store_txn_func_t *func,
 		   grows with each loss. */
 		g_usleep(1000 * (attempt + 1));
 	}
-	if (ret < 0 && (store->panicked || store->env == NULL))
+	if (broken)
 		reopen_after_panic(store, generation);
 	return ret;
 }
