@@ -358,11 +358,14 @@ static GVariant *reply_fields(const struct intake_reply *reply, bool note,
 			      const struct thread_result *thread)
 {
 	GVariantBuilder b;
+	char *date = ticket_format_time(reply->now);
 
 	g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
 	g_variant_builder_add(&b, "{sv}", "message_id",
 			      g_variant_new_string(reply->message_id != NULL ?
 						   reply->message_id : ""));
+	g_variant_builder_add(&b, "{sv}", "date",
+			      g_variant_new_string(date));
 	g_variant_builder_add(&b, "{sv}", "direction",
 			      g_variant_new_string(note ? "note" :
 						   "outbound"));

@@ -63,6 +63,9 @@ tap_check "the queue mailbox got the record, marked outbound" test -n "$copy"
 tap_is "$(json 1 .status)" pending "a reply makes the ticket pending"
 tap_check "first reply time recorded" test "$(json 1 .first_reply)" != null
 tap_is "$(json 1 '.messages[1].direction')" outbound "history: outbound"
+tap_check "the outbound message has its date" \
+	test "$(json 1 '.messages[1].date')" != null -a \
+	     -n "$(json 1 '.messages[1].date')"
 tap_is "$(json 1 '[.history[] | select(.event == "status")][0].by')" \
 	ann@shop.test "history: the status change names the agent"
 
