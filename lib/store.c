@@ -39,6 +39,8 @@ struct store {
 	DB *thread;
 	DB *customer;
 	DB *senders;
+	DB *mailbox;
+	DB *applied;
 	DB *meta;
 };
 
@@ -91,7 +93,7 @@ static void env_close(struct store *store)
 	DB **dbs[] = {
 		&store->tickets, &store->history, &store->msgid,
 		&store->thread, &store->customer, &store->senders,
-		&store->meta,
+		&store->mailbox, &store->applied, &store->meta,
 	};
 
 	for (unsigned int i = 0; i < G_N_ELEMENTS(dbs); i++) {
@@ -163,6 +165,8 @@ static int env_open(struct store *store, char **error_r)
 	    open_db(store, &store->thread, "thread.db", error_r) < 0 ||
 	    open_db(store, &store->customer, "customer.db", error_r) < 0 ||
 	    open_db(store, &store->senders, "senders.db", error_r) < 0 ||
+	    open_db(store, &store->mailbox, "mailbox.db", error_r) < 0 ||
+	    open_db(store, &store->applied, "applied.db", error_r) < 0 ||
 	    open_db(store, &store->meta, "meta.db", error_r) < 0) {
 		env_close(store);
 		return -1;
@@ -495,6 +499,9 @@ int store_event_append(struct store_txn *t, struct ticket *ticket,
 	g_bytes_unref(record);
 	if (ret != 0)
 		return db_failed(t, ret, error_r);
+	if (strcmp(event->event, "status") == 0 &&
+	    put_id(t, t->store->mailbox, key, 4, event->seq + 1, error_r) < 0)
+		return -1;
 	ticket->next_seq++;
 	return 0;
 }
@@ -675,6 +682,90 @@ int store_sender_acks_put(struct store_txn *t, const char *address,
 	ret = t->store->senders->put(t->store->senders, t->txn, &k, &v, 0);
 	g_variant_unref(record);
 	if (ret != 0)
+		return db_failed(t, ret, error_r);
+	return 0;
+}
+
+/* mailbox.db: ticket id -> 1 + the sequence number of its latest status
+   event (never 0, which id_value() gives a damaged record). */
+int store_mailbox_pending(struct store_txn *t, unsigned int max,
+			  GArray **marks_r, const char **error_r)
+{
+	GArray *marks = g_array_new(FALSE, FALSE,
+				    sizeof(struct store_mailbox_mark));
+	struct store_mailbox_mark mark;
+	DBC *cursor;
+	DBT k, v;
+	int ret;
+
+	*marks_r = marks;
+	ret = t->store->mailbox->cursor(t->store->mailbox, t->txn, &cursor, 0);
+	if (ret != 0)
+		return db_failed(t, ret, error_r);
+	while (marks->len < max) {
+		dbt_out(&k);
+		dbt_out(&v);
+		ret = cursor->get(cursor, &k, &v, DB_NEXT);
+		if (ret != 0)
+			break;
+		mark.id = id_value(&k);
+		mark.seq = id_value(&v);
+		free(k.data);
+		free(v.data);
+		if (mark.id != 0 && mark.seq != 0)
+			g_array_append_val(marks, mark);
+	}
+	cursor->close(cursor);
+	if (ret != 0 && ret != DB_NOTFOUND)
+		return db_failed(t, ret, error_r);
+	return 0;
+}
+
+int store_mailbox_done(struct store_txn *t,
+		       const struct store_mailbox_mark *mark,
+		       const char **error_r)
+{
+	guint8 key[4];
+	uint32_t seq;
+	DBT k;
+	int ret;
+
+	id_key(key, mark->id);
+	ret = get_id(t, t->store->mailbox, key, sizeof(key), &seq, error_r);
+	if (ret < 0)
+		return -1;
+	if (ret == 0 || seq != mark->seq)
+		return 0;
+	dbt_key(&k, key, sizeof(key));
+	ret = t->store->mailbox->del(t->store->mailbox, t->txn, &k, 0);
+	if (ret != 0 && ret != DB_NOTFOUND)
+		return db_failed(t, ret, error_r);
+	return 0;
+}
+
+int store_applied_get(struct store_txn *t, const char *key,
+		      const char **error_r)
+{
+	uint32_t id;
+
+	return get_id(t, t->store->applied, key, strlen(key), &id, error_r);
+}
+
+int store_applied_put(struct store_txn *t, const char *key,
+		      const char **error_r)
+{
+	return put_id(t, t->store->applied, key, strlen(key), 1, error_r);
+}
+
+int store_applied_del(struct store_txn *t, const char *key,
+		      const char **error_r)
+{
+	DBT k;
+	int ret;
+
+	dbt_key(&k, key, strlen(key));
+	ret = t->store->applied->del(t->store->applied, t->txn, &k, 0);
+	if (ret != 0 && ret != DB_NOTFOUND)
 		return db_failed(t, ret, error_r);
 	return 0;
 }
