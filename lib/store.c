@@ -299,11 +299,32 @@ int store_transaction(struct store *store, store_txn_func_t *func,
 	return ret;
 }
 
-static void dbt_key(DBT *dbt, const void *data, size_t size)
+/* Room for a long key's stand-in: a 0 byte (which no text key begins
+   with) and the key's SHA-256. */
+struct long_key {
+	guint8 bytes[1 + 32];
+};
+
+/* Points dbt at a key.  A key over STORE_KEY_MAX bytes (a hostile
+   Message-ID, say) is stored as its digest, in *buf: cutting it instead
+   would make keys that differ only past the cut one key. */
+static void dbt_key(DBT *dbt, const void *data, size_t size,
+		    struct long_key *buf)
 {
 	memset(dbt, 0, sizeof(*dbt));
 	dbt->data = (void *)data;
-	dbt->size = MIN(size, STORE_KEY_MAX);
+	dbt->size = size;
+	if (size > STORE_KEY_MAX) {
+		GChecksum *sum = g_checksum_new(G_CHECKSUM_SHA256);
+		gsize len = sizeof(buf->bytes) - 1;
+
+		g_checksum_update(sum, data, size);
+		buf->bytes[0] = 0;
+		g_checksum_get_digest(sum, buf->bytes + 1, &len);
+		g_checksum_free(sum);
+		dbt->data = buf->bytes;
+		dbt->size = sizeof(buf->bytes);
+	}
 }
 
 static void dbt_out(DBT *dbt)
@@ -335,10 +356,11 @@ static uint32_t id_value(const DBT *dbt)
 static int get_id(struct store_txn *t, DB *db, const void *key, size_t size,
 		  uint32_t *id_r, const char **error_r)
 {
+	struct long_key long_key;
 	DBT k, v;
 	int ret;
 
-	dbt_key(&k, key, size);
+	dbt_key(&k, key, size, &long_key);
 	dbt_out(&v);
 	ret = db->get(db, t->txn, &k, &v, DB_RMW);
 	if (ret == DB_NOTFOUND)
@@ -357,13 +379,14 @@ static int get_id(struct store_txn *t, DB *db, const void *key, size_t size,
 static int put_id(struct store_txn *t, DB *db, const void *key, size_t size,
 		  uint32_t id, const char **error_r)
 {
+	struct long_key long_key;
 	guint8 buf[4];
 	DBT k, v;
 	int ret;
 
 	id_key(buf, id);
-	dbt_key(&k, key, size);
-	dbt_key(&v, buf, sizeof(buf));
+	dbt_key(&k, key, size, &long_key);
+	dbt_key(&v, buf, sizeof(buf), NULL);
 	ret = db->put(db, t->txn, &k, &v, 0);
 	if (ret != 0)
 		return db_failed(t, ret, error_r);
@@ -378,7 +401,7 @@ int store_ticket_get(struct store_txn *t, uint32_t id,
 	int ret;
 
 	id_key(key, id);
-	dbt_key(&k, key, sizeof(key));
+	dbt_key(&k, key, sizeof(key), NULL);
 	dbt_out(&v);
 	ret = t->store->tickets->get(t->store->tickets, t->txn, &k, &v,
 				     DB_RMW);
@@ -402,7 +425,7 @@ int store_ticket_put(struct store_txn *t, const struct ticket *ticket,
 
 	g_assert(ticket->id != 0);
 	id_key(key, ticket->id);
-	dbt_key(&k, key, sizeof(key));
+	dbt_key(&k, key, sizeof(key), NULL);
 	memset(&v, 0, sizeof(v));
 	v.data = (void *)g_bytes_get_data(record, &size);
 	v.size = size;
@@ -491,7 +514,7 @@ int store_event_append(struct store_txn *t, struct ticket *ticket,
 	event->seq = ticket->next_seq;
 	record = ticket_event_serialize(event);
 	history_key(key, ticket->id, event->seq);
-	dbt_key(&k, key, sizeof(key));
+	dbt_key(&k, key, sizeof(key), NULL);
 	memset(&v, 0, sizeof(v));
 	v.data = (void *)g_bytes_get_data(record, &size);
 	v.size = size;
@@ -627,6 +650,7 @@ int store_customer_put(struct store_txn *t, const char *address, uint32_t id,
 int store_sender_acks_get(struct store_txn *t, const char *address,
 			  GArray **times_r, const char **error_r)
 {
+	struct long_key long_key;
 	GArray *times = g_array_new(FALSE, FALSE, sizeof(int64_t));
 	GVariant *record;
 	GVariantIter *iter;
@@ -635,7 +659,7 @@ int store_sender_acks_get(struct store_txn *t, const char *address,
 	int ret;
 
 	*times_r = times;
-	dbt_key(&k, address, strlen(address));
+	dbt_key(&k, address, strlen(address), &long_key);
 	dbt_out(&v);
 	ret = t->store->senders->get(t->store->senders, t->txn, &k, &v,
 				     DB_RMW);
@@ -665,6 +689,7 @@ int store_sender_acks_get(struct store_txn *t, const char *address,
 int store_sender_acks_put(struct store_txn *t, const char *address,
 			  const GArray *times, const char **error_r)
 {
+	struct long_key long_key;
 	GVariantBuilder b;
 	GVariant *record;
 	DBT k, v;
@@ -675,7 +700,7 @@ int store_sender_acks_put(struct store_txn *t, const char *address,
 		g_variant_builder_add(&b, "x",
 				      (gint64)g_array_index(times, int64_t, i));
 	record = g_variant_ref_sink(g_variant_new("(yax)", 1, &b));
-	dbt_key(&k, address, strlen(address));
+	dbt_key(&k, address, strlen(address), &long_key);
 	memset(&v, 0, sizeof(v));
 	v.data = (void *)g_variant_get_data(record);
 	v.size = g_variant_get_size(record);
@@ -736,7 +761,7 @@ int store_mailbox_done(struct store_txn *t,
 		return -1;
 	if (ret == 0 || seq != mark->seq)
 		return 0;
-	dbt_key(&k, key, sizeof(key));
+	dbt_key(&k, key, sizeof(key), NULL);
 	ret = t->store->mailbox->del(t->store->mailbox, t->txn, &k, 0);
 	if (ret != 0 && ret != DB_NOTFOUND)
 		return db_failed(t, ret, error_r);
@@ -760,10 +785,11 @@ int store_applied_put(struct store_txn *t, const char *key,
 int store_applied_del(struct store_txn *t, const char *key,
 		      const char **error_r)
 {
+	struct long_key long_key;
 	DBT k;
 	int ret;
 
-	dbt_key(&k, key, strlen(key));
+	dbt_key(&k, key, strlen(key), &long_key);
 	ret = t->store->applied->del(t->store->applied, t->txn, &k, 0);
 	if (ret != 0 && ret != DB_NOTFOUND)
 		return db_failed(t, ret, error_r);

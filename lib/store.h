@@ -89,7 +89,7 @@ int store_event_list(struct store_txn *txn, uint32_t id, GPtrArray **events_r,
 		     const char **error_r);
 
 /* Index lookups: return 1 and the ticket id, 0 when absent, -1 on error.
-   Puts overwrite.  Keys longer than 4 KiB are cut. */
+   Puts overwrite.  Keys longer than 4 KiB are stored as their SHA-256. */
 int store_msgid_get(struct store_txn *txn, const char *message_id,
 		    uint32_t *id_r, const char **error_r);
 int store_msgid_put(struct store_txn *txn, const char *message_id,
