@@ -141,5 +141,10 @@ int store_applied_put(struct store_txn *txn, const char *key,
 		      const char **error_r);
 int store_applied_del(struct store_txn *txn, const char *key,
 		      const char **error_r);
+/* Every key there, in *keys_r (always set; g_ptr_array_unref it): what
+   a crash between an item's done and the deletion of its key left.
+   Returns 0 or -1. */
+int store_applied_list(struct store_txn *txn, GPtrArray **keys_r,
+		       const char **error_r);
 
 #endif
