@@ -179,4 +179,22 @@ tap_check "and logged" grep -q 'bad.1: events: malformed' "$H/milter.log"
 imap store Sales 12 +FLAGS open || bail "imap store failed"
 tap_check "later events still apply" wait_until status_is 12 open
 
+# 10. A spool that cannot be written refuses the change: the client is
+#     told to try again, the mailbox keeps the old keywords, nothing is
+#     half-recorded; once it can be written the same command works.
+chmod 2750 "$H/spool/events/tmp"
+if imap store Sales 12 +FLAGS pending 2>/dev/null; then
+	tap_fail "STORE refused while the spool cannot be written"
+else
+	tap_ok "STORE refused while the spool cannot be written"
+fi
+tap_is "$(keywords Sales 12)" open "the mailbox kept its keyword (rolled back)"
+tap_is "$(find "$H/spool/events/tmp" "$H/spool/events/new" -type f | wc -l)" \
+	0 "nothing left in the spool"
+tap_check "and logged by Dovecot" \
+	grep -q 'shopdesk: cannot record the change' "$H/dovecot/dovecot.log"
+chmod 2770 "$H/spool/events/tmp"
+imap store Sales 12 +FLAGS pending || bail "imap store failed"
+tap_check "the same STORE works once it can" wait_until status_is 12 pending
+
 tap_done
