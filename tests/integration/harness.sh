@@ -349,7 +349,11 @@ anvil     unix - - n - 1 anvil
 scache    unix - - n - 1 scache
 postlog   unix-dgram n - n - 1 postlogd
 CONF
+	# postfix check fails now and then, silently, while another test's
+	# Postfix starts (under make -j): once more before giving up
 	postfix -c "$PF_DIR" check >"$H/postfix-check.log" 2>&1 ||
+		{ sleep 1; postfix -c "$PF_DIR" check \
+			>"$H/postfix-check.log" 2>&1; } ||
 		bail "postfix check: $(cat "$H/postfix-check.log")"
 	postfix -c "$PF_DIR" start >>"$H/postfix-check.log" 2>&1 ||
 		bail "postfix start: $(cat "$H/postfix-check.log")"
@@ -432,7 +436,7 @@ mail_count() {	# mail_count USER: messages in the user's INBOX
 }
 
 wait_for_mail() {	# wait_for_mail USER N [SECONDS]
-	local limit=$(( ${3:-20} * 10 ))
+	local limit=$(( ${3:-40} * 10 ))
 	for _ in $(seq 1 "$limit"); do
 		[ "$(mail_count "$1")" -ge "$2" ] && return 0
 		sleep 0.1
