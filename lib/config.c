@@ -43,7 +43,8 @@ static const char *const queue_keys[] = {
 };
 
 static const char *const channel_keys[] = {
-	"api_url", "token_file", "domain", "queue", NULL
+	"api_url", "token_file", "domain", "queue", "attachment_max",
+	"poll_timeout", NULL
 };
 
 static const struct {
@@ -899,6 +900,15 @@ static int load_channel(struct loader *l, const char *g, const char *name)
 	if (config_queue_by_name(c, ch->queue) == NULL)
 		return fail(l, 0, g, "queue", "there is no [queue %s]",
 			    ch->queue);
+	/* Telegram bots may send files up to 50 MB; items carry them in
+	   base64, a third more */
+	if (get_size(l, g, "attachment_max", "20M", &ch->attachment_max) < 0 ||
+	    get_duration(l, g, "poll_timeout", "25s", &ch->poll_timeout) < 0)
+		return -1;
+	if (ch->attachment_max > 50 * 1024 * 1024)
+		return fail(l, 0, g, "attachment_max", "at most 50M");
+	if (ch->poll_timeout < 1 || ch->poll_timeout > 600)
+		return fail(l, 0, g, "poll_timeout", "from 1s to 10m");
 	return 0;
 }
 
@@ -1147,6 +1157,8 @@ void config_print(const struct config *c, GString *out)
 		print_string(out, "token_file", ch->token_file);
 		print_string(out, "domain", ch->domain);
 		print_string(out, "queue", ch->queue);
+		print_size(out, "attachment_max", ch->attachment_max);
+		print_duration(out, "poll_timeout", ch->poll_timeout);
 	}
 }
 

@@ -38,6 +38,9 @@ struct config_channel {
 	char *token_file;
 	char *domain;		/* address domain of its customers */
 	char *queue;		/* name of a [queue] group */
+	size_t attachment_max;	/* bytes of attachments per reply sent to
+				   the messenger, default 20M */
+	int64_t poll_timeout;	/* long polling's wait, default 25s */
 };
 
 struct config {
