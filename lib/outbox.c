@@ -348,3 +348,28 @@ void outbox_message_free(struct outbox_message **_msg)
 	g_free(msg->text);
 	g_free(msg);
 }
+
+char *outbox_message_prefix(const char *channel, const char *chat)
+{
+	char *safe = g_strdup(chat);
+	char *prefix;
+
+	g_strcanon(safe, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		   "0123456789-", '_');
+	prefix = g_strdup_printf("msg.%s.%s.", channel, safe);
+	g_free(safe);
+	return prefix;
+}
+
+char *outbox_message_key(const char *channel, const char *chat,
+			 const char *seed)
+{
+	char *prefix = outbox_message_prefix(channel, chat);
+	char *hash = g_compute_checksum_for_string(G_CHECKSUM_SHA256, seed,
+						   -1);
+	char *key = g_strdup_printf("%s%.24s", prefix, hash);
+
+	g_free(hash);
+	g_free(prefix);
+	return key;
+}

@@ -87,4 +87,13 @@ int outbox_message_decode(const char *data, size_t size,
 
 void outbox_message_free(struct outbox_message **_msg);
 
+/* The spool key of a message item, "msg.telegram.12345.<hash>": all
+   items of one chat share the prefix outbox_message_prefix() returns,
+   so that the bridge finds them; seed (the agent's mail's id and the
+   recipient) makes the key the same when the same mail is retried.
+   Chat characters a key cannot hold become '_'.  g_free the results. */
+char *outbox_message_key(const char *channel, const char *chat,
+			 const char *seed);
+char *outbox_message_prefix(const char *channel, const char *chat);
+
 #endif

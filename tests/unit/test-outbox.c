@@ -73,6 +73,29 @@ static void test_roundtrip(void)
 	g_assert_null(m);
 }
 
+/* Keys: a chat's items share a prefix; the same mail and recipient give
+   the same key (a retried mail puts nothing twice). */
+static void test_key(void)
+{
+	char *prefix = outbox_message_prefix("telegram", "-100123");
+	char *a = outbox_message_key("telegram", "-100123", "m1@x\ntg.-100123");
+	char *b = outbox_message_key("telegram", "-100123", "m1@x\ntg.-100123");
+	char *c = outbox_message_key("telegram", "-100123", "m2@x\ntg.-100123");
+	char *d = outbox_message_prefix("viber", "a=b/c");
+
+	g_assert_cmpstr(prefix, ==, "msg.telegram.-100123.");
+	g_assert_true(g_str_has_prefix(a, prefix));
+	g_assert_cmpstr(a, ==, b);
+	g_assert_cmpstr(a, !=, c);
+	g_assert_cmpuint(strlen(a), ==, strlen(prefix) + 24);
+	g_assert_cmpstr(d, ==, "msg.viber.a_b_c.");
+	g_free(prefix);
+	g_free(a);
+	g_free(b);
+	g_free(c);
+	g_free(d);
+}
+
 struct bad_case {
 	const char *name;
 	const char *json;
@@ -205,6 +228,7 @@ int main(int argc, char *argv[])
 		g_test_add_data_func(path, &bad_cases[i], test_bad);
 		g_free(path);
 	}
+	g_test_add_func("/outbox/message/key", test_key);
 	g_test_add_func("/channel/address", test_address);
 	return g_test_run();
 }
