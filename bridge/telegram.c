@@ -668,7 +668,7 @@ static enum update_result handle_update(struct telegram *tg,
 	}
 
 	words = string_member(msg, "text");
-	if (words == NULL)
+	if (words == NULL || *words == '\0')
 		words = string_member(msg, "caption");
 	if (edited)
 		g_string_append(body, "(The customer edited an earlier "
