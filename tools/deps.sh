@@ -7,7 +7,7 @@ SHOPDESK_PACKAGES="
 	libglib2.0-dev libgmime-3.0-dev libjson-glib-dev libcurl4-openssl-dev
 	libmilter-dev libdb5.3-dev libical-dev libexttextcat-dev libxml2-dev
 	postfix dovecot-core dovecot-imapd dovecot-lmtpd dovecot-sieve
-	miltertest swaks s-nail jq perl procps
+	miltertest swaks s-nail jq perl procps python3 curl
 "
 
 install_deps() {
