@@ -436,7 +436,8 @@ int main(int argc, char *argv[])
 	for (unsigned int i = 0; i < b.messengers->len; i++) {
 		struct messenger *m = b.messengers->pdata[i];
 
-		m->start(m->impl);
+		if (m->start(m->impl, &error) < 0)
+			daemon_die("[channel %s]: %s", m->name, error);
 	}
 	daemon_ready();
 	drain(&b);

@@ -39,8 +39,9 @@ struct messenger {
 	   provider's pace), 0 for none. */
 	int64_t (*wait)(void *impl, const char *chat);
 	/* Inbound: start and stop receiving customers' messages (a thread
-	   of the channel's own). */
-	void (*start)(void *impl);
+	   of the channel's own).  start returns 0, or -1 with *error_r
+	   (g_free it) when it cannot listen. */
+	int (*start)(void *impl, char **error_r);
 	void (*stop)(void *impl);
 	void (*free)(void *impl);
 };

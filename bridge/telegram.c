@@ -15,10 +15,13 @@
 #include "mail.h"
 #include "msgtext.h"
 
+#include <gio/gio.h>
 #include <gmime/gmime.h>
 #include <json-glib/json-glib.h>
+#include <microhttpd.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <glib/gstdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -49,6 +52,12 @@ struct telegram {
 	char *dead_dir;
 	GThread *thread;
 	gint stop;
+
+	/* webhook */
+	char *secret;		/* NULL: long polling */
+	struct MHD_Daemon *mhd;
+	struct http *hook_http;	/* MHD's one thread's */
+	int64_t hook_offset;
 };
 
 enum call_result { CALL_OK, CALL_RETRY, CALL_FAILED };
@@ -921,21 +930,238 @@ static gpointer poll_thread(gpointer data)
 	return NULL;
 }
 
-static void tg_start(void *impl)
+/* --- webhook ----------------------------------------------------------- */
+
+struct upload {
+	GByteArray *body;
+	bool too_big;
+};
+
+static enum MHD_Result respond(struct MHD_Connection *c, unsigned int status,
+			       const char *json)
+{
+	struct MHD_Response *r = MHD_create_response_from_buffer(
+		strlen(json), (void *)json, MHD_RESPMEM_MUST_COPY);
+	enum MHD_Result ret;
+
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+				"application/json");
+	ret = MHD_queue_response(c, status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+/* Compares in time independent of where they differ. */
+static bool same_secret(const char *given, const char *secret)
+{
+	size_t a = strlen(given), b = strlen(secret);
+	unsigned char diff = a != b;
+
+	for (size_t i = 0; i < b; i++)
+		diff |= (unsigned char)given[a > 0 ? i % a : 0] ^
+			(unsigned char)secret[i];
+	return diff == 0;
+}
+
+static char *client_of(struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *info = MHD_get_connection_info(
+		c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	GSocketAddress *sa;
+	char *text = NULL;
+
+	if (info == NULL || info->client_addr == NULL)
+		return g_strdup("?");
+	sa = g_socket_address_new_from_native(
+		info->client_addr, info->client_addr->sa_family == AF_INET6 ?
+		sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
+	if (sa != NULL && G_IS_INET_SOCKET_ADDRESS(sa))
+		text = g_inet_address_to_string(
+			g_inet_socket_address_get_address(
+				G_INET_SOCKET_ADDRESS(sa)));
+	if (sa != NULL)
+		g_object_unref(sa);
+	return text != NULL ? text : g_strdup("?");
+}
+
+static enum MHD_Result hook_update(struct telegram *tg,
+				   struct MHD_Connection *c,
+				   const struct upload *u)
+{
+	JsonParser *parser = json_parser_new();
+	JsonNode *root;
+	GError *error = NULL;
+	int64_t update_id;
+	enum MHD_Result ret;
+
+	if (!json_parser_load_from_data(parser, (const char *)u->body->data,
+					u->body->len, &error) ||
+	    (root = json_parser_get_root(parser)) == NULL ||
+	    !JSON_NODE_HOLDS_OBJECT(root)) {
+		char *why = g_strdup_printf("webhook body is no JSON object%s%s",
+					    error != NULL ? ": " : "",
+					    error != NULL ? error->message : "");
+		char *name = g_strdup_printf("webhook.%" G_GINT64_FORMAT,
+					     g_get_real_time());
+		char *werror = NULL;
+
+		/* kept as it came; Telegram is told 200, or it would send
+		   the same garbage again and again */
+		if (write_file(tg->dead_dir, name, (const char *)u->body->data,
+			       u->body->len, &werror) < 0) {
+			log_error("telegram: %s, and cannot keep it: %s", why,
+				  werror);
+			g_free(werror);
+		} else {
+			log_error("telegram: %s: status=dead, kept as %s/%s",
+				  why, tg->dead_dir, name);
+		}
+		g_free(name);
+		g_free(why);
+		g_clear_error(&error);
+		g_object_unref(parser);
+		return respond(c, MHD_HTTP_OK, "{\"ok\":true}");
+	}
+	update_id = int_member(json_node_get_object(root), "update_id", -1);
+	if (update_id < 0) {
+		keep_dead(tg, root, -1, "update without update_id");
+		ret = respond(c, MHD_HTTP_OK, "{\"ok\":true}");
+	} else if (update_id < tg->hook_offset) {
+		log_info("telegram: update %" G_GINT64_FORMAT ": handled "
+			 "before, skipped", update_id);
+		ret = respond(c, MHD_HTTP_OK, "{\"ok\":true}");
+	} else if (handle_update(tg, tg->hook_http, root, update_id) ==
+		   UPDATE_RETRY) {
+		/* Telegram sends it again later */
+		ret = respond(c, MHD_HTTP_INTERNAL_SERVER_ERROR,
+			      "{\"ok\":false}");
+	} else {
+		tg->hook_offset = update_id + 1;
+		save_offset(tg, tg->hook_offset);
+		ret = respond(c, MHD_HTTP_OK, "{\"ok\":true}");
+	}
+	g_object_unref(parser);
+	return ret;
+}
+
+static enum MHD_Result hook_answer(void *cls, struct MHD_Connection *c,
+				   const char *url, const char *method,
+				   const char *version, const char *data,
+				   size_t *size, void **con_cls)
+{
+	struct telegram *tg = cls;
+	struct upload *u = *con_cls;
+	const char *given;
+	char *client;
+
+	if (u == NULL) {
+		u = g_new0(struct upload, 1);
+		u->body = g_byte_array_new();
+		*con_cls = u;
+		return MHD_YES;
+	}
+	if (*size > 0) {
+		if (u->body->len + *size > ANSWER_MAX)
+			u->too_big = true;
+		else
+			g_byte_array_append(u->body, (const guint8 *)data,
+					    *size);
+		*size = 0;
+		return MHD_YES;
+	}
+	given = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+					    "X-Telegram-Bot-Api-Secret-Token");
+	if (given == NULL || !same_secret(given, tg->secret)) {
+		client = client_of(c);
+		log_warning("telegram: webhook: %s %s from %s %s the secret "
+			    "token: refused (401), nothing taken", method, url,
+			    client, given == NULL ? "without" : "with a wrong");
+		g_free(client);
+		return respond(c, MHD_HTTP_UNAUTHORIZED, "{\"ok\":false,"
+			       "\"description\":\"Unauthorized\"}");
+	}
+	if (strcmp(method, "POST") != 0)
+		return respond(c, MHD_HTTP_METHOD_NOT_ALLOWED, "{\"ok\":false}");
+	if (u->too_big) {
+		log_error("telegram: webhook: an update of more than %d bytes: "
+			  "refused (413)", ANSWER_MAX);
+		return respond(c, MHD_HTTP_CONTENT_TOO_LARGE, "{\"ok\":false}");
+	}
+	return hook_update(tg, c, u);
+}
+
+static void hook_done(void *cls, struct MHD_Connection *c, void **con_cls,
+		      enum MHD_RequestTerminationCode why)
+{
+	struct upload *u = *con_cls;
+
+	if (u == NULL)
+		return;
+	g_byte_array_unref(u->body);
+	g_free(u);
+	*con_cls = NULL;
+}
+
+static int hook_start(struct telegram *tg, char **error_r)
+{
+	GSocketConnectable *na = g_network_address_parse(
+		tg->ch->webhook_listen, 0, NULL);
+	GInetAddress *ip = g_inet_address_new_from_string(
+		g_network_address_get_hostname(G_NETWORK_ADDRESS(na)));
+	guint16 port = g_network_address_get_port(G_NETWORK_ADDRESS(na));
+	GSocketAddress *sa = g_inet_socket_address_new(ip, port);
+	struct sockaddr_storage ss;
+	bool v6 = g_inet_address_get_family(ip) == G_SOCKET_FAMILY_IPV6;
+
+	g_socket_address_to_native(sa, &ss, sizeof(ss), NULL);
+	g_object_unref(sa);
+	g_object_unref(ip);
+	g_object_unref(na);
+	tg->hook_offset = read_offset(tg);
+	tg->hook_http = http_new(&tg->stop);
+	/* one thread, one update at a time, as Telegram sends them */
+	tg->mhd = MHD_start_daemon(
+		MHD_USE_INTERNAL_POLLING_THREAD | (v6 ? MHD_USE_IPv6 : 0),
+		port, NULL, NULL, hook_answer, tg,
+		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+		MHD_OPTION_NOTIFY_COMPLETED, hook_done, tg,
+		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)60,
+		MHD_OPTION_CONNECTION_LIMIT, (unsigned int)64,
+		MHD_OPTION_END);
+	if (tg->mhd == NULL) {
+		*error_r = g_strdup_printf("webhook: cannot listen on %s",
+					   tg->ch->webhook_listen);
+		http_free(&tg->hook_http);
+		return -1;
+	}
+	log_info("telegram: receiving by webhook on %s from offset %"
+		 G_GINT64_FORMAT, tg->ch->webhook_listen, tg->hook_offset);
+	return 0;
+}
+
+static int tg_start(void *impl, char **error_r)
 {
 	struct telegram *tg = impl;
 
 	g_atomic_int_set(&tg->stop, 0);
+	if (tg->secret != NULL)
+		return hook_start(tg, error_r);
 	tg->thread = g_thread_new("telegram", poll_thread, tg);
+	return 0;
 }
 
 static void tg_stop(void *impl)
 {
 	struct telegram *tg = impl;
 
+	g_atomic_int_set(&tg->stop, 1);
+	if (tg->mhd != NULL) {
+		MHD_stop_daemon(tg->mhd);
+		tg->mhd = NULL;
+		http_free(&tg->hook_http);
+	}
 	if (tg->thread == NULL)
 		return;
-	g_atomic_int_set(&tg->stop, 1);
 	g_thread_join(tg->thread);
 	tg->thread = NULL;
 }
@@ -955,42 +1181,48 @@ static void tg_free(void *impl)
 	g_free(tg->state_dir);
 	g_free(tg->offset_path);
 	g_free(tg->dead_dir);
+	if (tg->secret != NULL) {
+		memset(tg->secret, 0, strlen(tg->secret));
+		g_free(tg->secret);
+	}
 	g_free(tg);
 }
 
 /* --- set-up ------------------------------------------------------------ */
 
-static char *read_token(const char *path, char **error_r)
+/* A secret from a file only we may read: token_file or
+   webhook_secret_file.  what names the key in errors. */
+static char *read_secret(const char *what, const char *path,
+			 const char *alphabet, char **error_r)
 {
 	GError *error = NULL;
 	char *text = NULL;
 	GStatBuf st;
 
 	if (g_stat(path, &st) < 0) {
-		*error_r = g_strdup_printf("token_file %s: %s", path,
+		*error_r = g_strdup_printf("%s %s: %s", what, path,
 					   g_strerror(errno));
 		return NULL;
 	}
 	if ((st.st_mode & S_IROTH) != 0) {
-		*error_r = g_strdup_printf("token_file %s is readable by "
-					   "everyone: chmod o-rwx it", path);
+		*error_r = g_strdup_printf("%s %s is readable by everyone: "
+					   "chmod o-rwx it", what, path);
 		return NULL;
 	}
 	if ((st.st_mode & S_IRGRP) != 0)
-		log_warning("telegram: token_file %s is readable by its group: "
-			    "only shopdesk-bridge should read it", path);
+		log_warning("telegram: %s %s is readable by its group: only "
+			    "shopdesk-bridge should read it", what, path);
 	if (!g_file_get_contents(path, &text, NULL, &error)) {
-		*error_r = g_strdup_printf("token_file: %s", error->message);
+		*error_r = g_strdup_printf("%s: %s", what, error->message);
 		g_error_free(error);
 		return NULL;
 	}
 	g_strstrip(text);
-	/* "123456:ABC-def": what goes into a URL path is checked */
-	if (*text == '\0' || strspn(text, "0123456789:abcdefghijklmnopqrstuv"
-				    "wxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-_") !=
-	    strlen(text)) {
-		*error_r = g_strdup_printf("token_file %s does not hold a "
-					   "bot token", path);
+	/* what goes into a URL path or a header is checked */
+	if (*text == '\0' || strlen(text) > 256 ||
+	    strspn(text, alphabet) != strlen(text)) {
+		*error_r = g_strdup_printf("%s %s does not hold what it should",
+					   what, path);
 		g_free(text);
 		return NULL;
 	}
@@ -1003,15 +1235,29 @@ struct messenger *telegram_new(const struct config *config,
 {
 	struct telegram *tg;
 	struct messenger *m;
-	char *token = read_token(ch->token_file, error_r);
+	/* "123456:ABC-def"; the secret: 1-256 of A-Z a-z 0-9 _ - */
+	static const char alnum[] = "abcdefghijklmnopqrstuvwxyz"
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_";
+	char *token = read_secret("token_file", ch->token_file, ":0123456789"
+				  "abcdefghijklmnopqrstuvwxyz"
+				  "ABCDEFGHIJKLMNOPQRSTUVWXYZ-_", error_r);
+	char *secret = NULL;
 	const char *slash;
 
 	if (token == NULL)
 		return NULL;
+	if (*ch->webhook_listen != '\0' &&
+	    (secret = read_secret("webhook_secret_file",
+				  ch->webhook_secret_file, alnum,
+				  error_r)) == NULL) {
+		g_free(token);
+		return NULL;
+	}
 	tg = g_new0(struct telegram, 1);
 	tg->config = config;
 	tg->ch = ch;
 	tg->queue = config_queue_by_name(config, ch->queue);
+	tg->secret = secret;
 	slash = g_str_has_suffix(ch->api_url, "/") ? "" : "/";
 	tg->base = g_strdup_printf("%s%sbot%s/", ch->api_url, slash, token);
 	tg->file_base = g_strdup_printf("%s%sfile/bot%s/", ch->api_url, slash,

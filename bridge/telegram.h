@@ -21,8 +21,14 @@
    took the mail; an update that can never become mail is kept in
    spool_dir/telegram/dead/ with a log line.
 
-   The token is read from token_file, which must not be readable by
-   others (group-readable draws a warning). */
+   Or, with webhook_listen, a libmicrohttpd server takes the updates
+   Telegram posts (behind the admin's HTTPS proxy): a request without the
+   X-Telegram-Bot-Api-Secret-Token of webhook_secret_file gets 401 and
+   nothing is taken; an update gets 200 once its mail is with sendmail,
+   500 (Telegram retries) when that failed for now.
+
+   The token and the secret are read from their files, which must not be
+   readable by others (group-readable draws a warning). */
 
 /* Returns a new channel, or NULL with *error_r (g_free it) when the
    token cannot be read or the state folder made.  Blocks for no

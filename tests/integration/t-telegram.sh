@@ -305,4 +305,43 @@ tap_check "an update without chat is kept, logged" \
 tap_check "garbage from the API is logged and retried" \
 	grep -q "getUpdates: HTTP 502 with an answer that is not the Bot API's" "$H/bridge.log"
 
+# 11. Webhook instead of long polling: only requests with the secret
+#     token header are taken.
+stop_bridge
+free_port > "$H/.port" || bail "no free port"
+HOOK_PORT=$(cat "$H/.port")
+printf 'sEcReT_42-x\n' > "$H/tg.secret"
+chmod 600 "$H/tg.secret"
+cat >> "$CONF" <<CONF
+webhook_listen = 127.0.0.1:$HOOK_PORT
+webhook_secret_file = $H/tg.secret
+CONF
+start_bridge
+wait_port "$HOOK_PORT" || bail "the webhook does not listen: $(tail -n 5 "$H/bridge.log")"
+HOOK=http://127.0.0.1:$HOOK_PORT/telegram
+body='{"update_id": 5000, "message": {"message_id": 1, "date": 1796000000,
+	"chat": {"id": 777004, "type": "private"},
+	"from": {"id": 777004, "is_bot": false, "first_name": "Olga"},
+	"text": "By webhook"}}'
+hook() {	# hook [SECRET]: the HTTP status of posting $body
+	curl -s -o /dev/null -w '%{http_code}' -X POST "$HOOK" \
+		-H 'Content-Type: application/json' \
+		${1:+-H "X-Telegram-Bot-Api-Secret-Token: $1"} --data-binary "$body"
+}
+n=$(mail_count sales@shop.test)
+offset=$(cat "$H/spool/telegram/offset")
+tap_is "$(hook)" 401 "webhook without the secret token: 401"
+tap_is "$(hook wrong-secret)" 401 "webhook with a wrong secret token: 401"
+tap_is "$(hook sEcReT_42-)" 401 "webhook with a prefix of the secret: 401"
+sleep 1
+tap_is "$(mail_count sales@shop.test)" "$n" "refused webhooks ingest nothing"
+tap_is "$(cat "$H/spool/telegram/offset")" "$offset" "nor move the offset"
+tap_check "refusals are logged" grep -q "webhook: POST /telegram from 127.0.0.1 without the secret token: refused (401)" "$H/bridge.log"
+tap_is "$(hook sEcReT_42-x)" 200 "webhook with the secret token: 200"
+wait_for_mail sales@shop.test $((n + 1)) || bail "the webhook's update did not become mail"
+tap_check "and its message is mail" test -n "$(mail_with sales@shop.test '^Message-ID: <tg.777004.1@telegram.shop.test>')"
+tap_is "$(hook sEcReT_42-x)" 200 "the same update again: 200"
+sleep 1
+tap_is "$(mail_count sales@shop.test)" "$((n + 1))" "and no second mail"
+
 tap_done
