@@ -1073,9 +1073,10 @@ static enum MHD_Result hook_answer(void *cls, struct MHD_Connection *c,
 					    "X-Telegram-Bot-Api-Secret-Token");
 	if (given == NULL || !same_secret(given, tg->secret)) {
 		client = client_of(c);
-		log_warning("telegram: webhook: %s %s from %s %s the secret "
-			    "token: refused (401), nothing taken", method, url,
-			    client, given == NULL ? "without" : "with a wrong");
+		log_warning("telegram: webhook: %s %s from %s %s: refused "
+			    "(401), nothing taken", method, url, client,
+			    given == NULL ? "without the secret token" :
+			    "with a wrong secret token");
 		g_free(client);
 		return respond(c, MHD_HTTP_UNAUTHORIZED, "{\"ok\":false,"
 			       "\"description\":\"Unauthorized\"}");
