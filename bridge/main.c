@@ -233,6 +233,8 @@ static void deliver_message(struct bridge *b, struct spool_item **item)
 		if (out.result != SEND_OK)
 			break;
 		g_ptr_array_add(m->sent, g_steal_pointer(&out.message_id));
+		if (p + 1 == parts)
+			break;	/* done next, which is as durable */
 		/* recorded before the next part: a retry sends only the
 		   rest */
 		json = outbox_message_encode(m);

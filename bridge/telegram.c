@@ -258,19 +258,19 @@ static void tg_send(void *impl, const struct outbox_message *m,
 		method = photo ? "sendPhoto" : "sendDocument";
 	}
 	g_ptr_array_unref(pieces);
-	ret = call(tg, tg->out, method, json, mime, SEND_TIMEOUT, &result,
-		   &out->retry_after, &why);
-	if (mime != NULL)
-		curl_mime_free(mime);
-	g_free(json);
-
-	/* whatever the answer, a call was made: the pace counts it */
+	/* whatever the answer, a call is made: the pace counts it from its
+	   start */
 	last = g_hash_table_lookup(tg->last_sent, m->chat);
 	if (last == NULL) {
 		last = g_new(int64_t, 1);
 		g_hash_table_insert(tg->last_sent, g_strdup(m->chat), last);
 	}
 	*last = tg->last_any = g_get_monotonic_time();
+	ret = call(tg, tg->out, method, json, mime, SEND_TIMEOUT, &result,
+		   &out->retry_after, &why);
+	if (mime != NULL)
+		curl_mime_free(mime);
+	g_free(json);
 
 	switch (ret) {
 	case CALL_OK: {
