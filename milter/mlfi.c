@@ -889,6 +889,9 @@ static void read_channel(SMFICTX *ctx, const struct connctx *conn,
 			    "%s: filed as email", queue_id(ctx),
 			    msg->envelope_from, ret > 0 ? ch->name : "?",
 			    ret > 0 ? "was not submitted locally" : why);
+		/* an ack would go to the chat domain as mail */
+		if (f->ack_refusal == NULL)
+			f->ack_refusal = "sender in a messenger domain";
 	}
 	g_free(chat);
 }

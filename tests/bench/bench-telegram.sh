@@ -17,8 +17,8 @@ chats=${BENCH_TG_CHATS:-20}
 replies=${BENCH_TG_REPLIES:-100}
 items=${BENCH_TG_ITEMS:-600}
 
-POSTFIX_EXTRA="transport_maps = inline:{ { telegram.shop.test = shopdesk-messenger:bench } }"
-MASTER_EXTRA="shopdesk-messenger unix - - n - - error"
+POSTFIX_EXTRA="transport_maps = inline:{ { telegram.shop.test = error:bench } }"
+SUBMIT_EXTRA="  -o smtpd_reject_unlisted_recipient=no"
 SALES_EXTRA="autoack = false"
 harness_init
 free_port > "$H/.port" || bail "no free port"

@@ -14,11 +14,11 @@ here=$(cd "$(dirname "$0")" && pwd)
 SHOPDESK_EXTRA="outbox_retry_min = 1s
 outbox_retry_max = 3s"
 # Postfix never delivers to the channel's domain: the milter takes
-# those recipients out; whatever is left bounces (at delivery: the
-# transport "error" itself would be refused already at RCPT time, before
-# the milter could take the recipient)
-POSTFIX_EXTRA="transport_maps = inline:{ { telegram.shop.test = shopdesk-messenger:not sent by shopdesk: a chat is answered within its ticket } }"
-MASTER_EXTRA="shopdesk-messenger unix - - n - - error"
+# those recipients out; whatever is left bounces.  On submission smtpd
+# must not refuse them at RCPT time (it does for the error transport),
+# or the milter never sees the reply.
+POSTFIX_EXTRA="transport_maps = inline:{ { telegram.shop.test = error:5.1.1 not sent by shopdesk: a chat is answered within its ticket } }"
+SUBMIT_EXTRA="  -o smtpd_reject_unlisted_recipient=no"
 harness_init
 free_port > "$H/.port" || bail "no free port"
 TG_PORT=$(cat "$H/.port")
@@ -305,7 +305,43 @@ tap_check "an update without chat is kept, logged" \
 tap_check "garbage from the API is logged and retried" \
 	grep -q "getUpdates: HTTP 502 with an answer that is not the Bot API's" "$H/bridge.log"
 
-# 11. Webhook instead of long polling: only requests with the secret
+# 11. Someone on the Internet pretends to be the Telegram customer: over
+#     SMTP a chat address is no chat customer.  The mail is filed as
+#     email, in a ticket of its own, and an agent's reply to it does not
+#     reach the chat: Postfix bounces the recipient.
+n=$(mail_count sales@shop.test)
+send_mail tg.777001@telegram.shop.test sales@shop.test \
+	--header 'From: "Ivan Petrov (Telegram)" <tg.777001@telegram.shop.test>' \
+	--header "Subject: Please send the parcel to another address" \
+	--header "Message-Id: <forged-1@example.net>" \
+	--body "New address: Fake street 1." || bail "forged mail not accepted"
+wait_for_mail sales@shop.test $((n + 1)) || bail "forged mail not delivered"
+f=$(mail_with sales@shop.test '^Message-Id: <forged-1@example.net>')
+tap_is "$(header_of "$f" X-Shopdesk-Channel)" email "a chat address over SMTP is filed as email"
+tf=$(header_of "$f" X-Shopdesk-Ticket)
+tap_check "in a ticket of its own, not the chat's ($tf)" test "$tf" != 1
+tap_check "and the milter says why" \
+	grep -q "sender <tg.777001@telegram.shop.test> is in \[channel telegram\]'s domain but was not submitted locally: filed as email" "$H/milter.log"
+tap_check "no acknowledgement goes to a chat address by mail" \
+	grep -q "ticket=$tf rule=new .*ack=none (sender in a messenger domain)" "$H/milter.log"
+before=$(calls | jq -c 'select(.method == "sendMessage")' | wc -l)
+agent_swaks --to tg.777001@telegram.shop.test \
+	--header "Subject: Re: Please send the parcel to another address" \
+	--header "In-Reply-To: <forged-1@example.net>" \
+	--body "Done, the address is changed." || bail "reply to the forged mail not accepted"
+for _ in $(seq 1 100); do
+	grep -q "to=<tg.777001@telegram.shop.test>.*status=bounced" "$H/maillog" && break
+	sleep 0.1
+done
+tap_check "the reply to it is not sent to the chat: Postfix bounces it" \
+	grep -q "to=<tg.777001@telegram.shop.test>.*status=bounced (not sent by shopdesk" "$H/maillog"
+tap_check "the milter logged why" \
+	grep -q "ticket=$tf to=<tg.777001@telegram.shop.test>: the ticket is not of this channel: left to Postfix" "$H/milter.log"
+sleep 2
+tap_is "$(calls | jq -c 'select(.method == "sendMessage")' | wc -l)" "$before" \
+	"and the fake got nothing"
+
+# 12. Webhook instead of long polling: only requests with the secret
 #     token header are taken.
 stop_bridge
 free_port > "$H/.port" || bail "no free port"
