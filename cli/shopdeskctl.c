@@ -917,8 +917,8 @@ static int outbox_list(const struct config *config, bool as_json)
 		print_json(root);
 	} else {
 		items = json_node_get_array(root);
-		printf("%-8s  %-19s  %6s  %-7s  %s\n", "STATE", "NEXT TRY",
-		       "TICKET", "KIND", "KEY / TO");
+		printf("%-8s  %-20s  %6s  %-9s  %s\n", "STATE", "NEXT TRY",
+		       "TICKET", "KIND", "KEY (TO)");
 		for (unsigned int i = 0; i < json_array_get_length(items); i++) {
 			JsonObject *o = json_array_get_object_element(items, i);
 			const char *next = json_object_get_null_member(
@@ -927,13 +927,14 @@ static int outbox_list(const struct config *config, bool as_json)
 			char *to = terminal_safe(json_object_get_string_member(
 				o, "to"));
 
-			printf("%-8s  %-19.19s  %6" G_GINT64_FORMAT "  %-7s  "
-			       "%s\n%46s%s\n",
+			printf("%-8s  %-20.20s  %6" G_GINT64_FORMAT "  %-9s  "
+			       "%s%s%s%s\n",
 			       json_object_get_string_member(o, "state"), next,
 			       json_object_get_int_member(o, "ticket"),
 			       json_object_get_string_member(o, "kind"),
-			       json_object_get_string_member(o, "key"), "",
-			       to);
+			       json_object_get_string_member(o, "key"),
+			       *to != '\0' ? " (" : "", to,
+			       *to != '\0' ? ")" : "");
 			g_free(to);
 		}
 	}
