@@ -4,33 +4,11 @@
    answer of sendmail's exit status. */
 
 #include "mail.h"
+#include "run.h"
 
-#include <gio/gio.h>
-#include <stdbool.h>
+#include <glib.h>
 #include <string.h>
 #include <sysexits.h>
-
-struct run {
-	bool done;
-	bool timed_out;
-	GAsyncResult *result;
-};
-
-static void finished(GObject *source, GAsyncResult *result, gpointer data)
-{
-	struct run *run = data;
-
-	run->result = g_object_ref(result);
-	run->done = true;
-}
-
-static gboolean too_slow(gpointer data)
-{
-	GSubprocess *proc = data;
-
-	g_subprocess_force_exit(proc);
-	return G_SOURCE_REMOVE;
-}
 
 static char **command_line(const char *sendmail,
 			   const struct outbox_mail *mail, char **why_r)
@@ -57,90 +35,45 @@ static char **command_line(const char *sendmail,
 	return (char **)g_ptr_array_free(argv, FALSE);
 }
 
-/* sendmail's own words, on one line, bounded */
-static char *one_line(const char *output)
-{
-	char *text = g_strdup(output != NULL ? output : "");
-
-	g_strdelimit(text, "\r\n\t", ' ');
-	g_strstrip(text);
-	if (strlen(text) > 200)
-		text[200] = '\0';
-	return text;
-}
-
 enum mail_result mail_send(const char *sendmail, const struct outbox_mail *mail,
 			   unsigned int timeout, char **why_r)
 {
-	GMainContext *context;
-	GSubprocess *proc;
-	GSource *timer;
-	GError *error = NULL;
-	char *output = NULL, *said;
 	char **argv = command_line(sendmail, mail, why_r);
-	struct run run = { 0 };
-	enum mail_result result;
-	int status;
+	struct run_result run;
+	enum mail_result result = MAIL_RETRY;
+	char *said;
 
 	if (argv == NULL)
 		return MAIL_RETRY;	/* the admin can fix the command */
-	proc = g_subprocess_newv((const char *const *)argv,
-				 G_SUBPROCESS_FLAGS_STDIN_PIPE |
-				 G_SUBPROCESS_FLAGS_STDOUT_PIPE |
-				 G_SUBPROCESS_FLAGS_STDERR_MERGE, &error);
-	if (proc == NULL) {
-		*why_r = g_strdup_printf("cannot run %s: %s", argv[0],
-					 error->message);
-		g_error_free(error);
-		g_strfreev(argv);
-		return MAIL_RETRY;
-	}
-
-	/* a private loop: the message goes in and the output comes out
-	   without either side blocking the other, and a hung sendmail is
-	   killed */
-	context = g_main_context_new();
-	g_main_context_push_thread_default(context);
-	g_subprocess_communicate_utf8_async(proc, mail->message, NULL,
-					    finished, &run);
-	timer = g_timeout_source_new_seconds(timeout);
-	g_source_set_callback(timer, too_slow, proc, NULL);
-	g_source_attach(timer, context);
-	while (!run.done)
-		g_main_context_iteration(context, TRUE);
-	run.timed_out = g_source_is_destroyed(timer);
-	g_source_destroy(timer);
-	g_source_unref(timer);
-	g_subprocess_communicate_utf8_finish(proc, run.result, &output, NULL,
-					     &error);
-	g_main_context_pop_thread_default(context);
-	g_main_context_unref(context);
-	g_object_unref(run.result);
-
-	said = one_line(output);
-	if (error != NULL) {
-		*why_r = g_strdup_printf("%s: %s", argv[0], error->message);
-		g_error_free(error);
-		result = MAIL_RETRY;
-	} else if (run.timed_out) {
+	run_program((const char *const *)argv, mail->message, timeout, true,
+		    &run);
+	said = run_one_line(run.out);
+	switch (run.status) {
+	case RUN_FAILED:
+		*why_r = g_strdup(run.error);
+		break;
+	case RUN_TIMED_OUT:
 		*why_r = g_strdup_printf("%s: no answer within %u s, killed",
 					 argv[0], timeout);
-		result = MAIL_RETRY;
-	} else if (!g_subprocess_get_if_exited(proc)) {
+		break;
+	case RUN_SIGNALED:
 		*why_r = g_strdup_printf("%s: killed by signal %d", argv[0],
-					 g_subprocess_get_term_sig(proc));
-		result = MAIL_RETRY;
-	} else if ((status = g_subprocess_get_exit_status(proc)) == 0) {
-		result = MAIL_SENT;
-	} else {
-		*why_r = g_strdup_printf("%s: exit %d%s%s", argv[0], status,
+					 run.code);
+		break;
+	case RUN_EXITED:
+		if (run.code == 0) {
+			result = MAIL_SENT;
+			break;
+		}
+		*why_r = g_strdup_printf("%s: exit %d%s%s", argv[0], run.code,
 					 *said != '\0' ? ": " : "", said);
-		result = status == EX_DATAERR || status == EX_NOUSER ||
-			status == EX_NOHOST ? MAIL_FAILED : MAIL_RETRY;
+		if (run.code == EX_DATAERR || run.code == EX_NOUSER ||
+		    run.code == EX_NOHOST)
+			result = MAIL_FAILED;
+		break;
 	}
 	g_free(said);
-	g_free(output);
-	g_object_unref(proc);
+	run_result_clear(&run);
 	g_strfreev(argv);
 	return result;
 }

@@ -11,6 +11,7 @@
 
 #include "config.h"
 #include "hours.h"
+#include "ticket.h"
 
 #include <gio/gio.h>
 #include <string.h>
@@ -32,14 +33,16 @@ static const char *const shopdesk_keys[] = {
 	"recipient_delimiter", "on_error", "thread_window", "ack_burst",
 	"ack_burst_period", "ack_daily_max", "ack_reopen_period",
 	"outbox_retry_min", "outbox_retry_max", "outbox_lifetime",
-	"sendmail_timeout", "header_max",
+	"sendmail_timeout", "doveadm", "doveadm_timeout", "keywords",
+	"header_max",
 	"body_memory_max", "parse_max", "mime_depth_max", "mime_parts_max",
 	NULL
 };
 
 static const char *const queue_keys[] = {
 	"address", "name", "timezone", "hours", "holidays",
-	"sla_first_reply", "escalate_to", "autoack", "language", NULL
+	"sla_first_reply", "escalate_to", "autoack", "language", "mailbox",
+	NULL
 };
 
 static const char *const channel_keys[] = {
@@ -595,6 +598,62 @@ static int check_structure(struct loader *l)
 	return 0;
 }
 
+/* An IMAP keyword (RFC 3501 atom, not a system flag). */
+static bool valid_keyword(const char *keyword)
+{
+	if (*keyword == '\0' || *keyword == '\\' || strlen(keyword) > 64)
+		return false;
+	for (const char *p = keyword; *p != '\0'; p++) {
+		if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f ||
+		    strchr("(){%*\"\\]", *p) != NULL)
+			return false;
+	}
+	return true;
+}
+
+/* "KEYWORD=STATUS ...": the first keyword of each status is the one
+   the mailbox shows. */
+static int load_keywords(struct loader *l, const char *g)
+{
+	struct config *c = l->config;
+	GPtrArray *all = g_ptr_array_new();
+	GArray *all_status = g_array_new(FALSE, FALSE, sizeof(int));
+	char **pairs = g_strsplit_set(c->keywords, " \t", -1);
+	enum ticket_status status;
+	int ret = 0;
+
+	for (char **p = pairs; *p != NULL && ret == 0; p++) {
+		char *eq = strrchr(*p, '=');
+
+		if (**p == '\0')
+			continue;
+		if (eq == NULL || eq == *p) {
+			ret = fail(l, 0, g, "keywords", "'%s' is not "
+				   "KEYWORD=STATUS", *p);
+			break;
+		}
+		*eq = '\0';
+		if (!valid_keyword(*p))
+			ret = fail(l, 0, g, "keywords", "'%s' is not an "
+				   "IMAP keyword", *p);
+		else if (ticket_status_parse(eq + 1, &status) < 0)
+			ret = fail(l, 0, g, "keywords", "'%s' is not a "
+				   "status (new, open, pending, resolved, "
+				   "closed)", eq + 1);
+		else {
+			g_ptr_array_add(all, g_strdup(*p));
+			g_array_append_val(all_status, status);
+			if (c->status_keyword[status] == NULL)
+				c->status_keyword[status] = g_strdup(*p);
+		}
+	}
+	g_strfreev(pairs);
+	g_ptr_array_add(all, NULL);
+	c->keyword_names = (char **)g_ptr_array_free(all, FALSE);
+	c->keyword_status = (int *)g_array_free(all_status, FALSE);
+	return ret;
+}
+
 static int load_shopdesk(struct loader *l)
 {
 	static const char g[] = "shopdesk";
@@ -651,6 +710,20 @@ static int load_shopdesk(struct loader *l)
 		return -1;
 	}
 	g_strfreev(argv);
+	if (get_string(l, g, "doveadm", "/usr/bin/doveadm", &c->doveadm) < 0)
+		return -1;
+	if (*c->doveadm != '\0' &&
+	    !g_shell_parse_argv(c->doveadm, NULL, &argv, &error)) {
+		fail(l, 0, g, "doveadm", "%s", error->message);
+		g_error_free(error);
+		return -1;
+	} else if (*c->doveadm != '\0') {
+		g_strfreev(argv);
+	}
+	if (get_nonempty(l, g, "keywords", CONFIG_DEFAULT_KEYWORDS,
+			 &c->keywords) < 0 ||
+	    load_keywords(l, g) < 0)
+		return -1;
 	if (get_nonempty(l, g, "ticket_tag", "Ticket", &c->ticket_tag) < 0)
 		return -1;
 	if (strlen(c->ticket_tag) > TICKET_TAG_MAX ||
@@ -723,6 +796,8 @@ static int load_shopdesk(struct loader *l)
 			 &c->outbox_lifetime) < 0 ||
 	    get_duration(l, g, "sendmail_timeout", "60s",
 			 &c->sendmail_timeout) < 0 ||
+	    get_duration(l, g, "doveadm_timeout", "60s",
+			 &c->doveadm_timeout) < 0 ||
 	    get_size(l, g, "header_max", "1M", &c->header_max) < 0 ||
 	    get_size(l, g, "body_memory_max", "256k",
 		     &c->body_memory_max) < 0 ||
@@ -748,6 +823,7 @@ static void config_queue_free(struct config_queue *q)
 	g_free(q->sla_first_reply);
 	g_free(q->escalate_to);
 	g_free(q->language);
+	g_free(q->mailbox);
 	g_free(q);
 }
 
@@ -836,7 +912,8 @@ static int load_queue(struct loader *l, const char *g, const char *name)
 			    q->escalate_to);
 	if (get_bool(l, g, "autoack", true, &q->autoack) < 0 ||
 	    get_nonempty(l, g, "language", c->default_language,
-			 &q->language) < 0)
+			 &q->language) < 0 ||
+	    get_string(l, g, "mailbox", q->address, &q->mailbox) < 0)
 		return -1;
 	if (!valid_language(q->language))
 		return fail(l, 0, g, "language",
@@ -1046,6 +1123,12 @@ void config_free(struct config **_config)
 	g_free(c->control_socket);
 	g_free(c->templates_dir);
 	g_free(c->sendmail);
+	g_free(c->doveadm);
+	g_free(c->keywords);
+	g_strfreev(c->keyword_names);
+	g_free(c->keyword_status);
+	for (unsigned int i = 0; i < G_N_ELEMENTS(c->status_keyword); i++)
+		g_free(c->status_keyword[i]);
 	g_free(c->ticket_tag);
 	g_strfreev(c->agents);
 	g_strfreev(c->trusted_networks);
@@ -1163,6 +1246,9 @@ void config_print(const struct config *c, GString *out)
 	print_duration(out, "outbox_retry_max", c->outbox_retry_max);
 	print_duration(out, "outbox_lifetime", c->outbox_lifetime);
 	print_duration(out, "sendmail_timeout", c->sendmail_timeout);
+	print_string(out, "doveadm", c->doveadm);
+	print_duration(out, "doveadm_timeout", c->doveadm_timeout);
+	print_string(out, "keywords", c->keywords);
 	print_size(out, "header_max", c->header_max);
 	print_size(out, "body_memory_max", c->body_memory_max);
 	print_size(out, "parse_max", c->parse_max);
@@ -1184,6 +1270,7 @@ void config_print(const struct config *c, GString *out)
 		print_string(out, "escalate_to", q->escalate_to);
 		print_bool(out, "autoack", q->autoack);
 		print_string(out, "language", q->language);
+		print_string(out, "mailbox", q->mailbox);
 	}
 	for (unsigned int i = 0; i < c->channels->len; i++) {
 		const struct config_channel *ch = c->channels->pdata[i];

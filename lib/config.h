@@ -7,6 +7,9 @@
 #include <glib.h>
 
 #define CONFIG_DEFAULT_PATH "/etc/shopdesk/shopdesk.conf"
+/* The Dovecot plugin's default shopdesk_keywords, too */
+#define CONFIG_DEFAULT_KEYWORDS \
+	"new=new open=open pending=pending resolved=resolved closed=closed"
 
 /* What the milter does with a message when shopdesk itself fails
    (store error, out of memory for a bound, bug caught at runtime). */
@@ -29,6 +32,8 @@ struct config_queue {
 	char *escalate_to;	/* may be NULL */
 	bool autoack;		/* default true */
 	char *language;		/* default: [shopdesk] default_language */
+	char *mailbox;		/* Dovecot user of the queue mailbox, default
+				   the address; "": keywords not kept */
 };
 
 /* [channel NAME], NAME one of telegram, whatsapp, viber. */
@@ -81,6 +86,16 @@ struct config {
 	int64_t outbox_retry_max;	/* default 1h */
 	int64_t outbox_lifetime;	/* default 5d */
 	int64_t sendmail_timeout;	/* default 60s */
+
+	/* The queue mailboxes' keywords show each ticket's status: the
+	   milter sets them with doveadm ("" turns that off). */
+	char *doveadm;		/* default "/usr/bin/doveadm" */
+	int64_t doveadm_timeout;	/* default 60s */
+	char *keywords;		/* "KEYWORD=STATUS ...", as written */
+	char **keyword_names;	/* every mapped keyword, NULL-terminated */
+	int *keyword_status;	/* the enum ticket_status of each */
+	char *status_keyword[5];	/* by enum ticket_status: the keyword
+					   shown, NULL when none maps */
 
 	/* Bounds: every input the milter reads has one. */
 	size_t header_max;	/* bytes of headers kept, default 1M */

@@ -216,8 +216,11 @@ int spool_claim(struct spool *spool, int64_t now, struct spool_item **item_r,
 		GStatBuf st;
 
 		path = item_path(spool->new, name);
+		/* equal times: the key decides, so that keys that begin
+		   with their time (the events spool's) keep their order */
 		if (g_stat(path, &st) == 0 && st.st_mtime <= now &&
-		    (best == NULL || st.st_mtime < best_time)) {
+		    (best == NULL || st.st_mtime < best_time ||
+		     (st.st_mtime == best_time && strcmp(name, best) < 0))) {
 			g_free(best);
 			best = g_strdup(name);
 			best_time = st.st_mtime;

@@ -42,7 +42,8 @@ void spool_close(struct spool **_spool);
 int spool_put(struct spool *spool, const char *key, const void *data,
 	      size_t size, char **error_r);
 
-/* Claims the ready item (not_before passed) that waited longest.
+/* Claims the ready item (not_before passed) that waited longest; of
+   items ready in the same second, the one whose key sorts first.
    Returns 1 and a new item, 0 when none is ready, -1 with *error_r. */
 int spool_claim(struct spool *spool, int64_t now, struct spool_item **item_r,
 		char **error_r);

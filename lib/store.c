@@ -39,6 +39,8 @@ struct store {
 	DB *thread;
 	DB *customer;
 	DB *senders;
+	DB *mailbox;
+	DB *applied;
 	DB *meta;
 };
 
@@ -91,7 +93,7 @@ static void env_close(struct store *store)
 	DB **dbs[] = {
 		&store->tickets, &store->history, &store->msgid,
 		&store->thread, &store->customer, &store->senders,
-		&store->meta,
+		&store->mailbox, &store->applied, &store->meta,
 	};
 
 	for (unsigned int i = 0; i < G_N_ELEMENTS(dbs); i++) {
@@ -163,6 +165,8 @@ static int env_open(struct store *store, char **error_r)
 	    open_db(store, &store->thread, "thread.db", error_r) < 0 ||
 	    open_db(store, &store->customer, "customer.db", error_r) < 0 ||
 	    open_db(store, &store->senders, "senders.db", error_r) < 0 ||
+	    open_db(store, &store->mailbox, "mailbox.db", error_r) < 0 ||
+	    open_db(store, &store->applied, "applied.db", error_r) < 0 ||
 	    open_db(store, &store->meta, "meta.db", error_r) < 0) {
 		env_close(store);
 		return -1;
@@ -295,11 +299,32 @@ int store_transaction(struct store *store, store_txn_func_t *func,
 	return ret;
 }
 
-static void dbt_key(DBT *dbt, const void *data, size_t size)
+/* Room for a long key's stand-in: a 0 byte (which no text key begins
+   with) and the key's SHA-256. */
+struct long_key {
+	guint8 bytes[1 + 32];
+};
+
+/* Points dbt at a key.  A key over STORE_KEY_MAX bytes (a hostile
+   Message-ID, say) is stored as its digest, in *buf: cutting it instead
+   would make keys that differ only past the cut one key. */
+static void dbt_key(DBT *dbt, const void *data, size_t size,
+		    struct long_key *buf)
 {
 	memset(dbt, 0, sizeof(*dbt));
 	dbt->data = (void *)data;
-	dbt->size = MIN(size, STORE_KEY_MAX);
+	dbt->size = size;
+	if (size > STORE_KEY_MAX) {
+		GChecksum *sum = g_checksum_new(G_CHECKSUM_SHA256);
+		gsize len = sizeof(buf->bytes) - 1;
+
+		g_checksum_update(sum, data, size);
+		buf->bytes[0] = 0;
+		g_checksum_get_digest(sum, buf->bytes + 1, &len);
+		g_checksum_free(sum);
+		dbt->data = buf->bytes;
+		dbt->size = sizeof(buf->bytes);
+	}
 }
 
 static void dbt_out(DBT *dbt)
@@ -331,10 +356,11 @@ static uint32_t id_value(const DBT *dbt)
 static int get_id(struct store_txn *t, DB *db, const void *key, size_t size,
 		  uint32_t *id_r, const char **error_r)
 {
+	struct long_key long_key;
 	DBT k, v;
 	int ret;
 
-	dbt_key(&k, key, size);
+	dbt_key(&k, key, size, &long_key);
 	dbt_out(&v);
 	ret = db->get(db, t->txn, &k, &v, DB_RMW);
 	if (ret == DB_NOTFOUND)
@@ -353,13 +379,14 @@ static int get_id(struct store_txn *t, DB *db, const void *key, size_t size,
 static int put_id(struct store_txn *t, DB *db, const void *key, size_t size,
 		  uint32_t id, const char **error_r)
 {
+	struct long_key long_key;
 	guint8 buf[4];
 	DBT k, v;
 	int ret;
 
 	id_key(buf, id);
-	dbt_key(&k, key, size);
-	dbt_key(&v, buf, sizeof(buf));
+	dbt_key(&k, key, size, &long_key);
+	dbt_key(&v, buf, sizeof(buf), NULL);
 	ret = db->put(db, t->txn, &k, &v, 0);
 	if (ret != 0)
 		return db_failed(t, ret, error_r);
@@ -374,7 +401,7 @@ int store_ticket_get(struct store_txn *t, uint32_t id,
 	int ret;
 
 	id_key(key, id);
-	dbt_key(&k, key, sizeof(key));
+	dbt_key(&k, key, sizeof(key), NULL);
 	dbt_out(&v);
 	ret = t->store->tickets->get(t->store->tickets, t->txn, &k, &v,
 				     DB_RMW);
@@ -398,7 +425,7 @@ int store_ticket_put(struct store_txn *t, const struct ticket *ticket,
 
 	g_assert(ticket->id != 0);
 	id_key(key, ticket->id);
-	dbt_key(&k, key, sizeof(key));
+	dbt_key(&k, key, sizeof(key), NULL);
 	memset(&v, 0, sizeof(v));
 	v.data = (void *)g_bytes_get_data(record, &size);
 	v.size = size;
@@ -487,7 +514,7 @@ int store_event_append(struct store_txn *t, struct ticket *ticket,
 	event->seq = ticket->next_seq;
 	record = ticket_event_serialize(event);
 	history_key(key, ticket->id, event->seq);
-	dbt_key(&k, key, sizeof(key));
+	dbt_key(&k, key, sizeof(key), NULL);
 	memset(&v, 0, sizeof(v));
 	v.data = (void *)g_bytes_get_data(record, &size);
 	v.size = size;
@@ -495,6 +522,9 @@ int store_event_append(struct store_txn *t, struct ticket *ticket,
 	g_bytes_unref(record);
 	if (ret != 0)
 		return db_failed(t, ret, error_r);
+	if (strcmp(event->event, "status") == 0 &&
+	    put_id(t, t->store->mailbox, key, 4, event->seq + 1, error_r) < 0)
+		return -1;
 	ticket->next_seq++;
 	return 0;
 }
@@ -620,6 +650,7 @@ int store_customer_put(struct store_txn *t, const char *address, uint32_t id,
 int store_sender_acks_get(struct store_txn *t, const char *address,
 			  GArray **times_r, const char **error_r)
 {
+	struct long_key long_key;
 	GArray *times = g_array_new(FALSE, FALSE, sizeof(int64_t));
 	GVariant *record;
 	GVariantIter *iter;
@@ -628,7 +659,7 @@ int store_sender_acks_get(struct store_txn *t, const char *address,
 	int ret;
 
 	*times_r = times;
-	dbt_key(&k, address, strlen(address));
+	dbt_key(&k, address, strlen(address), &long_key);
 	dbt_out(&v);
 	ret = t->store->senders->get(t->store->senders, t->txn, &k, &v,
 				     DB_RMW);
@@ -658,6 +689,7 @@ int store_sender_acks_get(struct store_txn *t, const char *address,
 int store_sender_acks_put(struct store_txn *t, const char *address,
 			  const GArray *times, const char **error_r)
 {
+	struct long_key long_key;
 	GVariantBuilder b;
 	GVariant *record;
 	DBT k, v;
@@ -668,13 +700,98 @@ int store_sender_acks_put(struct store_txn *t, const char *address,
 		g_variant_builder_add(&b, "x",
 				      (gint64)g_array_index(times, int64_t, i));
 	record = g_variant_ref_sink(g_variant_new("(yax)", 1, &b));
-	dbt_key(&k, address, strlen(address));
+	dbt_key(&k, address, strlen(address), &long_key);
 	memset(&v, 0, sizeof(v));
 	v.data = (void *)g_variant_get_data(record);
 	v.size = g_variant_get_size(record);
 	ret = t->store->senders->put(t->store->senders, t->txn, &k, &v, 0);
 	g_variant_unref(record);
 	if (ret != 0)
+		return db_failed(t, ret, error_r);
+	return 0;
+}
+
+/* mailbox.db: ticket id -> 1 + the sequence number of its latest status
+   event (never 0, which id_value() gives a damaged record). */
+int store_mailbox_pending(struct store_txn *t, unsigned int max,
+			  GArray **marks_r, const char **error_r)
+{
+	GArray *marks = g_array_new(FALSE, FALSE,
+				    sizeof(struct store_mailbox_mark));
+	struct store_mailbox_mark mark;
+	DBC *cursor;
+	DBT k, v;
+	int ret;
+
+	*marks_r = marks;
+	ret = t->store->mailbox->cursor(t->store->mailbox, t->txn, &cursor, 0);
+	if (ret != 0)
+		return db_failed(t, ret, error_r);
+	while (marks->len < max) {
+		dbt_out(&k);
+		dbt_out(&v);
+		ret = cursor->get(cursor, &k, &v, DB_NEXT);
+		if (ret != 0)
+			break;
+		mark.id = id_value(&k);
+		mark.seq = id_value(&v);
+		free(k.data);
+		free(v.data);
+		if (mark.id != 0 && mark.seq != 0)
+			g_array_append_val(marks, mark);
+	}
+	cursor->close(cursor);
+	if (ret != 0 && ret != DB_NOTFOUND)
+		return db_failed(t, ret, error_r);
+	return 0;
+}
+
+int store_mailbox_done(struct store_txn *t,
+		       const struct store_mailbox_mark *mark,
+		       const char **error_r)
+{
+	guint8 key[4];
+	uint32_t seq;
+	DBT k;
+	int ret;
+
+	id_key(key, mark->id);
+	ret = get_id(t, t->store->mailbox, key, sizeof(key), &seq, error_r);
+	if (ret < 0)
+		return -1;
+	if (ret == 0 || seq != mark->seq)
+		return 0;
+	dbt_key(&k, key, sizeof(key), NULL);
+	ret = t->store->mailbox->del(t->store->mailbox, t->txn, &k, 0);
+	if (ret != 0 && ret != DB_NOTFOUND)
+		return db_failed(t, ret, error_r);
+	return 0;
+}
+
+int store_applied_get(struct store_txn *t, const char *key,
+		      const char **error_r)
+{
+	uint32_t id;
+
+	return get_id(t, t->store->applied, key, strlen(key), &id, error_r);
+}
+
+int store_applied_put(struct store_txn *t, const char *key,
+		      const char **error_r)
+{
+	return put_id(t, t->store->applied, key, strlen(key), 1, error_r);
+}
+
+int store_applied_del(struct store_txn *t, const char *key,
+		      const char **error_r)
+{
+	struct long_key long_key;
+	DBT k;
+	int ret;
+
+	dbt_key(&k, key, strlen(key), &long_key);
+	ret = t->store->applied->del(t->store->applied, t->txn, &k, 0);
+	if (ret != 0 && ret != DB_NOTFOUND)
 		return db_failed(t, ret, error_r);
 	return 0;
 }

@@ -15,6 +15,10 @@
      msgid.db      Message-ID (without <>) -> ticket id
      thread.db     sender LF normalized subject -> ticket id (rule 4)
      customer.db   customer address -> latest ticket id
+     senders.db    sender address -> times of the acks sent to it
+     mailbox.db    ticket id -> its latest status change, until the
+                   queue mailbox's keywords show it (store_mailbox_*)
+     applied.db    keys of spool items applied but not yet done
      meta.db       "next_id" -> next ticket id
    Every access happens inside store_transaction(), which commits
    durably (fsync of the log) and retries deadlocks.
@@ -72,7 +76,10 @@ int store_ticket_foreach(struct store_txn *txn, store_ticket_func_t *func,
 
 /* Appends event to the ticket's history with the sequence number
    ticket->next_seq, which it advances: the caller must store the ticket
-   in the same transaction.  Returns 0 or -1. */
+   in the same transaction.  A "status" event also marks the ticket for
+   the mailbox (store_mailbox_pending), in the same transaction, so that
+   no change of status, by whatever route, escapes the keywords.  Returns
+   0 or -1. */
 int store_event_append(struct store_txn *txn, struct ticket *ticket,
 		       struct ticket_event *event, const char **error_r);
 
@@ -82,7 +89,7 @@ int store_event_list(struct store_txn *txn, uint32_t id, GPtrArray **events_r,
 		     const char **error_r);
 
 /* Index lookups: return 1 and the ticket id, 0 when absent, -1 on error.
-   Puts overwrite.  Keys longer than 4 KiB are cut. */
+   Puts overwrite.  Keys longer than 4 KiB are stored as their SHA-256. */
 int store_msgid_get(struct store_txn *txn, const char *message_id,
 		    uint32_t *id_r, const char **error_r);
 int store_msgid_put(struct store_txn *txn, const char *message_id,
@@ -104,5 +111,35 @@ int store_sender_acks_get(struct store_txn *txn, const char *address,
 			  GArray **times_r, const char **error_r);
 int store_sender_acks_put(struct store_txn *txn, const char *address,
 			  const GArray *times, const char **error_r);
+
+/* A ticket whose status the queue mailbox does not show yet: seq tells
+   one change from a later one. */
+struct store_mailbox_mark {
+	uint32_t id;
+	uint32_t seq;
+};
+
+/* Returns in *marks_r (always set; g_array_unref it) at most max marked
+   tickets, in id order.  Returns 0 or -1. */
+int store_mailbox_pending(struct store_txn *txn, unsigned int max,
+			  GArray **marks_r, const char **error_r);
+
+/* The mailbox shows the change mark names: unmarks the ticket, unless
+   a later change marked it again meanwhile.  Returns 0 or -1. */
+int store_mailbox_done(struct store_txn *txn,
+		       const struct store_mailbox_mark *mark,
+		       const char **error_r);
+
+/* Spool items whose effect is in the store: a consumer puts the item's
+   key in the transaction that applies it, and deletes it once the item
+   is done, so that an item a crash left in the spool is not applied a
+   second time.  get returns 1 when key is there, 0 when not; all
+   return -1 on error. */
+int store_applied_get(struct store_txn *txn, const char *key,
+		      const char **error_r);
+int store_applied_put(struct store_txn *txn, const char *key,
+		      const char **error_r);
+int store_applied_del(struct store_txn *txn, const char *key,
+		      const char **error_r);
 
 #endif

@@ -210,3 +210,21 @@ int thread_resolve(struct store_txn *txn, const struct config *config,
 	r->rule = THREAD_RULE_NEW;
 	return 0;
 }
+
+bool thread_message_id_usable(const char *id)
+{
+	const char *at;
+	size_t len;
+
+	if (id == NULL || (len = strlen(id)) == 0 || len > 250)
+		return false;
+	at = strrchr(id, '@');
+	if (at == NULL || at == id || at[1] == '\0')
+		return false;
+	for (const char *p = id; *p != '\0'; p++) {
+		if ((unsigned char)*p <= 0x20 || *p == 0x7f || *p == '<' ||
+		    *p == '>')
+			return false;
+	}
+	return true;
+}

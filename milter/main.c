@@ -1,7 +1,7 @@
 /* main.c: shopdesk-milter's start and stop.  Reads the configuration
    (refusing to start on any error), detaches unless -f, opens the ticket
-   store (running recovery), starts the control socket and hands over to
-   libmilter.  Detaching waits for readiness (daemon.h). */
+   store (running recovery), starts the control socket and the worker
+   thread (worker.h) and hands over to libmilter.  Detaching waits for readiness (daemon.h). */
 
 #include "config.h"
 #include "control.h"
@@ -11,6 +11,7 @@
 #include "query.h"
 #include "store.h"
 #include "token.h"
+#include "worker.h"
 
 #include <gmime/gmime.h>
 #include <errno.h>
@@ -61,6 +62,7 @@ int main(int argc, char *argv[])
 {
 	const char *config_path = CONFIG_DEFAULT_PATH;
 	struct control_server *control = NULL;
+	struct worker *worker = NULL;
 	struct token_key *key = NULL;
 	struct store *store = NULL;
 	struct config *config;
@@ -118,6 +120,8 @@ int main(int argc, char *argv[])
 	if (control_server_start(config->control_socket, control_handler,
 				 store, &control, &error) < 0)
 		daemon_die("control socket: %s", error);
+	if (worker_start(config, store, &worker, &error) < 0)
+		daemon_die("events spool: %s", error);
 
 	log_info("starting: milter %s, control %s, store %s",
 		 config->milter_socket, config->control_socket,
@@ -126,6 +130,7 @@ int main(int argc, char *argv[])
 	ret = smfi_main();
 	log_info("stopping");
 
+	worker_stop(&worker);
 	control_server_stop(&control);
 	mlfi_teardown();
 	store_close(&store);

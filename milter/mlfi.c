@@ -61,7 +61,7 @@ struct msgctx {
 	unsigned int essential_kept;	/* bits of essential_headers[] */
 	bool headers_full;		/* header_max reached */
 	bool has_message_id;
-	GChecksum *fingerprint;		/* when there is no Message-ID */
+	GChecksum *fingerprint;		/* for an unusable Message-ID */
 	GByteArray *body;		/* NULL once spilled to body_fd */
 	int body_fd;
 	size_t body_size;
@@ -427,16 +427,13 @@ static sfsistat mlfi_eoh(SMFICTX *ctx)
 		   files by them). */
 		return msg->strip->len == 0 ? SMFIS_ACCEPT : SMFIS_CONTINUE;
 	}
-	if (!msg->has_message_id) {
-		/* A retried message without Message-ID must still find its
-		   ticket: it gets an id derived from its content. */
-		msg->fingerprint = g_checksum_new(G_CHECKSUM_SHA256);
-		g_checksum_update(msg->fingerprint,
-				  (const guchar *)msg->envelope_from, -1);
-		g_checksum_update(msg->fingerprint,
-				  (const guchar *)msg->headers->str,
-				  msg->headers->len);
-	}
+	/* A retried message without a usable Message-ID must still find
+	   its ticket: it gets an id derived from its content. */
+	msg->fingerprint = g_checksum_new(G_CHECKSUM_SHA256);
+	g_checksum_update(msg->fingerprint,
+			  (const guchar *)msg->envelope_from, -1);
+	g_checksum_update(msg->fingerprint, (const guchar *)msg->headers->str,
+			  msg->headers->len);
 	return SMFIS_CONTINUE;
 }
 
@@ -1582,7 +1579,8 @@ static sfsistat mlfi_eom(SMFICTX *ctx)
 	struct fields f = { .channel = "email" };
 	struct intake_result r;
 	GMimeMessage *message;
-	char *added_message_id = NULL;
+	char *fingerprint_id = NULL;
+	const char *added_message_id = NULL;
 	char *ack_error = NULL;
 	const char *error;
 	sfsistat status = SMFIS_ACCEPT;
@@ -1627,12 +1625,18 @@ static sfsistat mlfi_eom(SMFICTX *ctx)
 	}
 	read_customer(message, msg, &f);
 	read_channel(ctx, conn, msg, &f);
-	if (f.message_id == NULL && msg->fingerprint != NULL) {
-		added_message_id = g_strdup_printf(
+	if (!thread_message_id_usable(f.message_id)) {
+		fingerprint_id = g_strdup_printf(
 			"shopdesk.%.32s@%s",
 			g_checksum_get_string(msg->fingerprint),
 			config->domain);
-		f.message_id = added_message_id;
+		if (f.message_id != NULL)
+			log_info("%s: Message-ID unusable, filed as <%s>",
+				 queue_id(ctx), fingerprint_id);
+		f.message_id = fingerprint_id;
+		/* the sender's own header stays: one Message-ID only */
+		if (!msg->has_message_id)
+			added_message_id = fingerprint_id;
 	}
 	if (file_message(ctx, msg, &f, &r, &error) < 0) {
 		status = fail_action(ctx, error);
@@ -1674,7 +1678,7 @@ static sfsistat mlfi_eom(SMFICTX *ctx)
 out:
 	g_free(ack_error);
 	fields_free(&f);
-	g_free(added_message_id);
+	g_free(fingerprint_id);
 	if (message != NULL)
 		g_object_unref(message);
 	msgctx_free(&conn->msg);

@@ -5,8 +5,8 @@
 SHOPDESK_PACKAGES="
 	build-essential autoconf automake libtool pkg-config
 	libglib2.0-dev libgmime-3.0-dev libjson-glib-dev libcurl4-openssl-dev
-	libmicrohttpd-dev
 	libmilter-dev libdb5.3-dev libical-dev libexttextcat-dev libxml2-dev
+	libmicrohttpd-dev dovecot-dev
 	postfix dovecot-core dovecot-imapd dovecot-lmtpd dovecot-sieve
 	miltertest swaks s-nail jq perl procps python3 curl
 "

@@ -150,6 +150,7 @@ milter_socket = inet:$MILTER_PORT@127.0.0.1
 control_socket = $H/control.sock
 templates_dir = $top_srcdir/templates
 sendmail = /usr/sbin/sendmail -C $PF_DIR -i
+doveadm = doveadm -c $DC_CONF
 ticket_tag = Ticket
 ${SHOPDESK_EXTRA:-}
 
@@ -173,9 +174,25 @@ wait_port() {	# wait_port PORT: until something listens (at most ~10 s)
 	return 1
 }
 
+# The events spool is written by the Dovecot plugin, as the mail user,
+# and read by the milter: its folders are the mail user's group's.
+make_events_spool() {
+	local d
+	for d in tmp new cur dead done; do
+		mkdir -p "$H/spool/events/$d"
+	done
+	chgrp -R "$MAIL_USER" "$H/spool/events"
+	chmod 2770 "$H/spool/events" "$H/spool/events/"*
+}
+
 start_dovecot() {
-	mkdir -p "$H/dovecot" "$MAILDIR_ROOT"
+	mkdir -p "$H/dovecot/modules" "$MAILDIR_ROOT"
 	chown "$MAIL_USER:" "$MAILDIR_ROOT"
+	make_events_spool
+	# Dovecot's own plugins and ours from the build tree, in one place
+	ln -sf /usr/lib/dovecot/modules/*.so \
+		"$top_builddir/plugins/dovecot/.libs/lib90_shopdesk_plugin.so" \
+		"$H/dovecot/modules/"
 	local user
 	: > "$H/dovecot/passwd"
 	for user in sales@shop.test manager@shop.test ann@shop.test \
@@ -198,6 +215,11 @@ mail_uid = $MAIL_USER
 mail_gid = $MAIL_USER
 first_valid_uid = 1
 mail_location = maildir:$MAILDIR_ROOT/%d/%n/Maildir
+mail_plugin_dir = $H/dovecot/modules
+mail_plugins = \$mail_plugins notify shopdesk
+plugin {
+  shopdesk_spool = $H/spool
+}
 namespace inbox {
   inbox = yes
   separator = /

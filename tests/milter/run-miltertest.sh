@@ -29,6 +29,8 @@ milter_socket = unix:$dir/milter.sock
 control_socket = $dir/control.sock
 templates_dir = $top_srcdir/templates
 ticket_tag = Ticket
+# no Dovecot here: no mailbox keywords to keep
+doveadm =
 $(cat "${script%.lua}.conf" 2>/dev/null)
 
 [queue sales]

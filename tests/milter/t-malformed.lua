@@ -61,3 +61,28 @@ check(mt.eom_check(conn, MT_HDRCHANGE, "Subject",
 		   "[Ticket #3] after the padding"),
       "the Subject after the padding was kept and tagged")
 mt.disconnect(conn)
+
+-- a Message-ID that names nothing ("<>", no @): the content's digest
+-- files it, so a retry finds the same ticket; the sender's header stays
+-- and no second Message-ID is added
+for _, bad in ipairs({ "<>", "<no-at-sign>" }) do
+	local h = { { "From", "odd@example.com" },
+		    { "Subject", "odd id " .. bad },
+		    { "Message-ID", bad } }
+	local first
+	for attempt = 1, 2 do
+		conn, where = transaction("<odd@example.com>",
+			{ "<sales@shop.test>" }, h, "same body\r\n")
+		t = mt.getheader(conn, "X-Shopdesk-Ticket", 0)
+		check(not mt.eom_check(conn, MT_HDRADD, "Message-ID"),
+		      "no Message-ID added beside " .. bad)
+		if attempt == 1 then
+			first = t
+		else
+			check(t == first, "retry of " .. bad ..
+			      " finds ticket " .. tostring(first) .. ", got " ..
+			      tostring(t))
+		end
+		mt.disconnect(conn)
+	end
+end

@@ -126,6 +126,29 @@ static const struct load_case load_cases[] = {
 	  "thread_window = 7 days\n"
 	  "[queue sales]\naddress = sales@shop.test\n",
 	  ":3: [shopdesk] thread_window: not a duration" },
+	{ "keywords", "[shopdesk]\ndomain = shop.test\n"
+	  "keywords = $label1=resolved  done=resolved open=open\n"
+	  "[queue sales]\naddress = sales@shop.test\nmailbox =\n", NULL },
+	{ "keyword-not-pair", "[shopdesk]\ndomain = shop.test\n"
+	  "keywords = new=new resolved\n"
+	  "[queue sales]\naddress = sales@shop.test\n",
+	  ":3: [shopdesk] keywords: 'resolved' is not KEYWORD=STATUS" },
+	{ "keyword-bad-status", "[shopdesk]\ndomain = shop.test\n"
+	  "keywords = done=finished\n"
+	  "[queue sales]\naddress = sales@shop.test\n",
+	  ":3: [shopdesk] keywords: 'finished' is not a status" },
+	{ "keyword-system-flag", "[shopdesk]\ndomain = shop.test\n"
+	  "keywords = \\\\Seen=open\n"
+	  "[queue sales]\naddress = sales@shop.test\n",
+	  ":3: [shopdesk] keywords: '\\Seen' is not an IMAP keyword" },
+	{ "keyword-bad-atom", "[shopdesk]\ndomain = shop.test\n"
+	  "keywords = (x)=open\n"
+	  "[queue sales]\naddress = sales@shop.test\n",
+	  ":3: [shopdesk] keywords: '(x)' is not an IMAP keyword" },
+	{ "bad-doveadm", "[shopdesk]\ndomain = shop.test\n"
+	  "doveadm = doveadm -c 'unclosed\n"
+	  "[queue sales]\naddress = sales@shop.test\n",
+	  ":3: [shopdesk] doveadm:" },
 	{ "bad-size", "[shopdesk]\ndomain = shop.test\n\n\n"
 	  "header_max = 1T\n[queue sales]\naddress = sales@shop.test\n",
 	  ":5: [shopdesk] header_max: not a size" },

@@ -344,6 +344,44 @@ static void test_record_v1(void)
 	g_variant_unref(v1);
 }
 
+/* Index keys over 4 KiB that differ only at the end stay two keys. */
+struct long_keys_ctx {
+	char *a, *b;
+	uint32_t id_a, id_b;
+	bool put;
+};
+
+static int long_keys_txn(struct store_txn *txn, void *context,
+			 const char **error_r)
+{
+	struct long_keys_ctx *c = context;
+
+	if (c->put)
+		return store_msgid_put(txn, c->a, 1, error_r) < 0 ||
+			store_msgid_put(txn, c->b, 2, error_r) < 0 ? -1 : 0;
+	return store_msgid_get(txn, c->a, &c->id_a, error_r) < 0 ||
+		store_msgid_get(txn, c->b, &c->id_b, error_r) < 0 ? -1 : 0;
+}
+
+static void test_long_keys(struct fixture *fx, gconstpointer data)
+{
+	struct long_keys_ctx c = { .put = true };
+	const char *error;
+
+	c.a = g_strnfill(6000, 'x');
+	c.b = g_strdup(c.a);
+	c.b[5999] = 'y';
+	g_assert_cmpint(store_transaction(fx->store, long_keys_txn, &c,
+					  &error), ==, 0);
+	c.put = false;
+	g_assert_cmpint(store_transaction(fx->store, long_keys_txn, &c,
+					  &error), ==, 0);
+	g_assert_cmpuint(c.id_a, ==, 1);
+	g_assert_cmpuint(c.id_b, ==, 2);
+	g_free(c.a);
+	g_free(c.b);
+}
+
 int main(int argc, char *argv[])
 {
 	g_test_init(&argc, &argv, NULL);
@@ -359,5 +397,7 @@ int main(int argc, char *argv[])
 	g_test_add("/store/concurrent-writers", struct fixture, NULL, setup,
 		   test_concurrent_writers, teardown);
 	g_test_add_func("/store/bad-record", test_bad_record);
+	g_test_add("/store/long-keys", struct fixture, NULL, setup,
+		   test_long_keys, teardown);
 	return g_test_run();
 }

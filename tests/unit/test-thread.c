@@ -374,6 +374,42 @@ static void run_scenario(gconstpointer data)
 	g_free(text);
 }
 
+static void test_message_id_usable(void)
+{
+	static const struct {
+		const char *id;
+		bool usable;
+	} cases[] = {
+		{ "abc@example.com", true },
+		{ "20261130.1@[192.0.2.1]", true },
+		{ "a\"quoted local\"@x", false },	/* a blank */
+		{ NULL, false },
+		{ "", false },
+		{ "no-at-sign", false },
+		{ "@example.com", false },
+		{ "abc@", false },
+		{ "a b@example.com", false },
+		{ "a\tb@example.com", false },
+		{ "<abc@example.com>", false },
+		{ "abc@exa\x7fmple.com", false },
+	};
+	char *fill = g_strnfill(246, 'a');
+	char *long_id = g_strdup_printf("%s@x.yz", fill + 1);	/* 250 */
+
+	for (unsigned int i = 0; i < G_N_ELEMENTS(cases); i++) {
+		if (thread_message_id_usable(cases[i].id) != cases[i].usable)
+			g_error("case %u (%s): want %s", i,
+				cases[i].id != NULL ? cases[i].id : "NULL",
+				cases[i].usable ? "usable" : "unusable");
+	}
+	g_assert_true(thread_message_id_usable(long_id));
+	g_free(long_id);
+	long_id = g_strdup_printf("%s@x.yz", fill);		/* 251 */
+	g_assert_false(thread_message_id_usable(long_id));
+	g_free(long_id);
+	g_free(fill);
+}
+
 int main(int argc, char *argv[])
 {
 	g_test_init(&argc, &argv, NULL);
@@ -383,5 +419,6 @@ int main(int argc, char *argv[])
 		g_test_add_data_func(name, &scenarios[i], run_scenario);
 		g_free(name);
 	}
+	g_test_add_func("/thread/message-id-usable", test_message_id_usable);
 	return g_test_run();
 }

@@ -1,0 +1,378 @@
+/* mbevent.c: reads the Dovecot plugin's event files and applies them to
+   tickets.  A status set from the mailbox is the agent's word: it
+   applies whatever the ticket's status was, and changes nothing (writes
+   no history) when the ticket already has it, which is also what makes
+   the keywords the milter sets itself harmless.  An expunge is written
+   into the history and never read as a status.
+
+   It does not touch the mailbox: keeping the keywords true is
+   mbsync.c's. */
+
+#include "mbevent.h"
+#include "log.h"
+
+#include <json-glib/json-glib.h>
+#include <string.h>
+
+#define FIELD_MAX 1024
+
+static void mbevent_free(gpointer data)
+{
+	struct mbevent *ev = data;
+
+	g_free(ev->mailbox);
+	g_free(ev->from);
+	g_free(ev->message_id);
+	g_free(ev);
+}
+
+void mbevent_file_free(struct mbevent_file **_file)
+{
+	struct mbevent_file *file = *_file;
+
+	if (file == NULL)
+		return;
+	*_file = NULL;
+	g_free(file->user);
+	g_free(file->service);
+	g_ptr_array_unref(file->events);
+	g_free(file);
+}
+
+/* A string member, bounded and free of control characters; missing is
+   "" unless required. */
+static int get_string(JsonObject *obj, const char *name, bool required,
+		      char **value_r, char **error_r)
+{
+	JsonNode *node = json_object_get_member(obj, name);
+	const char *value;
+
+	if (node == NULL && !required) {
+		*value_r = g_strdup("");
+		return 0;
+	}
+	if (node == NULL || !JSON_NODE_HOLDS_VALUE(node) ||
+	    json_node_get_value_type(node) != G_TYPE_STRING) {
+		*error_r = g_strdup_printf("\"%s\" is missing or not a string",
+					   name);
+		return -1;
+	}
+	value = json_node_get_string(node);
+	if (strlen(value) > FIELD_MAX) {
+		*error_r = g_strdup_printf("\"%s\" is too long", name);
+		return -1;
+	}
+	for (const char *p = value; *p != '\0'; p++) {
+		if ((unsigned char)*p < 0x20) {
+			*error_r = g_strdup_printf("\"%s\" has control "
+						   "characters", name);
+			return -1;
+		}
+	}
+	*value_r = g_strdup(value);
+	return 0;
+}
+
+static int get_uint(JsonObject *obj, const char *name, int64_t max,
+		    int64_t *value_r, char **error_r)
+{
+	JsonNode *node = json_object_get_member(obj, name);
+	int64_t value;
+
+	*value_r = 0;
+	if (node == NULL)
+		return 0;
+	if (!JSON_NODE_HOLDS_VALUE(node) ||
+	    json_node_get_value_type(node) != G_TYPE_INT64 ||
+	    (value = json_node_get_int(node)) < 0 || value > max) {
+		*error_r = g_strdup_printf("\"%s\" is not a number from 0 to "
+					   "%" G_GINT64_FORMAT, name, max);
+		return -1;
+	}
+	*value_r = value;
+	return 0;
+}
+
+/* "old"/"new": a status name or "" (absent) */
+static int get_status(JsonObject *obj, const char *name, bool *has_r,
+		      enum ticket_status *status_r, char **error_r)
+{
+	char *value;
+	int ret = 0;
+
+	if (get_string(obj, name, false, &value, error_r) < 0)
+		return -1;
+	*has_r = *value != '\0';
+	if (*has_r && ticket_status_parse(value, status_r) < 0) {
+		*error_r = g_strdup_printf("\"%s\" is not a status: %s", name,
+					   value);
+		ret = -1;
+	}
+	g_free(value);
+	return ret;
+}
+
+static int parse_event(JsonNode *node, struct mbevent **ev_r, char **error_r)
+{
+	struct mbevent *ev;
+	JsonObject *obj;
+	JsonNode *move;
+	char *type = NULL, *ticket = NULL;
+	guint64 id;
+	int64_t uid;
+	int ret = -1;
+
+	if (!JSON_NODE_HOLDS_OBJECT(node)) {
+		*error_r = g_strdup("an event is not an object");
+		return -1;
+	}
+	obj = json_node_get_object(node);
+	ev = g_new0(struct mbevent, 1);
+	if (get_string(obj, "type", true, &type, error_r) < 0 ||
+	    get_string(obj, "ticket", true, &ticket, error_r) < 0 ||
+	    get_string(obj, "mailbox", true, &ev->mailbox, error_r) < 0 ||
+	    get_string(obj, "from", false, &ev->from, error_r) < 0 ||
+	    get_string(obj, "message_id", false, &ev->message_id,
+		       error_r) < 0 ||
+	    get_uint(obj, "uid", G_MAXUINT32, &uid, error_r) < 0 ||
+	    get_status(obj, "old", &ev->has_old, &ev->old, error_r) < 0 ||
+	    get_status(obj, "new", &ev->has_new, &ev->new_status,
+		       error_r) < 0)
+		goto out;
+	ev->uid = uid;
+	if (!g_ascii_string_to_unsigned(ticket, 10, 1, G_MAXUINT32, &id,
+					NULL)) {
+		*error_r = g_strdup_printf("\"ticket\" is not a ticket "
+					   "number: %s", ticket);
+		goto out;
+	}
+	ev->ticket = id;
+	move = json_object_get_member(obj, "move");
+	ev->move = move != NULL && JSON_NODE_HOLDS_VALUE(move) &&
+		json_node_get_value_type(move) == G_TYPE_BOOLEAN &&
+		json_node_get_boolean(move);
+	if (strcmp(type, "keyword") == 0) {
+		ev->type = MBEVENT_KEYWORD;
+	} else if (strcmp(type, "folder") == 0) {
+		ev->type = MBEVENT_FOLDER;
+	} else if (strcmp(type, "expunge") == 0) {
+		ev->type = MBEVENT_EXPUNGE;
+	} else {
+		*error_r = g_strdup_printf("unknown event type: %s", type);
+		goto out;
+	}
+	if ((ev->type == MBEVENT_FOLDER && !ev->has_new) ||
+	    (ev->type == MBEVENT_KEYWORD && !ev->has_new && !ev->has_old)) {
+		*error_r = g_strdup_printf("%s event without a status", type);
+		goto out;
+	}
+	*ev_r = ev;
+	ev = NULL;
+	ret = 0;
+out:
+	if (ev != NULL)
+		mbevent_free(ev);
+	g_free(type);
+	g_free(ticket);
+	return ret;
+}
+
+int mbevent_parse(const char *data, size_t size, struct mbevent_file **file_r,
+		  char **error_r)
+{
+	JsonParser *parser = json_parser_new();
+	struct mbevent_file *file = NULL;
+	struct mbevent *ev;
+	JsonObject *root;
+	JsonArray *events;
+	GError *error = NULL;
+	int64_t version, time;
+	int ret = -1;
+
+	if (!json_parser_load_from_data(parser, data, size, &error)) {
+		*error_r = g_strdup_printf("not JSON: %s", error->message);
+		g_error_free(error);
+		goto out;
+	}
+	if (!JSON_NODE_HOLDS_OBJECT(json_parser_get_root(parser))) {
+		*error_r = g_strdup("not a JSON object");
+		goto out;
+	}
+	root = json_node_get_object(json_parser_get_root(parser));
+	if (get_uint(root, "version", G_MAXINT32, &version, error_r) < 0)
+		goto out;
+	if (version != 1) {
+		*error_r = g_strdup_printf("unknown version %" G_GINT64_FORMAT,
+					   version);
+		goto out;
+	}
+	file = g_new0(struct mbevent_file, 1);
+	file->events = g_ptr_array_new_with_free_func(mbevent_free);
+	if (get_string(root, "user", true, &file->user, error_r) < 0 ||
+	    get_string(root, "service", false, &file->service, error_r) < 0 ||
+	    get_uint(root, "time", G_MAXINT64, &time, error_r) < 0)
+		goto out;
+	file->time = time;
+	if (!json_object_has_member(root, "events") ||
+	    !JSON_NODE_HOLDS_ARRAY(json_object_get_member(root, "events"))) {
+		*error_r = g_strdup("\"events\" is missing or not an array");
+		goto out;
+	}
+	events = json_object_get_array_member(root, "events");
+	for (unsigned int i = 0; i < json_array_get_length(events); i++) {
+		if (parse_event(json_array_get_element(events, i), &ev,
+				error_r) < 0)
+			goto out;
+		g_ptr_array_add(file->events, ev);
+	}
+	*file_r = file;
+	file = NULL;
+	ret = 0;
+out:
+	mbevent_file_free(&file);
+	g_object_unref(parser);
+	return ret;
+}
+
+struct apply_context {
+	const struct mbevent_file *file;
+	const char *key;
+	int64_t now;
+	GPtrArray *lines;	/* logged after the commit */
+	bool seen;
+};
+
+static const char *event_way(const struct mbevent *ev)
+{
+	if (ev->type == MBEVENT_KEYWORD)
+		return "keyword";
+	return ev->move ? "move" : "copy";
+}
+
+static int apply_status(struct store_txn *txn, struct apply_context *c,
+			const struct mbevent *ev, struct ticket *ticket,
+			const char **error_r)
+{
+	enum ticket_status old = ticket->status, to;
+	struct ticket_event *te;
+	int ret;
+
+	if (ev->has_new)
+		to = ev->new_status;
+	else if (ev->old == old && old != TICKET_OPEN)
+		to = TICKET_OPEN;	/* its keyword was taken off */
+	else
+		to = old;
+	if (to == old) {
+		g_ptr_array_add(c->lines, g_strdup_printf(
+			"ticket=%u user=%s: %s in %s: already %s", ticket->id,
+			c->file->user, event_way(ev), ev->mailbox,
+			ticket_status_name(old)));
+		return 0;
+	}
+	ticket->status = to;
+	ticket->updated = c->now;
+	te = ticket_event_new(c->now, "status", g_variant_new_parsed(
+		"{'from': <%s>, 'to': <%s>, 'by': <%s>, 'via': <%s>, "
+		"'mailbox': <%s>}", ticket_status_name(old),
+		ticket_status_name(to), c->file->user, event_way(ev),
+		ev->mailbox));
+	ret = store_event_append(txn, ticket, te, error_r);
+	ticket_event_free(&te);
+	if (ret < 0 || store_ticket_put(txn, ticket, error_r) < 0)
+		return -1;
+	g_ptr_array_add(c->lines, g_strdup_printf(
+		"ticket=%u user=%s: status %s -> %s (%s in %s)", ticket->id,
+		c->file->user, ticket_status_name(old),
+		ticket_status_name(to), event_way(ev), ev->mailbox));
+	return 0;
+}
+
+static int apply_expunge(struct store_txn *txn, struct apply_context *c,
+			 const struct mbevent *ev, struct ticket *ticket,
+			 const char **error_r)
+{
+	struct ticket_event *te;
+	int ret;
+
+	te = ticket_event_new(c->now, "expunge", g_variant_new_parsed(
+		"{'by': <%s>, 'mailbox': <%s>, 'uid': <%u>, "
+		"'message_id': <%s>}", c->file->user, ev->mailbox,
+		(guint32)ev->uid, ev->message_id));
+	ret = store_event_append(txn, ticket, te, error_r);
+	ticket_event_free(&te);
+	if (ret < 0 || store_ticket_put(txn, ticket, error_r) < 0)
+		return -1;
+	g_ptr_array_add(c->lines, g_strdup_printf(
+		"ticket=%u user=%s: expunged from %s (recorded only)",
+		ticket->id, c->file->user, ev->mailbox));
+	return 0;
+}
+
+static int apply_txn(struct store_txn *txn, void *context,
+		     const char **error_r)
+{
+	struct apply_context *c = context;
+	struct ticket *ticket;
+	int ret;
+
+	g_ptr_array_set_size(c->lines, 0);
+	ret = store_applied_get(txn, c->key, error_r);
+	if (ret != 0) {
+		c->seen = ret > 0;
+		return ret < 0 ? -1 : 0;
+	}
+	c->seen = false;
+	for (unsigned int i = 0; i < c->file->events->len; i++) {
+		const struct mbevent *ev = c->file->events->pdata[i];
+
+		ret = store_ticket_get(txn, ev->ticket, &ticket, error_r);
+		if (ret < 0)
+			return -1;
+		if (ret == 0) {
+			g_ptr_array_add(c->lines, g_strdup_printf(
+				"ticket=%u user=%s: no such ticket, ignored",
+				ev->ticket, c->file->user));
+			continue;
+		}
+		ret = ev->type == MBEVENT_EXPUNGE ?
+			apply_expunge(txn, c, ev, ticket, error_r) :
+			apply_status(txn, c, ev, ticket, error_r);
+		ticket_free(&ticket);
+		if (ret < 0)
+			return -1;
+	}
+	return store_applied_put(txn, c->key, error_r);
+}
+
+int mbevent_apply(struct store *store, const struct mbevent_file *file,
+		  const char *key, int64_t now, const char **error_r)
+{
+	struct apply_context c = {
+		.file = file,
+		.key = key,
+		.now = now,
+		.lines = g_ptr_array_new_with_free_func(g_free),
+	};
+	int ret;
+
+	ret = store_transaction(store, apply_txn, &c, error_r);
+	if (ret == 0 && c.seen)
+		log_info("%s: applied before, not again", key);
+	for (unsigned int i = 0; ret == 0 && i < c.lines->len; i++)
+		log_info("%s: %s", key, (const char *)c.lines->pdata[i]);
+	g_ptr_array_unref(c.lines);
+	return ret;
+}
+
+static int forget_txn(struct store_txn *txn, void *context,
+		      const char **error_r)
+{
+	return store_applied_del(txn, context, error_r);
+}
+
+int mbevent_forget(struct store *store, const char *key,
+		   const char **error_r)
+{
+	return store_transaction(store, forget_txn, (void *)key, error_r);
+}

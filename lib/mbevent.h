@@ -1,0 +1,74 @@
+#ifndef SHOPDESK_MBEVENT_H
+#define SHOPDESK_MBEVENT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <glib.h>
+
+#include "store.h"
+#include "ticket.h"
+
+/* Mailbox events: what agents did to ticket mail in their mail client,
+   as the Dovecot plugin writes them into the events spool, one JSON
+   file per committed mail transaction:
+
+     {"version": 1, "user": "ann@shop.test", "service": "imap",
+      "time": 1795000000,
+      "events": [
+        {"type": "keyword", "ticket": "12", "mailbox": "INBOX",
+         "uid": 7, "old": "open", "new": "resolved",
+         "message_id": "<...>"},
+        {"type": "folder", "ticket": "12", "mailbox": "Pending",
+         "from": "INBOX", "move": true, "old": "open", "new": "pending"},
+        {"type": "expunge", "ticket": "12", "mailbox": "INBOX", "uid": 7}
+      ]}
+
+   "new" is empty when a keyword was only removed: the ticket goes back
+   to open if it had the removed status ("old").  An expunge is history
+   only, never a status. */
+
+enum mbevent_type {
+	MBEVENT_KEYWORD,
+	MBEVENT_FOLDER,
+	MBEVENT_EXPUNGE,
+};
+
+struct mbevent {
+	enum mbevent_type type;
+	uint32_t ticket;
+	char *mailbox;
+	char *from;		/* folder: where it came from, else "" */
+	bool move;
+	uint32_t uid;		/* 0 when not known */
+	char *message_id;	/* "" when not known */
+	bool has_old, has_new;
+	enum ticket_status old, new_status;
+};
+
+struct mbevent_file {
+	char *user;		/* the IMAP user who did it */
+	char *service;
+	int64_t time;
+	GPtrArray *events;	/* struct mbevent * */
+};
+
+/* Reads an events file.  Returns 0 and a new file, or -1 with *error_r
+   (g_free it) when it is not JSON, not version 1, or an event lacks a
+   field or has a bad one: such a file is never partly applied. */
+int mbevent_parse(const char *data, size_t size, struct mbevent_file **file_r,
+		  char **error_r);
+void mbevent_file_free(struct mbevent_file **_file);
+
+/* Applies the file's events to their tickets in one transaction, unless
+   the spool item key was applied already (store_applied_*): a status
+   event sets the status and records who did it where; an expunge is
+   recorded.  Logs one line per event.  Returns 0, or -1 with *error_r
+   (nothing applied). */
+int mbevent_apply(struct store *store, const struct mbevent_file *file,
+		  const char *key, int64_t now, const char **error_r);
+
+/* After the spool item is done: forgets its key.  Returns 0 or -1. */
+int mbevent_forget(struct store *store, const char *key,
+		   const char **error_r);
+
+#endif

@@ -1,0 +1,32 @@
+#ifndef SHOPDESK_MBSYNC_H
+#define SHOPDESK_MBSYNC_H
+
+#include <stdint.h>
+
+#include "config.h"
+#include "ticket.h"
+
+/* Keeps a queue mailbox's keywords true to its tickets: every message of
+   a ticket carries the keyword of the ticket's status ([shopdesk]
+   keywords) and none of the other statuses' keywords, whoever changed
+   the status and by whatever route. */
+
+enum mbsync_result {
+	MBSYNC_DONE,
+	MBSYNC_RETRY,		/* Dovecot not reachable, doveadm hung... */
+	MBSYNC_FAILED,		/* will never work: no such user, bad output */
+};
+
+/* Finds the ticket's messages in every folder of the Dovecot user
+   and sets their keywords, through config->doveadm with
+   -o plugin/shopdesk_events=no so that the plugin makes no events of
+   it.  Messages that already show the status are not written.  Sets
+   *changed_r to the number of messages changed, and *why_r (g_free it)
+   unless done.  Blocks for a few doveadm runs, each bounded by
+   doveadm_timeout. */
+enum mbsync_result mbsync_ticket(const struct config *config,
+				 const char *user, uint32_t id,
+				 enum ticket_status status,
+				 unsigned int *changed_r, char **why_r);
+
+#endif

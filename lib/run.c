@@ -1,0 +1,113 @@
+/* run.c: another program, run to completion within a deadline.  A
+   private main context lets the input go in and the output come out
+   without either side blocking the other, in whatever thread calls,
+   and a timer kills a program that hangs.  It neither retries nor reads
+   meaning into exit codes: its callers know their programs. */
+
+#include "run.h"
+
+#include <gio/gio.h>
+#include <string.h>
+
+struct wait {
+	bool done;
+	GAsyncResult *result;
+};
+
+static void finished(GObject *source, GAsyncResult *result, gpointer data)
+{
+	struct wait *wait = data;
+
+	wait->result = g_object_ref(result);
+	wait->done = true;
+}
+
+static gboolean too_slow(gpointer data)
+{
+	g_subprocess_force_exit(data);
+	return G_SOURCE_REMOVE;
+}
+
+void run_program(const char *const *argv, const char *input,
+		 unsigned int timeout, bool merge_stderr,
+		 struct run_result *r)
+{
+	GSubprocessFlags flags = G_SUBPROCESS_FLAGS_STDIN_PIPE |
+		G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+		(merge_stderr ? G_SUBPROCESS_FLAGS_STDERR_MERGE :
+		 G_SUBPROCESS_FLAGS_STDERR_PIPE);
+	GMainContext *context;
+	GSubprocess *proc;
+	GSource *timer;
+	GError *error = NULL;
+	struct wait wait = { 0 };
+	bool timed_out;
+
+	memset(r, 0, sizeof(*r));
+	proc = g_subprocess_newv(argv, flags, &error);
+	if (proc == NULL) {
+		r->status = RUN_FAILED;
+		r->error = g_strdup_printf("cannot run %s: %s", argv[0],
+					   error->message);
+		g_error_free(error);
+		return;
+	}
+	context = g_main_context_new();
+	g_main_context_push_thread_default(context);
+	g_subprocess_communicate_utf8_async(proc, input, NULL, finished,
+					    &wait);
+	timer = g_timeout_source_new_seconds(timeout);
+	g_source_set_callback(timer, too_slow, proc, NULL);
+	g_source_attach(timer, context);
+	while (!wait.done)
+		g_main_context_iteration(context, TRUE);
+	timed_out = g_source_is_destroyed(timer);
+	g_source_destroy(timer);
+	g_source_unref(timer);
+	g_subprocess_communicate_utf8_finish(proc, wait.result, &r->out,
+					     merge_stderr ? NULL : &r->err,
+					     &error);
+	g_main_context_pop_thread_default(context);
+	g_main_context_unref(context);
+	g_object_unref(wait.result);
+	if (r->out == NULL)
+		r->out = g_strdup("");
+	if (r->err == NULL)
+		r->err = g_strdup("");
+	if (error != NULL) {
+		r->status = RUN_FAILED;
+		r->error = g_strdup_printf("%s: %s", argv[0], error->message);
+		g_error_free(error);
+		/* it may still be running: it must not outlive the call */
+		g_subprocess_force_exit(proc);
+		g_subprocess_wait(proc, NULL, NULL);
+	} else if (timed_out) {
+		r->status = RUN_TIMED_OUT;
+	} else if (!g_subprocess_get_if_exited(proc)) {
+		r->status = RUN_SIGNALED;
+		r->code = g_subprocess_get_term_sig(proc);
+	} else {
+		r->status = RUN_EXITED;
+		r->code = g_subprocess_get_exit_status(proc);
+	}
+	g_object_unref(proc);
+}
+
+void run_result_clear(struct run_result *r)
+{
+	g_free(r->out);
+	g_free(r->err);
+	g_free(r->error);
+	memset(r, 0, sizeof(*r));
+}
+
+char *run_one_line(const char *output)
+{
+	char *text = g_strdup(output != NULL ? output : "");
+
+	g_strdelimit(text, "\r\n\t", ' ');
+	g_strstrip(text);
+	if (strlen(text) > 200)
+		text[200] = '\0';
+	return text;
+}

@@ -1,0 +1,176 @@
+#!/bin/bash
+# End to end: agents run the desk from their mailbox.  A real Dovecot
+# with the shopdesk plugin (and Sieve's global script) delivers ticket
+# mail; Python's imaplib, a real IMAP client, sets keywords, MOVEs,
+# COPYs and expunges; assertions read `shopdeskctl show --json` and the
+# keywords back over IMAP.  The milter is stopped for a while to show
+# that events wait and are applied once; a status changed by a mail
+# command shows up as a keyword.
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/harness.sh"
+
+SALES_EXTRA="autoack = false"
+HARNESS_USERS=c4@example.com
+harness_init
+mkdir -p "$H/sieve"
+cp "$top_srcdir/sieve/shopdesk.sieve" "$H/sieve/"
+sievec "$H/sieve/shopdesk.sieve" || bail "sievec failed"
+DOVECOT_EXTRA="
+protocol lmtp {
+  mail_plugins = \$mail_plugins sieve
+}
+plugin {
+  sieve_before = $H/sieve/shopdesk.sieve
+}"
+start_stack
+
+json() { ctl show "$1" --json | jq -r "$2"; }
+imap() { python3 "$here/imap.py" "$IMAP_PORT" sales@shop.test secret "$@"; }
+# keywords FOLDER TICKET: the shopdesk keywords of the ticket's messages
+# in FOLDER, one line per message
+keywords() {
+	imap list | awk -v f="$1" -v t="$2" '$1 == f && $3 == t {
+		k = ""
+		for (i = 4; i <= NF; i++)
+			if ($i ~ /^(new|open|pending|resolved|closed)$/)
+				k = k (k == "" ? "" : " ") $i
+		print k }'
+}
+# all_mail USER: messages in every folder
+all_mail() {
+	find "$(maildir_of "$1")" \( -path '*/new/*' -o -path '*/cur/*' \) \
+		-type f 2>/dev/null | wc -l
+}
+wait_all_mail() {
+	for _ in $(seq 1 200); do
+		[ "$(all_mail "$1")" -ge "$2" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+# wait_until COMMAND...: true within 10 s
+wait_until() {
+	for _ in $(seq 1 100); do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	return 1
+}
+status_is() { [ "$(json "$1" .status)" = "$2" ]; }
+keywords_are() { [ "$(keywords "$1" "$2" | sort -u)" = "$3" ]; }
+events_waiting() { find "$H/spool/events/new" "$H/spool/events/cur" -type f | wc -l; }
+no_events_waiting() { [ "$(events_waiting)" = 0 ]; }
+expunges_are() {
+	[ "$(json "$1" '[.history[] | select(.event == "expunge")] | length')" = "$2" ]
+}
+status_events() { json "$1" '[.history[] | select(.event == "status")] | length'; }
+
+# 1. Three customers write; one writes twice into ticket 1.
+for i in 1 2 3; do
+	send_mail "c$i@example.com" sales@shop.test \
+		--header "Subject: Question $i" \
+		--header "Message-Id: <q$i@example.com>" \
+		--body "Question number $i about my order." ||
+		bail "swaks failed"
+done
+send_mail c1@example.com sales@shop.test --header "Subject: Re: Question 1" \
+	--header "In-Reply-To: <q1@example.com>" \
+	--header "Message-Id: <q1b@example.com>" --body "And one more thing." ||
+	bail "swaks failed"
+wait_all_mail sales@shop.test 4 || bail "mail not delivered"
+
+tap_is "$(imap list | awk '$3 != "-" { print $1 }' | sort -u)" "Sales" \
+	"Sieve filed the ticket mail into the queue's folder"
+tap_is "$(keywords Sales 1)" "new
+new" "delivery: both messages of ticket 1 show 'new'"
+tap_is "$(keywords Sales 2)" "new" "delivery: ticket 2 shows 'new'"
+
+# 2. A keyword set in the client changes the ticket, and every message
+#    of the ticket follows; other tickets don't move.
+imap store Sales 1 +FLAGS resolved || bail "imap store failed"
+tap_check "keyword 'resolved' resolves ticket 1" wait_until status_is 1 resolved
+tap_is "$(json 1 '.history[-1] | "\(.event) \(.by) \(.via) \(.mailbox)"')" \
+	"status sales@shop.test keyword Sales" \
+	"history says who, how and where"
+tap_check "both messages of ticket 1 now show only 'resolved'" \
+	wait_until keywords_are Sales 1 resolved
+tap_is "$(json 2 .status)" new "ticket 2 untouched"
+tap_is "$(keywords Sales 2)" "new" "ticket 2's keyword untouched"
+tap_check "the milter's own keyword changes made no events" \
+	wait_until no_events_waiting
+tap_is "$(find "$H/spool/events/done" -type f | wc -l)" 1 \
+	"one event file in all: the agent's"
+tap_is "$(status_events 1)" 1 "one status change in ticket 1's history"
+
+# 3. Taking the keyword off again reopens it.
+imap store Sales 1 -FLAGS resolved || bail "imap store failed"
+tap_check "removing 'resolved' reopens ticket 1" wait_until status_is 1 open
+tap_check "ticket 1's messages show 'open'" wait_until keywords_are Sales 1 open
+
+# 4. MOVE into a status folder is one change, and no expunge.
+imap move Sales 2 Pending || bail "imap move failed"
+tap_check "MOVE into Pending: ticket 2 pending" wait_until status_is 2 pending
+tap_is "$(status_events 2)" 1 "the MOVE is one status change"
+tap_check "the MOVE's expunge is not recorded as one" expunges_are 2 0
+tap_is "$(json 2 '.history[-1].via')" move "history: via move"
+tap_check "the moved message shows 'pending'" \
+	wait_until keywords_are Pending 2 pending
+
+# 5. COPY into a status folder changes the status too.
+imap copy Sales 3 Resolved || bail "imap copy failed"
+tap_check "COPY into Resolved: ticket 3 resolved" wait_until status_is 3 resolved
+tap_check "original and copy both show 'resolved'" \
+	wait_until bash -c "[ \"\$(python3 '$here/imap.py' $IMAP_PORT sales@shop.test secret list |
+		awk '\$3 == 3 && / resolved/' | wc -l)\" = 2 ]"
+
+# 6. An expunge is recorded, never a status.
+imap expunge Resolved 3 || bail "imap expunge failed"
+tap_check "expunge recorded in ticket 3's history" \
+	wait_until expunges_are 3 1
+tap_is "$(json 3 .status)" resolved "expunge changes no status"
+
+# 7. With the milter down, changes wait in the spool and are applied once
+#    when it is back.
+stop_milter
+imap store Sales 1 +FLAGS pending || bail "imap store failed"
+imap move Pending 2 Closed || bail "imap move failed"
+tap_is "$(events_waiting)" 2 "milter down: two event files wait in the spool"
+start_milter
+tap_check "after the restart ticket 1 is pending" wait_until status_is 1 pending
+tap_check "and ticket 2 closed" wait_until status_is 2 closed
+tap_check "the spool is empty" wait_until no_events_waiting
+tap_is "$(status_events 1)" 3 "ticket 1: resolved, open, pending: each once"
+tap_is "$(status_events 2)" 2 "ticket 2: pending, closed: each once"
+tap_check "ticket 1's messages show 'pending'" \
+	wait_until keywords_are Sales 1 pending
+
+# 8. A status changed by a mail command shows up as a keyword.
+send_mail c4@example.com sales@shop.test --header "Subject: Question 4" \
+	--header "Message-Id: <q4@example.com>" --body "Where is my parcel?" ||
+	bail "swaks failed"
+# Sales: 1, 1, 3, Closed: 2 (the copy of 3 in Resolved is expunged)
+wait_all_mail sales@shop.test 5 || bail "mail 4 not delivered"
+swaks --silent 2 --server 127.0.0.1 --port "$SUBMIT_PORT" \
+	--auth PLAIN --auth-user ann@shop.test --auth-password secret \
+	--from ann@shop.test --to c4@example.com \
+	--header "Subject: Re: Question 4" \
+	--header "In-Reply-To: <q4@example.com>" \
+	--body "#resolve
+It left today." || bail "agent's reply failed"
+tap_check "the #resolve command resolved ticket 4" wait_until status_is 4 resolved
+tap_check "the customer's message shows 'resolved' in IMAP" \
+	wait_until keywords_are Sales 4 resolved
+tap_check "the agent's copy in Sales/Sent shows 'resolved'" \
+	wait_until keywords_are Sales/Sent 4 resolved
+
+# 9. A malformed event file goes to dead/, with a log line; others go on.
+printf '{"version": 1, "user": "x", "events": [{"type": "keyword"}]}' \
+	> "$H/spool/events/tmp/bad.1"
+mv "$H/spool/events/tmp/bad.1" "$H/spool/events/new/bad.1"
+tap_check "malformed event file moved to dead/" \
+	wait_until test -f "$H/spool/events/dead/bad.1"
+tap_check "and logged" grep -q 'bad.1: events: malformed' "$H/milter.log"
+imap store Sales 4 +FLAGS open || bail "imap store failed"
+tap_check "later events still apply" wait_until status_is 4 open
+
+tap_done
