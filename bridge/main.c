@@ -25,6 +25,7 @@
 
 #include <curl/curl.h>
 #include <gmime/gmime.h>
+#include <json-glib/json-glib.h>
 #include <glib-unix.h>
 #include <errno.h>
 #include <stdio.h>
@@ -42,6 +43,7 @@
 struct bridge {
 	const struct config *config;
 	struct spool *outbox;
+	struct spool *events;	/* delivery results, for the history */
 	GMainLoop *loop;
 	GPtrArray *messengers;	/* struct messenger * */
 };
@@ -166,6 +168,65 @@ static bool earlier_waiting(struct bridge *b, const char *key,
 	return found;
 }
 
+/* Tells the milter, through the events spool (mbevent.h), what became
+   of a message, so that the ticket's history has the provider's ids or
+   the reason.  Keyed by result and item: a repeat puts nothing twice.
+   Failing, it logs: the log line of the result has it all too. */
+static void report_delivery(struct bridge *b, const char *key,
+			    const struct outbox_message *m, const char *result,
+			    const char *ids, const char *why)
+{
+	JsonBuilder *jb = json_builder_new();
+	JsonNode *root;
+	char *text, *event_key, *error = NULL, *ticket;
+
+	ticket = g_strdup_printf("%u", m->ticket);
+	json_builder_begin_object(jb);
+	json_builder_set_member_name(jb, "version");
+	json_builder_add_int_value(jb, 1);
+	json_builder_set_member_name(jb, "user");
+	json_builder_add_string_value(jb, "shopdesk-bridge");
+	json_builder_set_member_name(jb, "service");
+	json_builder_add_string_value(jb, m->channel);
+	json_builder_set_member_name(jb, "time");
+	json_builder_add_int_value(jb, now());
+	json_builder_set_member_name(jb, "events");
+	json_builder_begin_array(jb);
+	json_builder_begin_object(jb);
+	json_builder_set_member_name(jb, "type");
+	json_builder_add_string_value(jb, "delivery");
+	json_builder_set_member_name(jb, "ticket");
+	json_builder_add_string_value(jb, ticket);
+	json_builder_set_member_name(jb, "channel");
+	json_builder_add_string_value(jb, m->channel);
+	json_builder_set_member_name(jb, "chat");
+	json_builder_add_string_value(jb, m->chat);
+	json_builder_set_member_name(jb, "result");
+	json_builder_add_string_value(jb, result);
+	json_builder_set_member_name(jb, "message_ids");
+	json_builder_add_string_value(jb, ids);
+	json_builder_set_member_name(jb, "outbox");
+	json_builder_add_string_value(jb, key);
+	json_builder_set_member_name(jb, "why");
+	json_builder_add_string_value(jb, why != NULL ? why : "");
+	json_builder_end_object(jb);
+	json_builder_end_array(jb);
+	json_builder_end_object(jb);
+	root = json_builder_get_root(jb);
+	text = json_to_string(root, FALSE);
+	event_key = g_strdup_printf("delivery.%s.%s", result, key);
+	if (m->ticket != 0 &&
+	    spool_put(b->events, event_key, text, strlen(text), &error) < 0)
+		log_error("%s: ticket=%u no delivery event: %s", key,
+			  m->ticket, error);
+	g_free(error);
+	g_free(event_key);
+	g_free(text);
+	json_node_unref(root);
+	g_object_unref(jb);
+	g_free(ticket);
+}
+
 static char *joined(GPtrArray *strings)
 {
 	GString *out = g_string_new(NULL);
@@ -205,9 +266,11 @@ static void deliver_message(struct bridge *b, struct spool_item **item)
 		char *why = g_strdup_printf("no [channel %s] configured",
 					    m->channel);
 
-		if (retry_later(b, item, m->created, 0, what, why))
+		if (retry_later(b, item, m->created, 0, what, why)) {
 			notice_undelivered(b->config, b->outbox, key, m, 0,
 					   0, why);
+			report_delivery(b, key, m, "dead", "", why);
+		}
 		g_free(why);
 		goto out;
 	}
@@ -252,6 +315,7 @@ static void deliver_message(struct bridge *b, struct spool_item **item)
 	case SEND_OK:
 		log_info("%s: status=sent parts=%u message_ids=%s", what,
 			 parts, ids);
+		report_delivery(b, key, m, "sent", ids, NULL);
 		if (spool_done(b->outbox, item, &error) < 0)
 			log_error("outbox: %s", error);
 		break;
@@ -260,15 +324,18 @@ static void deliver_message(struct bridge *b, struct spool_item **item)
 			log_info("%s: parts %u of %u sent, message_ids=%s",
 				 what, m->sent->len, parts, ids);
 		if (retry_later(b, item, m->created, out.retry_after, what,
-				out.why))
+				out.why)) {
 			notice_undelivered(b->config, b->outbox, key, m,
 					   m->sent->len, parts, out.why);
+			report_delivery(b, key, m, "dead", ids, out.why);
+		}
 		break;
 	case SEND_FAILED:
 		log_error("%s: status=dead (%s)%s%s", what, out.why,
 			  m->sent->len > 0 ? " message_ids=" : "", ids);
 		notice_undelivered(b->config, b->outbox, key, m,
 				   m->sent->len, parts, out.why);
+		report_delivery(b, key, m, "dead", ids, out.why);
 		if (spool_bury(b->outbox, item, &error) < 0)
 			log_error("outbox: %s", error);
 		break;
@@ -412,6 +479,12 @@ int main(int argc, char *argv[])
 	dir = g_build_filename(config->spool_dir, "outbox", NULL);
 	if (spool_open(dir, true, &b.outbox, &error) < 0)
 		daemon_die("outbox: %s", error);
+	g_free(dir);
+	dir = g_build_filename(config->spool_dir, "events", NULL);
+	if (spool_open(dir, false, &b.events, &error) < 0)
+		daemon_die("events: %s", error);
+	g_free(dir);
+	dir = g_build_filename(config->spool_dir, "outbox", NULL);
 	b.messengers = g_ptr_array_new_with_free_func(messenger_destroy);
 	for (unsigned int i = 0; i < config->channels->len; i++) {
 		const struct config_channel *ch = config->channels->pdata[i];
@@ -450,6 +523,7 @@ int main(int argc, char *argv[])
 	curl_global_cleanup();
 	g_main_loop_unref(b.loop);
 	spool_close(&b.outbox);
+	spool_close(&b.events);
 	g_free(dir);
 	config_free(&config);
 	return 0;

@@ -138,6 +138,16 @@ tap_check "Postfix never tried to deliver to the chat address" \
 	bash -c "! grep -q 'to=<tg.777001@telegram.shop.test>' '$H/maillog'"
 tap_check "the bridge logged the provider's message id" \
 	grep -qE "msg\.telegram\.777001\.[0-9a-f]+: ticket=1 channel=telegram chat=777001: status=sent parts=1 message_ids=[0-9]+" "$H/bridge.log"
+delivered() {	# delivered TICKET RESULT: the first such delivery event, as JSON
+	json "$1" "[.history[] | select(.event == \"delivery\" and .result == \"$2\")][0]"
+}
+for _ in $(seq 1 100); do
+	[ "$(delivered 1 sent)" != null ] && break
+	sleep 0.1
+done
+tap_is "$(delivered 1 sent | jq -r .message_ids)" \
+	"$(calls | jq -r 'select(.method == "sendMessage") | .message_id' | head -1)" \
+	"the ticket's history has the provider's message id"
 
 # 4. An HTML-only reply with a PDF: the chat gets the HTML as text (the
 #    quoted history in its blockquote left out) and the file.
@@ -233,6 +243,13 @@ tap_check "the agent's notice names the reason" grep -q "bot was blocked by the 
 tap_check "and quotes the reply" grep -q "Yes, in three days." "$notice"
 tap_is "$(header_of "$notice" In-Reply-To)" "<riga-1@shop.test>" "the notice answers the agent's mail"
 tap_is "$(header_of "$notice" Auto-Submitted)" auto-generated "the notice is auto-generated"
+for _ in $(seq 1 100); do
+	[ "$(delivered "$t2" dead)" != null ] && break
+	sleep 0.1
+done
+tap_is "$(delivered "$t2" dead | jq -r .why)" \
+	"sendMessage: error 403: Forbidden: bot was blocked by the user" \
+	"the ticket's history says why it was not delivered"
 tap_is "$(ctl outbox list --json | jq -r --arg k "$dead" '.[] | select(.key == $k) | .state')" \
 	dead "shopdeskctl outbox list: dead"
 tap_is "$(ctl outbox list --json | jq -r --arg k "$dead" '.[] | select(.key == $k) | .to')" \
