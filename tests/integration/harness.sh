@@ -349,7 +349,6 @@ lmtp      unix - - n - - lmtp
 anvil     unix - - n - 1 anvil
 scache    unix - - n - 1 scache
 postlog   unix-dgram n - n - 1 postlogd
-${MASTER_EXTRA:-}
 CONF
 	postfix -c "$PF_DIR" check >"$H/postfix-check.log" 2>&1 ||
 		bail "postfix check: $(cat "$H/postfix-check.log")"
