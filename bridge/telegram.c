@@ -112,8 +112,8 @@ static enum call_result classify(long code)
 }
 
 /* Calls method with a JSON body or a form.  CALL_OK gives the answer's
-   "result" in *result_r (json_node_unref it), or NULL when a 2xx answer
-   could not be read (the request did happen: the caller decides).
+   "result" in *result_r (json_node_unref it), or NULL when the Bot API
+   said "ok" without one (the request did happen: the caller decides).
    Otherwise *why_r (g_free it) and, for 429, *retry_after_r. */
 static enum call_result call(struct telegram *tg, struct http *http,
 			     const char *method, const char *json,
@@ -151,12 +151,13 @@ static enum call_result call(struct telegram *tg, struct http *http,
 	ok = o != NULL ? json_object_get_member(o, "ok") : NULL;
 	if (ok == NULL || json_node_get_value_type(ok) != G_TYPE_BOOLEAN) {
 		/* not the Bot API's answer: a proxy's error page, or
-		   garbage */
+		   garbage.  Even a 200 is tried again: whoever answered,
+		   nothing says Telegram took the message, and a message
+		   sent twice is better than one lost. */
 		*why_r = g_strdup_printf("%s: HTTP %ld with an answer that is "
 					 "not the Bot API's (%u bytes)", method,
 					 r.status, r.body->len);
-		ret = r.status >= 200 && r.status < 300 ? CALL_OK :
-			classify(r.status);
+		ret = classify(r.status);
 	} else if (json_node_get_boolean(ok)) {
 		JsonNode *result = json_object_get_member(o, "result");
 
@@ -727,7 +728,9 @@ static enum update_result handle_update(struct telegram *tg,
 				   tg->queue->display_name,
 				   tg->queue->address);
 	g_mime_message_set_subject(m, subject, "utf-8");
-	when = g_date_time_new_from_unix_utc(edited ? edit_date : date);
+	/* a message without a date is dated when it arrives */
+	when = (edited ? edit_date : date) > 0 ?
+		g_date_time_new_from_unix_utc(edited ? edit_date : date) : NULL;
 	if (when == NULL)
 		when = g_date_time_new_now_utc();
 	g_mime_message_set_date(m, when);

@@ -17,7 +17,8 @@ Control interface for the test (JSON in, JSON out), on the same port:
                            whatever the offset (a redelivery)
   POST /control/fail       {"count": N, "code": 500|429|..., "retry_after":
                            S, "description": "...", "methods": [...]}:
-                           the next N matching calls fail so
+                           the next N matching calls fail so;
+                           {"clear": true} forgets every such rule
   POST /control/block      {"chat_id": N}: sends to it get 403 "Forbidden:
                            bot was blocked by the user"
   POST /control/unblock    {"chat_id": N}
@@ -169,7 +170,10 @@ class Handler(BaseHTTPRequestHandler):
                 st.lock.notify_all()
                 return self.answer(200, {})
             if what == "fail":
-                st.fail.append(req)
+                if req.get("clear"):
+                    st.fail = []
+                else:
+                    st.fail.append(req)
                 return self.answer(200, {})
             if what == "garbage":
                 st.garbage.append(req)

@@ -277,8 +277,7 @@ tap_check "a failing message is listed as deferred" test -n "$k"
 tap_is "$(ctl outbox drop "$k")" "$k: dropped" "shopdeskctl outbox drop"
 tap_is "$(ctl outbox list --json | jq -r --arg k "$k" '[.[] | select(.key == $k)] | length')" 0 \
 	"dropped: gone from the list"
-curl -s -X POST "$TG/control/fail" -d '{"count": 0}' >/dev/null
-control fail '{"count": 0, "code": 502}' >/dev/null
+control fail '{"clear": true}' >/dev/null
 
 # 8. An edited message: a new mail that says so, in the same ticket.
 control update "{\"edited_message\": {\"message_id\": 1, \"date\": $(date +%s),
@@ -321,6 +320,18 @@ tap_check "an update without chat is kept, logged" \
 	grep -q "status=dead (message without chat.id or message_id), kept as" "$H/bridge.log"
 tap_check "garbage from the API is logged and retried" \
 	grep -q "getUpdates: HTTP 502 with an answer that is not the Bot API's" "$H/bridge.log"
+# a 200 that is not the Bot API's answer says nothing was sent: again
+control garbage '{"count": 1, "status": 200, "methods": ["sendMessage"]}' >/dev/null
+agent_swaks --to tg.777003@telegram.shop.test \
+	--header "Subject: Re: After the bad ones" \
+	--header "In-Reply-To: <tg.777003.1@telegram.shop.test>" \
+	--body "Answer after garbage." || bail "reply not accepted"
+wait_calls '.method == "sendMessage" and (.params.chat_id|tostring) == "777003"' 1 30 ||
+	bail "the reply after a garbage answer did not arrive"
+sleep 2
+tap_is "$(texts 777003)" "Answer after garbage." "a garbage 200 is retried: the reply arrives, once"
+tap_check "and the garbage is logged" \
+	grep -q "sendMessage: HTTP 200 with an answer that is not the Bot API's" "$H/bridge.log"
 
 # 11. Someone on the Internet pretends to be the Telegram customer: over
 #     SMTP a chat address is no chat customer.  The mail is filed as
