@@ -188,6 +188,28 @@ tap_is "$(jq -r '.files[0].content_type' <<<"$doc")" application/pdf "sendDocume
 tap_check "text first, then the file" test \
 	"$(calls | jq -r 'select(.params.chat_id|tostring == "777001") | .method' | tail -2 | paste -sd,)" = "sendMessage,sendDocument"
 
+# 4b. The file fails once after the text went: the retry sends the file
+#     alone, the text is not sent twice; a long text goes in pieces.
+control fail '{"count": 1, "code": 500, "methods": ["sendDocument"]}' >/dev/null
+long=$(for i in $(seq 1 300); do printf 'Line %03d of the long answer, with some words.\n' "$i"; done)
+sed -e 's/html-1@shop.test/html-2@shop.test/' \
+    -e 's|<p>Your <b>label</b> is attached.</p><p>Print it, please.</p>|<pre>'"$(printf '%s' "$long" | tr '\n' '~')"'</pre>|' \
+    "$H/html.eml" | tr '~' '\n' > "$H/html2.eml"
+agent_swaks --to tg.777001@telegram.shop.test --data "@$H/html2.eml" ||
+	bail "long reply not accepted"
+wait_calls '.method == "sendDocument"' 2 30 || bail "the file was not sent again: $(tail -n 5 "$H/bridge.log")"
+sleep 1
+tap_is "$(calls | jq -r 'select(.method == "sendMessage") | .params.text' | grep -c '^Line 001 of the long')" 1 \
+	"after the file failed, the text was not sent again"
+tap_check "the progress was logged" grep -q "parts 4 of 5 sent" "$H/bridge.log"
+calls | jq -r 'select(.method == "sendMessage" and (.params.text | startswith("Line ")))
+	| .params.text' > "$H/pieces"
+tap_is "$(calls | jq -r 'select(.method == "sendMessage" and (.params.text | startswith("Line ")))
+	| .params.text | length <= 4096' | sort -u)" true "a long text goes in pieces of at most 4096 characters"
+tap_is "$(calls | jq -c 'select(.method == "sendMessage" and (.params.text | startswith("Line ")))' | wc -l)" 4 \
+	"four of them"
+tap_is "$(cat "$H/pieces")" "$long" "cut at line ends: every line arrives whole, in order"
+
 # 5. The provider fails for a while (three 500s, then two 429s with
 #    retry_after): three replies sent meanwhile arrive afterwards, each
 #    once, in the order written.
