@@ -62,8 +62,8 @@ struct intake_result {
 /* Files msg into its ticket and decides its acknowledgement: one when
    the ticket is created, and when the customer reopens it at most one
    per ack_reopen_period; per sender at most ack_burst within
-   ack_burst_period and ack_daily_max a day (config.h).  Returns 0 with *result_r, or -1 with
-   *error_r (nothing was written).  Blocks for the commit's fsync. */
+   ack_burst_period and ack_daily_max a day (config.h).  Returns 0 with
+   *result_r, or -1 with *error_r (nothing was written).  Blocks for the commit's fsync. */
 int intake_message(struct store *store, const struct config *config,
 		   const struct token_key *key,
 		   const struct intake_message *msg,

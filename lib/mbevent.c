@@ -2,8 +2,12 @@
    tickets.  A status set from the mailbox is the agent's word: it
    applies whatever the ticket's status was, and changes nothing (writes
    no history) when the ticket already has it, which is also what makes
-   the keywords the milter sets itself harmless.  An expunge is written
-   into the history and never read as a status.
+   the keywords the milter sets itself harmless.  Two checks come first:
+   the message must be one the store knows for the ticket (by its
+   Message-ID), and the event must not be older than the ticket's last
+   change (events that waited while the milter was down lose to mail
+   that came meanwhile).  An expunge is written into the history and
+   never read as a status.
 
    It does not touch the mailbox: keeping the keywords true is
    mbsync.c's. */
@@ -11,6 +15,7 @@
 #include "mbevent.h"
 #include "log.h"
 
+#include <gmime/gmime.h>
 #include <json-glib/json-glib.h>
 #include <string.h>
 
@@ -222,7 +227,8 @@ int mbevent_parse(const char *data, size_t size, struct mbevent_file **file_r,
 		g_error_free(error);
 		goto out;
 	}
-	if (!JSON_NODE_HOLDS_OBJECT(json_parser_get_root(parser))) {
+	if (json_parser_get_root(parser) == NULL ||
+	    !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(parser))) {
 		*error_r = g_strdup("not a JSON object");
 		goto out;
 	}
@@ -277,14 +283,31 @@ static const char *event_way(const struct mbevent *ev)
 	return ev->move ? "move" : "copy";
 }
 
+/* When it happened: the file's time, but never in the future */
+static int64_t event_time(const struct apply_context *c)
+{
+	return c->file->time > 0 && c->file->time < c->now ?
+		c->file->time : c->now;
+}
+
 static int apply_status(struct store_txn *txn, struct apply_context *c,
 			const struct mbevent *ev, struct ticket *ticket,
 			const char **error_r)
 {
 	enum ticket_status old = ticket->status, to;
 	struct ticket_event *te;
+	int64_t when = event_time(c);
 	int ret;
 
+	if (when < ticket->updated) {
+		/* the milter was down: mail or a command changed the
+		   ticket after the agent did this, and the later word wins */
+		g_ptr_array_add(c->lines, g_strdup_printf(
+			"ticket=%u user=%s: %s in %s: older than the ticket's "
+			"last change, ignored", ticket->id, c->file->user,
+			event_way(ev), ev->mailbox));
+		return 0;
+	}
 	if (ev->has_new)
 		to = ev->new_status;
 	else if (ev->old == old && old != TICKET_OPEN)
@@ -299,8 +322,8 @@ static int apply_status(struct store_txn *txn, struct apply_context *c,
 		return 0;
 	}
 	ticket->status = to;
-	ticket->updated = c->now;
-	te = ticket_event_new(c->now, "status", g_variant_new_parsed(
+	ticket->updated = when;
+	te = ticket_event_new(when, "status", g_variant_new_parsed(
 		"{'from': <%s>, 'to': <%s>, 'by': <%s>, 'via': <%s>, "
 		"'mailbox': <%s>}", ticket_status_name(old),
 		ticket_status_name(to), c->file->user, event_way(ev),
@@ -323,7 +346,7 @@ static int apply_expunge(struct store_txn *txn, struct apply_context *c,
 	struct ticket_event *te;
 	int ret;
 
-	te = ticket_event_new(c->now, "expunge", g_variant_new_parsed(
+	te = ticket_event_new(event_time(c), "expunge", g_variant_new_parsed(
 		"{'by': <%s>, 'mailbox': <%s>, 'uid': <%u>, "
 		"'message_id': <%s>}", c->file->user, ev->mailbox,
 		(guint32)ev->uid, ev->message_id));
@@ -364,6 +387,24 @@ static int apply_delivery(struct store_txn *txn, struct apply_context *c,
 	return 0;
 }
 
+/* Only a message shopdesk filed into the ticket speaks for it: the
+   X-Shopdesk-Ticket header alone could be on a message an agent made up
+   and appended.  Returns 1, 0 or -1. */
+static int is_ticket_message(struct store_txn *txn, const struct mbevent *ev,
+			     const char **error_r)
+{
+	char *id = g_mime_utils_decode_message_id(ev->message_id);
+	uint32_t ticket = 0;
+	int ret = 0;
+
+	if (id != NULL && *id != '\0')
+		ret = store_msgid_get(txn, id, &ticket, error_r);
+	g_free(id);
+	if (ret <= 0)
+		return ret;
+	return ticket == ev->ticket ? 1 : 0;
+}
+
 static int apply_txn(struct store_txn *txn, void *context,
 		     const char **error_r)
 {
@@ -381,6 +422,18 @@ static int apply_txn(struct store_txn *txn, void *context,
 	for (unsigned int i = 0; i < c->file->events->len; i++) {
 		const struct mbevent *ev = c->file->events->pdata[i];
 
+		ret = is_ticket_message(txn, ev, error_r);
+		if (ret < 0)
+			return -1;
+		if (ret == 0) {
+			g_ptr_array_add(c->lines, g_strdup_printf(
+				"ticket=%u user=%s: %s in %s: Message-ID %s "
+				"is not one of the ticket's, ignored",
+				ev->ticket, c->file->user, event_way(ev),
+				ev->mailbox, *ev->message_id != '\0' ?
+				ev->message_id : "(none)"));
+			continue;
+		}
 		ret = store_ticket_get(txn, ev->ticket, &ticket, error_r);
 		if (ret < 0)
 			return -1;

@@ -1,13 +1,17 @@
 /* run.c: another program, run to completion within a deadline.  A
    private main context lets the input go in and the output come out
    without either side blocking the other, in whatever thread calls,
-   and a timer kills a program that hangs.  It neither retries nor reads
+   and a timer kills a program that hangs, with its process group, so
+   that nothing it started keeps the pipes open.  It neither retries nor reads
    meaning into exit codes: its callers know their programs. */
 
 #include "run.h"
 
 #include <gio/gio.h>
+#include <signal.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 struct wait {
 	bool done;
@@ -22,9 +26,24 @@ static void finished(GObject *source, GAsyncResult *result, gpointer data)
 	wait->done = true;
 }
 
+/* In the child: a process group of its own, so that what it starts
+   (a wrapper's doveadm, sendmail's postdrop) is killed with it. */
+static void new_group(gpointer data)
+{
+	setpgid(0, 0);
+}
+
+static void kill_group(GSubprocess *proc)
+{
+	const char *pid = g_subprocess_get_identifier(proc);
+
+	if (pid != NULL)
+		kill(-(pid_t)atol(pid), SIGKILL);
+}
+
 static gboolean too_slow(gpointer data)
 {
-	g_subprocess_force_exit(data);
+	kill_group(data);
 	return G_SOURCE_REMOVE;
 }
 
@@ -36,6 +55,7 @@ void run_program(const char *const *argv, const char *input,
 		G_SUBPROCESS_FLAGS_STDOUT_PIPE |
 		(merge_stderr ? G_SUBPROCESS_FLAGS_STDERR_MERGE :
 		 G_SUBPROCESS_FLAGS_STDERR_PIPE);
+	GSubprocessLauncher *launcher;
 	GMainContext *context;
 	GSubprocess *proc;
 	GSource *timer;
@@ -44,7 +64,10 @@ void run_program(const char *const *argv, const char *input,
 	bool timed_out;
 
 	memset(r, 0, sizeof(*r));
-	proc = g_subprocess_newv(argv, flags, &error);
+	launcher = g_subprocess_launcher_new(flags);
+	g_subprocess_launcher_set_child_setup(launcher, new_group, NULL, NULL);
+	proc = g_subprocess_launcher_spawnv(launcher, argv, &error);
+	g_object_unref(launcher);
 	if (proc == NULL) {
 		r->status = RUN_FAILED;
 		r->error = g_strdup_printf("cannot run %s: %s", argv[0],
@@ -79,7 +102,7 @@ void run_program(const char *const *argv, const char *input,
 		r->error = g_strdup_printf("%s: %s", argv[0], error->message);
 		g_error_free(error);
 		/* it may still be running: it must not outlive the call */
-		g_subprocess_force_exit(proc);
+		kill_group(proc);
 		g_subprocess_wait(proc, NULL, NULL);
 	} else if (timed_out) {
 		r->status = RUN_TIMED_OUT;

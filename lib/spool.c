@@ -239,7 +239,18 @@ int spool_claim(struct spool *spool, int64_t now, struct spool_item **item_r,
 	item->not_before = best_time;
 	path = item_path(spool->cur, best);
 	if (!g_file_get_contents(path, &item->data, &item->size, &error)) {
-		*error_r = g_strdup(error->message);
+		char *why = NULL;
+
+		/* unreadable now is unreadable next time: set aside, so
+		   that it does not come back at every start */
+		if (move(spool->cur, spool->dead, best, &why) < 0) {
+			*error_r = g_strdup_printf("%s; %s", error->message,
+						   why);
+			g_free(why);
+		} else {
+			*error_r = g_strdup_printf("%s; moved to dead/",
+						   error->message);
+		}
 		g_error_free(error);
 		g_free(path);
 		spool_item_free(&item);
@@ -496,4 +507,16 @@ int spool_drop(struct spool *spool, const char *key, char **error_r)
 	}
 	g_free(path);
 	return 1;
+}
+
+bool spool_waiting(struct spool *spool, const char *key)
+{
+	char *in_new = item_path(spool->new, key);
+	char *in_cur = item_path(spool->cur, key);
+	bool ret = g_file_test(in_new, G_FILE_TEST_EXISTS) ||
+		g_file_test(in_cur, G_FILE_TEST_EXISTS);
+
+	g_free(in_new);
+	g_free(in_cur);
+	return ret;
 }

@@ -43,7 +43,8 @@ int spool_put(struct spool *spool, const char *key, const void *data,
 	      size_t size, char **error_r);
 
 /* Claims the ready item (not_before passed) that waited longest; of
-   items ready in the same second, the one whose key sorts first.
+   items ready in the same second, the one whose key sorts first.  An
+   item that cannot be read goes to dead/ (and -1 says why).
    Returns 1 and a new item, 0 when none is ready, -1 with *error_r. */
 int spool_claim(struct spool *spool, int64_t now, struct spool_item **item_r,
 		char **error_r);
@@ -106,5 +107,8 @@ int spool_retry(struct spool *spool, const char *key, int64_t now,
    into done/, so that a producer repeating its put does not revive it.
    Returns 1, 0 (no such item, or in progress), -1 with *error_r. */
 int spool_drop(struct spool *spool, const char *key, char **error_r);
+
+/* Whether an item with this key waits in new/ or is claimed in cur/. */
+bool spool_waiting(struct spool *spool, const char *key);
 
 #endif

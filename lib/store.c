@@ -795,3 +795,31 @@ int store_applied_del(struct store_txn *t, const char *key,
 		return db_failed(t, ret, error_r);
 	return 0;
 }
+
+int store_applied_list(struct store_txn *t, GPtrArray **keys_r,
+		       const char **error_r)
+{
+	GPtrArray *keys = g_ptr_array_new_with_free_func(g_free);
+	DBC *cursor;
+	DBT k, v;
+	int ret;
+
+	*keys_r = keys;
+	ret = t->store->applied->cursor(t->store->applied, t->txn, &cursor,
+					0);
+	if (ret != 0)
+		return db_failed(t, ret, error_r);
+	for (;;) {
+		dbt_out(&k);
+		dbt_out(&v);
+		if ((ret = cursor->get(cursor, &k, &v, DB_NEXT)) != 0)
+			break;
+		g_ptr_array_add(keys, g_strndup(k.data, k.size));
+		free(k.data);
+		free(v.data);
+	}
+	cursor->close(cursor);
+	if (ret != DB_NOTFOUND)
+		return db_failed(t, ret, error_r);
+	return 0;
+}

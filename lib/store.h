@@ -105,8 +105,8 @@ int store_customer_put(struct store_txn *txn, const char *address,
 		       uint32_t id, const char **error_r);
 
 /* The times (int64_t Unix seconds, oldest first) at which the sender
-   was sent an acknowledgement, as last put.  *times_r is always set (g_array_unref
-   it), empty when nothing was put.  Returns 0 or -1. */
+   was sent an acknowledgement, as last put.  *times_r is always set
+   (g_array_unref it), empty when nothing was put.  Returns 0 or -1. */
 int store_sender_acks_get(struct store_txn *txn, const char *address,
 			  GArray **times_r, const char **error_r);
 int store_sender_acks_put(struct store_txn *txn, const char *address,
@@ -141,5 +141,10 @@ int store_applied_put(struct store_txn *txn, const char *key,
 		      const char **error_r);
 int store_applied_del(struct store_txn *txn, const char *key,
 		      const char **error_r);
+/* Every key there, in *keys_r (always set; g_ptr_array_unref it): what
+   a crash between an item's done and the deletion of its key left.
+   Returns 0 or -1. */
+int store_applied_list(struct store_txn *txn, GPtrArray **keys_r,
+		       const char **error_r);
 
 #endif

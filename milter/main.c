@@ -1,7 +1,8 @@
 /* main.c: shopdesk-milter's start and stop.  Reads the configuration
    (refusing to start on any error), detaches unless -f, opens the ticket
    store (running recovery), starts the control socket and the worker
-   thread (worker.h) and hands over to libmilter.  Detaching waits for readiness (daemon.h). */
+   threads (worker.h) and hands over to libmilter.  Detaching waits for
+   readiness (daemon.h). */
 
 #include "config.h"
 #include "control.h"

@@ -1,14 +1,17 @@
-/* worker.c: the milter's background thread.  Each round it
-   - applies the events spool, oldest first: an event file is applied in
-     one transaction and then done; one that cannot be read is moved to
-     dead/ with a log line, never retried; a store failure leaves it for
-     the next round;
-   - makes the queue mailbox show every status change the store marked,
-     one doveadm-driven ticket at a time; when Dovecot cannot be reached
-     it waits (a growing pause, at most DOVEADM_PAUSE_MAX) and tries
-     again, so a change is never lost, only late.
-   Nothing here runs inside a milter callback, so a slow doveadm delays
-   keywords, never mail. */
+/* worker.c: the milter's background threads, for what must not run in a
+   milter callback.
+   - The events thread applies the events spool, oldest first: an event
+     file is applied in one transaction and then done.  One that cannot
+     be read, or is too big, is moved to dead/ with a log line.  When
+     the store fails, the same file is tried again (EVENT_ATTEMPTS times,
+     then dead/) and nothing newer overtakes it.
+   - The mailbox thread makes the queue mailboxes show every status
+     change the store marked, one ticket at a time, through doveadm.
+     When Dovecot cannot be reached it waits (a growing pause, at most
+     DOVEADM_PAUSE_MAX) and tries again, so a change is never lost, only
+     late; a slow doveadm delays neither mail nor events.
+   At start, keys of applied events whose files are gone (a crash
+   between done and forgetting) are forgotten. */
 
 #include "worker.h"
 #include "log.h"
@@ -16,11 +19,12 @@
 #include "mbsync.h"
 #include "spool.h"
 
-#include <errno.h>
 #include <string.h>
 
 #define ROUND_MS 250
 #define EVENTS_PER_ROUND 100
+#define EVENT_FILE_MAX (1024 * 1024)
+#define EVENT_ATTEMPTS 20
 #define SYNCS_PER_ROUND 20
 #define DOVEADM_PAUSE_MIN 5
 #define DOVEADM_PAUSE_MAX 300
@@ -29,11 +33,16 @@ struct worker {
 	const struct config *config;
 	struct store *store;
 	struct spool *events;
-	GThread *thread;
+	GThread *events_thread, *mailbox_thread;
 	GMutex lock;
 	GCond wake;
 	bool stopping;
 
+	/* events thread: an item the store refused, to try again first */
+	struct spool_item *held;
+	unsigned int held_attempts;
+
+	/* mailbox thread */
 	int64_t doveadm_not_before;
 	int64_t doveadm_pause;
 };
@@ -43,34 +52,32 @@ static int64_t now(void)
 	return g_get_real_time() / G_USEC_PER_SEC;
 }
 
-static void apply_item(struct worker *w, struct spool_item **item)
+static bool stopping(struct worker *w)
 {
-	struct mbevent_file *file;
-	const char *error;
-	char *why = NULL;
+	bool ret;
 
-	if (mbevent_parse((*item)->data, (*item)->size, &file, &why) < 0) {
-		log_warning("%s: events: malformed, moved to dead/: %s",
-			    (*item)->key, why);
-		g_free(why);
-		if (spool_bury(w->events, item, &why) < 0) {
-			log_error("%s: events: %s", (*item)->key, why);
-			g_free(why);
-		}
-		return;
+	g_mutex_lock(&w->lock);
+	ret = w->stopping;
+	g_mutex_unlock(&w->lock);
+	return ret;
+}
+
+static void bury(struct worker *w, struct spool_item **item, const char *why)
+{
+	char *error = NULL;
+
+	log_warning("%s: events: %s, moved to dead/", (*item)->key, why);
+	if (spool_bury(w->events, item, &error) < 0) {
+		log_error("events: %s", error);
+		g_free(error);
 	}
-	if (mbevent_apply(w->store, file, (*item)->key, now(), &error) < 0) {
-		log_error("%s: events: store: %s; will retry", (*item)->key,
-			  error);
-		mbevent_file_free(&file);
-		if (spool_defer(w->events, item, now() + 5, &why) < 0) {
-			log_error("events: %s", why);
-			g_free(why);
-		}
-		return;
-	}
-	mbevent_file_free(&file);
+}
+
+static void finish(struct worker *w, struct spool_item **item)
+{
+	const char *error;
 	char *key = g_strdup((*item)->key);
+	char *why = NULL;
 
 	if (spool_done(w->events, item, &why) < 0) {
 		log_error("%s: events: %s", key, why);
@@ -81,22 +88,72 @@ static void apply_item(struct worker *w, struct spool_item **item)
 	g_free(key);
 }
 
+/* Returns false when the store refused: the item is held. */
+static bool apply_item(struct worker *w, struct spool_item **item)
+{
+	struct mbevent_file *file;
+	const char *error;
+	char *why = NULL;
+
+	if ((*item)->size == 0) {
+		/* emptied by spool_done() just before a crash */
+		finish(w, item);
+		return true;
+	}
+	if ((*item)->size > EVENT_FILE_MAX) {
+		bury(w, item, "too big");
+		return true;
+	}
+	if (mbevent_parse((*item)->data, (*item)->size, &file, &why) < 0) {
+		char *what = g_strdup_printf("malformed: %s", why);
+
+		bury(w, item, what);
+		g_free(what);
+		g_free(why);
+		return true;
+	}
+	if (mbevent_apply(w->store, file, (*item)->key, now(), &error) < 0) {
+		mbevent_file_free(&file);
+		if (++w->held_attempts >= EVENT_ATTEMPTS) {
+			char *what = g_strdup_printf("store: %s, %u times",
+						     error, w->held_attempts);
+
+			bury(w, item, what);
+			g_free(what);
+			w->held_attempts = 0;
+			return true;
+		}
+		log_error("%s: events: store: %s; will try again",
+			  (*item)->key, error);
+		w->held = g_steal_pointer(item);
+		return false;
+	}
+	mbevent_file_free(&file);
+	w->held_attempts = 0;
+	finish(w, item);
+	return true;
+}
+
 static void apply_events(struct worker *w)
 {
 	struct spool_item *item;
 	char *error = NULL;
 	int ret;
 
+	if (w->held != NULL) {
+		item = g_steal_pointer(&w->held);
+		if (!apply_item(w, &item))
+			return;
+	}
 	for (unsigned int i = 0; i < EVENTS_PER_ROUND; i++) {
 		ret = spool_claim(w->events, now(), &item, &error);
 		if (ret < 0) {
 			log_error("events: %s", error);
-			g_free(error);
+			g_clear_pointer(&error, g_free);
+			continue;
 		}
-		if (ret <= 0)
+		if (ret == 0 || !apply_item(w, &item))
 			return;
-		apply_item(w, &item);
-		spool_item_free(&item);
 	}
 }
 
@@ -134,36 +191,42 @@ static int done_txn(struct store_txn *txn, void *context,
 	return store_mailbox_done(txn, c->mark, error_r);
 }
 
+static enum mbsync_result sync_ticket(struct worker *w, struct mark_context *c,
+				      char **why_r)
+{
+	const struct config_queue *queue;
+	enum mbsync_result result;
+	unsigned int changed = 0;
+
+	queue = config_queue_by_name(w->config, c->ticket->queue);
+	if (queue == NULL || *w->config->doveadm == '\0' ||
+	    *queue->mailbox == '\0')
+		return MBSYNC_DONE;
+	result = mbsync_ticket(w->config, queue->mailbox, c->ticket->id,
+			       c->ticket->status, &changed, why_r);
+	if (result == MBSYNC_DONE && changed > 0)
+		log_info("ticket=%u: mailbox %s: %u message(s) now show %s",
+			 c->ticket->id, queue->mailbox, changed,
+			 ticket_status_name(c->ticket->status));
+	else if (result == MBSYNC_FAILED)
+		log_warning("ticket=%u: mailbox %s: keywords not set, given "
+			    "up: %s", c->ticket->id, queue->mailbox, *why_r);
+	return result;
+}
+
 /* Returns false when doveadm should be left alone for a while. */
 static bool sync_one(struct worker *w, struct mark_context *c)
 {
-	const struct config_queue *queue;
 	enum mbsync_result result = MBSYNC_DONE;
 	const char *error;
-	unsigned int changed = 0;
 	char *why = NULL;
 
 	if (store_transaction(w->store, ticket_txn, c, &error) < 0) {
 		log_error("ticket=%u: mailbox: store: %s", c->mark->id, error);
 		return false;
 	}
-	queue = c->ticket == NULL ? NULL :
-		config_queue_by_name(w->config, c->ticket->queue);
-	if (queue != NULL && *w->config->doveadm != '\0' &&
-	    *queue->mailbox != '\0') {
-		result = mbsync_ticket(w->config, queue->mailbox,
-				       c->ticket->id, c->ticket->status,
-				       &changed, &why);
-		if (result == MBSYNC_DONE && changed > 0)
-			log_info("ticket=%u: mailbox %s: %u message(s) now "
-				 "show %s", c->ticket->id, queue->mailbox,
-				 changed,
-				 ticket_status_name(c->ticket->status));
-		else if (result == MBSYNC_FAILED)
-			log_warning("ticket=%u: mailbox %s: keywords not "
-				    "set, given up: %s", c->ticket->id,
-				    queue->mailbox, why);
-	}
+	if (c->ticket != NULL)
+		result = sync_ticket(w, c, &why);
 	ticket_free(&c->ticket);
 	if (result == MBSYNC_RETRY) {
 		w->doveadm_pause = CLAMP(w->doveadm_pause * 2,
@@ -193,9 +256,10 @@ static void sync_mailboxes(struct worker *w)
 		return;
 	if (store_transaction(w->store, pending_txn, &c, &error) < 0) {
 		log_error("mailbox: store: %s", error);
+		g_clear_pointer(&c.marks, g_array_unref);
 		return;
 	}
-	for (unsigned int i = 0; i < c.marks->len; i++) {
+	for (unsigned int i = 0; i < c.marks->len && !stopping(w); i++) {
 		c.mark = &g_array_index(c.marks, struct store_mailbox_mark, i);
 		if (!sync_one(w, &c))
 			break;
@@ -203,16 +267,15 @@ static void sync_mailboxes(struct worker *w)
 	g_array_unref(c.marks);
 }
 
-static gpointer worker_main(gpointer data)
+/* Runs round() every ROUND_MS until worker_stop(). */
+static void run_rounds(struct worker *w, void (*round)(struct worker *))
 {
-	struct worker *w = data;
 	int64_t until;
 
 	g_mutex_lock(&w->lock);
 	while (!w->stopping) {
 		g_mutex_unlock(&w->lock);
-		apply_events(w);
-		sync_mailboxes(w);
+		round(w);
 		g_mutex_lock(&w->lock);
 		until = g_get_monotonic_time() + ROUND_MS * 1000;
 		while (!w->stopping &&
@@ -220,7 +283,41 @@ static gpointer worker_main(gpointer data)
 			;
 	}
 	g_mutex_unlock(&w->lock);
+}
+
+static gpointer events_main(gpointer data)
+{
+	run_rounds(data, apply_events);
 	return NULL;
+}
+
+static gpointer mailbox_main(gpointer data)
+{
+	run_rounds(data, sync_mailboxes);
+	return NULL;
+}
+
+struct prune_context {
+	struct spool *events;
+	unsigned int forgotten;
+};
+
+static int prune_txn(struct store_txn *txn, void *context,
+		     const char **error_r)
+{
+	struct prune_context *c = context;
+	GPtrArray *keys;
+	int ret = store_applied_list(txn, &keys, error_r);
+
+	c->forgotten = 0;
+	for (unsigned int i = 0; ret == 0 && i < keys->len; i++) {
+		if (spool_waiting(c->events, keys->pdata[i]))
+			continue;
+		ret = store_applied_del(txn, keys->pdata[i], error_r);
+		c->forgotten++;
+	}
+	g_ptr_array_unref(keys);
+	return ret;
 }
 
 int worker_start(const struct config *config, struct store *store,
@@ -228,6 +325,8 @@ int worker_start(const struct config *config, struct store *store,
 {
 	struct worker *w = g_new0(struct worker, 1);
 	char *dir = g_build_filename(config->spool_dir, "events", NULL);
+	struct prune_context prune;
+	const char *error;
 	int ret = spool_open(dir, true, &w->events, error_r);
 
 	g_free(dir);
@@ -235,11 +334,18 @@ int worker_start(const struct config *config, struct store *store,
 		g_free(w);
 		return -1;
 	}
+	prune.events = w->events;
+	if (store_transaction(store, prune_txn, &prune, &error) < 0)
+		log_warning("events: applied keys not pruned: %s", error);
+	else if (prune.forgotten > 0)
+		log_info("events: forgot %u applied key(s) of finished items",
+			 prune.forgotten);
 	w->config = config;
 	w->store = store;
 	g_mutex_init(&w->lock);
 	g_cond_init(&w->wake);
-	w->thread = g_thread_new("worker", worker_main, w);
+	w->events_thread = g_thread_new("events", events_main, w);
+	w->mailbox_thread = g_thread_new("mailbox", mailbox_main, w);
 	*worker_r = w;
 	return 0;
 }
@@ -253,9 +359,11 @@ void worker_stop(struct worker **_worker)
 	*_worker = NULL;
 	g_mutex_lock(&w->lock);
 	w->stopping = true;
-	g_cond_signal(&w->wake);
+	g_cond_broadcast(&w->wake);
 	g_mutex_unlock(&w->lock);
-	g_thread_join(w->thread);
+	g_thread_join(w->events_thread);
+	g_thread_join(w->mailbox_thread);
+	spool_item_free(&w->held);
 	spool_close(&w->events);
 	g_mutex_clear(&w->lock);
 	g_cond_clear(&w->wake);

@@ -4,19 +4,19 @@
 #include "config.h"
 #include "store.h"
 
-/* shopdesk-milter's background thread: what must not run in a milter
-   callback.  It applies the events spool (what agents did in their
-   mailboxes, mbevent.h) and keeps the queue mailboxes' keywords true
-   (mbsync.h), a quarter of a second apart when idle. */
+/* shopdesk-milter's background threads: what must not run in a milter
+   callback.  One applies the events spool (what agents did in their
+   mailboxes, mbevent.h), the other keeps the queue mailboxes' keywords
+   true (mbsync.h); each looks for work every quarter of a second. */
 
 struct worker;
 
-/* Opens the events spool and starts the thread.  Returns 0, or -1 with
+/* Opens the events spool and starts the threads.  Returns 0, or -1 with
    *error_r (g_free it). */
 int worker_start(const struct config *config, struct store *store,
 		 struct worker **worker_r, char **error_r);
 
-/* Stops the thread (after its current step) and frees it. */
+/* Stops the threads (after their current step) and frees it. */
 void worker_stop(struct worker **_worker);
 
 #endif

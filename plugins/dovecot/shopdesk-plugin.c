@@ -5,24 +5,29 @@
 
    - Setting or removing a mapped keyword (shopdesk_keywords), and
      copying or moving into a mapped folder (shopdesk_folders), on a
-     message with an X-Shopdesk-Ticket header become status events; an
-     expunge of such a message becomes an "expunge" event, which the
-     milter records and never reads as a status.
-   - Events are kept per mail transaction and written, one spool file
-     per transaction, only after it committed; a rolled-back
-     transaction writes nothing.  A MOVE is a copy plus an expunge of
-     the source in the same command: the copy carries the status change,
-     the expunge is not an event.
+     message with an X-Shopdesk-Ticket header become status events (the
+     last one per ticket in a transaction); an expunge of such a message
+     becomes an "expunge" event, which the milter records and never
+     reads as a status.
+   - Events are kept per mail transaction.  Just before the transaction
+     commits they are written and synced into the spool's tmp/; once it
+     has committed they are renamed into new/, and if it fails they are
+     removed.  A spool that cannot be written fails the commit with a
+     temporary error, so that the client tries again: nothing the
+     mailbox shows goes unrecorded.  A MOVE is a copy plus an expunge of
+     the source: the copy carries the status change, the expunge is not
+     an event.
    - A delivery (LMTP or LDA, which save through the raw mail) gets the
      keyword of the status in the message's X-Shopdesk-Status header.
 
-   The plugin only writes files under shopdesk_spool/events/ (tmp/, then
-   new/, as the milter's spool.h expects) and never talks to the milter:
-   an IMAP command never waits on shopdesk.  Failing to write an event is
-   logged; the mail operation itself has already succeeded.  It does not
-   change keywords itself after delivery: the milter does that, through
-   doveadm with shopdesk_events=no, so that its own changes make no
-   events. */
+   The plugin only writes files under shopdesk_spool/events/, in the
+   layout of the milter's spool.h, and never talks to the milter: an
+   IMAP command never waits on shopdesk.  It does not change keywords
+   after delivery: the milter does that, through doveadm with
+   shopdesk_events=no, so that its own changes make no events.  A crash
+   between the mailbox's commit and the rename leaves the events in
+   tmp/, unapplied: the milter cannot tell them from those of a commit
+   that never happened. */
 
 #include "lib.h"
 #include "array.h"
@@ -46,14 +51,20 @@
 	MODULE_CONTEXT(obj, shopdesk_user_module)
 #define SHOPDESK_BOX_CONTEXT(obj) \
 	MODULE_CONTEXT_REQUIRE(obj, shopdesk_storage_module)
+#define SHOPDESK_TXN_CONTEXT(obj) \
+	MODULE_CONTEXT(obj, shopdesk_storage_module)
 
 #define TICKET_HEADER "X-Shopdesk-Ticket"
 #define STATUS_HEADER "X-Shopdesk-Status"
 #define DEFAULT_KEYWORDS \
 	"new=new open=open pending=pending resolved=resolved closed=closed"
 #define DEFAULT_FOLDERS "Pending=pending Resolved=resolved Closed=closed"
-/* Header values copied into events are bounded */
-#define VALUE_MAX 256
+/* What goes into an event is bounded as the milter's reader wants it
+   (lib/mbevent.c): longer or odder values are left out. */
+#define VALUE_MAX 1024
+/* Events per spool file, so that the milter applies a big change in
+   transactions of bounded size */
+#define EVENTS_PER_FILE 500
 
 const char *shopdesk_plugin_version = DOVECOT_ABI_VERSION;
 const char *shopdesk_plugin_dependencies[] = { "notify", NULL };
@@ -77,18 +88,26 @@ struct shopdesk_user {
 	ARRAY_TYPE(mapping) keywords;
 	ARRAY_TYPE(mapping) folders;
 	bool events;		/* false: shopdesk_events=no */
-	unsigned int counter;	/* for unique file names */
 
-	/* The source of the move being copied, whose expunge follows */
+	/* The source of the message being moved: mailbox_move() expunges
+	   it right after its copy, in the same command. */
 	struct mailbox *moving_box;
 	uint32_t moving_uid;
 };
 
+struct txn_event {
+	const char *ticket;	/* NULL: dropped for a later status */
+	bool status;		/* a keyword or folder event */
+	const char *json;
+};
+
 struct shopdesk_txn {
-	pool_t pool;
+	union mailbox_transaction_module_context module_ctx;
 	struct shopdesk_user *suser;
 	struct mail_user *user;
-	string_t *events;	/* JSON objects separated by "," */
+	pool_t pool;		/* made with the first event */
+	ARRAY(struct txn_event) events;
+	ARRAY_TYPE(const_string) tmp_paths;	/* written before commit */
 };
 
 static MODULE_CONTEXT_DEFINE_INIT(shopdesk_user_module,
@@ -96,6 +115,8 @@ static MODULE_CONTEXT_DEFINE_INIT(shopdesk_user_module,
 static MODULE_CONTEXT_DEFINE_INIT(shopdesk_storage_module,
 				  &mail_storage_module_register);
 static struct notify_context *shopdesk_notify;
+/* Spool file names are unique per process: pid and this counter */
+static unsigned int shopdesk_counter;
 
 static const char *status_name(const char *value)
 {
@@ -230,10 +251,22 @@ static const char *mail_ticket(struct mail *mail)
 	if (mail_get_first_header(mail, TICKET_HEADER, &value) <= 0)
 		return NULL;
 	value = t_str_trim(value, " \t");
-	if (*value == '\0' || strlen(value) > 10 ||
+	if (*value == '\0' || strlen(value) > 9 ||
 	    strspn(value, "0123456789") != strlen(value))
 		return NULL;
 	return value;
+}
+
+/* A value the milter will take: bounded, no control characters */
+static bool value_ok(const char *value)
+{
+	if (strlen(value) > VALUE_MAX)
+		return FALSE;
+	for (; *value != '\0'; value++) {
+		if ((unsigned char)*value < 0x20)
+			return FALSE;
+	}
+	return TRUE;
 }
 
 static void json_field(string_t *out, const char *name, const char *value)
@@ -243,19 +276,46 @@ static void json_field(string_t *out, const char *name, const char *value)
 	str_append_c(out, '"');
 }
 
-/* Starts an event object for mail in txn (closed by the caller with
-   "}"). */
-static string_t *event_begin(struct shopdesk_txn *ctx, const char *type,
-			     const char *ticket, struct mailbox *box)
+/* Starts an event object (closed by event_end()), or returns NULL
+   when the mailbox name is one the milter would refuse. */
+static string_t *event_begin(const char *type, const char *ticket,
+			     struct mailbox *box)
 {
-	string_t *out = ctx->events;
+	string_t *out;
 
-	if (str_len(out) > 0)
-		str_append_c(out, ',');
+	if (!value_ok(mailbox_get_vname(box)))
+		return NULL;
+	out = t_str_new(256);
 	str_printfa(out, "{\"type\":\"%s\"", type);
 	json_field(out, "ticket", ticket);
 	json_field(out, "mailbox", mailbox_get_vname(box));
 	return out;
+}
+
+/* Keeps the event in the transaction: a status event replaces an
+   earlier one for the same ticket. */
+static void event_end(struct shopdesk_txn *ctx, string_t *out,
+		      const char *ticket, bool status)
+{
+	struct txn_event *ev;
+
+	str_append_c(out, '}');
+	if (ctx->pool == NULL) {
+		ctx->pool = pool_alloconly_create("shopdesk events", 1024);
+		p_array_init(&ctx->events, ctx->pool, 8);
+		p_array_init(&ctx->tmp_paths, ctx->pool, 2);
+	}
+	if (status) {
+		array_foreach_modifiable(&ctx->events, ev) {
+			if (ev->status && ev->ticket != NULL &&
+			    strcmp(ev->ticket, ticket) == 0)
+				ev->ticket = NULL;
+		}
+	}
+	ev = array_append_space(&ctx->events);
+	ev->ticket = p_strdup(ctx->pool, ticket);
+	ev->status = status;
+	ev->json = p_strdup(ctx->pool, str_c(out));
 }
 
 static void message_id_field(string_t *out, struct mail *mail)
@@ -263,7 +323,7 @@ static void message_id_field(string_t *out, struct mail *mail)
 	const char *msgid;
 
 	if (mail_get_first_header(mail, "Message-ID", &msgid) > 0 &&
-	    strlen(msgid) <= VALUE_MAX)
+	    value_ok(msgid))
 		json_field(out, "message_id", t_str_trim(msgid, " \t"));
 }
 
@@ -272,16 +332,14 @@ static void *shopdesk_transaction_begin(struct mailbox_transaction_context *t)
 	struct mail_user *user = t->box->storage->user;
 	struct shopdesk_user *suser = SHOPDESK_USER_CONTEXT(user);
 	struct shopdesk_txn *ctx;
-	pool_t pool;
 
 	if (suser == NULL || !suser->events)
 		return NULL;
-	pool = pool_alloconly_create("shopdesk txn", 1024);
-	ctx = p_new(pool, struct shopdesk_txn, 1);
-	ctx->pool = pool;
+	ctx = i_new(struct shopdesk_txn, 1);
 	ctx->suser = suser;
 	ctx->user = user;
-	ctx->events = str_new(pool, 256);
+	/* found again by shopdesk_commit(), which writes the events */
+	MODULE_CONTEXT_SET(t, shopdesk_storage_module, ctx);
 	return ctx;
 }
 
@@ -290,8 +348,8 @@ static void shopdesk_mail_copy(void *txn, struct mail *src, struct mail *dst)
 	struct shopdesk_txn *ctx = txn;
 	struct mail_save_context *save = dst->transaction->save_ctx;
 	bool moving = save != NULL && save->moving;
-	const char *ticket, *status, *old;
-	string_t *out;
+	const char *ticket, *status, *old = NULL;
+	string_t *out = NULL;
 
 	if (ctx == NULL)
 		return;
@@ -307,14 +365,18 @@ static void shopdesk_mail_copy(void *txn, struct mail *src, struct mail *dst)
 			if (old == NULL)
 				old = keywords_status(ctx->suser,
 						      mail_get_keywords(src));
-			out = event_begin(ctx, "folder", ticket, dst->box);
-			json_field(out, "from", mailbox_get_vname(src->box));
+			out = event_begin("folder", ticket, dst->box);
+		}
+		if (ticket != NULL && out != NULL) {
+			if (value_ok(mailbox_get_vname(src->box)))
+				json_field(out, "from",
+					   mailbox_get_vname(src->box));
 			str_printfa(out, ",\"move\":%s",
 				    moving ? "true" : "false");
 			json_field(out, "old", old);
 			json_field(out, "new", status);
 			message_id_field(out, src);
-			str_append_c(out, '}');
+			event_end(ctx, out, ticket, TRUE);
 		}
 	} T_END;
 }
@@ -335,11 +397,12 @@ static void shopdesk_mail_expunge(void *txn, struct mail *mail)
 	}
 	T_BEGIN {
 		ticket = mail_ticket(mail);
-		if (ticket != NULL) {
-			out = event_begin(ctx, "expunge", ticket, mail->box);
+		out = ticket == NULL ? NULL :
+			event_begin("expunge", ticket, mail->box);
+		if (out != NULL) {
 			str_printfa(out, ",\"uid\":%u", mail->uid);
 			message_id_field(out, mail);
-			str_append_c(out, '}');
+			event_end(ctx, out, ticket, FALSE);
 		}
 	} T_END;
 }
@@ -370,8 +433,9 @@ static void shopdesk_mail_update_keywords(void *txn, struct mail *mail,
 		return;
 	T_BEGIN {
 		ticket = mail_ticket(mail);
-		if (ticket != NULL) {
-			out = event_begin(ctx, "keyword", ticket, mail->box);
+		out = ticket == NULL ? NULL :
+			event_begin("keyword", ticket, mail->box);
+		if (out != NULL) {
 			str_printfa(out, ",\"uid\":%u", mail->uid);
 			/* only a removal: "new" stays empty and the milter
 			   reopens the ticket if it had that status */
@@ -380,50 +444,110 @@ static void shopdesk_mail_update_keywords(void *txn, struct mail *mail,
 				   keywords_status(ctx->suser, old_keywords));
 			json_field(out, "new", added);
 			message_id_field(out, mail);
-			str_append_c(out, '}');
+			event_end(ctx, out, ticket, TRUE);
 		}
 	} T_END;
 }
 
-/* Writes data as a new item of the events spool: tmp/KEY, synced, then
-   renamed into new/, whose entry is synced too. */
-static int spool_write(struct shopdesk_txn *ctx, const char *data,
-		       const char **error_r)
+/* Writes data into tmp/ under a new key, synced; returns its path, or
+   NULL with *error_r. */
+static const char *spool_write_tmp(struct shopdesk_txn *ctx,
+				   const struct timeval *tv, const char *data,
+				   const char **error_r)
 {
-	struct shopdesk_user *suser = ctx->suser;
-	struct timeval tv;
-	const char *key, *tmp_path, *new_path, *new_dir;
+	const char *key, *path;
 	string_t *host = t_str_new(64);
-	int fd, dir_fd;
+	int fd;
 
 	for (const char *p = my_hostname; *p != '\0'; p++)
 		str_append_c(host, i_isalnum(*p) || *p == '-' ? *p : '_');
-	if (gettimeofday(&tv, NULL) < 0)
-		i_fatal("gettimeofday(): %m");
-	key = t_strdup_printf("%ld.M%06ldP%sQ%u.%s", (long)tv.tv_sec,
-			      (long)tv.tv_usec, my_pid, ++suser->counter,
+	/* the time first, the counter zero-padded: the milter applies
+	   keys of one second in the order they sort */
+	key = t_strdup_printf("%ld.M%06ldP%sQ%08u.%s", (long)tv->tv_sec,
+			      (long)tv->tv_usec, my_pid, ++shopdesk_counter,
 			      str_c(host));
-	tmp_path = t_strdup_printf("%s/tmp/%s", suser->events_dir, key);
-	new_dir = t_strdup_printf("%s/new", suser->events_dir);
-	new_path = t_strdup_printf("%s/%s", new_dir, key);
-
-	fd = open(tmp_path, O_WRONLY | O_CREAT | O_EXCL, 0660);
+	path = t_strdup_printf("%s/tmp/%s", ctx->suser->events_dir, key);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0660);
 	if (fd < 0) {
-		*error_r = t_strdup_printf("open(%s): %m", tmp_path);
-		return -1;
+		*error_r = t_strdup_printf("open(%s): %m", path);
+		return NULL;
 	}
-	if (write_full(fd, data, strlen(data)) < 0 || fdatasync(fd) < 0) {
-		*error_r = t_strdup_printf("write(%s): %m", tmp_path);
+	/* mail processes run with umask 077: the milter reads this as a
+	   member of the spool's group */
+	if (fchmod(fd, 0660) < 0 || write_full(fd, data, strlen(data)) < 0 ||
+	    fdatasync(fd) < 0) {
+		*error_r = t_strdup_printf("write(%s): %m", path);
 		i_close_fd(&fd);
-		i_unlink(tmp_path);
-		return -1;
+		i_unlink(path);
+		return NULL;
 	}
 	i_close_fd(&fd);
-	if (rename(tmp_path, new_path) < 0) {
-		*error_r = t_strdup_printf("rename(%s, %s): %m", tmp_path,
-					   new_path);
-		i_unlink(tmp_path);
-		return -1;
+	return path;
+}
+
+static void unlink_tmp(struct shopdesk_txn *ctx)
+{
+	const char *const *path;
+
+	array_foreach(&ctx->tmp_paths, path)
+		i_unlink_if_exists(*path);
+	array_clear(&ctx->tmp_paths);
+}
+
+/* Writes the transaction's events into tmp/, EVENTS_PER_FILE a file. */
+static int spool_prepare(struct shopdesk_txn *ctx, const char **error_r)
+{
+	const struct txn_event *events;
+	unsigned int count, i = 0, in_file;
+	struct timeval tv;
+	const char *path;
+	string_t *doc;
+
+	if (gettimeofday(&tv, NULL) < 0)
+		i_fatal("gettimeofday(): %m");
+	events = array_get(&ctx->events, &count);
+	while (i < count) {
+		doc = t_str_new(1024);
+		str_append(doc, "{\"version\":1");
+		json_field(doc, "user", ctx->user->username);
+		json_field(doc, "service", ctx->user->service);
+		str_printfa(doc, ",\"time\":%ld,\"events\":[",
+			    (long)tv.tv_sec);
+		for (in_file = 0; i < count && in_file < EVENTS_PER_FILE; i++) {
+			if (events[i].ticket == NULL)
+				continue;
+			if (in_file++ > 0)
+				str_append_c(doc, ',');
+			str_append(doc, events[i].json);
+		}
+		str_append(doc, "]}\n");
+		if (in_file == 0)
+			break;
+		if ((path = spool_write_tmp(ctx, &tv, str_c(doc),
+					    error_r)) == NULL) {
+			unlink_tmp(ctx);
+			return -1;
+		}
+		path = p_strdup(ctx->pool, path);
+		array_push_back(&ctx->tmp_paths, &path);
+	}
+	return 0;
+}
+
+/* The transaction committed: its files go from tmp/ to new/. */
+static void spool_publish(struct shopdesk_txn *ctx)
+{
+	const char *const *path, *new_dir;
+	int dir_fd;
+
+	new_dir = t_strdup_printf("%s/new", ctx->suser->events_dir);
+	array_foreach(&ctx->tmp_paths, path) {
+		const char *name = strrchr(*path, '/') + 1;
+		const char *new_path = t_strdup_printf("%s/%s", new_dir, name);
+
+		if (rename(*path, new_path) < 0)
+			e_error(ctx->user->event, "shopdesk: events left in "
+				"tmp/: rename(%s, %s): %m", *path, new_path);
 	}
 	if ((dir_fd = open(new_dir, O_RDONLY | O_DIRECTORY)) >= 0) {
 		if (fsync(dir_fd) < 0)
@@ -431,38 +555,65 @@ static int spool_write(struct shopdesk_txn *ctx, const char *data,
 				  new_dir);
 		i_close_fd(&dir_fd);
 	}
-	return 0;
+}
+
+static void txn_free(struct shopdesk_txn *ctx)
+{
+	ctx->suser->moving_box = NULL;
+	pool_unref(&ctx->pool);
+	i_free(ctx);
 }
 
 static void shopdesk_transaction_commit(void *txn,
 		struct mail_transaction_commit_changes *changes ATTR_UNUSED)
 {
 	struct shopdesk_txn *ctx = txn;
-	const char *error;
-	string_t *doc;
 
 	if (ctx == NULL)
 		return;
-	if (str_len(ctx->events) > 0) T_BEGIN {
-		doc = t_str_new(str_len(ctx->events) + 128);
-		str_append(doc, "{\"version\":1");
-		json_field(doc, "user", ctx->user->username);
-		json_field(doc, "service", ctx->user->service);
-		str_printfa(doc, ",\"time\":%ld,\"events\":[%s]}\n",
-			    (long)ioloop_time, str_c(ctx->events));
-		if (spool_write(ctx, str_c(doc), &error) < 0)
-			e_error(ctx->user->event, "shopdesk: events lost, "
-				"cannot write the spool: %s", error);
+	if (ctx->pool != NULL && array_count(&ctx->tmp_paths) > 0) T_BEGIN {
+		spool_publish(ctx);
 	} T_END;
-	pool_unref(&ctx->pool);
+	txn_free(ctx);
 }
 
 static void shopdesk_transaction_rollback(void *txn)
 {
 	struct shopdesk_txn *ctx = txn;
 
-	if (ctx != NULL)
-		pool_unref(&ctx->pool);
+	if (ctx == NULL)
+		return;
+	if (ctx->pool != NULL)
+		unlink_tmp(ctx);
+	txn_free(ctx);
+}
+
+/* Before the mailbox commits: the events must be on disk, or the change
+   does not happen. */
+static int shopdesk_commit(struct mailbox_transaction_context *t,
+			   struct mail_transaction_commit_changes *changes_r)
+{
+	struct mailbox *box = t->box;
+	union mailbox_module_context *sbox = SHOPDESK_BOX_CONTEXT(box);
+	struct shopdesk_txn *ctx = SHOPDESK_TXN_CONTEXT(t);
+	const char *error;
+	int ret = 0;
+
+	if (ctx != NULL && ctx->pool != NULL) T_BEGIN {
+		if (spool_prepare(ctx, &error) < 0) {
+			e_error(box->event, "shopdesk: cannot record the "
+				"change, refused: %s", error);
+			ret = -1;
+		}
+	} T_END;
+	if (ret < 0) {
+		mail_storage_set_error(box->storage, MAIL_ERROR_TEMP,
+				       "shopdesk cannot record this change now, "
+				       "try again later");
+		sbox->super.transaction_rollback(t);
+		return -1;
+	}
+	return sbox->super.transaction_commit(t, changes_r);
 }
 
 /* Delivery (mail_deliver saves through the raw mail, marked "saving"):
@@ -514,6 +665,7 @@ static void shopdesk_mailbox_allocated(struct mailbox *box)
 	sbox->super = *v;
 	box->vlast = &sbox->super;
 	v->copy = shopdesk_copy;
+	v->transaction_commit = shopdesk_commit;
 	MODULE_CONTEXT_SET_SELF(box, shopdesk_storage_module, sbox);
 }
 

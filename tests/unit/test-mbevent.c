@@ -144,6 +144,7 @@ struct fixture {
 	char *dir;
 	struct store *store;
 	uint32_t id;
+	int64_t updated;
 };
 
 static int create_txn(struct store_txn *txn, void *context,
@@ -155,7 +156,10 @@ static int create_txn(struct store_txn *txn, void *context,
 
 	g_free(ticket->queue);
 	ticket->queue = g_strdup("sales");
+	ticket->updated = fx->updated;
 	ret = store_ticket_create(txn, ticket, error_r);
+	if (ret == 0)
+		ret = store_msgid_put(txn, "m@x", ticket->id, error_r);
 	fx->id = ticket->id;
 	ticket_free(&ticket);
 	return ret;
@@ -166,6 +170,7 @@ static void setup(struct fixture *fx, gconstpointer data)
 	const char *error;
 	char *error2 = NULL;
 
+	fx->updated = data == NULL ? 0 : *(const int64_t *)data;
 	fx->dir = g_dir_make_tmp("test-mbevent-XXXXXX", NULL);
 	if (store_open(fx->dir, STORE_NOSYNC, &fx->store, &error2) < 0)
 		g_error("store_open: %s", error2);
@@ -240,6 +245,10 @@ static void apply(struct fixture *fx, const char *key, const char *event)
 	char *error2 = NULL;
 
 	g_string_replace(events, "%u", id, 0);
+	/* every event names the ticket's message, unless it names one */
+	if (strstr(event, "message_id") == NULL)
+		g_string_replace(events, "{\"type\"",
+				 "{\"message_id\": \"<m@x>\", \"type\"", 0);
 	text = g_strconcat(FILE_HEAD, events->str, "]}", NULL);
 	if (mbevent_parse(text, strlen(text), &file, &error2) < 0)
 		g_error("parse: %s", error2);
@@ -420,6 +429,38 @@ static void test_once(struct fixture *fx, gconstpointer data)
 	read_clear(&c);
 }
 
+static void test_foreign_message(struct fixture *fx, gconstpointer data)
+{
+	struct read_context c = { 0 };
+
+	/* a message the store does not know for this ticket, and none */
+	apply(fx, "k1", "{\"type\": \"keyword\", \"ticket\": \"%u\", "
+	      "\"mailbox\": \"Sales\", \"new\": \"resolved\", "
+	      "\"message_id\": \"<made-up@x>\"}");
+	apply(fx, "k2", "{\"type\": \"keyword\", \"ticket\": \"%u\", "
+	      "\"mailbox\": \"Sales\", \"new\": \"resolved\", "
+	      "\"message_id\": \"\"}");
+	read_ticket(fx, &c);
+	g_assert_cmpint(c.ticket->status, ==, TICKET_NEW);
+	g_assert_cmpuint(c.events->len, ==, 0);
+	read_clear(&c);
+}
+
+static const int64_t later = 1795000050;
+
+static void test_stale(struct fixture *fx, gconstpointer data)
+{
+	struct read_context c = { 0 };
+
+	/* the ticket changed at 1795000050, the event is from ...000 */
+	apply(fx, "k1", "{\"type\": \"keyword\", \"ticket\": \"%u\", "
+	      "\"mailbox\": \"Sales\", \"new\": \"resolved\"}");
+	read_ticket(fx, &c);
+	g_assert_cmpint(c.ticket->status, ==, TICKET_NEW);
+	g_assert_cmpuint(c.events->len, ==, 0);
+	read_clear(&c);
+}
+
 int main(int argc, char *argv[])
 {
 	g_test_init(&argc, &argv, NULL);
@@ -442,5 +483,8 @@ int main(int argc, char *argv[])
 	ADD("delivery", test_delivery);
 	ADD("unknown-ticket", test_unknown_ticket);
 	ADD("once", test_once);
+	ADD("foreign-message", test_foreign_message);
+	g_test_add("/mbevent/apply/stale", struct fixture, &later, setup,
+		   test_stale, teardown);
 	return g_test_run();
 }
