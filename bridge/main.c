@@ -178,9 +178,11 @@ static void report_delivery(struct bridge *b, const char *key,
 {
 	JsonBuilder *jb = json_builder_new();
 	JsonNode *root;
-	char *text, *event_key, *error = NULL, *ticket;
+	char *text, *event_key, *error = NULL, *ticket, *mid;
 
 	ticket = g_strdup_printf("%u", m->ticket);
+	mid = *m->in_reply_to != '\0' ?
+		g_strdup_printf("<%s>", m->in_reply_to) : g_strdup("");
 	json_builder_begin_object(jb);
 	json_builder_set_member_name(jb, "version");
 	json_builder_add_int_value(jb, 1);
@@ -197,6 +199,10 @@ static void report_delivery(struct bridge *b, const char *key,
 	json_builder_add_string_value(jb, "delivery");
 	json_builder_set_member_name(jb, "ticket");
 	json_builder_add_string_value(jb, ticket);
+	/* the milter believes an event only for a message of the ticket:
+	   the agent's reply is one */
+	json_builder_set_member_name(jb, "message_id");
+	json_builder_add_string_value(jb, mid);
 	json_builder_set_member_name(jb, "channel");
 	json_builder_add_string_value(jb, m->channel);
 	json_builder_set_member_name(jb, "chat");
@@ -225,6 +231,7 @@ static void report_delivery(struct bridge *b, const char *key,
 	json_node_unref(root);
 	g_object_unref(jb);
 	g_free(ticket);
+	g_free(mid);
 }
 
 static char *joined(GPtrArray *strings)

@@ -386,6 +386,7 @@ static void test_delivery(struct fixture *fx, gconstpointer data)
 	struct read_context c = { 0 };
 
 	apply(fx, "k1", "{\"type\": \"delivery\", \"ticket\": \"%u\", "
+	      "\"message_id\": \"<m@x>\", "
 	      "\"channel\": \"telegram\", \"chat\": \"77\", \"result\": "
 	      "\"sent\", \"message_ids\": \"5001\", \"outbox\": "
 	      "\"msg.telegram.77.ab\"}");
