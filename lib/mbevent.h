@@ -31,7 +31,8 @@
    "shopdesk-bridge", "service": the channel) with delivery results of
    messenger messages, history only as well:
 
-        {"type": "delivery", "ticket": "12", "channel": "telegram",
+        {"type": "delivery", "ticket": "12",
+         "message_id": "<the agent's reply>", "channel": "telegram",
          "chat": "777001", "result": "sent" or "dead",
          "message_ids": "5001,5002", "outbox": "msg.telegram...",
          "why": "..."} */
