@@ -4,19 +4,33 @@
    with the item's age, within [outbox_retry_min, outbox_retry_max]) or
    buries it past outbox_lifetime.  A crash between sending and marking
    done resends on restart only what the channel cannot tell apart;
-   nothing is lost.  It never opens the ticket store. */
+   nothing is lost.  It never opens the ticket store.
+
+   Messenger messages keep each chat's order: an item is not sent while
+   an earlier one of the same chat waits (deferred), and each part sent
+   is recorded in the item before the next.  A message given up (the
+   provider refuses it for good, or it outlived outbox_lifetime) goes to
+   dead/ and its agent gets a notice mail.  The messengers' inbound side
+   runs in their own threads (telegram.c). */
 
 #include "config.h"
 #include "daemon.h"
 #include "log.h"
 #include "mail.h"
+#include "messenger.h"
+#include "notice.h"
 #include "outbox.h"
 #include "spool.h"
+#include "telegram.h"
 
+#include <curl/curl.h>
+#include <gmime/gmime.h>
+#include <json-glib/json-glib.h>
 #include <glib-unix.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -29,7 +43,9 @@
 struct bridge {
 	const struct config *config;
 	struct spool *outbox;
+	struct spool *events;	/* delivery results, for the history */
 	GMainLoop *loop;
+	GPtrArray *messengers;	/* struct messenger * */
 };
 
 static void usage(void)
@@ -43,13 +59,17 @@ static int64_t now(void)
 	return g_get_real_time() / G_USEC_PER_SEC;
 }
 
-/* Defers or, past the item's lifetime, buries it; logs either. */
-static void retry_later(struct bridge *b, struct spool_item **item,
-			int64_t created, const char *what, const char *why)
+/* Defers (after delay seconds when the channel asked for it, else by
+   the item's age) or, past the item's lifetime, buries it; logs either.
+   Returns true when it buried it. */
+static bool retry_later(struct bridge *b, struct spool_item **item,
+			int64_t created, int64_t asked, const char *what,
+			const char *why)
 {
 	const struct config *c = b->config;
 	int64_t age = now() - created;
-	int64_t delay = CLAMP(age, c->outbox_retry_min, c->outbox_retry_max);
+	int64_t delay = asked > 0 ? asked :
+		CLAMP(age, c->outbox_retry_min, c->outbox_retry_max);
 	char *error = NULL;
 
 	if (created > 0 && age > c->outbox_lifetime) {
@@ -57,6 +77,8 @@ static void retry_later(struct bridge *b, struct spool_item **item,
 			  " s)", what, why, age);
 		if (spool_bury(b->outbox, item, &error) < 0)
 			log_error("outbox: %s", error);
+		g_free(error);
+		return true;
 	} else {
 		log_warning("%s: status=deferred (%s); next try in %"
 			    G_GINT64_FORMAT " s", what, why, delay);
@@ -64,6 +86,7 @@ static void retry_later(struct bridge *b, struct spool_item **item,
 			log_error("outbox: %s", error);
 	}
 	g_free(error);
+	return false;
 }
 
 static void deliver_mail(struct bridge *b, struct spool_item **item,
@@ -82,7 +105,7 @@ static void deliver_mail(struct bridge *b, struct spool_item **item,
 			log_error("outbox: %s", error);
 		break;
 	case MAIL_RETRY:
-		retry_later(b, item, mail->created, what, why);
+		retry_later(b, item, mail->created, 0, what, why);
 		break;
 	case MAIL_FAILED:
 		log_error("%s: status=dead (%s)", what, why);
@@ -93,6 +116,272 @@ static void deliver_mail(struct bridge *b, struct spool_item **item,
 	g_free(error);
 	g_free(why);
 	g_free(what);
+}
+
+static struct messenger *messenger_of(struct bridge *b, const char *name)
+{
+	for (unsigned int i = 0; i < b->messengers->len; i++) {
+		struct messenger *m = b->messengers->pdata[i];
+
+		if (strcmp(m->name, name) == 0)
+			return m;
+	}
+	return NULL;
+}
+
+/* Whether an item of the same chat that came earlier still waits in
+   new/ (deferred, or not yet claimed); then *until_r is when this one
+   may go: a second after the latest of them. */
+static bool earlier_waiting(struct bridge *b, const char *key,
+			    const struct outbox_message *m, int64_t *until_r)
+{
+	char *prefix = outbox_message_prefix(m->channel, m->chat);
+	GPtrArray *list = spool_list(b->outbox, SPOOL_WAITING, prefix);
+	int64_t until = now();
+	bool found = false;
+
+	for (unsigned int i = 0; i < list->len; i++) {
+		const struct spool_entry *e = list->pdata[i];
+		struct outbox_message *other = NULL;
+		char *data = NULL, *error = NULL;
+		size_t size;
+
+		if (strcmp(e->key, key) == 0 ||
+		    spool_peek(b->outbox, e->key, &data, &size, &error) != 1) {
+			g_free(error);
+			continue;
+		}
+		if (outbox_message_decode(data, size, &other, &error) == 0 &&
+		    strcmp(other->chat, m->chat) == 0 &&
+		    (other->order < m->order ||
+		     (other->order == m->order && strcmp(e->key, key) < 0))) {
+			found = true;
+			until = MAX(until, e->not_before);
+		}
+		outbox_message_free(&other);
+		g_free(error);
+		g_free(data);
+	}
+	g_ptr_array_unref(list);
+	g_free(prefix);
+	*until_r = until + 1;
+	return found;
+}
+
+/* Tells the milter, through the events spool (mbevent.h), what became
+   of a message, so that the ticket's history has the provider's ids or
+   the reason.  Keyed by result and item: a repeat puts nothing twice.
+   Failing, it logs: the log line of the result has it all too. */
+static void report_delivery(struct bridge *b, const char *key,
+			    const struct outbox_message *m, const char *result,
+			    const char *ids, const char *why)
+{
+	JsonBuilder *jb = json_builder_new();
+	JsonNode *root;
+	char *text, *event_key, *error = NULL, *ticket, *mid;
+
+	ticket = g_strdup_printf("%u", m->ticket);
+	mid = *m->in_reply_to != '\0' ?
+		g_strdup_printf("<%s>", m->in_reply_to) : g_strdup("");
+	json_builder_begin_object(jb);
+	json_builder_set_member_name(jb, "version");
+	json_builder_add_int_value(jb, 1);
+	json_builder_set_member_name(jb, "user");
+	json_builder_add_string_value(jb, "shopdesk-bridge");
+	json_builder_set_member_name(jb, "service");
+	json_builder_add_string_value(jb, m->channel);
+	json_builder_set_member_name(jb, "time");
+	json_builder_add_int_value(jb, now());
+	json_builder_set_member_name(jb, "events");
+	json_builder_begin_array(jb);
+	json_builder_begin_object(jb);
+	json_builder_set_member_name(jb, "type");
+	json_builder_add_string_value(jb, "delivery");
+	json_builder_set_member_name(jb, "ticket");
+	json_builder_add_string_value(jb, ticket);
+	/* the milter believes an event only for a message of the ticket:
+	   the agent's reply is one */
+	json_builder_set_member_name(jb, "message_id");
+	json_builder_add_string_value(jb, mid);
+	json_builder_set_member_name(jb, "channel");
+	json_builder_add_string_value(jb, m->channel);
+	json_builder_set_member_name(jb, "chat");
+	json_builder_add_string_value(jb, m->chat);
+	json_builder_set_member_name(jb, "result");
+	json_builder_add_string_value(jb, result);
+	json_builder_set_member_name(jb, "message_ids");
+	json_builder_add_string_value(jb, ids);
+	json_builder_set_member_name(jb, "outbox");
+	json_builder_add_string_value(jb, key);
+	json_builder_set_member_name(jb, "why");
+	json_builder_add_string_value(jb, why != NULL ? why : "");
+	json_builder_end_object(jb);
+	json_builder_end_array(jb);
+	json_builder_end_object(jb);
+	root = json_builder_get_root(jb);
+	text = json_to_string(root, FALSE);
+	event_key = g_strdup_printf("delivery.%s.%s", result, key);
+	if (m->ticket != 0 &&
+	    spool_put(b->events, event_key, text, strlen(text), &error) < 0)
+		log_error("%s: ticket=%u no delivery event: %s", key,
+			  m->ticket, error);
+	g_free(error);
+	g_free(event_key);
+	g_free(text);
+	json_node_unref(root);
+	g_object_unref(jb);
+	g_free(ticket);
+	g_free(mid);
+}
+
+static char *joined(GPtrArray *strings)
+{
+	GString *out = g_string_new(NULL);
+
+	for (unsigned int i = 0; i < strings->len; i++)
+		g_string_append_printf(out, "%s%s", i > 0 ? "," : "",
+				       (char *)strings->pdata[i]);
+	return g_string_free(out, FALSE);
+}
+
+static void deliver_message(struct bridge *b, struct spool_item **item)
+{
+	struct outbox_message *m = NULL;
+	struct messenger *messenger;
+	struct send_outcome out = { .result = SEND_OK };
+	char *what, *error = NULL, *ids, *key = g_strdup((*item)->key);
+	unsigned int parts, done_before;
+	int64_t until;
+
+	if (outbox_message_decode((*item)->data, (*item)->size, &m,
+				  &error) < 0) {
+		log_error("%s: status=dead (malformed message item: %s)",
+			  (*item)->key, error);
+		g_free(error);
+		error = NULL;
+		if (spool_bury(b->outbox, item, &error) < 0)
+			log_error("outbox: %s", error);
+		g_free(error);
+		return;
+	}
+	what = g_strdup_printf("%s: ticket=%u channel=%s chat=%s",
+			       (*item)->key, m->ticket, m->channel, m->chat);
+	messenger = messenger_of(b, m->channel);
+	if (messenger == NULL) {
+		/* the admin may yet configure it: nothing is given up
+		   before outbox_lifetime */
+		char *why = g_strdup_printf("no [channel %s] configured",
+					    m->channel);
+
+		if (retry_later(b, item, m->created, 0, what, why)) {
+			notice_undelivered(b->config, b->outbox, key, m, 0,
+					   0, why);
+			report_delivery(b, key, m, "dead", "", why);
+		}
+		g_free(why);
+		goto out;
+	}
+	if (m->sent->len == 0 &&
+	    earlier_waiting(b, (*item)->key, m, &until)) {
+		log_info("%s: status=waiting (an earlier message to this chat "
+			 "is not sent yet)", what);
+		if (spool_defer(b->outbox, item, until, &error) < 0)
+			log_error("outbox: %s", error);
+		g_free(error);
+		goto out;
+	}
+	parts = messenger->parts(messenger->impl, m);
+	done_before = m->sent->len;
+	for (unsigned int p = m->sent->len; p < parts; p++) {
+		int64_t wait = messenger->wait(messenger->impl, m->chat);
+		char *json;
+
+		if (wait > 0)
+			g_usleep(wait);
+		messenger_outcome_clear(&out);
+		messenger->send(messenger->impl, m, p, &out);
+		if (out.result != SEND_OK)
+			break;
+		g_ptr_array_add(m->sent, g_steal_pointer(&out.message_id));
+		if (p + 1 == parts)
+			break;	/* done next, which is as durable */
+		/* recorded before the next part: a retry sends only the
+		   rest */
+		json = outbox_message_encode(m);
+		if (spool_update(b->outbox, *item, json, strlen(json),
+				 &error) < 0) {
+			log_error("%s: cannot record part %u as sent: %s",
+				  what, p + 1, error);
+			g_free(error);
+			error = NULL;
+		}
+		g_free(json);
+	}
+	ids = joined(m->sent);
+	switch (out.result) {
+	case SEND_OK:
+		log_info("%s: status=sent parts=%u message_ids=%s", what,
+			 parts, ids);
+		report_delivery(b, key, m, "sent", ids, NULL);
+		if (spool_done(b->outbox, item, &error) < 0)
+			log_error("outbox: %s", error);
+		break;
+	case SEND_RETRY:
+		if (m->sent->len > done_before)
+			log_info("%s: parts %u of %u sent, message_ids=%s",
+				 what, m->sent->len, parts, ids);
+		if (retry_later(b, item, m->created, out.retry_after, what,
+				out.why)) {
+			notice_undelivered(b->config, b->outbox, key, m,
+					   m->sent->len, parts, out.why);
+			report_delivery(b, key, m, "dead", ids, out.why);
+		}
+		break;
+	case SEND_FAILED:
+		log_error("%s: status=dead (%s)%s%s", what, out.why,
+			  m->sent->len > 0 ? " message_ids=" : "", ids);
+		notice_undelivered(b->config, b->outbox, key, m,
+				   m->sent->len, parts, out.why);
+		report_delivery(b, key, m, "dead", ids, out.why);
+		if (spool_bury(b->outbox, item, &error) < 0)
+			log_error("outbox: %s", error);
+		break;
+	}
+	g_free(error);
+	g_free(ids);
+	messenger_outcome_clear(&out);
+out:
+	g_free(key);
+	g_free(what);
+	outbox_message_free(&m);
+}
+
+void messenger_outcome_clear(struct send_outcome *out)
+{
+	g_free(out->message_id);
+	g_free(out->why);
+	out->message_id = NULL;
+	out->why = NULL;
+	out->retry_after = 0;
+	out->result = SEND_OK;
+}
+
+void messenger_free(struct messenger **_m)
+{
+	struct messenger *m = *_m;
+
+	if (m == NULL)
+		return;
+	*_m = NULL;
+	m->free(m->impl);
+	g_free(m);
+}
+
+static void messenger_destroy(gpointer data)
+{
+	struct messenger *m = data;
+
+	messenger_free(&m);
 }
 
 static void handle(struct bridge *b, struct spool_item **item)
@@ -107,6 +396,11 @@ static void handle(struct bridge *b, struct spool_item **item)
 		outbox_mail_free(&mail);
 		return;
 	case 0:
+		if (strcmp(kind, "message") == 0) {
+			g_free(kind);
+			deliver_message(b, item);
+			return;
+		}
 		/* no channel of this kind here: keep it for an admin */
 		log_error("%s: status=dead (no channel for kind \"%s\")",
 			  (*item)->key, kind);
@@ -186,22 +480,57 @@ int main(int argc, char *argv[])
 	umask(007);
 
 	b.config = config;
+	g_mime_init();
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		daemon_die("libcurl cannot start");
 	dir = g_build_filename(config->spool_dir, "outbox", NULL);
 	if (spool_open(dir, true, &b.outbox, &error) < 0)
 		daemon_die("outbox: %s", error);
+	g_free(dir);
+	dir = g_build_filename(config->spool_dir, "events", NULL);
+	if (spool_open(dir, false, &b.events, &error) < 0)
+		daemon_die("events: %s", error);
+	g_free(dir);
+	dir = g_build_filename(config->spool_dir, "outbox", NULL);
+	b.messengers = g_ptr_array_new_with_free_func(messenger_destroy);
+	for (unsigned int i = 0; i < config->channels->len; i++) {
+		const struct config_channel *ch = config->channels->pdata[i];
+		struct messenger *m = NULL;
+
+		if (strcmp(ch->name, "telegram") == 0)
+			m = telegram_new(config, ch, &error);
+		else {
+			log_warning("[channel %s]: not supported yet by this "
+				    "bridge; its messages wait in the outbox",
+				    ch->name);
+			continue;
+		}
+		if (m == NULL)
+			daemon_die("[channel %s]: %s", ch->name, error);
+		g_ptr_array_add(b.messengers, m);
+	}
 	b.loop = g_main_loop_new(NULL, FALSE);
 	g_unix_signal_add(SIGTERM, stop, &b);
 	g_unix_signal_add(SIGINT, stop, &b);
 	g_timeout_add(POLL_MS, drain, &b);
 	log_info("starting: outbox %s, sendmail \"%s\"", dir,
 		 config->sendmail);
+	for (unsigned int i = 0; i < b.messengers->len; i++) {
+		struct messenger *m = b.messengers->pdata[i];
+
+		if (m->start(m->impl, &error) < 0)
+			daemon_die("[channel %s]: %s", m->name, error);
+	}
 	daemon_ready();
 	drain(&b);
 	g_main_loop_run(b.loop);
 	log_info("stopping");
 
+	g_ptr_array_unref(b.messengers);	/* stops their threads */
+	curl_global_cleanup();
 	g_main_loop_unref(b.loop);
 	spool_close(&b.outbox);
+	spool_close(&b.events);
 	g_free(dir);
 	config_free(&config);
 	return 0;

@@ -16,6 +16,9 @@
 #include "config.h"
 #include "control.h"
 #include "hours.h"
+#include "outbox.h"
+#include "spool.h"
+#include "ticket.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -43,6 +46,10 @@ static const char usage_text[] =
 	"  template render NAME --lang L [--data FILE.json]\n"
 	"                               preview templates/L/NAME, with sample\n"
 	"                               data or the JSON given\n"
+	"  outbox [list] [--json]       items waiting, deferred (with their\n"
+	"                               next try), in progress and dead\n"
+	"  outbox retry KEY             a dead or deferred item, again now\n"
+	"  outbox drop KEY              give an item up for good\n"
 	"\n"
 	"FILE defaults to " CONFIG_DEFAULT_PATH ".\n";
 
@@ -788,10 +795,204 @@ static int cmd_template(const char *config_path, int argc, char **argv)
 	return 0;
 }
 
+/* --- outbox: the spool itself, as its owner (root or the daemons'
+   user) may read it; the milter need not run ---------------------------- */
+
+static struct spool *open_outbox(const struct config *config)
+{
+	char *dir = g_build_filename(config->spool_dir, "outbox", NULL);
+	struct spool *spool;
+	char *error = NULL;
+
+	if (!g_file_test(dir, G_FILE_TEST_IS_DIR))
+		die("%s: no outbox there", dir);
+	/* not as consumer: the bridge may be running */
+	if (spool_open(dir, false, &spool, &error) < 0)
+		die("%s", error);
+	g_free(dir);
+	return spool;
+}
+
+static const char *state_name(const struct spool_entry *e, int64_t now)
+{
+	switch (e->state) {
+	case SPOOL_WAITING:
+		return e->not_before > now ? "deferred" : "waiting";
+	case SPOOL_ACTIVE:
+		return "active";
+	case SPOOL_DEAD:
+		return "dead";
+	}
+	return "?";
+}
+
+/* What an item is about, read from its file: kind, ticket, to whom. */
+static void describe(struct spool *spool, const char *dir,
+		     const struct spool_entry *e, JsonBuilder *b)
+{
+	char *path = g_build_filename(dir, e->key, NULL);
+	char *data = NULL, *kind = NULL, *error = NULL, *to = NULL;
+	struct outbox_mail *mail = NULL;
+	struct outbox_message *m = NULL;
+	uint32_t ticket = 0;
+	size_t size;
+
+	if (!g_file_get_contents(path, &data, &size, NULL)) {
+		kind = g_strdup("?");
+	} else if (outbox_decode(data, size, &mail, &kind, &error) == 1) {
+		g_free(kind);
+		kind = g_strdup("mail");
+		ticket = mail->ticket;
+		to = g_strjoinv(",", mail->recipients);
+	} else if (kind != NULL && strcmp(kind, "message") == 0 &&
+		   outbox_message_decode(data, size, &m, &error) == 0) {
+		ticket = m->ticket;
+		to = g_strdup_printf("%s:%s", m->channel, m->chat);
+	} else if (kind == NULL) {
+		kind = g_strdup("malformed");
+	}
+	json_builder_set_member_name(b, "kind");
+	json_builder_add_string_value(b, kind);
+	json_builder_set_member_name(b, "ticket");
+	json_builder_add_int_value(b, ticket);
+	json_builder_set_member_name(b, "to");
+	json_builder_add_string_value(b, to != NULL ? to : "");
+	if (m != NULL) {
+		json_builder_set_member_name(b, "parts_sent");
+		json_builder_add_int_value(b, m->sent->len);
+	}
+	outbox_mail_free(&mail);
+	outbox_message_free(&m);
+	g_free(to);
+	g_free(error);
+	g_free(kind);
+	g_free(data);
+	g_free(path);
+}
+
+static int outbox_list(const struct config *config, bool as_json)
+{
+	static const enum spool_state states[] = {
+		SPOOL_WAITING, SPOOL_ACTIVE, SPOOL_DEAD,
+	};
+	static const char *const dirs[] = { "new", "cur", "dead" };
+	struct spool *spool = open_outbox(config);
+	int64_t now = g_get_real_time() / G_USEC_PER_SEC;
+	JsonBuilder *b = json_builder_new();
+	JsonNode *root;
+	JsonArray *items;
+
+	json_builder_begin_array(b);
+	for (unsigned int s = 0; s < G_N_ELEMENTS(states); s++) {
+		char *dir = g_build_filename(config->spool_dir, "outbox",
+					     dirs[s], NULL);
+		GPtrArray *list = spool_list(spool, states[s], "");
+
+		for (unsigned int i = 0; i < list->len; i++) {
+			const struct spool_entry *e = list->pdata[i];
+			char *next = ticket_format_time(e->not_before);
+
+			json_builder_begin_object(b);
+			json_builder_set_member_name(b, "key");
+			json_builder_add_string_value(b, e->key);
+			json_builder_set_member_name(b, "state");
+			json_builder_add_string_value(b, state_name(e, now));
+			json_builder_set_member_name(b, "next_try");
+			if (e->state == SPOOL_WAITING)
+				json_builder_add_string_value(b, next);
+			else
+				json_builder_add_null_value(b);
+			json_builder_set_member_name(b, "size");
+			json_builder_add_int_value(b, e->size);
+			describe(spool, dir, e, b);
+			json_builder_end_object(b);
+			g_free(next);
+		}
+		g_ptr_array_unref(list);
+		g_free(dir);
+	}
+	json_builder_end_array(b);
+	root = json_builder_get_root(b);
+	if (as_json) {
+		print_json(root);
+	} else {
+		items = json_node_get_array(root);
+		printf("%-8s  %-20s  %6s  %-9s  %s\n", "STATE", "NEXT TRY",
+		       "TICKET", "KIND", "KEY (TO)");
+		for (unsigned int i = 0; i < json_array_get_length(items); i++) {
+			JsonObject *o = json_array_get_object_element(items, i);
+			const char *next = json_object_get_null_member(
+				o, "next_try") ? "-" :
+				json_object_get_string_member(o, "next_try");
+			char *to = terminal_safe(json_object_get_string_member(
+				o, "to"));
+
+			printf("%-8s  %-20.20s  %6" G_GINT64_FORMAT "  %-9s  "
+			       "%s%s%s%s\n",
+			       json_object_get_string_member(o, "state"), next,
+			       json_object_get_int_member(o, "ticket"),
+			       json_object_get_string_member(o, "kind"),
+			       json_object_get_string_member(o, "key"),
+			       *to != '\0' ? " (" : "", to,
+			       *to != '\0' ? ")" : "");
+			g_free(to);
+		}
+	}
+	json_node_unref(root);
+	g_object_unref(b);
+	spool_close(&spool);
+	return 0;
+}
+
+static int cmd_outbox(const char *config_path, int argc, char **argv)
+{
+	const char *action = argc > 0 ? argv[0] : "list";
+	struct config *config = load_config(config_path);
+	struct spool *spool;
+	char *error = NULL;
+	int ret;
+
+	if (strcmp(action, "list") == 0 || strcmp(action, "--json") == 0) {
+		bool as_json = false;
+
+		for (int i = strcmp(action, "list") == 0 ? 1 : 0; i < argc;
+		     i++) {
+			if (strcmp(argv[i], "--json") == 0)
+				as_json = true;
+			else
+				usage_error("outbox list: unknown argument %s",
+					    argv[i]);
+		}
+		ret = outbox_list(config, as_json);
+		config_free(&config);
+		return ret;
+	}
+	if ((strcmp(action, "retry") != 0 && strcmp(action, "drop") != 0) ||
+	    argc != 2)
+		usage_error("outbox list|retry KEY|drop KEY");
+	spool = open_outbox(config);
+	if (strcmp(action, "retry") == 0)
+		ret = spool_retry(spool, argv[1],
+				  g_get_real_time() / G_USEC_PER_SEC, &error);
+	else
+		ret = spool_drop(spool, argv[1], &error);
+	spool_close(&spool);
+	config_free(&config);
+	if (ret < 0)
+		die("%s", error);
+	if (ret == 0)
+		die("%s: no such dead or waiting item (an item being sent "
+		    "is left alone)", argv[1]);
+	printf("%s: %s\n", argv[1], strcmp(action, "retry") == 0 ?
+	       "ready to be sent again" : "dropped");
+	return 0;
+}
+
 static const struct {
 	const char *name;
 	int (*run)(const char *config_path, int argc, char **argv);
 } commands[] = {
+	{ "outbox", cmd_outbox },
 	{ "config", cmd_config },
 	{ "tickets", cmd_tickets },
 	{ "show", cmd_show },

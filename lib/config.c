@@ -46,7 +46,8 @@ static const char *const queue_keys[] = {
 };
 
 static const char *const channel_keys[] = {
-	"api_url", "token_file", "domain", "queue", NULL
+	"api_url", "token_file", "domain", "queue", "attachment_max",
+	"poll_timeout", "webhook_listen", "webhook_secret_file", NULL
 };
 
 static const struct {
@@ -833,6 +834,8 @@ static void config_channel_free(struct config_channel *ch)
 	g_free(ch->token_file);
 	g_free(ch->domain);
 	g_free(ch->queue);
+	g_free(ch->webhook_listen);
+	g_free(ch->webhook_secret_file);
 	g_free(ch);
 }
 
@@ -976,6 +979,49 @@ static int load_channel(struct loader *l, const char *g, const char *name)
 	if (config_queue_by_name(c, ch->queue) == NULL)
 		return fail(l, 0, g, "queue", "there is no [queue %s]",
 			    ch->queue);
+	/* Telegram bots may send files up to 50 MB; items carry them in
+	   base64, a third more */
+	if (get_size(l, g, "attachment_max", "20M", &ch->attachment_max) < 0 ||
+	    get_duration(l, g, "poll_timeout", "25s", &ch->poll_timeout) < 0)
+		return -1;
+	if (ch->attachment_max > 50 * 1024 * 1024)
+		return fail(l, 0, g, "attachment_max", "at most 50M");
+	if (ch->poll_timeout < 1 || ch->poll_timeout > 600)
+		return fail(l, 0, g, "poll_timeout", "from 1s to 10m");
+	if (get_string(l, g, "webhook_listen", "", &ch->webhook_listen) < 0 ||
+	    get_string(l, g, "webhook_secret_file", "",
+		       &ch->webhook_secret_file) < 0)
+		return -1;
+	if (*ch->webhook_listen != '\0') {
+		GSocketConnectable *na = g_network_address_parse(
+			ch->webhook_listen, 0, NULL);
+		GInetAddress *ip = na != NULL ? g_inet_address_new_from_string(
+			g_network_address_get_hostname(
+				G_NETWORK_ADDRESS(na))) : NULL;
+		bool ok = ip != NULL &&
+			g_network_address_get_port(G_NETWORK_ADDRESS(na)) != 0;
+
+		if (ip != NULL)
+			g_object_unref(ip);
+		if (na != NULL)
+			g_object_unref(na);
+		if (!ok)
+			return fail(l, 0, g, "webhook_listen", "not ADDRESS:PORT "
+				    "(127.0.0.1:8443, [::1]:8443): %s",
+				    ch->webhook_listen);
+		if (strcmp(name, "telegram") != 0)
+			return fail(l, 0, g, "webhook_listen", "only "
+				    "[channel telegram] has webhooks yet");
+		if (*ch->webhook_secret_file == '\0')
+			return fail(l, 0, g, "webhook_secret_file",
+				    "required with webhook_listen: a webhook "
+				    "without a secret would take anyone's "
+				    "updates");
+	}
+	if (*ch->webhook_secret_file != '\0' &&
+	    !g_path_is_absolute(ch->webhook_secret_file))
+		return fail(l, 0, g, "webhook_secret_file",
+			    "not an absolute path");
 	return 0;
 }
 
@@ -1234,6 +1280,11 @@ void config_print(const struct config *c, GString *out)
 		print_string(out, "token_file", ch->token_file);
 		print_string(out, "domain", ch->domain);
 		print_string(out, "queue", ch->queue);
+		print_size(out, "attachment_max", ch->attachment_max);
+		print_duration(out, "poll_timeout", ch->poll_timeout);
+		print_string(out, "webhook_listen", ch->webhook_listen);
+		print_string(out, "webhook_secret_file",
+			     ch->webhook_secret_file);
 	}
 }
 

@@ -43,6 +43,13 @@ struct config_channel {
 	char *token_file;
 	char *domain;		/* address domain of its customers */
 	char *queue;		/* name of a [queue] group */
+	size_t attachment_max;	/* bytes of attachments per reply sent to
+				   the messenger, default 20M */
+	int64_t poll_timeout;	/* long polling's wait, default 25s */
+	char *webhook_listen;	/* "127.0.0.1:8443": receive by webhook
+				   there instead of polling; "" for none */
+	char *webhook_secret_file;	/* the secret token, required with
+					   webhook_listen */
 };
 
 struct config {

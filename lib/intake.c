@@ -325,6 +325,7 @@ done:
 	r->ticket_created = ticket->created;
 	g_strlcpy(r->language, ticket->language, sizeof(r->language));
 	g_strlcpy(r->category, ticket->category, sizeof(r->category));
+	g_strlcpy(r->channel, ticket->channel, sizeof(r->channel));
 	ticket_free(&ticket);
 	return 0;
 fail:
@@ -505,6 +506,7 @@ static int reply_txn(struct store_txn *txn, void *context,
 	r->ticket_created = ticket->created;
 	g_strlcpy(r->language, ticket->language, sizeof(r->language));
 	g_strlcpy(r->category, ticket->category, sizeof(r->category));
+	g_strlcpy(r->channel, ticket->channel, sizeof(r->channel));
 	ticket_free(&ticket);
 	return 0;
 fail:

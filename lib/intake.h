@@ -50,6 +50,7 @@ struct intake_result {
 	int64_t ticket_created;	/* the ticket's creation time */
 	char language[8];	/* the ticket's, "" when unknown */
 	char category[32];	/* the ticket's, "" when none */
+	char channel[16];	/* the ticket's: "email", "telegram"... */
 	/* The acknowledgement to send: its Message-ID (without <>), or ""
 	   for none, and then why not (static, NULL when none was wanted).
 	   A duplicate of the message that was acknowledged gets the same

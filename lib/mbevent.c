@@ -28,6 +28,12 @@ static void mbevent_free(gpointer data)
 	g_free(ev->mailbox);
 	g_free(ev->from);
 	g_free(ev->message_id);
+	g_free(ev->channel);
+	g_free(ev->chat);
+	g_free(ev->result);
+	g_free(ev->message_ids);
+	g_free(ev->outbox);
+	g_free(ev->why);
 	g_free(ev);
 }
 
@@ -133,9 +139,12 @@ static int parse_event(JsonNode *node, struct mbevent **ev_r, char **error_r)
 	}
 	obj = json_node_get_object(node);
 	ev = g_new0(struct mbevent, 1);
-	if (get_string(obj, "type", true, &type, error_r) < 0 ||
-	    get_string(obj, "ticket", true, &ticket, error_r) < 0 ||
-	    get_string(obj, "mailbox", true, &ev->mailbox, error_r) < 0 ||
+	if (get_string(obj, "type", true, &type, error_r) < 0)
+		goto out;
+	/* a delivery happens in no mailbox */
+	if (get_string(obj, "ticket", true, &ticket, error_r) < 0 ||
+	    get_string(obj, "mailbox", strcmp(type, "delivery") != 0,
+		       &ev->mailbox, error_r) < 0 ||
 	    get_string(obj, "from", false, &ev->from, error_r) < 0 ||
 	    get_string(obj, "message_id", false, &ev->message_id,
 		       error_r) < 0 ||
@@ -162,6 +171,25 @@ static int parse_event(JsonNode *node, struct mbevent **ev_r, char **error_r)
 		ev->type = MBEVENT_FOLDER;
 	} else if (strcmp(type, "expunge") == 0) {
 		ev->type = MBEVENT_EXPUNGE;
+	} else if (strcmp(type, "delivery") == 0) {
+		ev->type = MBEVENT_DELIVERY;
+		if (get_string(obj, "channel", true, &ev->channel,
+			       error_r) < 0 ||
+		    get_string(obj, "chat", true, &ev->chat, error_r) < 0 ||
+		    get_string(obj, "result", true, &ev->result,
+			       error_r) < 0 ||
+		    get_string(obj, "message_ids", false, &ev->message_ids,
+			       error_r) < 0 ||
+		    get_string(obj, "outbox", false, &ev->outbox,
+			       error_r) < 0 ||
+		    get_string(obj, "why", false, &ev->why, error_r) < 0)
+			goto out;
+		if (strcmp(ev->result, "sent") != 0 &&
+		    strcmp(ev->result, "dead") != 0) {
+			*error_r = g_strdup_printf("\"result\" is not sent or "
+						   "dead: %s", ev->result);
+			goto out;
+		}
 	} else {
 		*error_r = g_strdup_printf("unknown event type: %s", type);
 		goto out;
@@ -332,6 +360,33 @@ static int apply_expunge(struct store_txn *txn, struct apply_context *c,
 	return 0;
 }
 
+/* A messenger message's fate, as the bridge reports it: the provider's
+   message ids (or why it was given up) go into the history. */
+static int apply_delivery(struct store_txn *txn, struct apply_context *c,
+			  const struct mbevent *ev, struct ticket *ticket,
+			  const char **error_r)
+{
+	struct ticket_event *te;
+	int ret;
+
+	te = ticket_event_new(c->file->time > 0 ? c->file->time : c->now,
+			      "delivery", g_variant_new_parsed(
+		"{'channel': <%s>, 'chat': <%s>, 'result': <%s>, "
+		"'message_ids': <%s>, 'outbox': <%s>, 'why': <%s>}",
+		ev->channel, ev->chat, ev->result, ev->message_ids, ev->outbox,
+		ev->why));
+	ret = store_event_append(txn, ticket, te, error_r);
+	ticket_event_free(&te);
+	if (ret < 0 || store_ticket_put(txn, ticket, error_r) < 0)
+		return -1;
+	g_ptr_array_add(c->lines, g_strdup_printf(
+		"ticket=%u channel=%s chat=%s: delivery %s%s%s (recorded)",
+		ticket->id, ev->channel, ev->chat, ev->result,
+		*ev->message_ids != '\0' ? " message_ids=" : "",
+		ev->message_ids));
+	return 0;
+}
+
 /* Only a message shopdesk filed into the ticket speaks for it: the
    X-Shopdesk-Ticket header alone could be on a message an agent made up
    and appended.  Returns 1, 0 or -1. */
@@ -390,6 +445,8 @@ static int apply_txn(struct store_txn *txn, void *context,
 		}
 		ret = ev->type == MBEVENT_EXPUNGE ?
 			apply_expunge(txn, c, ev, ticket, error_r) :
+			ev->type == MBEVENT_DELIVERY ?
+			apply_delivery(txn, c, ev, ticket, error_r) :
 			apply_status(txn, c, ev, ticket, error_r);
 		ticket_free(&ticket);
 		if (ret < 0)

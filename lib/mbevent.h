@@ -25,12 +25,23 @@
 
    "new" is empty when a keyword was only removed: the ticket goes back
    to open if it had the removed status ("old").  An expunge is history
-   only, never a status. */
+   only, never a status.
+
+   shopdesk-bridge writes files of the same form ("user":
+   "shopdesk-bridge", "service": the channel) with delivery results of
+   messenger messages, history only as well:
+
+        {"type": "delivery", "ticket": "12",
+         "message_id": "<the agent's reply>", "channel": "telegram",
+         "chat": "777001", "result": "sent" or "dead",
+         "message_ids": "5001,5002", "outbox": "msg.telegram...",
+         "why": "..."} */
 
 enum mbevent_type {
 	MBEVENT_KEYWORD,
 	MBEVENT_FOLDER,
 	MBEVENT_EXPUNGE,
+	MBEVENT_DELIVERY,
 };
 
 struct mbevent {
@@ -43,6 +54,8 @@ struct mbevent {
 	char *message_id;	/* "" when not known */
 	bool has_old, has_new;
 	enum ticket_status old, new_status;
+	/* delivery: */
+	char *channel, *chat, *result, *message_ids, *outbox, *why;
 };
 
 struct mbevent_file {

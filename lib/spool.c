@@ -321,6 +321,194 @@ void spool_item_free(struct spool_item **_item)
 	g_free(item);
 }
 
+int spool_update(struct spool *spool, struct spool_item *item,
+		 const void *data, size_t size, char **error_r)
+{
+	/* a name no key can have (keys never start with '.') */
+	char *name = g_strconcat(".update.", item->key, NULL);
+	char *tmp = item_path(spool->tmp, name);
+	char *path = item_path(spool->cur, item->key);
+	int fd, ret = -1;
+
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0660);
+	if (fd < 0 || write(fd, data, size) != (ssize_t)size ||
+	    fsync(fd) < 0) {
+		*error_r = error_errno("write", tmp);
+		if (fd >= 0)
+			close(fd);
+		g_unlink(tmp);
+		goto out;
+	}
+	close(fd);
+	if (rename(tmp, path) < 0) {
+		*error_r = error_errno("rename", tmp);
+		g_unlink(tmp);
+		goto out;
+	}
+	if (sync_dir(spool->cur, error_r) < 0)
+		goto out;
+	g_free(item->data);
+	item->data = g_malloc(size + 1);
+	memcpy(item->data, data, size);
+	item->data[size] = '\0';
+	item->size = size;
+	ret = 0;
+out:
+	g_free(path);
+	g_free(tmp);
+	g_free(name);
+	return ret;
+}
+
+static void entry_free(gpointer data)
+{
+	struct spool_entry *e = data;
+
+	g_free(e->key);
+	g_free(e);
+}
+
+static const char *state_dir(struct spool *spool, enum spool_state state)
+{
+	switch (state) {
+	case SPOOL_WAITING:
+		return spool->new;
+	case SPOOL_ACTIVE:
+		return spool->cur;
+	case SPOOL_DEAD:
+		return spool->dead;
+	}
+	return spool->new;
+}
+
+GPtrArray *spool_list(struct spool *spool, enum spool_state state,
+		      const char *prefix)
+{
+	GPtrArray *list = g_ptr_array_new_with_free_func(entry_free);
+	const char *dir = state_dir(spool, state);
+	GDir *d = g_dir_open(dir, 0, NULL);
+	const char *name;
+
+	while (d != NULL && (name = g_dir_read_name(d)) != NULL) {
+		struct spool_entry *e;
+		char *path;
+		GStatBuf st;
+
+		if (!g_str_has_prefix(name, prefix) || !valid_key(name))
+			continue;
+		path = item_path(dir, name);
+		if (g_stat(path, &st) == 0) {
+			e = g_new0(struct spool_entry, 1);
+			e->key = g_strdup(name);
+			e->state = state;
+			e->not_before = st.st_mtime;
+			e->size = st.st_size;
+			g_ptr_array_add(list, e);
+		}
+		g_free(path);
+	}
+	if (d != NULL)
+		g_dir_close(d);
+	return list;
+}
+
+int spool_peek(struct spool *spool, const char *key, char **data_r,
+	       size_t *size_r, char **error_r)
+{
+	char *path;
+	GError *error = NULL;
+	int ret = 1;
+
+	if (!valid_key(key))
+		return 0;
+	path = item_path(spool->new, key);
+	if (!g_file_get_contents(path, data_r, size_r, &error)) {
+		if (g_error_matches(error, G_FILE_ERROR, G_FILE_ERROR_NOENT)) {
+			ret = 0;
+		} else {
+			*error_r = g_strdup(error->message);
+			ret = -1;
+		}
+		g_error_free(error);
+	}
+	g_free(path);
+	return ret;
+}
+
+int spool_retry(struct spool *spool, const char *key, int64_t now,
+		char **error_r)
+{
+	struct timespec times[2] = { { .tv_sec = now }, { .tv_sec = now } };
+	const char *from;
+	char *path;
+	int ret;
+
+	if (!valid_key(key))
+		return 0;
+	if (exists(spool->dead, key))
+		from = spool->dead;
+	else if (exists(spool->new, key))
+		from = spool->new;
+	else
+		return 0;
+	path = item_path(from, key);
+	ret = utimensat(AT_FDCWD, path, times, 0);
+	if (ret < 0) {
+		/* claimed or removed meanwhile */
+		ret = errno == ENOENT ? 0 : -1;
+		if (ret < 0)
+			*error_r = error_errno("utimensat", path);
+		g_free(path);
+		return ret;
+	}
+	g_free(path);
+	if (from == spool->new)
+		return 1;
+	return move(spool->dead, spool->new, key, error_r) < 0 ? -1 : 1;
+}
+
+int spool_drop(struct spool *spool, const char *key, char **error_r)
+{
+	const char *from;
+	char *path;
+
+	if (!valid_key(key))
+		return 0;
+	if (exists(spool->dead, key))
+		from = spool->dead;
+	else if (exists(spool->new, key))
+		from = spool->new;
+	else
+		return 0;
+	/* out of new/ first, so that the consumer cannot claim it while
+	   it is emptied */
+	{
+		char *a = item_path(from, key), *b = item_path(spool->done,
+							       key);
+		int ret = rename(a, b), saved = errno;
+
+		g_free(a);
+		g_free(b);
+		if (ret < 0 && saved == ENOENT)
+			return 0;	/* claimed meanwhile */
+		if (ret < 0) {
+			errno = saved;
+			*error_r = error_errno("rename", key);
+			return -1;
+		}
+		if (sync_dir(spool->done, error_r) < 0)
+			return -1;
+	}
+	path = item_path(spool->done, key);
+	if (truncate(path, 0) < 0) {
+		*error_r = error_errno("truncate", path);
+		g_free(path);
+		return -1;
+	}
+	g_free(path);
+	return 1;
+}
+
 bool spool_waiting(struct spool *spool, const char *key)
 {
 	char *in_new = item_path(spool->new, key);

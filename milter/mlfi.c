@@ -13,11 +13,13 @@
 #include "ack.h"
 #include "autoreply.h"
 #include "category.h"
+#include "channel.h"
 #include "command.h"
 #include "hours.h"
 #include "intake.h"
 #include "language.h"
 #include "log.h"
+#include "msgtext.h"
 #include "outbox.h"
 #include "spool.h"
 #include "subject.h"
@@ -70,6 +72,11 @@ struct msgctx {
 struct connctx {
 	struct msgctx *msg;
 	GInetAddress *client;	/* NULL when not an IP connection */
+	/* Postfix's local submission (sendmail(1), pickup): cleanup then
+	   presents the client as localhost, 127.0.0.1, port 0, which no
+	   SMTP client can be.  Only such mail may come from a messenger
+	   customer's address: the bridge submits it so. */
+	bool local;
 };
 
 /* Fields read from the parsed message, borrowed from it. */
@@ -88,6 +95,7 @@ struct fields {
 	const char *language;	/* the customer's, by language.h */
 	const char *category;	/* by category.h */
 	const char *answer;	/* its canned answer, or NULL */
+	const char *channel;	/* "email", or the messenger's name */
 	const char *ack_refusal;	/* why RFC 3834 says no, or NULL */
 	const char *no_reopen;	/* why this mail reopens nothing, or NULL */
 };
@@ -292,9 +300,15 @@ static sfsistat mlfi_connect(SMFICTX *ctx, char *hostname,
 	if (size == 0)
 		return SMFIS_CONTINUE;
 	sa = g_socket_address_new_from_native(addr, size);
-	if (sa != NULL && G_IS_INET_SOCKET_ADDRESS(sa))
+	if (sa != NULL && G_IS_INET_SOCKET_ADDRESS(sa)) {
+		GInetSocketAddress *isa = G_INET_SOCKET_ADDRESS(sa);
+
 		conn->client = g_object_ref(g_inet_socket_address_get_address(
-			G_INET_SOCKET_ADDRESS(sa)));
+			isa));
+		conn->local = g_inet_socket_address_get_port(isa) == 0 &&
+			g_inet_address_get_is_loopback(conn->client) &&
+			g_strcmp0(hostname, "localhost") == 0;
+	}
 	if (sa != NULL)
 		g_object_unref(sa);
 	return SMFIS_CONTINUE;
@@ -845,6 +859,40 @@ static void read_customer(GMimeMessage *message, struct msgctx *msg,
 	g_free(own);
 }
 
+/* Mail from a messenger customer's address (tg.12345@<channel domain>)
+   is that channel's only when it came through local submission, as the
+   bridge sends it: from outside, anyone could write into a customer's
+   chat ticket.  Such mail is filed as email; an agent's reply to it is
+   not sent to the messenger, as its ticket's channel is email. */
+static void read_channel(SMFICTX *ctx, const struct connctx *conn,
+			 const struct msgctx *msg, struct fields *f)
+{
+	const struct config_channel *ch;
+	const char *why = NULL;
+	char *chat = NULL;
+	int ret = channel_address_parse(config, msg->envelope_from, &ch, &chat,
+					&why);
+
+	if (ret > 0 && conn->local) {
+		f->channel = ch->name;
+		g_free(f->from_address);
+		f->from_address = g_ascii_strdown(msg->envelope_from, -1);
+		/* acknowledgements are mail; a chat customer gets none
+		   (the messenger shows the message was delivered) */
+		if (f->ack_refusal == NULL)
+			f->ack_refusal = "messenger customer";
+	} else if (ret != 0) {
+		log_warning("%s: sender <%s> is in [channel %s]'s domain but "
+			    "%s: filed as email", queue_id(ctx),
+			    msg->envelope_from, ret > 0 ? ch->name : "?",
+			    ret > 0 ? "was not submitted locally" : why);
+		/* an ack would go to the chat domain as mail */
+		if (f->ack_refusal == NULL)
+			f->ack_refusal = "sender in a messenger domain";
+	}
+	g_free(chat);
+}
+
 static void fields_free(struct fields *f)
 {
 	if (f->references != NULL)
@@ -875,7 +923,7 @@ static int strip_headers(SMFICTX *ctx, struct msgctx *msg)
 }
 
 static int edit_headers(SMFICTX *ctx, struct msgctx *msg, const char *subject,
-			const char *added_message_id,
+			const char *added_message_id, const char *channel,
 			const struct intake_result *r, const char **error_r)
 {
 	char id[16];
@@ -892,7 +940,7 @@ static int edit_headers(SMFICTX *ctx, struct msgctx *msg, const char *subject,
 		ret = smfi_addheader(ctx, "X-Shopdesk-Status",
 				     (char *)ticket_status_name(r->status));
 	if (ret == MI_SUCCESS)
-		ret = smfi_addheader(ctx, "X-Shopdesk-Channel", "email");
+		ret = smfi_addheader(ctx, "X-Shopdesk-Channel", (char *)channel);
 	if (ret == MI_SUCCESS)
 		ret = smfi_addheader(ctx, "X-Shopdesk-Direction", "inbound");
 	if (ret == MI_SUCCESS && *r->category != '\0')
@@ -948,7 +996,7 @@ static int file_message(SMFICTX *ctx, struct msgctx *msg,
 	struct intake_message in = {
 		.queue_id = queue_id(ctx),
 		.queue = msg->queue->name,
-		.channel = "email",
+		.channel = f->channel,
 		.message_id = f->message_id,
 		.references = (const char *const *)f->references->pdata,
 		.subject = f->subject,
@@ -1097,7 +1145,9 @@ static int rewrite_reply(SMFICTX *ctx, struct msgctx *msg,
 		ret = smfi_addheader(ctx, "X-Shopdesk-Status",
 				     (char *)ticket_status_name(r->status));
 	if (ret == MI_SUCCESS)
-		ret = smfi_addheader(ctx, "X-Shopdesk-Channel", "email");
+		ret = smfi_addheader(ctx, "X-Shopdesk-Channel",
+				     *r->channel != '\0' ? (char *)r->channel :
+				     "email");
 	if (ret == MI_SUCCESS)
 		ret = smfi_addheader(ctx, "X-Shopdesk-Direction",
 				     note ? "note" : "outbound");
@@ -1233,6 +1283,218 @@ static bool has_note(const struct command_list *commands)
 	return false;
 }
 
+/* The parts of an agent's reply a messenger gets besides its text:
+   files and images, not the text's alternatives nor signatures.  Past
+   attachment_max in all, an attachment is left out (and counted). */
+static void collect_attachments(GMimeObject *object, GMimePart *text,
+				unsigned int depth, unsigned int *parts,
+				size_t max, struct outbox_message *m,
+				size_t *total, unsigned int *skipped)
+{
+	GMimeContentType *type;
+	GMimeContentDisposition *disposition;
+	GMimeDataWrapper *content;
+	GMimeStream *mem;
+	GByteArray *bytes;
+	struct outbox_attachment *a;
+	const char *filename;
+
+	if (depth > config->mime_depth_max ||
+	    ++*parts > config->mime_parts_max)
+		return;
+	if (GMIME_IS_MULTIPART(object)) {
+		GMimeMultipart *mp = GMIME_MULTIPART(object);
+		int count = g_mime_multipart_get_count(mp);
+
+		for (int i = 0; i < count; i++)
+			collect_attachments(g_mime_multipart_get_part(mp, i),
+					    text, depth + 1, parts, max, m,
+					    total, skipped);
+		return;
+	}
+	if (!GMIME_IS_PART(object) || GMIME_PART(object) == text)
+		return;
+	type = g_mime_object_get_content_type(object);
+	disposition = g_mime_object_get_content_disposition(object);
+	if ((disposition == NULL ||
+	     !g_mime_content_disposition_is_attachment(disposition)) &&
+	    g_mime_content_type_is_type(type, "text", "*"))
+		return;		/* the text's other form */
+	if (g_mime_content_type_is_type(type, "application",
+					"pgp-signature") ||
+	    g_mime_content_type_is_type(type, "application",
+					"pkcs7-signature") ||
+	    g_mime_content_type_is_type(type, "application",
+					"x-pkcs7-signature"))
+		return;
+	content = g_mime_part_get_content(GMIME_PART(object));
+	if (content == NULL)
+		return;
+	mem = g_mime_stream_mem_new();
+	g_mime_data_wrapper_write_to_stream(content, mem);
+	bytes = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
+	if (*total + bytes->len > max) {
+		(*skipped)++;
+		g_object_unref(mem);
+		return;
+	}
+	*total += bytes->len;
+	a = g_new0(struct outbox_attachment, 1);
+	filename = g_mime_part_get_filename(GMIME_PART(object));
+	a->filename = filename != NULL ? g_strdup(filename) :
+		g_strdup_printf("attachment.%s",
+				g_mime_content_type_get_media_subtype(type));
+	a->content_type = g_mime_content_type_get_mime_type(type);
+	a->data = g_bytes_new(bytes->data, bytes->len);
+	g_ptr_array_add(m->attachments, a);
+	g_object_unref(mem);
+}
+
+/* What a messenger customer gets of an agent's reply (commands already
+   removed): the text part, or the HTML part as text, without quoted
+   history and signature; and the attachments. */
+static struct outbox_message *messenger_message(GMimeMessage *message,
+						size_t attachment_max,
+						unsigned int *skipped_r)
+{
+	struct outbox_message *m = outbox_message_new();
+	GMimeObject *body = g_mime_message_get_mime_part(message);
+	GMimePart *plain = NULL, *html = NULL;
+	unsigned int parts = 0;
+	size_t total = 0;
+	char *text = NULL;
+
+	*skipped_r = 0;
+	if (body != NULL) {
+		plain = find_subtype(body, "plain", 0, &parts);
+		parts = 0;
+		if (plain == NULL)
+			html = find_subtype(body, "html", 0, &parts);
+	}
+	if (plain != NULL) {
+		text = g_mime_text_part_get_text(GMIME_TEXT_PART(plain));
+	} else if (html != NULL) {
+		char *markup = g_mime_text_part_get_text(GMIME_TEXT_PART(html));
+
+		text = msgtext_from_html(markup != NULL ? markup : "");
+		g_free(markup);
+	}
+	m->text = msgtext_strip(text != NULL ? text : "");
+	g_free(text);
+	parts = 0;
+	if (body != NULL)
+		collect_attachments(body, plain != NULL ? plain : html, 0,
+				    &parts, attachment_max, m, &total,
+				    skipped_r);
+	return m;
+}
+
+/* An agent's reply to messenger customers: each such recipient leaves
+   the envelope and an outbox "message" item goes to the bridge instead;
+   the mail itself still reaches the queue mailbox (rewrite_reply added
+   it).  A recipient that is no valid chat, or whose ticket is of
+   another channel, or a reply with nothing to send, is left to Postfix,
+   whose transport for the channel domains bounces it to the agent.
+   Also for a retried (duplicate) mail: the items are keyed, so nothing
+   is put twice.  Returns the number of items, or -1 when one could not
+   be written or Postfix refused to drop a recipient: the agent's client
+   must try again. */
+static int send_messages(SMFICTX *ctx, struct msgctx *msg,
+			 GMimeMessage *message, const struct fields *f,
+			 const struct intake_result *r)
+{
+	struct outbox_message *m = NULL;
+	const char *mail_id = f->message_id != NULL ? f->message_id :
+		msg->fingerprint != NULL ?
+		g_checksum_get_string(msg->fingerprint) : queue_id(ctx);
+	unsigned int skipped = 0;
+	int count = 0;
+
+	for (unsigned int i = 0; i < msg->customer_rcpts->len; i++) {
+		const char *original = msg->customer_rcpts->pdata[i];
+		char *rcpt = strip_brackets(original);
+		const struct config_channel *ch;
+		const char *why = NULL;
+		char *chat = NULL, *key, *item, *seed, *error = NULL;
+		int ret = channel_address_parse(config, rcpt, &ch, &chat,
+						&why);
+
+		if (ret > 0 && strcmp(ch->name, r->channel) != 0) {
+			why = "the ticket is not of this channel";
+			ret = -1;
+		}
+		if (ret > 0 && m == NULL) {
+			m = messenger_message(message, ch->attachment_max,
+					      &skipped);
+			if (*m->text == '\0' && m->attachments->len == 0) {
+				why = "nothing to send";
+				ret = -1;
+				outbox_message_free(&m);
+			}
+		}
+		if (ret <= 0) {
+			if (ret < 0)
+				log_warning("%s: ticket=%u to=<%s>: %s: left "
+					    "to Postfix", queue_id(ctx),
+					    r->ticket_id, rcpt, why);
+			g_free(chat);
+			g_free(rcpt);
+			continue;
+		}
+		g_free(m->channel);
+		m->channel = g_strdup(ch->name);
+		g_free(m->chat);
+		m->chat = chat;
+		m->ticket = r->ticket_id;
+		m->created = g_get_real_time() / G_USEC_PER_SEC;
+		m->order = g_get_real_time();
+		g_free(m->queue);
+		m->queue = g_strdup(r->queue);
+		g_free(m->agent);
+		m->agent = g_ascii_strdown(msg->envelope_from, -1);
+		g_free(m->subject);
+		m->subject = g_strdup(f->subject);
+		g_free(m->in_reply_to);
+		m->in_reply_to = g_strdup(f->message_id != NULL ?
+					  f->message_id : "");
+		seed = g_strconcat(mail_id, "\n", rcpt, NULL);
+		key = outbox_message_key(ch->name, m->chat, seed);
+		g_free(seed);
+		item = outbox_message_encode(m);
+		ret = spool_put(outbox, key, item, strlen(item), &error);
+		g_free(item);
+		if (ret < 0) {
+			log_error("%s: ticket=%u to=<%s>: cannot write the "
+				  "outbox: %s; temporary failure, the agent's "
+				  "client will retry", queue_id(ctx),
+				  r->ticket_id, rcpt, error);
+			count = -1;
+		} else if (smfi_delrcpt(ctx, (char *)original) !=
+			   MI_SUCCESS) {
+			log_error("%s: ticket=%u to=<%s>: Postfix refused to "
+				  "drop the recipient; temporary failure",
+				  queue_id(ctx), r->ticket_id, rcpt);
+			count = -1;
+		} else {
+			log_info("%s: ticket=%u to=<%s> channel=%s outbox=%s "
+				 "%s text=%zu attachments=%u%s", queue_id(ctx),
+				 r->ticket_id, rcpt, ch->name, key,
+				 ret > 0 ? "queued" : "already queued",
+				 strlen(m->text), m->attachments->len,
+				 skipped > 0 ? " (some over attachment_max "
+				 "left out)" : "");
+			count++;
+		}
+		g_free(error);
+		g_free(key);
+		g_free(rcpt);
+		if (count < 0)
+			break;
+	}
+	outbox_message_free(&m);
+	return count;
+}
+
 /* Mail from an agent: a reply into a ticket, or an internal note (to
    the queue alone).  Returns true with *status_r when handled, false
    when the mail names no open ticket (to a queue address it is then
@@ -1283,6 +1545,10 @@ static bool agent_mail(SMFICTX *ctx, struct msgctx *msg,
 		    (note && keep_internal(ctx, msg) < 0))) {
 		status = fail_action(ctx, "Postfix refused a change to an "
 				     "agent's reply");
+	} else if (!note && send_messages(ctx, msg, message, f, &r) < 0) {
+		/* whatever on_error says: the reply must reach the chat or
+		   the agent must know, and the client retries a 4xx */
+		status = SMFIS_TEMPFAIL;
 	} else {
 		log_info("%s: ticket=%u agent=%s %s to=<%s> queue=%s "
 			 "status=%s commands=%u%s%s%s", queue_id(ctx),
@@ -1310,7 +1576,7 @@ static sfsistat mlfi_eom(SMFICTX *ctx)
 {
 	struct connctx *conn = connctx_get(ctx);
 	struct msgctx *msg = conn->msg;
-	struct fields f = { 0 };
+	struct fields f = { .channel = "email" };
 	struct intake_result r;
 	GMimeMessage *message;
 	char *fingerprint_id = NULL;
@@ -1358,6 +1624,7 @@ static sfsistat mlfi_eom(SMFICTX *ctx)
 		goto out;
 	}
 	read_customer(message, msg, &f);
+	read_channel(ctx, conn, msg, &f);
 	if (!thread_message_id_usable(f.message_id)) {
 		fingerprint_id = g_strdup_printf(
 			"shopdesk.%.32s@%s",
@@ -1389,7 +1656,7 @@ static sfsistat mlfi_eom(SMFICTX *ctx)
 		log_error("%s: ticket=%u %s", queue_id(ctx), r.ticket_id, why);
 		g_free(why);
 	}
-	if (edit_headers(ctx, msg, f.subject, added_message_id, &r,
+	if (edit_headers(ctx, msg, f.subject, added_message_id, f.channel, &r,
 			 &error) < 0) {
 		status = fail_action(ctx, error);
 		goto out;

@@ -270,6 +270,34 @@ static const struct load_case load_cases[] = {
 	  "domain = Chat.Shop.Test\n",
 	  ":13: [channel viber] domain: chat.shop.test is already the "
 	  "domain of [channel telegram]" },
+	{ "channel-attachment-max", BASE "[channel telegram]\n"
+	  "token_file = /etc/shopdesk/tg.token\nqueue = sales\n"
+	  "attachment_max = 51M\n",
+	  ":9: [channel telegram] attachment_max: at most 50M" },
+	{ "channel-poll-timeout", BASE "[channel telegram]\n"
+	  "token_file = /etc/shopdesk/tg.token\nqueue = sales\n"
+	  "poll_timeout = 11m\n",
+	  ":9: [channel telegram] poll_timeout: from 1s to 10m" },
+	{ "channel-webhook-host", BASE "[channel telegram]\n"
+	  "token_file = /etc/shopdesk/tg.token\nqueue = sales\n"
+	  "webhook_listen = localhost:8443\n"
+	  "webhook_secret_file = /etc/shopdesk/tg.secret\n",
+	  ":9: [channel telegram] webhook_listen: not ADDRESS:PORT" },
+	{ "channel-webhook-no-port", BASE "[channel telegram]\n"
+	  "token_file = /etc/shopdesk/tg.token\nqueue = sales\n"
+	  "webhook_listen = 127.0.0.1\n"
+	  "webhook_secret_file = /etc/shopdesk/tg.secret\n",
+	  ":9: [channel telegram] webhook_listen: not ADDRESS:PORT" },
+	{ "channel-webhook-no-secret", BASE "[channel telegram]\n"
+	  "token_file = /etc/shopdesk/tg.token\nqueue = sales\n"
+	  "webhook_listen = 127.0.0.1:8443\n",
+	  ":6: [channel telegram] webhook_secret_file: required with "
+	  "webhook_listen" },
+	{ "channel-webhook-viber", BASE "[channel viber]\n"
+	  "token_file = /etc/shopdesk/vb.token\nqueue = sales\n"
+	  "webhook_listen = 127.0.0.1:8443\n"
+	  "webhook_secret_file = /etc/shopdesk/vb.secret\n",
+	  ":9: [channel viber] webhook_listen: only [channel telegram]" },
 };
 
 static char *write_file(const char *name, const char *text)

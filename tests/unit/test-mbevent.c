@@ -34,6 +34,22 @@ static const struct parse_case parse_cases[] = {
 	  NULL },
 	{ "expunge", FILE_OF("{\"type\": \"expunge\", \"ticket\": \"3\", "
 			     "\"mailbox\": \"Sales\", \"uid\": 9}"), NULL },
+	{ "delivery", FILE_OF("{\"type\": \"delivery\", \"ticket\": \"3\", "
+			      "\"channel\": \"telegram\", \"chat\": \"77\", "
+			      "\"result\": \"sent\", \"message_ids\": "
+			      "\"5001,5002\"}"), NULL },
+	{ "delivery-result", FILE_OF("{\"type\": \"delivery\", \"ticket\": "
+				     "\"3\", \"channel\": \"telegram\", "
+				     "\"chat\": \"77\", \"result\": "
+				     "\"maybe\"}"),
+	  "\"result\" is not sent or dead: maybe" },
+	{ "delivery-no-chat", FILE_OF("{\"type\": \"delivery\", \"ticket\": "
+				      "\"3\", \"channel\": \"telegram\", "
+				      "\"result\": \"sent\"}"),
+	  "\"chat\" is missing" },
+	{ "keyword-no-mailbox", FILE_OF("{\"type\": \"keyword\", \"ticket\": "
+					"\"3\", \"new\": \"open\"}"),
+	  "\"mailbox\" is missing" },
 	{ "empty", FILE_OF(""), NULL },
 	{ "not-json", "{\"version\": 1, ", "not JSON" },
 	{ "not-object", "[1, 2]", "not a JSON object" },
@@ -365,6 +381,22 @@ static void test_expunge(struct fixture *fx, gconstpointer data)
 	read_clear(&c);
 }
 
+static void test_delivery(struct fixture *fx, gconstpointer data)
+{
+	struct read_context c = { 0 };
+
+	apply(fx, "k1", "{\"type\": \"delivery\", \"ticket\": \"%u\", "
+	      "\"message_id\": \"<m@x>\", "
+	      "\"channel\": \"telegram\", \"chat\": \"77\", \"result\": "
+	      "\"sent\", \"message_ids\": \"5001\", \"outbox\": "
+	      "\"msg.telegram.77.ab\"}");
+	read_ticket(fx, &c);
+	g_assert_cmpint(c.ticket->status, ==, TICKET_NEW);
+	g_assert_cmpuint(c.events->len, ==, 1);
+	g_assert_cmpstr(last_event(&c), ==, "delivery");
+	read_clear(&c);
+}
+
 static void test_unknown_ticket(struct fixture *fx, gconstpointer data)
 {
 	struct read_context c = { 0 };
@@ -449,6 +481,7 @@ int main(int argc, char *argv[])
 	ADD("same-status", test_same_status);
 	ADD("removal", test_removal);
 	ADD("expunge", test_expunge);
+	ADD("delivery", test_delivery);
 	ADD("unknown-ticket", test_unknown_ticket);
 	ADD("once", test_once);
 	ADD("foreign-message", test_foreign_message);

@@ -6,6 +6,7 @@
 
 #include <glib.h>
 #include <glib/gstdio.h>
+#include <stdbool.h>
 #include <string.h>
 
 struct fixture {
@@ -159,6 +160,106 @@ static void test_bad_keys(struct fixture *fx, gconstpointer data)
 	g_assert_cmpuint(count(fx, "new") + count(fx, "tmp"), ==, 0);
 }
 
+/* Progress written into a claimed item survives a crash. */
+static void test_update(struct fixture *fx, gconstpointer data)
+{
+	struct spool_item *item = NULL;
+	char *error = NULL;
+
+	g_assert_cmpint(spool_put(fx->spool, "m", "part0", 5, &error), ==, 1);
+	g_assert_cmpint(spool_claim(fx->spool, now(), &item, &error), ==, 1);
+	g_assert_cmpint(spool_update(fx->spool, item, "part1+", 6, &error),
+			==, 0);
+	g_assert_cmpstr(item->data, ==, "part1+");
+	g_assert_cmpuint(item->size, ==, 6);
+	g_assert_cmpuint(count(fx, "tmp"), ==, 0);
+	spool_item_free(&item);
+	spool_close(&fx->spool);	/* crash */
+	g_assert_cmpint(spool_open(fx->dir, true, &fx->spool, &error), ==, 0);
+	g_assert_cmpint(spool_claim(fx->spool, now(), &item, &error), ==, 1);
+	g_assert_cmpstr(item->data, ==, "part1+");
+	g_assert_cmpint(spool_done(fx->spool, &item, &error), ==, 0);
+}
+
+static bool listed(GPtrArray *list, const char *key, int64_t not_before)
+{
+	for (unsigned int i = 0; i < list->len; i++) {
+		const struct spool_entry *e = list->pdata[i];
+
+		if (strcmp(e->key, key) == 0)
+			return not_before < 0 || e->not_before == not_before;
+	}
+	return false;
+}
+
+/* What an admin sees and does: list, peek, retry, drop. */
+static void test_admin(struct fixture *fx, gconstpointer data)
+{
+	struct spool_item *item = NULL;
+	char *error = NULL, *peeked = NULL;
+	int64_t t = now();
+	GPtrArray *list;
+	size_t size;
+
+	g_assert_cmpint(spool_put(fx->spool, "msg.tg.1.a", "a", 1, &error),
+			==, 1);
+	g_assert_cmpint(spool_put(fx->spool, "msg.tg.1.b", "b", 1, &error),
+			==, 1);
+	g_assert_cmpint(spool_put(fx->spool, "ack.1", "c", 1, &error), ==, 1);
+	list = spool_list(fx->spool, SPOOL_WAITING, "msg.tg.1.");
+	g_assert_cmpuint(list->len, ==, 2);
+	g_ptr_array_unref(list);
+	g_assert_cmpint(spool_peek(fx->spool, "msg.tg.1.b", &peeked, &size,
+				   &error), ==, 1);
+	g_assert_cmpstr(peeked, ==, "b");
+	g_free(peeked);
+	g_assert_cmpint(spool_peek(fx->spool, "nope", &peeked, &size, &error),
+			==, 0);
+
+	/* a deferred item comes back ready now */
+	while (spool_claim(fx->spool, t, &item, &error) == 1 &&
+	       strcmp(item->key, "msg.tg.1.a") != 0)
+		g_assert_cmpint(spool_defer(fx->spool, &item, t + 1000,
+					    &error), ==, 0);
+	g_assert_nonnull(item);
+	g_assert_cmpint(spool_defer(fx->spool, &item, t + 500, &error), ==, 0);
+	list = spool_list(fx->spool, SPOOL_WAITING, "");
+	g_assert_true(listed(list, "msg.tg.1.a", t + 500));
+	g_ptr_array_unref(list);
+	g_assert_cmpint(spool_retry(fx->spool, "msg.tg.1.a", t, &error), ==,
+			1);
+	g_assert_cmpint(spool_claim(fx->spool, t, &item, &error), ==, 1);
+	g_assert_cmpstr(item->key, ==, "msg.tg.1.a");
+	/* in progress: neither retry nor drop touches it */
+	g_assert_cmpint(spool_retry(fx->spool, "msg.tg.1.a", t, &error), ==,
+			0);
+	g_assert_cmpint(spool_drop(fx->spool, "msg.tg.1.a", &error), ==, 0);
+	g_assert_cmpint(spool_bury(fx->spool, &item, &error), ==, 0);
+	list = spool_list(fx->spool, SPOOL_DEAD, "");
+	g_assert_true(listed(list, "msg.tg.1.a", -1));
+	g_ptr_array_unref(list);
+
+	/* a dead item retried is claimed again */
+	g_assert_cmpint(spool_retry(fx->spool, "msg.tg.1.a", t, &error), ==,
+			1);
+	g_assert_cmpuint(count(fx, "dead"), ==, 0);
+	g_assert_cmpint(spool_claim(fx->spool, t, &item, &error), ==, 1);
+	g_assert_cmpstr(item->key, ==, "msg.tg.1.a");
+	g_assert_cmpint(spool_bury(fx->spool, &item, &error), ==, 0);
+
+	/* dropped: gone, and a repeated put does not revive it */
+	g_assert_cmpint(spool_drop(fx->spool, "msg.tg.1.a", &error), ==, 1);
+	g_assert_cmpint(spool_drop(fx->spool, "msg.tg.1.b", &error), ==, 1);
+	g_assert_cmpint(spool_drop(fx->spool, "msg.tg.1.b", &error), ==, 0);
+	g_assert_cmpuint(count(fx, "dead"), ==, 0);
+	g_assert_cmpint(spool_put(fx->spool, "msg.tg.1.a", "a", 1, &error),
+			==, 0);
+	list = spool_list(fx->spool, SPOOL_WAITING, "msg.");
+	g_assert_cmpuint(list->len, ==, 0);
+	g_ptr_array_unref(list);
+	g_assert_cmpint(spool_retry(fx->spool, "../x", t, &error), ==, 0);
+}
+
 int main(int argc, char *argv[])
 {
 	g_test_init(&argc, &argv, NULL);
@@ -172,5 +273,9 @@ int main(int argc, char *argv[])
 		   test_crash_returns_items, teardown);
 	g_test_add("/spool/bad-keys", struct fixture, NULL, setup,
 		   test_bad_keys, teardown);
+	g_test_add("/spool/update", struct fixture, NULL, setup, test_update,
+		   teardown);
+	g_test_add("/spool/admin", struct fixture, NULL, setup, test_admin,
+		   teardown);
 	return g_test_run();
 }
