@@ -35,7 +35,7 @@ int receipt_event_put(struct spool *events, const char *event_key,
 	JsonBuilder *jb = json_builder_new();
 	JsonNode *root;
 	char *text, *ticket_text, *mid;
-	int ret = 0;
+	int ret = 1;
 
 	ticket_text = g_strdup_printf("%u", ticket);
 	mid = *message_id != '\0' ? g_strdup_printf("<%s>", message_id) :
@@ -77,9 +77,9 @@ int receipt_event_put(struct spool *events, const char *event_key,
 	json_builder_end_object(jb);
 	root = json_builder_get_root(jb);
 	text = json_to_string(root, FALSE);
-	if (ticket != 0 &&
-	    spool_put(events, event_key, text, strlen(text), error_r) < 0)
-		ret = -1;
+	if (ticket != 0)
+		ret = spool_put(events, event_key, text, strlen(text),
+				error_r);
 	g_free(text);
 	json_node_unref(root);
 	g_object_unref(jb);
@@ -198,21 +198,30 @@ int receipts_status(struct receipts *r, const char *provider_id,
 	g_mutex_unlock(&r->lock);
 	/* one event per status of each id, however often it is reported */
 	key = g_strdup_printf("delivery.%s.%s.%s", status, r->channel, name);
-	if (receipt_event_put(r->events, key, r->channel, m->ticket,
-			      m->in_reply_to, m->chat, status, provider_id,
-			      "", why, &error) < 0) {
+	switch (receipt_event_put(r->events, key, r->channel, m->ticket,
+				  m->in_reply_to, m->chat, status, provider_id,
+				  "", why, &error)) {
+	case -1:
 		log_error("%s: status %s for %s: ticket=%u chat=%s no delivery "
 			  "event: %s", r->channel, status, provider_id,
 			  m->ticket, m->chat, error);
 		g_free(error);
 		ret = -1;
-	} else {
+		break;
+	case 0:
+		log_info("%s: status %s for %s: ticket=%u chat=%s: reported "
+			 "before, skipped", r->channel, status, provider_id,
+			 m->ticket, m->chat);
+		ret = 2;
+		break;
+	default:
 		log_info("%s: status %s for %s: ticket=%u chat=%s%s%s "
 			 "(recorded)", r->channel, status, provider_id,
 			 m->ticket, m->chat, why != NULL ? " why=" : "",
 			 why != NULL ? why : "");
+		break;
 	}
-	if (ret > 0 && strcmp(status, "failed") == 0) {
+	if (ret == 1 && strcmp(status, "failed") == 0) {
 		char *notice_key = g_strdup_printf("status.%s.%s", r->channel,
 						   name);
 
@@ -226,7 +235,7 @@ int receipts_status(struct receipts *r, const char *provider_id,
 	g_free(data);
 	g_free(path);
 	g_free(name);
-	return ret;
+	return ret < 0 ? -1 : 1;
 }
 
 void receipts_notice(struct receipts *r, const char *key,

@@ -17,7 +17,8 @@
 
 /* Puts one delivery event under event_key (a repeat puts nothing).
    message_id is the agent's reply's, without <> ("" when not known).
-   Returns 0, or -1 with *error_r (g_free it).  Blocks for fsyncs. */
+   Returns 1 when put, 0 when one with this key was put before (or the
+   ticket is 0), -1 with *error_r (g_free it).  Blocks for fsyncs. */
 int receipt_event_put(struct spool *events, const char *event_key,
 		      const char *channel, uint32_t ticket,
 		      const char *message_id, const char *chat,

@@ -404,7 +404,7 @@ static void send_template(struct whatsapp *wa, const struct outbox_message *m,
 					 "in its place, asking them to write "
 					 "again: answer once they do", closed,
 					 wa->ch->template_name);
-		key = g_strdup_printf("window.%s", id);
+		key = g_strdup_printf("window.whatsapp.%s", id);
 		g_strcanon(key, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRST"
 			   "UVWXYZ0123456789.-_", '_');
 		receipts_notice(wa->receipts, key, m, notice);
