@@ -59,6 +59,15 @@ int http_request(struct http *http, const char *url, const char *json,
 		 curl_mime *mime, long timeout, size_t max_bytes,
 		 struct http_response *r, char **error_r)
 {
+	return http_request_with(http, url, NULL, json, mime, timeout,
+				 max_bytes, r, error_r);
+}
+
+int http_request_with(struct http *http, const char *url,
+		      const char *const *extra, const char *json,
+		      curl_mime *mime, long timeout, size_t max_bytes,
+		      struct http_response *r, char **error_r)
+{
 	CURL *c = http->curl;
 	struct curl_slist *headers = NULL;
 	struct sink sink = { .body = g_byte_array_new(), .max = max_bytes };
@@ -81,15 +90,18 @@ int http_request(struct http *http, const char *url, const char *json,
 	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, progress);
 	curl_easy_setopt(c, CURLOPT_XFERINFODATA, (void *)http->abort);
 	curl_easy_setopt(c, CURLOPT_USERAGENT, "shopdesk-bridge/" VERSION);
+	for (; extra != NULL && *extra != NULL; extra++)
+		headers = curl_slist_append(headers, *extra);
 	if (json != NULL) {
 		headers = curl_slist_append(headers, "Content-Type: "
 					    "application/json");
-		curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, json);
 		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(json));
 	} else if (mime != NULL) {
 		curl_easy_setopt(c, CURLOPT_MIMEPOST, mime);
 	}
+	if (headers != NULL)
+		curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
 	code = curl_easy_perform(c);
 	curl_slist_free_all(headers);
 	if (code != CURLE_OK) {

@@ -37,6 +37,14 @@ int http_request(struct http *http, const char *url, const char *json,
 		 curl_mime *mime, long timeout, size_t max_bytes,
 		 struct http_response *response_r, char **error_r);
 
+/* The same with request headers ("Authorization: Bearer ..."; a
+   NULL-terminated list, or NULL), for APIs whose token travels in a
+   header rather than in the URL. */
+int http_request_with(struct http *http, const char *url,
+		      const char *const *headers, const char *json,
+		      curl_mime *mime, long timeout, size_t max_bytes,
+		      struct http_response *response_r, char **error_r);
+
 void http_response_clear(struct http_response *response);
 
 #endif

@@ -11,7 +11,7 @@
    is recorded in the item before the next.  A message given up (the
    provider refuses it for good, or it outlived outbox_lifetime) goes to
    dead/ and its agent gets a notice mail.  The messengers' inbound side
-   runs in their own threads (telegram.c). */
+   runs in their own threads (telegram.c, whatsapp.c, viber.c). */
 
 #include "config.h"
 #include "daemon.h"
@@ -20,8 +20,11 @@
 #include "messenger.h"
 #include "notice.h"
 #include "outbox.h"
+#include "receipt.h"
 #include "spool.h"
 #include "telegram.h"
+#include "viber.h"
+#include "whatsapp.h"
 
 #include <curl/curl.h>
 #include <gmime/gmime.h>
@@ -176,62 +179,16 @@ static void report_delivery(struct bridge *b, const char *key,
 			    const struct outbox_message *m, const char *result,
 			    const char *ids, const char *why)
 {
-	JsonBuilder *jb = json_builder_new();
-	JsonNode *root;
-	char *text, *event_key, *error = NULL, *ticket, *mid;
+	char *event_key = g_strdup_printf("delivery.%s.%s", result, key);
+	char *error = NULL;
 
-	ticket = g_strdup_printf("%u", m->ticket);
-	mid = *m->in_reply_to != '\0' ?
-		g_strdup_printf("<%s>", m->in_reply_to) : g_strdup("");
-	json_builder_begin_object(jb);
-	json_builder_set_member_name(jb, "version");
-	json_builder_add_int_value(jb, 1);
-	json_builder_set_member_name(jb, "user");
-	json_builder_add_string_value(jb, "shopdesk-bridge");
-	json_builder_set_member_name(jb, "service");
-	json_builder_add_string_value(jb, m->channel);
-	json_builder_set_member_name(jb, "time");
-	json_builder_add_int_value(jb, now());
-	json_builder_set_member_name(jb, "events");
-	json_builder_begin_array(jb);
-	json_builder_begin_object(jb);
-	json_builder_set_member_name(jb, "type");
-	json_builder_add_string_value(jb, "delivery");
-	json_builder_set_member_name(jb, "ticket");
-	json_builder_add_string_value(jb, ticket);
-	/* the milter believes an event only for a message of the ticket:
-	   the agent's reply is one */
-	json_builder_set_member_name(jb, "message_id");
-	json_builder_add_string_value(jb, mid);
-	json_builder_set_member_name(jb, "channel");
-	json_builder_add_string_value(jb, m->channel);
-	json_builder_set_member_name(jb, "chat");
-	json_builder_add_string_value(jb, m->chat);
-	json_builder_set_member_name(jb, "result");
-	json_builder_add_string_value(jb, result);
-	json_builder_set_member_name(jb, "message_ids");
-	json_builder_add_string_value(jb, ids);
-	json_builder_set_member_name(jb, "outbox");
-	json_builder_add_string_value(jb, key);
-	json_builder_set_member_name(jb, "why");
-	json_builder_add_string_value(jb, why != NULL ? why : "");
-	json_builder_end_object(jb);
-	json_builder_end_array(jb);
-	json_builder_end_object(jb);
-	root = json_builder_get_root(jb);
-	text = json_to_string(root, FALSE);
-	event_key = g_strdup_printf("delivery.%s.%s", result, key);
-	if (m->ticket != 0 &&
-	    spool_put(b->events, event_key, text, strlen(text), &error) < 0)
+	if (receipt_event_put(b->events, event_key, m->channel, m->ticket,
+			      m->in_reply_to, m->chat, result, ids, key, why,
+			      &error) < 0)
 		log_error("%s: ticket=%u no delivery event: %s", key,
 			  m->ticket, error);
 	g_free(error);
 	g_free(event_key);
-	g_free(text);
-	json_node_unref(root);
-	g_object_unref(jb);
-	g_free(ticket);
-	g_free(mid);
 }
 
 static char *joined(GPtrArray *strings)
@@ -303,7 +260,9 @@ static void deliver_message(struct bridge *b, struct spool_item **item)
 		if (out.result != SEND_OK)
 			break;
 		g_ptr_array_add(m->sent, g_steal_pointer(&out.message_id));
-		if (p + 1 == parts)
+		if (out.finished)
+			parts = m->sent->len;
+		if (p + 1 == parts || out.finished)
 			break;	/* done next, which is as durable */
 		/* recorded before the next part: a retry sends only the
 		   rest */
@@ -364,6 +323,7 @@ void messenger_outcome_clear(struct send_outcome *out)
 	out->why = NULL;
 	out->retry_after = 0;
 	out->result = SEND_OK;
+	out->finished = false;
 }
 
 void messenger_free(struct messenger **_m)
@@ -499,8 +459,12 @@ int main(int argc, char *argv[])
 
 		if (strcmp(ch->name, "telegram") == 0)
 			m = telegram_new(config, ch, &error);
+		else if (strcmp(ch->name, "whatsapp") == 0)
+			m = whatsapp_new(config, ch, &error);
+		else if (strcmp(ch->name, "viber") == 0)
+			m = viber_new(config, ch, &error);
 		else {
-			log_warning("[channel %s]: not supported yet by this "
+			log_warning("[channel %s]: not supported by this "
 				    "bridge; its messages wait in the outbox",
 				    ch->name);
 			continue;

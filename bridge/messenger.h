@@ -1,13 +1,13 @@
 #ifndef SHOPDESK_BRIDGE_MESSENGER_H
 #define SHOPDESK_BRIDGE_MESSENGER_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "outbox.h"
 
 /* What the outbox worker (main.c) needs of a messenger channel; each
-   provider's file (telegram.c; whatsapp.c and viber.c to come) fills
-   one.  A message is sent in parts (text pieces within the provider's
+   provider's file (telegram.c, whatsapp.c, viber.c) fills one.  A message is sent in parts (text pieces within the provider's
    limit, then one part per attachment); the worker records each part's
    provider id in the item before the next, so that a retry sends only
    what is missing. */
@@ -24,6 +24,9 @@ struct send_outcome {
 	int64_t retry_after;	/* SEND_RETRY: seconds the provider asked
 				   for, 0 to use the worker's backoff */
 	char *why;		/* otherwise: for the log and the notice */
+	bool finished;		/* SEND_OK: this part ends the message, the
+				   rest is not to be sent (WhatsApp's
+				   template in place of a text) */
 };
 
 struct messenger {

@@ -32,8 +32,9 @@ static JsonNode *notice_data(const struct config *config, const char *key,
 			   m->channel) == 0)
 			ch = config->channels->pdata[i];
 	}
-	customer = ch != NULL ? channel_address(ch, m->chat) :
-		g_strdup_printf("chat %s", m->chat);
+	customer = ch != NULL ? channel_address(ch, m->chat) : NULL;
+	if (customer == NULL)
+		customer = g_strdup_printf("chat %s", m->chat);
 	json_builder_begin_object(b);
 	json_builder_set_member_name(b, "ticket");
 	json_builder_begin_object(b);

@@ -47,7 +47,21 @@ static const char *const queue_keys[] = {
 
 static const char *const channel_keys[] = {
 	"api_url", "token_file", "domain", "queue", "attachment_max",
-	"poll_timeout", "webhook_listen", "webhook_secret_file", NULL
+	"poll_timeout", "webhook_listen", "webhook_secret_file",
+	"phone_number_id", "app_secret_file", "verify_token_file",
+	"template", "template_language", NULL
+};
+
+/* Keys of channel_keys only one kind of channel has. */
+static const struct {
+	const char *key;
+	const char *channel;
+} channel_own_keys[] = {
+	{ "phone_number_id", "whatsapp" },
+	{ "app_secret_file", "whatsapp" },
+	{ "verify_token_file", "whatsapp" },
+	{ "template", "whatsapp" },
+	{ "template_language", "whatsapp" },
 };
 
 static const struct {
@@ -594,6 +608,15 @@ static int check_structure(struct loader *l)
 		if (loc->key != NULL && !in_list(keys, loc->key))
 			return fail(l, loc->line, loc->group, loc->key,
 				    "unknown key");
+		for (unsigned int k = 0; keys == channel_keys &&
+		     loc->key != NULL && k < G_N_ELEMENTS(channel_own_keys);
+		     k++) {
+			if (strcmp(loc->key, channel_own_keys[k].key) == 0 &&
+			    strcmp(name, channel_own_keys[k].channel) != 0)
+				return fail(l, loc->line, loc->group, loc->key,
+					    "only [channel %s] has it",
+					    channel_own_keys[k].channel);
+		}
 	}
 	return 0;
 }
@@ -836,6 +859,11 @@ static void config_channel_free(struct config_channel *ch)
 	g_free(ch->queue);
 	g_free(ch->webhook_listen);
 	g_free(ch->webhook_secret_file);
+	g_free(ch->phone_number_id);
+	g_free(ch->app_secret_file);
+	g_free(ch->verify_token_file);
+	g_free(ch->template_name);
+	g_free(ch->template_language);
 	g_free(ch);
 }
 
@@ -919,6 +947,56 @@ static int load_queue(struct loader *l, const char *g, const char *name)
 		return fail(l, 0, g, "language",
 			    "not a language code (2 or 3 lowercase "
 			    "letters): %s", q->language);
+	return 0;
+}
+
+/* The WhatsApp Cloud API's own keys: the number to send from, the
+   webhook's two secrets, the template for a closed window. */
+static int load_whatsapp(struct loader *l, const char *g,
+			 struct config_channel *ch)
+{
+	if (get_required(l, g, "phone_number_id", "the Graph API id of the "
+			 "business phone number", &ch->phone_number_id) < 0)
+		return -1;
+	if (strlen(ch->phone_number_id) > 32 ||
+	    strspn(ch->phone_number_id, "0123456789") !=
+	    strlen(ch->phone_number_id))
+		return fail(l, 0, g, "phone_number_id", "not a Graph API id "
+			    "(digits): %s", ch->phone_number_id);
+	if (get_string(l, g, "app_secret_file", "", &ch->app_secret_file) < 0 ||
+	    get_string(l, g, "verify_token_file", "",
+		       &ch->verify_token_file) < 0 ||
+	    get_string(l, g, "template", "", &ch->template_name) < 0 ||
+	    get_nonempty(l, g, "template_language", "en_US",
+			 &ch->template_language) < 0)
+		return -1;
+	if (*ch->webhook_listen != '\0' && *ch->app_secret_file == '\0')
+		return fail(l, 0, g, "app_secret_file", "required with "
+			    "webhook_listen: without it no post can be "
+			    "told from a forgery");
+	if (*ch->webhook_listen != '\0' && *ch->verify_token_file == '\0')
+		return fail(l, 0, g, "verify_token_file", "required with "
+			    "webhook_listen: Meta verifies the webhook with it");
+	if (*ch->app_secret_file != '\0' &&
+	    !g_path_is_absolute(ch->app_secret_file))
+		return fail(l, 0, g, "app_secret_file", "not an absolute path");
+	if (*ch->verify_token_file != '\0' &&
+	    !g_path_is_absolute(ch->verify_token_file))
+		return fail(l, 0, g, "verify_token_file",
+			    "not an absolute path");
+	/* Meta's template names: lowercase letters, digits, '_' */
+	if (strlen(ch->template_name) > 512 ||
+	    strspn(ch->template_name, "abcdefghijklmnopqrstuvwxyz0123456789_")
+	    != strlen(ch->template_name))
+		return fail(l, 0, g, "template", "not a template name "
+			    "(lowercase letters, digits, '_'): %s",
+			    ch->template_name);
+	if (strlen(ch->template_language) > 16 ||
+	    strspn(ch->template_language, "abcdefghijklmnopqrstuvwxyz"
+		   "ABCDEFGHIJKLMNOPQRSTUVWXYZ_") !=
+	    strlen(ch->template_language))
+		return fail(l, 0, g, "template_language", "not a language "
+			    "code (en, en_US): %s", ch->template_language);
 	return 0;
 }
 
@@ -1009,10 +1087,8 @@ static int load_channel(struct loader *l, const char *g, const char *name)
 			return fail(l, 0, g, "webhook_listen", "not ADDRESS:PORT "
 				    "(127.0.0.1:8443, [::1]:8443): %s",
 				    ch->webhook_listen);
-		if (strcmp(name, "telegram") != 0)
-			return fail(l, 0, g, "webhook_listen", "only "
-				    "[channel telegram] has webhooks yet");
-		if (*ch->webhook_secret_file == '\0')
+		if (strcmp(name, "telegram") == 0 &&
+		    *ch->webhook_secret_file == '\0')
 			return fail(l, 0, g, "webhook_secret_file",
 				    "required with webhook_listen: a webhook "
 				    "without a secret would take anyone's "
@@ -1022,6 +1098,8 @@ static int load_channel(struct loader *l, const char *g, const char *name)
 	    !g_path_is_absolute(ch->webhook_secret_file))
 		return fail(l, 0, g, "webhook_secret_file",
 			    "not an absolute path");
+	if (strcmp(name, "whatsapp") == 0)
+		return load_whatsapp(l, g, ch);
 	return 0;
 }
 
@@ -1285,6 +1363,13 @@ void config_print(const struct config *c, GString *out)
 		print_string(out, "webhook_listen", ch->webhook_listen);
 		print_string(out, "webhook_secret_file",
 			     ch->webhook_secret_file);
+		if (strcmp(ch->name, "whatsapp") != 0)
+			continue;
+		print_string(out, "phone_number_id", ch->phone_number_id);
+		print_string(out, "app_secret_file", ch->app_secret_file);
+		print_string(out, "verify_token_file", ch->verify_token_file);
+		print_string(out, "template", ch->template_name);
+		print_string(out, "template_language", ch->template_language);
 	}
 }
 

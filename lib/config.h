@@ -50,6 +50,16 @@ struct config_channel {
 				   there instead of polling; "" for none */
 	char *webhook_secret_file;	/* the secret token, required with
 					   webhook_listen */
+	/* whatsapp only (NULL elsewhere): */
+	char *phone_number_id;	/* the business number's Graph API id */
+	char *app_secret_file;	/* signs webhook posts; required with
+				   webhook_listen */
+	char *verify_token_file;	/* answers the webhook's GET
+					   verification; required with
+					   webhook_listen */
+	char *template_name;	/* "template": sent when the 24-hour window
+				   is closed; "" for none */
+	char *template_language;	/* its language code, default en_US */
 };
 
 struct config {

@@ -123,6 +123,13 @@ static int get_status(JsonObject *obj, const char *name, bool *has_r,
 	return ret;
 }
 
+/* sent and dead: the bridge's outcome of a message; delivered, read and
+   failed: what the provider reported of it later (WhatsApp's statuses,
+   Viber's delivered, seen and failed callbacks) */
+static const char *const delivery_results[] = {
+	"sent", "dead", "delivered", "read", "failed", NULL
+};
+
 static int parse_event(JsonNode *node, struct mbevent **ev_r, char **error_r)
 {
 	struct mbevent *ev;
@@ -184,10 +191,10 @@ static int parse_event(JsonNode *node, struct mbevent **ev_r, char **error_r)
 			       error_r) < 0 ||
 		    get_string(obj, "why", false, &ev->why, error_r) < 0)
 			goto out;
-		if (strcmp(ev->result, "sent") != 0 &&
-		    strcmp(ev->result, "dead") != 0) {
-			*error_r = g_strdup_printf("\"result\" is not sent or "
-						   "dead: %s", ev->result);
+		if (!g_strv_contains(delivery_results, ev->result)) {
+			*error_r = g_strdup_printf("\"result\" is not sent, "
+						   "dead, delivered, read or "
+						   "failed: %s", ev->result);
 			goto out;
 		}
 	} else {

@@ -35,7 +35,12 @@
          "message_id": "<the agent's reply>", "channel": "telegram",
          "chat": "777001", "result": "sent" or "dead",
          "message_ids": "5001,5002", "outbox": "msg.telegram...",
-         "why": "..."} */
+         "why": "..."}
+
+   and, when a provider reports later on a message it took (WhatsApp's
+   statuses, Viber's callbacks), "result" "delivered", "read" or
+   "failed", "message_ids" the provider's id it reports on, "outbox"
+   empty. */
 
 enum mbevent_type {
 	MBEVENT_KEYWORD,

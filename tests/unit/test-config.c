@@ -67,7 +67,17 @@ struct load_case {
 	"api_url = http://127.0.0.1:8080/pa\n" \
 	"token_file = /etc/shopdesk/viber.token\n" \
 	"domain = viber.customers.test\n" \
-	"queue = manager\n"
+	"queue = manager\n" \
+	"webhook_listen = [::1]:8444\n" \
+	"[channel whatsapp]\n" \
+	"token_file = /etc/shopdesk/whatsapp.token\n" \
+	"queue = sales\n" \
+	"phone_number_id = 106540352242922\n" \
+	"webhook_listen = 127.0.0.1:8445\n" \
+	"app_secret_file = /etc/shopdesk/whatsapp.secret\n" \
+	"verify_token_file = /etc/shopdesk/whatsapp.verify\n" \
+	"template = order_reply\n" \
+	"template_language = lt\n"
 
 static const struct load_case load_cases[] = {
 	{ "minimal", BASE, NULL },
@@ -295,9 +305,48 @@ static const struct load_case load_cases[] = {
 	  "webhook_listen" },
 	{ "channel-webhook-viber", BASE "[channel viber]\n"
 	  "token_file = /etc/shopdesk/vb.token\nqueue = sales\n"
+	  "webhook_listen = 127.0.0.1:8443\n", NULL },
+	/* [channel whatsapp]'s own keys */
+	{ "whatsapp-no-number", BASE "[channel whatsapp]\n"
+	  "token_file = /etc/shopdesk/wa.token\nqueue = sales\n",
+	  ":6: [channel whatsapp] phone_number_id: missing" },
+	{ "whatsapp-bad-number", BASE "[channel whatsapp]\n"
+	  "token_file = /etc/shopdesk/wa.token\nqueue = sales\n"
+	  "phone_number_id = +37060000000\n",
+	  ":9: [channel whatsapp] phone_number_id: not a Graph API id" },
+	{ "whatsapp-webhook-no-secret", BASE "[channel whatsapp]\n"
+	  "token_file = /etc/shopdesk/wa.token\nqueue = sales\n"
+	  "phone_number_id = 106540352242922\n"
 	  "webhook_listen = 127.0.0.1:8443\n"
-	  "webhook_secret_file = /etc/shopdesk/vb.secret\n",
-	  ":9: [channel viber] webhook_listen: only [channel telegram]" },
+	  "verify_token_file = /etc/shopdesk/wa.verify\n",
+	  ":6: [channel whatsapp] app_secret_file: required with "
+	  "webhook_listen" },
+	{ "whatsapp-webhook-no-verify", BASE "[channel whatsapp]\n"
+	  "token_file = /etc/shopdesk/wa.token\nqueue = sales\n"
+	  "phone_number_id = 106540352242922\n"
+	  "webhook_listen = 127.0.0.1:8443\n"
+	  "app_secret_file = /etc/shopdesk/wa.secret\n",
+	  ":6: [channel whatsapp] verify_token_file: required with "
+	  "webhook_listen" },
+	{ "whatsapp-relative-secret", BASE "[channel whatsapp]\n"
+	  "token_file = /etc/shopdesk/wa.token\nqueue = sales\n"
+	  "phone_number_id = 106540352242922\n"
+	  "app_secret_file = wa.secret\n",
+	  ":10: [channel whatsapp] app_secret_file: not an absolute path" },
+	{ "whatsapp-bad-template", BASE "[channel whatsapp]\n"
+	  "token_file = /etc/shopdesk/wa.token\nqueue = sales\n"
+	  "phone_number_id = 106540352242922\n"
+	  "template = Hello World\n",
+	  ":10: [channel whatsapp] template: not a template name" },
+	{ "whatsapp-bad-language", BASE "[channel whatsapp]\n"
+	  "token_file = /etc/shopdesk/wa.token\nqueue = sales\n"
+	  "phone_number_id = 106540352242922\n"
+	  "template_language = en-US\n",
+	  ":10: [channel whatsapp] template_language: not a language code" },
+	{ "whatsapp-key-in-telegram", BASE "[channel telegram]\n"
+	  "token_file = /etc/shopdesk/tg.token\nqueue = sales\n"
+	  "template = order_update\n",
+	  ":9: [channel telegram] template: only [channel whatsapp] has it" },
 };
 
 static char *write_file(const char *name, const char *text)
@@ -414,6 +463,18 @@ static void test_values(void)
 	ch = config_channel_by_domain(c, "viber.customers.test");
 	g_assert_nonnull(ch);
 	g_assert_cmpstr(ch->api_url, ==, "http://127.0.0.1:8080/pa");
+	g_assert_cmpstr(ch->webhook_listen, ==, "[::1]:8444");
+	g_assert_null(ch->phone_number_id);
+	ch = config_channel_by_domain(c, "whatsapp.shop.test");
+	g_assert_nonnull(ch);
+	g_assert_cmpstr(ch->api_url, ==, "https://graph.facebook.com/v19.0");
+	g_assert_cmpstr(ch->phone_number_id, ==, "106540352242922");
+	g_assert_cmpstr(ch->app_secret_file, ==,
+			"/etc/shopdesk/whatsapp.secret");
+	g_assert_cmpstr(ch->verify_token_file, ==,
+			"/etc/shopdesk/whatsapp.verify");
+	g_assert_cmpstr(ch->template_name, ==, "order_reply");
+	g_assert_cmpstr(ch->template_language, ==, "lt");
 	g_assert_null(config_channel_by_domain(c, "shop.test"));
 	config_free(&c);
 }
@@ -468,6 +529,11 @@ static void test_defaults(void)
 		"[channel whatsapp]",
 		"api_url = https://graph.facebook.com/v19.0",
 		"domain = whatsapp.shop.test",
+		"phone_number_id = 106540352242922",
+		"app_secret_file =",
+		"verify_token_file =",
+		"template =",
+		"template_language = en_US",
 		"[channel viber]",
 		"api_url = https://chatapi.viber.com/pa",
 		"domain = viber.shop.test",
@@ -476,7 +542,7 @@ static void test_defaults(void)
 		"[channel telegram]\ntoken_file = /etc/shopdesk/tg.token\n"
 		"queue = sales\n"
 		"[channel whatsapp]\ntoken_file = /etc/shopdesk/wa.token\n"
-		"queue = sales\n"
+		"queue = sales\nphone_number_id = 106540352242922\n"
 		"[channel viber]\ntoken_file = /etc/shopdesk/vb.token\n"
 		"queue = sales\n");
 	GString *out = g_string_new("\n");

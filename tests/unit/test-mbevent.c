@@ -42,7 +42,17 @@ static const struct parse_case parse_cases[] = {
 				     "\"3\", \"channel\": \"telegram\", "
 				     "\"chat\": \"77\", \"result\": "
 				     "\"maybe\"}"),
-	  "\"result\" is not sent or dead: maybe" },
+	  "\"result\" is not sent, dead, delivered, read or failed: maybe" },
+	{ "delivery-read", FILE_OF("{\"type\": \"delivery\", \"ticket\": "
+				   "\"3\", \"channel\": \"whatsapp\", "
+				   "\"chat\": \"37060000001\", \"result\": "
+				   "\"read\", \"message_ids\": \"wamid.x\"}"),
+	  NULL },
+	{ "delivery-failed", FILE_OF("{\"type\": \"delivery\", "
+				     "\"ticket\": \"3\", \"channel\": "
+				     "\"viber\", \"chat\": \"a=\", "
+				     "\"result\": \"failed\", \"why\": "
+				     "\"not subscribed\"}"), NULL },
 	{ "delivery-no-chat", FILE_OF("{\"type\": \"delivery\", \"ticket\": "
 				      "\"3\", \"channel\": \"telegram\", "
 				      "\"result\": \"sent\"}"),

@@ -155,7 +155,10 @@ static struct config *load(void)
 		"[channel telegram]\ntoken_file = /etc/tg.token\n"
 		"queue = sales\n"
 		"[channel viber]\ntoken_file = /etc/vb.token\n"
-		"domain = vb.shop.test\nqueue = sales\n", -1, NULL));
+		"domain = vb.shop.test\nqueue = sales\n"
+		"[channel whatsapp]\ntoken_file = /etc/wa.token\n"
+		"domain = wa.shop.test\nqueue = sales\n"
+		"phone_number_id = 106540352242922\n", -1, NULL));
 	if (config_load(path, &config, &error) < 0)
 		g_error("%s", error);
 	g_unlink(path);
@@ -181,8 +184,30 @@ static const struct address_case address_cases[] = {
 	{ "tg.-@telegram.shop.test", -1, NULL, NULL },
 	{ "wa.12345@telegram.shop.test", -1, NULL, NULL },
 	{ "sales@telegram.shop.test", -1, NULL, NULL },
-	{ "vb.AbC+d=@vb.shop.test", 1, "viber", "AbC+d=" },
+	/* Viber ids travel in base32: case and '+', '/', '=' survive */
+	{ "vb.gaytemzugu3doobzgbat2@vb.shop.test", 1, "viber",
+	  "01234567890A=" },
+	{ "VB.GAYTEMZUGU3DOOBZGBAT2@VB.Shop.Test", 1, "viber",
+	  "01234567890A=" },
+	{ "vb.ormxc22ykfwwqskbovtcwrbxiztc63tuozit2pi@vb.shop.test", 1,
+	  "viber", "tYqkXQmhIAuf+D7Ff/ntvQ==" },
+	{ "vb.me@vb.shop.test", 1, "viber", "a" },
+	{ "vb.AbC+d=@vb.shop.test", -1, NULL, NULL },	/* not base32 */
+	{ "vb.mf@vb.shop.test", -1, NULL, NULL },	/* stray bits */
+	{ "vb.m@vb.shop.test", -1, NULL, NULL },		/* half a byte */
+	{ "vb.m1@vb.shop.test", -1, NULL, NULL },	/* 1 is no digit of it */
+	{ "vb.eaqa@vb.shop.test", -1, NULL, NULL },	/* "  " is no id */
+	{ "vb.@vb.shop.test", -1, NULL, NULL },
 	{ "vb.a b@vb.shop.test", -1, NULL, NULL },
+	/* 39 bytes: its address would pass 64 */
+	{ "vb.mfqwcylbmfqwcylbmfqwcylbmfqwcylbmfqwcylb"
+	  "mfqwcylbmfqwcylbmfqwcyi@vb.shop.test", -1, NULL, NULL },
+	{ "wa.37060000001@wa.shop.test", 1, "whatsapp", "37060000001" },
+	{ "WA.37060000001@WA.SHOP.TEST", 1, "whatsapp", "37060000001" },
+	{ "wa.+37060000001@wa.shop.test", -1, NULL, NULL },
+	{ "wa.ivan@wa.shop.test", -1, NULL, NULL },
+	{ "wa.123456789012345678901@wa.shop.test", -1, NULL, NULL },
+	{ "vb.gaytemzugu3doobzgbat2@wa.shop.test", -1, NULL, NULL },
 	{ "tg.12345@shop.test", 0, NULL, NULL },
 	{ "ivan@example.com", 0, NULL, NULL },
 	{ "no-at-sign", 0, NULL, NULL },
@@ -214,6 +239,13 @@ static void test_address(void)
 			g_assert_nonnull(why);
 		}
 		g_free(chat);
+	}
+	/* and what is no id of the channel makes no address */
+	for (unsigned int i = 0; i < config->channels->len; i++) {
+		const struct config_channel *ch = config->channels->pdata[i];
+
+		g_assert_null(channel_address(ch, "a b"));
+		g_assert_null(channel_address(ch, ""));
 	}
 	config_free(&config);
 }

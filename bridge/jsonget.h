@@ -1,0 +1,26 @@
+#ifndef SHOPDESK_BRIDGE_JSONGET_H
+#define SHOPDESK_BRIDGE_JSONGET_H
+
+#include <json-glib/json-glib.h>
+#include <stdint.h>
+
+/* Reading providers' JSON answers and webhook posts with json-glib: a
+   member of the wrong type reads as absent, never as an error, so that
+   a channel checks only what it needs. */
+
+/* Parses data as a JSON object.  Returns its root (json_node_unref it),
+   or NULL with *error_r (g_free it). */
+JsonNode *jsonget_parse(const void *data, size_t size, char **error_r);
+
+/* Members of o (which may be NULL): a string, or NULL; an integer (a
+   string of digits counts, as WhatsApp sends its timestamps), or def;
+   an object or array, or NULL. */
+const char *jsonget_string(JsonObject *o, const char *name);
+int64_t jsonget_int(JsonObject *o, const char *name, int64_t def);
+JsonObject *jsonget_object(JsonObject *o, const char *name);
+JsonArray *jsonget_array(JsonObject *o, const char *name);
+
+/* Element i of a, if an object, or NULL. */
+JsonObject *jsonget_element(JsonArray *a, guint i);
+
+#endif
