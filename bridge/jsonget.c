@@ -4,13 +4,40 @@
 
 #include <string.h>
 
+bool jsonget_shallow(const void *data, size_t size)
+{
+	const char *p = data, *end = p + size;
+	unsigned int depth = 0;
+	bool in_string = false;
+
+	for (; p < end; p++) {
+		if (in_string) {
+			if (*p == '\\' && p + 1 < end)
+				p++;
+			else if (*p == '"')
+				in_string = false;
+		} else if (*p == '"') {
+			in_string = true;
+		} else if (*p == '[' || *p == '{') {
+			if (++depth > JSONGET_DEPTH_MAX)
+				return false;
+		} else if ((*p == ']' || *p == '}') && depth > 0) {
+			depth--;
+		}
+	}
+	return true;
+}
+
 JsonNode *jsonget_parse(const void *data, size_t size, char **error_r)
 {
 	JsonParser *parser = json_parser_new();
 	GError *error = NULL;
 	JsonNode *root = NULL;
 
-	if (!json_parser_load_from_data(parser, data, size, &error)) {
+	if (!jsonget_shallow(data, size)) {
+		*error_r = g_strdup_printf("JSON nested deeper than %d",
+					   JSONGET_DEPTH_MAX);
+	} else if (!json_parser_load_from_data(parser, data, size, &error)) {
 		*error_r = g_strdup_printf("not JSON: %s", error->message);
 		g_error_free(error);
 	} else if (json_parser_get_root(parser) == NULL ||

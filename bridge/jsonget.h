@@ -2,14 +2,23 @@
 #define SHOPDESK_BRIDGE_JSONGET_H
 
 #include <json-glib/json-glib.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 /* Reading providers' JSON answers and webhook posts with json-glib: a
    member of the wrong type reads as absent, never as an error, so that
    a channel checks only what it needs. */
 
-/* Parses data as a JSON object.  Returns its root (json_node_unref it),
-   or NULL with *error_r (g_free it). */
+/* json-glib recurses without a limit: what comes from the network is
+   refused beyond this depth before it is parsed. */
+#define JSONGET_DEPTH_MAX 64
+
+/* Whether data's arrays and objects nest at most JSONGET_DEPTH_MAX
+   deep (a scan of the bytes, strings skipped). */
+bool jsonget_shallow(const void *data, size_t size);
+
+/* Parses data as a JSON object, unless it nests too deep.  Returns its
+   root (json_node_unref it), or NULL with *error_r (g_free it). */
 JsonNode *jsonget_parse(const void *data, size_t size, char **error_r);
 
 /* Members of o (which may be NULL): a string, or NULL; an integer (a

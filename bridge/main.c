@@ -42,6 +42,8 @@
 #define POLL_MS 250
 /* Items handled per look, so that a signal is noticed in a big backlog */
 #define BATCH_MAX 100
+/* A provider's pause longer than this is waited out in the spool */
+#define WAIT_MAX (2 * G_USEC_PER_SEC)
 
 struct bridge {
 	const struct config *config;
@@ -253,9 +255,18 @@ static void deliver_message(struct bridge *b, struct spool_item **item)
 		int64_t wait = messenger->wait(messenger->impl, m->chat);
 		char *json;
 
+		messenger_outcome_clear(&out);
+		if (wait > WAIT_MAX) {
+			/* the provider asked every chat to wait (a 429):
+			   the item waits in the spool, not the worker */
+			out.result = SEND_RETRY;
+			out.retry_after = (wait + G_USEC_PER_SEC - 1) /
+				G_USEC_PER_SEC;
+			out.why = g_strdup("the provider asked to wait");
+			break;
+		}
 		if (wait > 0)
 			g_usleep(wait);
-		messenger_outcome_clear(&out);
 		messenger->send(messenger->impl, m, p, &out);
 		if (out.result != SEND_OK)
 			break;
@@ -269,10 +280,16 @@ static void deliver_message(struct bridge *b, struct spool_item **item)
 		json = outbox_message_encode(m);
 		if (spool_update(b->outbox, *item, json, strlen(json),
 				 &error) < 0) {
+			/* going on would send it all again at the next
+			   retry: stop here, and try the rest later */
 			log_error("%s: cannot record part %u as sent: %s",
 				  what, p + 1, error);
 			g_free(error);
 			error = NULL;
+			g_free(json);
+			out.result = SEND_RETRY;
+			out.why = g_strdup("progress not recorded");
+			break;
 		}
 		g_free(json);
 	}

@@ -10,6 +10,7 @@
    The token is in every URL, so URLs never reach a log line. */
 
 #include "telegram.h"
+#include "jsonget.h"
 #include "http.h"
 #include "log.h"
 #include "mail.h"
@@ -32,6 +33,7 @@
 #define DOWNLOAD_MAX (20 * 1024 * 1024)	/* getFile's limit */
 #define ANSWER_MAX (1024 * 1024)	/* any API answer but a file */
 #define SEND_TIMEOUT 120L	/* seconds: an upload of 50 MB */
+#define HOOK_SEEN_MAX 10000
 #define CHAT_GAP G_USEC_PER_SEC	/* one message a second per chat */
 #define ALL_GAP (G_USEC_PER_SEC / 30)	/* 30 a second in all */
 #define BACKOFF_MAX 60		/* seconds between failed polls */
@@ -57,7 +59,11 @@ struct telegram {
 	char *secret;		/* NULL: long polling */
 	struct MHD_Daemon *mhd;
 	struct http *hook_http;	/* MHD's one thread's */
-	int64_t hook_offset;
+	/* the update_ids handled lately, HOOK_SEEN_MAX of them, so that an
+	   update Telegram posts again is no second mail (its retries come
+	   in any order: a high-water mark would skip a late one) */
+	GHashTable *hook_seen;
+	GQueue hook_seen_order;
 };
 
 enum call_result { CALL_OK, CALL_RETRY, CALL_FAILED };
@@ -142,7 +148,8 @@ static enum call_result call(struct telegram *tg, struct http *http,
 	}
 	g_free(url);
 	parser = json_parser_new();
-	if (json_parser_load_from_data(parser, (const char *)r.body->data,
+	if (jsonget_shallow(r.body->data, r.body->len) &&
+	    json_parser_load_from_data(parser, (const char *)r.body->data,
 				       r.body->len, &error) &&
 	    (root = json_parser_get_root(parser)) != NULL &&
 	    JSON_NODE_HOLDS_OBJECT(root))
@@ -298,6 +305,11 @@ static void tg_send(void *impl, const struct outbox_message *m,
 	case CALL_RETRY:
 		out->result = SEND_RETRY;
 		out->why = g_steal_pointer(&why);
+		/* Telegram's limits are the bot's: a 429 holds every chat */
+		if (out->retry_after > 0)
+			tg->last_any = MAX(tg->last_any,
+					   g_get_monotonic_time() - ALL_GAP +
+					   out->retry_after * G_USEC_PER_SEC);
 		break;
 	case CALL_FAILED:
 		out->result = SEND_FAILED;
@@ -842,6 +854,10 @@ static char *updates_request(struct telegram *tg, int64_t offset)
 	json_builder_add_int_value(b, offset);
 	json_builder_set_member_name(b, "timeout");
 	json_builder_add_int_value(b, tg->ch->poll_timeout);
+	/* few enough that an answer stays within ANSWER_MAX (Telegram's
+	   default of 100 long messages may not) */
+	json_builder_set_member_name(b, "limit");
+	json_builder_add_int_value(b, 10);
 	json_builder_set_member_name(b, "allowed_updates");
 	json_builder_begin_array(b);
 	json_builder_add_string_value(b, "message");
@@ -938,6 +954,7 @@ static gpointer poll_thread(gpointer data)
 struct upload {
 	GByteArray *body;
 	bool too_big;
+	bool refused;		/* without the right secret token */
 };
 
 static enum MHD_Result respond(struct MHD_Connection *c, unsigned int status,
@@ -997,7 +1014,8 @@ static enum MHD_Result hook_update(struct telegram *tg,
 	int64_t update_id;
 	enum MHD_Result ret;
 
-	if (!json_parser_load_from_data(parser, (const char *)u->body->data,
+	if (!jsonget_shallow(u->body->data, u->body->len) ||
+	    !json_parser_load_from_data(parser, (const char *)u->body->data,
 					u->body->len, &error) ||
 	    (root = json_parser_get_root(parser)) == NULL ||
 	    !JSON_NODE_HOLDS_OBJECT(root)) {
@@ -1029,18 +1047,26 @@ static enum MHD_Result hook_update(struct telegram *tg,
 	if (update_id < 0) {
 		keep_dead(tg, root, -1, "update without update_id");
 		ret = respond(c, MHD_HTTP_OK, "{\"ok\":true}");
-	} else if (update_id < tg->hook_offset) {
+	} else if (g_hash_table_contains(tg->hook_seen, &update_id)) {
 		log_info("telegram: update %" G_GINT64_FORMAT ": handled "
 			 "before, skipped", update_id);
 		ret = respond(c, MHD_HTTP_OK, "{\"ok\":true}");
 	} else if (handle_update(tg, tg->hook_http, root, update_id) ==
 		   UPDATE_RETRY) {
-		/* Telegram sends it again later */
+		/* Telegram sends it again later, maybe after later updates
+		   went through: no high-water mark here, an update is never
+		   skipped; one handled twice is a known Message-ID to the
+		   milter */
 		ret = respond(c, MHD_HTTP_INTERNAL_SERVER_ERROR,
 			      "{\"ok\":false}");
 	} else {
-		tg->hook_offset = update_id + 1;
-		save_offset(tg, tg->hook_offset);
+		int64_t *seen = g_memdup2(&update_id, sizeof(update_id));
+
+		g_hash_table_add(tg->hook_seen, seen);
+		g_queue_push_tail(&tg->hook_seen_order, seen);
+		if (g_queue_get_length(&tg->hook_seen_order) > HOOK_SEEN_MAX)
+			g_hash_table_remove(tg->hook_seen, g_queue_pop_head(
+				&tg->hook_seen_order));
 		ret = respond(c, MHD_HTTP_OK, "{\"ok\":true}");
 	}
 	g_object_unref(parser);
@@ -1057,24 +1083,26 @@ static enum MHD_Result hook_answer(void *cls, struct MHD_Connection *c,
 	const char *given;
 	char *client;
 
+	given = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+					    "X-Telegram-Bot-Api-Secret-Token");
 	if (u == NULL) {
 		u = g_new0(struct upload, 1);
 		u->body = g_byte_array_new();
+		/* a stranger's body is not even kept */
+		u->refused = given == NULL || !same_secret(given, tg->secret);
 		*con_cls = u;
 		return MHD_YES;
 	}
 	if (*size > 0) {
-		if (u->body->len + *size > ANSWER_MAX)
-			u->too_big = true;
+		if (u->refused || u->body->len + *size > ANSWER_MAX)
+			u->too_big = !u->refused;
 		else
 			g_byte_array_append(u->body, (const guint8 *)data,
 					    *size);
 		*size = 0;
 		return MHD_YES;
 	}
-	given = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-					    "X-Telegram-Bot-Api-Secret-Token");
-	if (given == NULL || !same_secret(given, tg->secret)) {
+	if (u->refused) {
 		client = client_of(c);
 		log_warning("telegram: webhook: %s %s from %s %s: refused "
 			    "(401), nothing taken", method, url, client,
@@ -1121,8 +1149,10 @@ static int hook_start(struct telegram *tg, char **error_r)
 	g_object_unref(sa);
 	g_object_unref(ip);
 	g_object_unref(na);
-	tg->hook_offset = read_offset(tg);
 	tg->hook_http = http_new(&tg->stop);
+	tg->hook_seen = g_hash_table_new_full(g_int64_hash, g_int64_equal,
+					      g_free, NULL);
+	g_queue_init(&tg->hook_seen_order);
 	/* one thread, one update at a time, as Telegram sends them */
 	tg->mhd = MHD_start_daemon(
 		MHD_USE_INTERNAL_POLLING_THREAD | (v6 ? MHD_USE_IPv6 : 0),
@@ -1136,10 +1166,12 @@ static int hook_start(struct telegram *tg, char **error_r)
 		*error_r = g_strdup_printf("webhook: cannot listen on %s",
 					   tg->ch->webhook_listen);
 		http_free(&tg->hook_http);
+		g_queue_clear(&tg->hook_seen_order);
+		g_clear_pointer(&tg->hook_seen, g_hash_table_unref);
 		return -1;
 	}
-	log_info("telegram: receiving by webhook on %s from offset %"
-		 G_GINT64_FORMAT, tg->ch->webhook_listen, tg->hook_offset);
+	log_info("telegram: receiving by webhook on %s",
+		 tg->ch->webhook_listen);
 	return 0;
 }
 
@@ -1163,6 +1195,10 @@ static void tg_stop(void *impl)
 		MHD_stop_daemon(tg->mhd);
 		tg->mhd = NULL;
 		http_free(&tg->hook_http);
+	}
+	if (tg->hook_seen != NULL) {
+		g_queue_clear(&tg->hook_seen_order);
+		g_clear_pointer(&tg->hook_seen, g_hash_table_unref);
 	}
 	if (tg->thread == NULL)
 		return;

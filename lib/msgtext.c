@@ -271,7 +271,8 @@ char *msgtext_strip(const char *text)
 		g_strchomp(lines[i]);
 		if (strcmp(line, "--") == 0 || starts_history(lines, i)) {
 			/* the signature or the history: nothing after it is
-			   the agent's ("-- " lost its space to the chomp) */
+			   the agent's ("-- " lost its space to the chomp, and
+			   clients and HTML conversion often drop it too) */
 			for (unsigned int j = i; j < n; j++)
 				drop[j] = true;
 			break;
@@ -282,8 +283,10 @@ char *msgtext_strip(const char *text)
 		}
 		if (!is_attribution(line))
 			continue;
+		/* an attribution only with the quote it introduces: a last
+		   line ending in "wrote:" is the agent's */
 		next = next_nonblank(lines, i);
-		if (next != NULL && !is_quoted(next))
+		if (next == NULL || !is_quoted(next))
 			continue;
 		drop[i] = true;
 		/* wrapped: "On Mon, ... Ivan <" / "ivan@example.com> wrote:" */

@@ -891,6 +891,23 @@ static void read_channel(SMFICTX *ctx, const struct connctx *conn,
 			f->ack_refusal = "sender in a messenger domain";
 	}
 	g_free(chat);
+	chat = NULL;
+	if ((ret <= 0 || !conn->local) && f->from_address != NULL &&
+	    channel_address_parse(config, f->from_address, &ch, &chat,
+				  &why) != 0) {
+		/* a From: naming a chat customer on mail that did not come
+		   from the bridge: the customer is who really sent it, or
+		   rules 3 and 4 would file it into the chat's ticket */
+		log_warning("%s: From: <%s> is a messenger address on mail "
+			    "not from the bridge: customer <%s> instead",
+			    queue_id(ctx), f->from_address,
+			    msg->envelope_from);
+		g_free(f->from_address);
+		f->from_address = g_ascii_strdown(msg->envelope_from, -1);
+		if (f->ack_refusal == NULL)
+			f->ack_refusal = "From: in a messenger domain";
+	}
+	g_free(chat);
 }
 
 static void fields_free(struct fields *f)
@@ -1539,10 +1556,12 @@ static bool agent_mail(SMFICTX *ctx, struct msgctx *msg,
 		log_warning("%s: ticket=%u agent=%s: [queue %s] is gone from "
 			    "the config: passed on", queue_id(ctx),
 			    r.ticket_id, msg->agent, r.queue);
-	} else if (!r.duplicate &&
-		   (rewrite_reply(ctx, msg, f, &r, note, queue) < 0 ||
-		    (changed && replace_body(ctx, message) < 0) ||
-		    (note && keep_internal(ctx, msg) < 0))) {
+	} else if (rewrite_reply(ctx, msg, f, &r, note, queue) < 0 ||
+		   (changed && replace_body(ctx, message) < 0) ||
+		   (note && keep_internal(ctx, msg) < 0)) {
+		/* also for a message seen before: a retry after a 4xx, or
+		   the client sending it again, is delivered again and must
+		   leave as the first attempt would have */
 		status = fail_action(ctx, "Postfix refused a change to an "
 				     "agent's reply");
 	} else if (!note && send_messages(ctx, msg, message, f, &r) < 0) {

@@ -391,6 +391,56 @@ sleep 2
 tap_is "$(calls | jq -c 'select(.method == "sendMessage")' | wc -l)" "$before" \
 	"and the fake got nothing"
 
+# 11b. The same with only the From: header forged, the envelope the
+#     stranger's own: the tag of the chat's ticket does not get it in.
+n=$(mail_count sales@shop.test)
+send_mail stranger@example.net sales@shop.test \
+	--header 'From: "Ivan Petrov (Telegram)" <tg.777001@telegram.shop.test>' \
+	--header "Subject: Re: [Ticket #1] change of address" \
+	--header "Message-Id: <forged-2@example.net>" \
+	--body "Send it to Fake street 2." || bail "forged mail not accepted"
+wait_for_mail sales@shop.test $((n + 1)) || bail "forged mail not delivered"
+f=$(mail_with sales@shop.test '^Message-Id: <forged-2@example.net>')
+tf=$(header_of "$f" X-Shopdesk-Ticket)
+tap_check "a forged From: does not enter the chat's ticket ($tf)" test "$tf" != 1
+tap_is "$(json "$tf" .customer.address)" stranger@example.net \
+	"its customer is the envelope sender"
+tap_check "and the milter says so" \
+	grep -q "From: <tg.777001@telegram.shop.test> is a messenger address on mail not from the bridge: customer <stranger@example.net> instead" "$H/milter.log"
+
+# 11c. The outbox cannot be written: the agent's reply gets a 4xx and
+#     nothing is lost; sent again once it can, it leaves exactly as the
+#     first attempt would have (rewritten, copied to the queue mailbox)
+#     and the chat gets it.
+mv "$H/spool/outbox/tmp" "$H/spool/outbox/tmp.away"
+touch "$H/spool/outbox/tmp"	# not a folder: even root cannot write
+retry_reply() {
+	agent_swaks --to tg.777001@telegram.shop.test \
+		--header "Subject: Re: Telegram" \
+		--header "In-Reply-To: <tg.777001.1@telegram.shop.test>" \
+		--header "Message-Id: <retry-1@shop.test>" \
+		--body "#pending
+Your parcel is at the post office."
+}
+if retry_reply >"$H/retry.out" 2>&1; then
+	tap_fail "outbox not writable: the reply is refused for now"
+else
+	tap_check "outbox not writable: the reply is refused for now (4xx)" \
+		grep -q '<\*\* *4[0-9][0-9]' "$H/retry.out"
+fi
+rm "$H/spool/outbox/tmp"
+mv "$H/spool/outbox/tmp.away" "$H/spool/outbox/tmp"
+n=$(mail_count sales@shop.test)
+retry_reply >/dev/null 2>&1 || bail "the reply sent again was refused"
+wait_calls '.method == "sendMessage" and .params.text == "Your parcel is at the post office."' 1 ||
+	bail "the reply sent again did not reach the chat"
+tap_ok "sent again, the reply reaches the chat, without its command"
+wait_for_mail sales@shop.test $((n + 1)) || bail "no copy of the reply sent again"
+f=$(mail_with sales@shop.test '^Message-Id: <retry-1@shop.test>')
+tap_is "$(header_of "$f" X-Shopdesk-Direction)" outbound \
+	"and its copy in the queue mailbox is rewritten"
+tap_check "with the command taken out" bash -c "! grep -q '^#pending' '$f'"
+
 # 12. Webhook instead of long polling: only requests with the secret
 #     token header are taken.
 stop_bridge

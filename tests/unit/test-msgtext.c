@@ -40,6 +40,8 @@ static const struct strip_case strip_cases[] = {
 	{ "a sentence ending in wrote: without quote stays",
 	  "The manual wrote:\nturn it off first.\n",
 	  "The manual wrote:\nturn it off first." },
+	{ "a last line ending in wrote: stays",
+	  "Our supplier wrote:\n", "Our supplier wrote:" },
 	{ "signature",
 	  "See you.\n\n-- \nAnn Lee\nShop Example\n", "See you." },
 	{ "signature without trailing space",
