@@ -28,6 +28,10 @@
 #define POST_MAX (1024 * 1024)
 #define SEND_TIMEOUT 60L
 #define SEEN_DAYS 7
+/* Viber publishes no number: a pace well below what a bot is allowed,
+   and a pause for every chat when it says there were too many */
+#define ALL_GAP (G_USEC_PER_SEC / 20)
+#define RATE_PAUSE (5 * G_USEC_PER_SEC)
 
 /* The documented status codes that never succeed for this receiver or
    message: invalid URL, bad or missing data, receiver not registered,
@@ -53,6 +57,8 @@ struct viber {
 	char *seen_dir;
 	char *dead_dir;
 	gint stop;
+	int64_t last_any;	/* monotonic time of the last call, or of
+				   the end of a pause Viber asked for */
 };
 
 enum call_result { CALL_OK, CALL_RETRY, CALL_FAILED };
@@ -187,6 +193,7 @@ static void vb_send(void *impl, const struct outbox_message *m,
 	}
 	json = request(vb, m->chat, pieces->pdata[part]);
 	g_ptr_array_unref(pieces);
+	vb->last_any = g_get_monotonic_time();
 	if (http_request_with(vb->out, vb->send_url,
 			      (const char *const *)vb->headers, json, NULL,
 			      SEND_TIMEOUT, ANSWER_MAX, &r, &failure) < 0) {
@@ -209,6 +216,8 @@ static void vb_send(void *impl, const struct outbox_message *m,
 					   "that is not Viber's" : "");
 		out->result = classify_status(r.status) == CALL_RETRY ||
 			r.status == 200 ? SEND_RETRY : SEND_FAILED;
+		if (r.status == 429)
+			vb->last_any = g_get_monotonic_time() + RATE_PAUSE;
 	} else if (status != 0) {
 		const char *message = jsonget_string(o, "status_message");
 
@@ -218,6 +227,8 @@ static void vb_send(void *impl, const struct outbox_message *m,
 					   "(no status_message)");
 		out->result = in(fail_codes, G_N_ELEMENTS(fail_codes),
 				 status) ? SEND_FAILED : SEND_RETRY;
+		if (status == 12)	/* tooManyRequests: the bot's limit */
+			vb->last_any = g_get_monotonic_time() + RATE_PAUSE;
 	} else {
 		token = jsonget_int(o, "message_token", -1);
 		out->result = SEND_OK;
@@ -239,7 +250,9 @@ static void vb_send(void *impl, const struct outbox_message *m,
 
 static int64_t vb_wait(void *impl, const char *chat)
 {
-	return 0;
+	struct viber *vb = impl;
+
+	return MAX(vb->last_any + ALL_GAP - g_get_monotonic_time(), 0);
 }
 
 /* --- inbound ---------------------------------------------------------- */

@@ -31,6 +31,7 @@
 #define WINDOW (24 * 3600)	/* the customer-service window */
 #define SEEN_DAYS 7
 #define ALL_GAP (G_USEC_PER_SEC / 50)	/* well within 80 a second */
+#define RATE_PAUSE (5 * G_USEC_PER_SEC)	/* after a rate limit error */
 
 /* the Graph API's error codes that say "later" */
 static const int64_t retry_codes[] = {
@@ -128,9 +129,17 @@ static enum call_result call(struct whatsapp *wa, struct http *http,
 		ret = classify_code(code);
 		if (ret == CALL_FAILED && (r.status == 429 || r.status >= 500))
 			ret = CALL_RETRY;
+		/* the number's limits (130429: throughput, 80007: the
+		   account's rate) hold every chat for a while */
+		if (r.status == 429 || code == 130429 || code == 80007)
+			wa->last_any = MAX(wa->last_any,
+					   g_get_monotonic_time() + RATE_PAUSE);
 	} else if (r.status >= 300) {
 		*why_r = g_strdup_printf("%s: HTTP %ld", what, r.status);
 		ret = classify_status(r.status);
+		if (r.status == 429)
+			wa->last_any = MAX(wa->last_any,
+					   g_get_monotonic_time() + RATE_PAUSE);
 	} else {
 		*answer_r = json_node_ref(root);
 		ret = CALL_OK;
