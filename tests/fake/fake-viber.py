@@ -29,6 +29,8 @@ Control interface (JSON in, JSON out):
                           "status_message": "..."}: the next N calls
                           fail so; {"clear": true} forgets every rule
   POST /control/unsubscribe {"id"}
+  GET  /control/refused   every send_message failed on purpose, one JSON a
+                          line: {"time", "http", "status"}
   GET  /control/calls     every send_message taken, one JSON a line:
                           {"n", "time", "body", "message_token", "token"
                           (the same, as text)}
@@ -61,6 +63,7 @@ class State:
         self.args = args
         self.lock = threading.Lock()
         self.calls = []
+        self.refused = []
         self.fail = []
         self.media = {}
         self.subscribed = set()
@@ -145,6 +148,10 @@ class Handler(BaseHTTPRequestHandler):
             if what == "unsubscribe":
                 st.subscribed.discard(req["id"])
                 return self.answer(200, {})
+            if what == "refused":
+                text = "".join(json.dumps(c) + "\n" for c in st.refused)
+                return self.answer(200, raw=text.encode(),
+                                   ctype="application/x-ndjson")
             if what == "calls":
                 text = "".join(json.dumps(c) + "\n" for c in st.calls)
                 return self.answer(200, raw=text.encode(),
@@ -163,6 +170,10 @@ class Handler(BaseHTTPRequestHandler):
                     rule = r
                     break
         if rule is not None:
+            with st.lock:
+                st.refused.append({"time": time.time(),
+                                   "http": rule.get("http", 200),
+                                   "status": rule.get("status", 0)})
             if "http" in rule:
                 return self.answer(rule["http"], raw=b"<html>error",
                                    ctype="text/html")

@@ -184,6 +184,18 @@ sleep 3
 tap_is "$(texts "$ID1" | grep '^Reply ' | paste -sd,)" "Reply one.,Reply two.,Reply three." \
 	"after 500s, 429 and status errors: every reply once, in order"
 tap_check "an HTTP 500 was deferred" grep -q "status=deferred (send_message: HTTP 500); next try" "$H/bridge.log"
+# after the 429 and after status 12 nothing is sent for 5 s, to any chat
+pause_kept() {	# pause_kept HTTP STATUS: seconds to the next call
+	local t next
+	t=$(curl -s "$VB/control/refused" |
+		jq -r "select(.http == $1 and .status == $2) | .time" | head -n 1)
+	next=$( { curl -s "$VB/control/refused"; calls; } |
+		jq -r --argjson t "$t" 'select(.time > $t) | .time' | sort -n |
+		head -n 1)
+	awk -v a="$t" -v b="$next" 'BEGIN { exit !(b - a >= 4.9) }'
+}
+tap_check "after a 429 Viber is left alone for 5 s" pause_kept 429 0
+tap_check "after status 12 (tooManyRequests) too" pause_kept 200 12
 tap_check "status 12 in a 200 was deferred" \
 	grep -q "status=deferred (send_message: status 12: tooManyRequests)" "$H/bridge.log"
 tap_check "status 2 in a 200 was deferred" \
