@@ -11,6 +11,7 @@
 
 #include "telegram.h"
 #include "jsonget.h"
+#include "state.h"
 #include "http.h"
 #include "log.h"
 #include "mail.h"
@@ -358,43 +359,11 @@ static int64_t read_offset(struct telegram *tg)
 	return offset;
 }
 
-/* Durably: write, sync, rename, sync the folder. */
-static int write_file(const char *dir, const char *name, const char *data,
-		      size_t size, char **error_r)
-{
-	char *tmp = g_strdup_printf("%s/.%s.tmp", dir, name);
-	char *path = g_build_filename(dir, name, NULL);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0660);
-	int ret = -1;
-
-	if (fd < 0 || write(fd, data, size) != (ssize_t)size ||
-	    fsync(fd) < 0 || close(fd) < 0) {
-		*error_r = g_strdup_printf("%s: %s", tmp, g_strerror(errno));
-		if (fd >= 0)
-			close(fd);
-	} else if (rename(tmp, path) < 0) {
-		*error_r = g_strdup_printf("%s: %s", path, g_strerror(errno));
-	} else if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
-		   fsync(fd) < 0) {
-		*error_r = g_strdup_printf("%s: %s", dir, g_strerror(errno));
-		if (fd >= 0)
-			close(fd);
-	} else {
-		close(fd);
-		ret = 0;
-	}
-	if (ret < 0)
-		g_unlink(tmp);
-	g_free(tmp);
-	g_free(path);
-	return ret;
-}
-
 static int save_offset(struct telegram *tg, int64_t offset)
 {
 	char *text = g_strdup_printf("%" G_GINT64_FORMAT "\n", offset);
 	char *error = NULL;
-	int ret = write_file(tg->state_dir, "offset", text, strlen(text),
+	int ret = state_write(tg->state_dir, "offset", text, strlen(text),
 			     &error);
 
 	if (ret < 0) {
@@ -416,7 +385,7 @@ static void keep_dead(struct telegram *tg, JsonNode *update,
 				g_get_real_time());
 	char *error = NULL;
 
-	if (write_file(tg->dead_dir, name, text, strlen(text), &error) < 0) {
+	if (state_write(tg->dead_dir, name, text, strlen(text), &error) < 0) {
 		log_error("telegram: update %" G_GINT64_FORMAT ": %s, and "
 			  "cannot keep it: %s", update_id, why, error);
 		g_free(error);
@@ -1028,7 +997,7 @@ static enum MHD_Result hook_update(struct telegram *tg,
 
 		/* kept as it came; Telegram is told 200, or it would send
 		   the same garbage again and again */
-		if (write_file(tg->dead_dir, name, (const char *)u->body->data,
+		if (state_write(tg->dead_dir, name, (const char *)u->body->data,
 			       u->body->len, &werror) < 0) {
 			log_error("telegram: %s, and cannot keep it: %s", why,
 				  werror);
