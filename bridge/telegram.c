@@ -35,6 +35,8 @@
 #define ANSWER_MAX (1024 * 1024)	/* any API answer but a file */
 #define SEND_TIMEOUT 120L	/* seconds: an upload of 50 MB */
 #define HOOK_SEEN_MAX 10000
+/* An update that failed this many times in a row is set aside */
+#define UPDATE_TRIES 10
 #define CHAT_GAP G_USEC_PER_SEC	/* one message a second per chat */
 #define ALL_GAP (G_USEC_PER_SEC / 30)	/* 30 a second in all */
 #define BACKOFF_MAX 60		/* seconds between failed polls */
@@ -846,6 +848,9 @@ static gpointer poll_thread(gpointer data)
 	struct http *http = http_new(&tg->stop);
 	int64_t offset = read_offset(tg);
 	unsigned int backoff = 1;
+	/* the update that keeps failing, and how often it did */
+	int64_t stuck_id = -1;
+	unsigned int stuck_tries = 0;
 
 	log_info("telegram: receiving by long polling from offset %"
 		 G_GINT64_FORMAT, offset);
@@ -899,8 +904,18 @@ static gpointer poll_thread(gpointer data)
 				continue;	/* handled before */
 			if (handle_update(tg, http, u, update_id) ==
 			    UPDATE_RETRY) {
-				failed = true;
-				break;
+				if (update_id != stuck_id) {
+					stuck_id = update_id;
+					stuck_tries = 0;
+				}
+				if (++stuck_tries < UPDATE_TRIES) {
+					failed = true;
+					break;
+				}
+				/* the chat's later messages must not wait on
+				   it for ever (a file sendmail refuses...) */
+				keep_dead(tg, u, update_id, "failed every "
+					  "time it was tried");
 			}
 			offset = update_id + 1;
 			if (save_offset(tg, offset) < 0)

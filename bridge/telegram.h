@@ -18,8 +18,9 @@
    mail from "Name (Telegram)" <tg.CHAT@domain> to the channel's queue,
    Message-ID <tg.CHAT.MESSAGE@domain>, handed to sendmail.  The offset
    is kept in spool_dir/telegram/offset and advanced only after sendmail
-   took the mail; an update that can never become mail is kept in
-   spool_dir/telegram/dead/ with a log line.
+   took the mail; an update that can never become mail, or that
+   failed ten times in a row, is kept in spool_dir/telegram/dead/ with a
+   log line, so that the chat's later messages do not wait on it.
 
    Or, with webhook_listen, a libmicrohttpd server takes the updates
    Telegram posts (behind the admin's HTTPS proxy): a request without the

@@ -36,11 +36,14 @@ static bool valid_chat(const char *channel_name, const char *chat)
 	if (len == 0 || len > CHAT_MAX)
 		return false;
 	if (strcmp(channel_name, "telegram") == 0) {
+		/* a 64-bit integer, spelt one way only: no leading zeros,
+		   so that one chat is one address and one queue of its own
+		   in the outbox */
 		if (*p == '-')
 			p++;
-		if (*p == '\0')
+		if (*p == '\0' || strlen(p) > 18 || (*p == '0' && p[1] != '\0'))
 			return false;
-		return all_of(p, "0123456789");
+		return all_of(p, "0123456789") && strcmp(chat, "-0") != 0;
 	}
 	if (strcmp(channel_name, "whatsapp") == 0)
 		return len <= WA_ID_MAX && all_of(chat, "0123456789");

@@ -1337,6 +1337,11 @@ static void collect_attachments(GMimeObject *object, GMimePart *text,
 	     !g_mime_content_disposition_is_attachment(disposition)) &&
 	    g_mime_content_type_is_type(type, "text", "*"))
 		return;		/* the text's other form */
+	if ((disposition == NULL ||
+	     !g_mime_content_disposition_is_attachment(disposition)) &&
+	    g_mime_object_get_content_id(object) != NULL)
+		return;		/* shown inside the HTML: a logo, a signature
+				   image; the chat gets the text only */
 	if (g_mime_content_type_is_type(type, "application",
 					"pgp-signature") ||
 	    g_mime_content_type_is_type(type, "application",

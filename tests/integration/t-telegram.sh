@@ -188,6 +188,39 @@ tap_is "$(jq -r '.files[0].content_type' <<<"$doc")" application/pdf "sendDocume
 tap_check "text first, then the file" test \
 	"$(calls | jq -r 'select(.params.chat_id|tostring == "777001") | .method' | tail -2 | paste -sd,)" = "sendMessage,sendDocument"
 
+# 4a. An HTML reply whose signature has an inline logo (Content-ID, in
+#     multipart/related): the chat gets the text, not the logo.
+cat > "$H/inline.eml" <<MAIL
+From: Ann Lee <ann@shop.test>
+To: "Ivan Petrov (Telegram)" <tg.777001@telegram.shop.test>
+Subject: Re: Hello, where is my order 1234?
+In-Reply-To: <tg.777001.2@telegram.shop.test>
+Message-Id: <inline-1@shop.test>
+MIME-Version: 1.0
+Content-Type: multipart/related; boundary="rel"
+
+--rel
+Content-Type: text/html; charset=UTF-8
+
+<html><body><p>It ships on Monday.</p><img src="cid:logo@shop.test"></body></html>
+--rel
+Content-Type: image/png; name="logo.png"
+Content-Disposition: inline; filename="logo.png"
+Content-ID: <logo@shop.test>
+Content-Transfer-Encoding: base64
+
+$(printf 'not really a png %.0s' $(seq 1 20) | base64)
+--rel--
+MAIL
+before=$(calls | jq -c 'select(.method == "sendPhoto" or .method == "sendDocument")' | wc -l)
+agent_swaks --to tg.777001@telegram.shop.test --data "@$H/inline.eml" ||
+	bail "reply with an inline logo not accepted"
+wait_calls '.method == "sendMessage" and .params.text == "It ships on Monday."' 1 ||
+	bail "the reply with an inline logo was not sent"
+sleep 1
+tap_is "$(calls | jq -c 'select(.method == "sendPhoto" or .method == "sendDocument")' | wc -l)" \
+	"$before" "an inline image (Content-ID) is not sent to the chat"
+
 # 4b. The file fails once after the text went: the retry sends the file
 #     alone, the text is not sent twice; a long text goes in pieces.
 control fail '{"count": 1, "code": 500, "methods": ["sendDocument"]}' >/dev/null

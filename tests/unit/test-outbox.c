@@ -182,6 +182,14 @@ static const struct address_case address_cases[] = {
 	{ "tg.12a@telegram.shop.test", -1, NULL, NULL },
 	{ "tg.@telegram.shop.test", -1, NULL, NULL },
 	{ "tg.-@telegram.shop.test", -1, NULL, NULL },
+	/* one spelling per chat, within a 64-bit integer */
+	{ "tg.00123@telegram.shop.test", -1, NULL, NULL },
+	{ "tg.-0123@telegram.shop.test", -1, NULL, NULL },
+	{ "tg.-0@telegram.shop.test", -1, NULL, NULL },
+	{ "tg.0@telegram.shop.test", 1, "telegram", "0" },
+	{ "tg.999999999999999999@telegram.shop.test", 1, "telegram",
+	  "999999999999999999" },
+	{ "tg.9999999999999999999@telegram.shop.test", -1, NULL, NULL },
 	{ "wa.12345@telegram.shop.test", -1, NULL, NULL },
 	{ "sales@telegram.shop.test", -1, NULL, NULL },
 	/* Viber ids travel in base32: case and '+', '/', '=' survive */
