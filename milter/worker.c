@@ -6,7 +6,9 @@
      the store fails, the same file is tried again (EVENT_ATTEMPTS times,
      then dead/) and nothing newer overtakes it.
    - The mailbox thread makes the queue mailboxes show every status
-     change the store marked, one ticket at a time, through doveadm.
+     change the store marked, one ticket at a time, through doveadm, and
+     writes the status to spool_dir/status/ID, where the Dovecot plugin
+     reads it for a message delivered after the change.
      When Dovecot cannot be reached it waits (a growing pause, at most
      DOVEADM_PAUSE_MAX) and tries again, so a change is never lost, only
      late; a slow doveadm delays neither mail nor events.
@@ -19,6 +21,8 @@
 #include "mbsync.h"
 #include "spool.h"
 
+#include <glib/gstdio.h>
+#include <errno.h>
 #include <string.h>
 
 #define ROUND_MS 250
@@ -33,6 +37,7 @@ struct worker {
 	const struct config *config;
 	struct store *store;
 	struct spool *events;
+	char *status_dir;	/* spool_dir/status */
 	GThread *events_thread, *mailbox_thread;
 	GMutex lock;
 	GCond wake;
@@ -191,6 +196,29 @@ static int done_txn(struct store_txn *txn, void *context,
 	return store_mailbox_done(txn, c->mark, error_r);
 }
 
+/* spool_dir/status/ID: the status, for the Dovecot plugin to show on a
+   message delivered after the change with the old one stamped on it.
+   Best effort: without it the stamped status is used. */
+static void publish_status(struct worker *w, const struct ticket *ticket)
+{
+	char *path = g_strdup_printf("%s/%u", w->status_dir, ticket->id);
+	char *text = g_strdup_printf("%s\n",
+				     ticket_status_name(ticket->status));
+	GError *error = NULL;
+
+	/* the mail user reads it: not the milter's umask */
+	if (!g_file_set_contents_full(path, text, -1,
+				      G_FILE_SET_CONTENTS_CONSISTENT, 0644,
+				      &error) || g_chmod(path, 0644) < 0) {
+		log_warning("ticket=%u: %s: %s", ticket->id, path,
+			    error != NULL ? error->message :
+			    g_strerror(errno));
+		g_clear_error(&error);
+	}
+	g_free(path);
+	g_free(text);
+}
+
 static enum mbsync_result sync_ticket(struct worker *w, struct mark_context *c,
 				      char **why_r)
 {
@@ -198,6 +226,7 @@ static enum mbsync_result sync_ticket(struct worker *w, struct mark_context *c,
 	enum mbsync_result result;
 	unsigned int changed = 0;
 
+	publish_status(w, c->ticket);
 	queue = config_queue_by_name(w->config, c->ticket->queue);
 	if (queue == NULL || *w->config->doveadm == '\0' ||
 	    *queue->mailbox == '\0')
@@ -342,6 +371,10 @@ int worker_start(const struct config *config, struct store *store,
 			 prune.forgotten);
 	w->config = config;
 	w->store = store;
+	w->status_dir = g_build_filename(config->spool_dir, "status", NULL);
+	if (g_mkdir_with_parents(w->status_dir, 0755) < 0 ||
+	    g_chmod(w->status_dir, 0755) < 0)
+		log_warning("mkdir %s: %s", w->status_dir, g_strerror(errno));
 	g_mutex_init(&w->lock);
 	g_cond_init(&w->wake);
 	w->events_thread = g_thread_new("events", events_main, w);
@@ -365,6 +398,7 @@ void worker_stop(struct worker **_worker)
 	g_thread_join(w->mailbox_thread);
 	spool_item_free(&w->held);
 	spool_close(&w->events);
+	g_free(w->status_dir);
 	g_mutex_clear(&w->lock);
 	g_cond_clear(&w->wake);
 	g_free(w);

@@ -85,6 +85,8 @@ ARRAY_DEFINE_TYPE(mapping, struct mapping);
 struct shopdesk_user {
 	union mail_user_module_context module_ctx;
 	const char *events_dir;	/* SPOOL/events */
+	const char *status_dir;	/* SPOOL/status: each ticket's status, as
+				   the milter last showed it */
 	ARRAY_TYPE(mapping) keywords;
 	ARRAY_TYPE(mapping) folders;
 	bool events;		/* false: shopdesk_events=no */
@@ -173,6 +175,7 @@ static void shopdesk_mail_user_created(struct mail_user *user)
 	}
 	suser = p_new(user->pool, struct shopdesk_user, 1);
 	suser->events_dir = p_strconcat(user->pool, spool, "/events", NULL);
+	suser->status_dir = p_strconcat(user->pool, spool, "/status", NULL);
 	events = mail_user_plugin_getenv(user, "shopdesk_events");
 	suser->events = events == NULL || strcmp(events, "no") != 0;
 	if (parse_mappings(user->pool,
@@ -616,9 +619,31 @@ static int shopdesk_commit(struct mailbox_transaction_context *t,
 	return sbox->super.transaction_commit(t, changes_r);
 }
 
+/* The ticket's status now, as the milter last wrote it to
+   SPOOL/status/TICKET, or NULL when there is none. */
+static const char *current_status(struct shopdesk_user *suser,
+				  const char *ticket)
+{
+	const char *path = t_strdup_printf("%s/%s", suser->status_dir, ticket);
+	char buf[32];
+	ssize_t n;
+	int fd = open(path, O_RDONLY);
+
+	if (fd < 0)
+		return NULL;
+	n = read(fd, buf, sizeof(buf) - 1);
+	i_close_fd(&fd);
+	if (n <= 0)
+		return NULL;
+	buf[n] = '\0';
+	return status_name(t_str_trim(buf, " \t\r\n"));
+}
+
 /* Delivery (mail_deliver saves through the raw mail, marked "saving"):
-   adds the keyword of the status the milter stamped to whatever
-   keywords Sieve chose. */
+   adds the keyword of the ticket's status to whatever keywords Sieve
+   chose.  The status is the milter's latest word on the ticket, else
+   the one it stamped: a message that waited in a queue while the status
+   changed must not show the old one. */
 static int shopdesk_copy(struct mail_save_context *ctx, struct mail *mail)
 {
 	struct mailbox *box = ctx->transaction->box;
@@ -631,7 +656,11 @@ static int shopdesk_copy(struct mail_save_context *ctx, struct mail *mail)
 
 	if (suser != NULL && ctx->saving &&
 	    mail_get_first_header(mail, STATUS_HEADER, &value) > 0) T_BEGIN {
-		value = t_str_trim(value, " \t");
+		const char *ticket = mail_ticket(mail), *now = NULL;
+
+		if (ticket != NULL)
+			now = current_status(suser, ticket);
+		value = now != NULL ? now : t_str_trim(value, " \t");
 		array_foreach(&suser->keywords, m) {
 			if (strcmp(m->status, value) == 0) {
 				names[0] = m->name;

@@ -149,12 +149,36 @@ tap_is "$(status_events 2)" 2 "ticket 2: pending, closed: each once"
 tap_check "ticket 1's messages show 'pending'" \
 	wait_until keywords_are Sales 1 pending
 
+# 7b. A message that waited between the milter and Dovecot (stamped
+#     "new" when ticket 1 was still new) arrives now: it shows the
+#     ticket's status now, not the stamped one.
+cat > "$H/late.eml" <<MAIL
+From: c1@example.com
+To: sales@shop.test
+Subject: [Ticket #1] late
+Message-ID: <late-1@example.com>
+X-Shopdesk-Ticket: 1
+X-Shopdesk-Queue: sales
+X-Shopdesk-Status: new
+X-Shopdesk-Direction: inbound
+
+Sent long ago.
+MAIL
+swaks --silent 2 --server 127.0.0.1 --port "$LMTP_PORT" --protocol LMTP \
+	--from c1@example.com --to sales@shop.test --data "@$H/late.eml" ||
+	bail "LMTP delivery failed"
+tap_is "$(imap list | awk '$3 == 1 && / new( |$)/' | wc -l)" 0 \
+	"a late message of ticket 1 does not show its stamped 'new'"
+tap_check "it shows 'pending', the ticket's status now" \
+	keywords_are Sales 1 pending
+tap_is "$(cat "$H/spool/status/1")" pending "the milter published the status"
+
 # 8. A status changed by a mail command shows up as a keyword.
 send_mail c12@example.com sales@shop.test --header "Subject: Question 12" \
 	--header "Message-Id: <q12@example.com>" --body "Where is my parcel?" ||
 	bail "swaks failed"
-# 12 delivered, the copy of 3 in Resolved expunged, 1 more
-wait_all_mail sales@shop.test 13 || bail "mail 12 not delivered"
+# 12 delivered, the copy of 3 in Resolved expunged, the late one, 1 more
+wait_all_mail sales@shop.test 14 || bail "mail 12 not delivered"
 swaks --silent 2 --server 127.0.0.1 --port "$SUBMIT_PORT" \
 	--auth PLAIN --auth-user ann@shop.test --auth-password secret \
 	--from ann@shop.test --to c12@example.com \
