@@ -40,8 +40,10 @@
 /* The outbox is looked at this often when idle: an ack leaves within a
    quarter of a second of its ticket, without a wake-up channel to keep. */
 #define POLL_MS 250
-/* Items handled per look, so that a signal is noticed in a big backlog */
+/* Items handled per look, and the time a look may take, so that a
+   signal is noticed in a big backlog (paced sends sleep) */
 #define BATCH_MAX 100
+#define BATCH_USEC (2 * G_USEC_PER_SEC)
 /* A provider's pause longer than this is waited out in the spool */
 #define WAIT_MAX (2 * G_USEC_PER_SEC)
 
@@ -51,6 +53,7 @@ struct bridge {
 	struct spool *events;	/* delivery results, for the history */
 	GMainLoop *loop;
 	GPtrArray *messengers;	/* struct messenger * */
+	bool draining;		/* drain_more() is scheduled */
 };
 
 static void usage(void)
@@ -395,23 +398,50 @@ static void handle(struct bridge *b, struct spool_item **item)
 	g_free(error);
 }
 
-static gboolean drain(gpointer data)
+/* Handles items for at most BATCH_MAX of them or BATCH_USEC; returns
+   whether some may be left. */
+static bool drain_batch(struct bridge *b)
 {
-	struct bridge *b = data;
 	struct spool_item *item;
 	char *error = NULL;
+	int64_t until = g_get_monotonic_time() + BATCH_USEC;
 
 	for (unsigned int i = 0; i < BATCH_MAX; i++) {
-		int ret = spool_claim(b->outbox, now(), &item, &error);
+		int ret;
 
+		if (g_get_monotonic_time() >= until)
+			return true;
+		ret = spool_claim(b->outbox, now(), &item, &error);
 		if (ret < 0) {
 			log_error("outbox: %s", error);
 			g_free(error);
-			break;
+			return false;
 		}
 		if (ret == 0)
-			break;
+			return false;
 		handle(b, &item);
+	}
+	return true;
+}
+
+/* A backlog goes on right after the main loop has looked at signals */
+static gboolean drain_more(gpointer data)
+{
+	struct bridge *b = data;
+
+	if (drain_batch(b))
+		return G_SOURCE_CONTINUE;
+	b->draining = false;
+	return G_SOURCE_REMOVE;
+}
+
+static gboolean drain(gpointer data)
+{
+	struct bridge *b = data;
+
+	if (!b->draining && drain_batch(b)) {
+		b->draining = true;
+		g_idle_add(drain_more, b);
 	}
 	return G_SOURCE_CONTINUE;
 }
