@@ -12,6 +12,7 @@
 #include "telegram.h"
 #include "jsonget.h"
 #include "state.h"
+#include "webhook.h"
 #include "http.h"
 #include "log.h"
 #include "mail.h"
@@ -60,7 +61,7 @@ struct telegram {
 
 	/* webhook */
 	char *secret;		/* NULL: long polling */
-	struct MHD_Daemon *mhd;
+	struct webhook *hook;
 	struct http *hook_http;	/* MHD's one thread's */
 	/* the update_ids handled lately, HOOK_SEEN_MAX of them, so that an
 	   update Telegram posts again is no second mail (its retries come
@@ -935,26 +936,6 @@ static gpointer poll_thread(gpointer data)
 
 /* --- webhook ----------------------------------------------------------- */
 
-struct upload {
-	GByteArray *body;
-	bool too_big;
-	bool refused;		/* without the right secret token */
-};
-
-static enum MHD_Result respond(struct MHD_Connection *c, unsigned int status,
-			       const char *json)
-{
-	struct MHD_Response *r = MHD_create_response_from_buffer(
-		strlen(json), (void *)json, MHD_RESPMEM_MUST_COPY);
-	enum MHD_Result ret;
-
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
-				"application/json");
-	ret = MHD_queue_response(c, status, r);
-	MHD_destroy_response(r);
-	return ret;
-}
-
 /* Compares in time independent of where they differ. */
 static bool same_secret(const char *given, const char *secret)
 {
@@ -967,188 +948,128 @@ static bool same_secret(const char *given, const char *secret)
 	return diff == 0;
 }
 
-static char *client_of(struct MHD_Connection *c)
+static void keep_garbage(struct telegram *tg, const uint8_t *body,
+			 size_t size, const char *why)
 {
-	const union MHD_ConnectionInfo *info = MHD_get_connection_info(
-		c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	GSocketAddress *sa;
-	char *text = NULL;
+	char *name = g_strdup_printf("webhook.%" G_GINT64_FORMAT,
+				     g_get_real_time());
+	char *error = NULL;
 
-	if (info == NULL || info->client_addr == NULL)
-		return g_strdup("?");
-	sa = g_socket_address_new_from_native(
-		info->client_addr, info->client_addr->sa_family == AF_INET6 ?
-		sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
-	if (sa != NULL && G_IS_INET_SOCKET_ADDRESS(sa))
-		text = g_inet_address_to_string(
-			g_inet_socket_address_get_address(
-				G_INET_SOCKET_ADDRESS(sa)));
-	if (sa != NULL)
-		g_object_unref(sa);
-	return text != NULL ? text : g_strdup("?");
+	if (state_write(tg->dead_dir, name, (const char *)body, size,
+			&error) < 0) {
+		log_error("telegram: %s, and cannot keep it: %s", why, error);
+		g_free(error);
+	} else {
+		log_error("telegram: %s: status=dead, kept as %s/%s", why,
+			  tg->dead_dir, name);
+	}
+	g_free(name);
 }
 
-static enum MHD_Result hook_update(struct telegram *tg,
-				   struct MHD_Connection *c,
-				   const struct upload *u)
+static void remember(struct telegram *tg, int64_t update_id)
+{
+	int64_t *seen = g_memdup2(&update_id, sizeof(update_id));
+
+	g_hash_table_add(tg->hook_seen, seen);
+	g_queue_push_tail(&tg->hook_seen_order, seen);
+	if (g_queue_get_length(&tg->hook_seen_order) > HOOK_SEEN_MAX)
+		g_hash_table_remove(tg->hook_seen,
+				    g_queue_pop_head(&tg->hook_seen_order));
+}
+
+/* An update Telegram posted: 200 once its mail is with sendmail (or it
+   can never become mail), 500 for Telegram to post it again. */
+static unsigned int hook_update(struct telegram *tg, const uint8_t *body,
+				size_t size)
 {
 	JsonParser *parser = json_parser_new();
-	JsonNode *root;
+	JsonNode *root = NULL;
 	GError *error = NULL;
 	int64_t update_id;
-	enum MHD_Result ret;
+	unsigned int status = MHD_HTTP_OK;
 
-	if (!jsonget_shallow(u->body->data, u->body->len) ||
-	    !json_parser_load_from_data(parser, (const char *)u->body->data,
-					u->body->len, &error) ||
+	if (!jsonget_shallow(body, size) ||
+	    !json_parser_load_from_data(parser, (const char *)body, size,
+					&error) ||
 	    (root = json_parser_get_root(parser)) == NULL ||
 	    !JSON_NODE_HOLDS_OBJECT(root)) {
 		char *why = g_strdup_printf("webhook body is no JSON object%s%s",
 					    error != NULL ? ": " : "",
 					    error != NULL ? error->message : "");
-		char *name = g_strdup_printf("webhook.%" G_GINT64_FORMAT,
-					     g_get_real_time());
-		char *werror = NULL;
 
 		/* kept as it came; Telegram is told 200, or it would send
 		   the same garbage again and again */
-		if (state_write(tg->dead_dir, name, (const char *)u->body->data,
-			       u->body->len, &werror) < 0) {
-			log_error("telegram: %s, and cannot keep it: %s", why,
-				  werror);
-			g_free(werror);
-		} else {
-			log_error("telegram: %s: status=dead, kept as %s/%s",
-				  why, tg->dead_dir, name);
-		}
-		g_free(name);
+		keep_garbage(tg, body, size, why);
 		g_free(why);
 		g_clear_error(&error);
 		g_object_unref(parser);
-		return respond(c, MHD_HTTP_OK, "{\"ok\":true}");
+		return MHD_HTTP_OK;
 	}
 	update_id = int_member(json_node_get_object(root), "update_id", -1);
 	if (update_id < 0) {
 		keep_dead(tg, root, -1, "update without update_id");
-		ret = respond(c, MHD_HTTP_OK, "{\"ok\":true}");
 	} else if (g_hash_table_contains(tg->hook_seen, &update_id)) {
 		log_info("telegram: update %" G_GINT64_FORMAT ": handled "
 			 "before, skipped", update_id);
-		ret = respond(c, MHD_HTTP_OK, "{\"ok\":true}");
 	} else if (handle_update(tg, tg->hook_http, root, update_id) ==
 		   UPDATE_RETRY) {
-		/* Telegram sends it again later, maybe after later updates
+		/* Telegram posts it again later, maybe after later updates
 		   went through: no high-water mark here, an update is never
 		   skipped; one handled twice is a known Message-ID to the
 		   milter */
-		ret = respond(c, MHD_HTTP_INTERNAL_SERVER_ERROR,
-			      "{\"ok\":false}");
+		status = MHD_HTTP_INTERNAL_SERVER_ERROR;
 	} else {
-		int64_t *seen = g_memdup2(&update_id, sizeof(update_id));
-
-		g_hash_table_add(tg->hook_seen, seen);
-		g_queue_push_tail(&tg->hook_seen_order, seen);
-		if (g_queue_get_length(&tg->hook_seen_order) > HOOK_SEEN_MAX)
-			g_hash_table_remove(tg->hook_seen, g_queue_pop_head(
-				&tg->hook_seen_order));
-		ret = respond(c, MHD_HTTP_OK, "{\"ok\":true}");
+		remember(tg, update_id);
 	}
 	g_object_unref(parser);
-	return ret;
+	return status;
 }
 
-static enum MHD_Result hook_answer(void *cls, struct MHD_Connection *c,
-				   const char *url, const char *method,
-				   const char *version, const char *data,
-				   size_t *size, void **con_cls)
+static unsigned int hook_handle(void *context,
+				const struct webhook_request *request,
+				char **answer_r, const char **type_r)
 {
-	struct telegram *tg = cls;
-	struct upload *u = *con_cls;
-	const char *given;
+	struct telegram *tg = context;
+	const char *given = webhook_header(request,
+					   "X-Telegram-Bot-Api-Secret-Token");
+	const uint8_t *body;
+	unsigned int status;
+	size_t size;
 	char *client;
 
-	given = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-					    "X-Telegram-Bot-Api-Secret-Token");
-	if (u == NULL) {
-		u = g_new0(struct upload, 1);
-		u->body = g_byte_array_new();
-		/* a stranger's body is not even kept */
-		u->refused = given == NULL || !same_secret(given, tg->secret);
-		*con_cls = u;
-		return MHD_YES;
-	}
-	if (*size > 0) {
-		if (u->refused || u->body->len + *size > ANSWER_MAX)
-			u->too_big = !u->refused;
-		else
-			g_byte_array_append(u->body, (const guint8 *)data,
-					    *size);
-		*size = 0;
-		return MHD_YES;
-	}
-	if (u->refused) {
-		client = client_of(c);
+	*type_r = "application/json";
+	if (given == NULL || !same_secret(given, tg->secret)) {
+		client = webhook_client(request);
 		log_warning("telegram: webhook: %s %s from %s %s: refused "
-			    "(401), nothing taken", method, url, client,
+			    "(401), nothing taken", webhook_method(request),
+			    webhook_path(request), client,
 			    given == NULL ? "without the secret token" :
 			    "with a wrong secret token");
 		g_free(client);
-		return respond(c, MHD_HTTP_UNAUTHORIZED, "{\"ok\":false,"
-			       "\"description\":\"Unauthorized\"}");
+		*answer_r = g_strdup("{\"ok\":false,"
+				     "\"description\":\"Unauthorized\"}");
+		return MHD_HTTP_UNAUTHORIZED;
 	}
-	if (strcmp(method, "POST") != 0)
-		return respond(c, MHD_HTTP_METHOD_NOT_ALLOWED, "{\"ok\":false}");
-	if (u->too_big) {
-		log_error("telegram: webhook: an update of more than %d bytes: "
-			  "refused (413)", ANSWER_MAX);
-		return respond(c, MHD_HTTP_CONTENT_TOO_LARGE, "{\"ok\":false}");
+	if (strcmp(webhook_method(request), "POST") != 0) {
+		*answer_r = g_strdup("{\"ok\":false}");
+		return MHD_HTTP_METHOD_NOT_ALLOWED;
 	}
-	return hook_update(tg, c, u);
-}
-
-static void hook_done(void *cls, struct MHD_Connection *c, void **con_cls,
-		      enum MHD_RequestTerminationCode why)
-{
-	struct upload *u = *con_cls;
-
-	if (u == NULL)
-		return;
-	g_byte_array_unref(u->body);
-	g_free(u);
-	*con_cls = NULL;
+	body = webhook_body(request, &size);
+	status = hook_update(tg, body, size);
+	*answer_r = g_strdup(status == MHD_HTTP_OK ? "{\"ok\":true}" :
+			     "{\"ok\":false}");
+	return status;
 }
 
 static int hook_start(struct telegram *tg, char **error_r)
 {
-	GSocketConnectable *na = g_network_address_parse(
-		tg->ch->webhook_listen, 0, NULL);
-	GInetAddress *ip = g_inet_address_new_from_string(
-		g_network_address_get_hostname(G_NETWORK_ADDRESS(na)));
-	guint16 port = g_network_address_get_port(G_NETWORK_ADDRESS(na));
-	GSocketAddress *sa = g_inet_socket_address_new(ip, port);
-	struct sockaddr_storage ss;
-	bool v6 = g_inet_address_get_family(ip) == G_SOCKET_FAMILY_IPV6;
-
-	g_socket_address_to_native(sa, &ss, sizeof(ss), NULL);
-	g_object_unref(sa);
-	g_object_unref(ip);
-	g_object_unref(na);
 	tg->hook_http = http_new(&tg->stop);
 	tg->hook_seen = g_hash_table_new_full(g_int64_hash, g_int64_equal,
 					      g_free, NULL);
 	g_queue_init(&tg->hook_seen_order);
-	/* one thread, one update at a time, as Telegram sends them */
-	tg->mhd = MHD_start_daemon(
-		MHD_USE_INTERNAL_POLLING_THREAD | (v6 ? MHD_USE_IPv6 : 0),
-		port, NULL, NULL, hook_answer, tg,
-		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-		MHD_OPTION_NOTIFY_COMPLETED, hook_done, tg,
-		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)60,
-		MHD_OPTION_CONNECTION_LIMIT, (unsigned int)64,
-		MHD_OPTION_END);
-	if (tg->mhd == NULL) {
-		*error_r = g_strdup_printf("webhook: cannot listen on %s",
-					   tg->ch->webhook_listen);
+	tg->hook = webhook_start(tg->ch->webhook_listen, "telegram",
+				 ANSWER_MAX, hook_handle, tg, error_r);
+	if (tg->hook == NULL) {
 		http_free(&tg->hook_http);
 		g_queue_clear(&tg->hook_seen_order);
 		g_clear_pointer(&tg->hook_seen, g_hash_table_unref);
@@ -1175,9 +1096,8 @@ static void tg_stop(void *impl)
 	struct telegram *tg = impl;
 
 	g_atomic_int_set(&tg->stop, 1);
-	if (tg->mhd != NULL) {
-		MHD_stop_daemon(tg->mhd);
-		tg->mhd = NULL;
+	if (tg->hook != NULL) {
+		webhook_stop(&tg->hook);
 		http_free(&tg->hook_http);
 	}
 	if (tg->hook_seen != NULL) {
@@ -1214,66 +1134,29 @@ static void tg_free(void *impl)
 
 /* --- set-up ------------------------------------------------------------ */
 
-/* A secret from a file only we may read: token_file or
-   webhook_secret_file.  what names the key in errors. */
-static char *read_secret(const char *what, const char *path,
-			 const char *alphabet, char **error_r)
-{
-	GError *error = NULL;
-	char *text = NULL;
-	GStatBuf st;
-
-	if (g_stat(path, &st) < 0) {
-		*error_r = g_strdup_printf("%s %s: %s", what, path,
-					   g_strerror(errno));
-		return NULL;
-	}
-	if ((st.st_mode & S_IROTH) != 0) {
-		*error_r = g_strdup_printf("%s %s is readable by everyone: "
-					   "chmod o-rwx it", what, path);
-		return NULL;
-	}
-	if ((st.st_mode & S_IRGRP) != 0)
-		log_warning("telegram: %s %s is readable by its group: only "
-			    "shopdesk-bridge should read it", what, path);
-	if (!g_file_get_contents(path, &text, NULL, &error)) {
-		*error_r = g_strdup_printf("%s: %s", what, error->message);
-		g_error_free(error);
-		return NULL;
-	}
-	g_strstrip(text);
-	/* what goes into a URL path or a header is checked */
-	if (*text == '\0' || strlen(text) > 256 ||
-	    strspn(text, alphabet) != strlen(text)) {
-		*error_r = g_strdup_printf("%s %s does not hold what it should",
-					   what, path);
-		g_free(text);
-		return NULL;
-	}
-	return text;
-}
-
 struct messenger *telegram_new(const struct config *config,
 			       const struct config_channel *ch,
 			       char **error_r)
 {
 	struct telegram *tg;
 	struct messenger *m;
-	/* "123456:ABC-def"; the secret: 1-256 of A-Z a-z 0-9 _ - */
+	/* "123456:ABC-def"; the secret: A-Z a-z 0-9 _ - */
 	static const char alnum[] = "abcdefghijklmnopqrstuvwxyz"
 		"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_";
-	char *token = read_secret("token_file", ch->token_file, ":0123456789"
-				  "abcdefghijklmnopqrstuvwxyz"
-				  "ABCDEFGHIJKLMNOPQRSTUVWXYZ-_", error_r);
+	char *token = state_read_secret("telegram", "token_file",
+					ch->token_file, ":0123456789"
+					"abcdefghijklmnopqrstuvwxyz"
+					"ABCDEFGHIJKLMNOPQRSTUVWXYZ-_",
+					error_r);
 	char *secret = NULL;
 	const char *slash;
 
 	if (token == NULL)
 		return NULL;
 	if (*ch->webhook_listen != '\0' &&
-	    (secret = read_secret("webhook_secret_file",
-				  ch->webhook_secret_file, alnum,
-				  error_r)) == NULL) {
+	    (secret = state_read_secret("telegram", "webhook_secret_file",
+					ch->webhook_secret_file, alnum,
+					error_r)) == NULL) {
 		g_free(token);
 		return NULL;
 	}

@@ -1,4 +1,4 @@
-/* webhook.c: the libmicrohttpd side of the WhatsApp and Viber webhooks
+/* webhook.c: the libmicrohttpd side of the channels' webhooks
    (webhook.h).  The provider sends one post at a time and waits for the
    answer before the next, so one thread serves it, and a channel's
    handler may take the time of a sendmail run. */
