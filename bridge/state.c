@@ -132,3 +132,10 @@ void state_sweep(const char *dir, int64_t max_age)
 	}
 	g_dir_close(d);
 }
+
+void state_clear_secret(char **secret)
+{
+	if (*secret != NULL)
+		memset(*secret, 0, strlen(*secret));
+	g_clear_pointer(secret, g_free);
+}

@@ -33,4 +33,7 @@ char *state_read_secret(const char *channel, const char *what,
 			const char *path, const char *alphabet,
 			char **error_r);
 
+/* Overwrites a secret before freeing it, and clears the pointer. */
+void state_clear_secret(char **secret);
+
 #endif

@@ -555,13 +555,6 @@ static void vb_stop(void *impl)
 	http_free(&vb->hook_http);
 }
 
-static void clear_secret(char **secret)
-{
-	if (*secret != NULL)
-		memset(*secret, 0, strlen(*secret));
-	g_clear_pointer(secret, g_free);
-}
-
 static void vb_free(void *impl)
 {
 	struct viber *vb = impl;
@@ -570,8 +563,8 @@ static void vb_free(void *impl)
 	http_free(&vb->out);
 	receipts_close(&vb->receipts);
 	g_free(vb->send_url);
-	clear_secret(&vb->token);
-	clear_secret(&vb->headers[0]);
+	state_clear_secret(&vb->token);
+	state_clear_secret(&vb->headers[0]);
 	g_free(vb->sender_name);
 	g_free(vb->seen_dir);
 	g_free(vb->dead_dir);

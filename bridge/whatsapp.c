@@ -991,13 +991,6 @@ static void wa_stop(void *impl)
 	http_free(&wa->hook_http);
 }
 
-static void clear_secret(char **secret)
-{
-	if (*secret != NULL)
-		memset(*secret, 0, strlen(*secret));
-	g_clear_pointer(secret, g_free);
-}
-
 static void wa_free(void *impl)
 {
 	struct whatsapp *wa = impl;
@@ -1008,9 +1001,9 @@ static void wa_free(void *impl)
 	g_free(wa->messages_url);
 	g_free(wa->media_url);
 	g_free(wa->base);
-	clear_secret(&wa->headers[0]);
-	clear_secret(&wa->app_secret);
-	clear_secret(&wa->verify_token);
+	state_clear_secret(&wa->headers[0]);
+	state_clear_secret(&wa->app_secret);
+	state_clear_secret(&wa->verify_token);
 	g_free(wa->window_dir);
 	g_free(wa->seen_dir);
 	g_free(wa->dead_dir);
@@ -1041,7 +1034,7 @@ struct messenger *whatsapp_new(const struct config *config,
 	if (token == NULL)
 		goto fail;
 	wa->headers[0] = g_strconcat("Authorization: Bearer ", token, NULL);
-	clear_secret(&token);
+	state_clear_secret(&token);
 	if (*ch->webhook_listen != '\0' &&
 	    ((wa->app_secret = state_read_secret(
 		      "whatsapp", "app_secret_file", ch->app_secret_file,
