@@ -104,11 +104,14 @@ int http_request_with(struct http *http, const char *url,
 		curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
 	code = curl_easy_perform(c);
 	curl_slist_free_all(headers);
+	if (code != CURLE_OK && sink.too_big) {
+		*error_r = g_strdup_printf("answer larger than %zu bytes",
+					   max_bytes);
+		g_byte_array_unref(sink.body);
+		return HTTP_TOO_BIG;
+	}
 	if (code != CURLE_OK) {
-		if (sink.too_big)
-			*error_r = g_strdup_printf("answer larger than %zu "
-						   "bytes", max_bytes);
-		else if (code == CURLE_ABORTED_BY_CALLBACK)
+		if (code == CURLE_ABORTED_BY_CALLBACK)
 			*error_r = g_strdup("aborted");
 		else
 			/* errbuf may name the host, never the path */

@@ -30,9 +30,10 @@ void http_free(struct http **_http);
 /* Performs a request: POST with a JSON body (json != NULL), POST with a
    multipart form (mime != NULL), or GET.  Waits at most timeout
    seconds; an answer longer than max_bytes is cut and fails.  Returns 0
-   with *response_r filled (whatever the status), or -1 with *error_r
-   (g_free it; says what failed: DNS, connect, timeout...) when no whole
-   answer came.  Blocks. */
+   with *response_r filled (whatever the status), HTTP_TOO_BIG when the
+   answer was longer than max_bytes (trying again won't help), or -1
+   (DNS, connect, timeout...), both with *error_r (g_free it).  Blocks. */
+#define HTTP_TOO_BIG (-2)
 int http_request(struct http *http, const char *url, const char *json,
 		 curl_mime *mime, long timeout, size_t max_bytes,
 		 struct http_response *response_r, char **error_r);

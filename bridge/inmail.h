@@ -10,8 +10,8 @@
 /* A customer's messenger message as the mail DESIGN.md describes (From
    "Name (WhatsApp)" <wa.ID@domain>, to the channel's queue, Message-ID
    from the provider's id, files attached), built with GMime and handed
-   to sendmail, so that it passes the milter like any mail.  Used by the
-   WhatsApp and Viber channels. */
+   to sendmail, so that it passes the milter like any mail.  Used by every
+   channel. */
 
 struct inmail_file {
 	char *filename;		/* never NULL */

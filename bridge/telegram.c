@@ -14,6 +14,7 @@
 #include "state.h"
 #include "webhook.h"
 #include "http.h"
+#include "inmail.h"
 #include "log.h"
 #include "mail.h"
 #include "msgtext.h"
@@ -497,6 +498,7 @@ static enum fetch_result fetch(struct telegram *tg, struct http *http,
 	int64_t retry_after;
 	enum call_result ret;
 	struct http_response r;
+	int got;
 
 	if (media->file_size > (int64_t)max) {
 		*why_r = g_strdup_printf("%" G_GINT64_FORMAT " bytes, over "
@@ -534,13 +536,12 @@ static enum fetch_result fetch(struct telegram *tg, struct http *http,
 	*why_r = NULL;
 	url = g_strconcat(tg->file_base, path, NULL);
 	json_node_unref(result);
-	if (http_request(http, url, NULL, NULL, 300, max, &r, &error) < 0) {
+	if ((got = http_request(http, url, NULL, NULL, 300, max, &r,
+				&error)) < 0) {
 		g_free(url);
 		*why_r = g_strdup_printf("download: %s", error);
-		ret = strstr(error, "larger than") != NULL ? CALL_FAILED :
-			CALL_RETRY;
 		g_free(error);
-		return ret == CALL_FAILED ? FETCH_SKIP : FETCH_RETRY;
+		return got == HTTP_TOO_BIG ? FETCH_SKIP : FETCH_RETRY;
 	}
 	g_free(url);
 	if (r.status != 200) {
@@ -633,11 +634,9 @@ static enum update_result handle_update(struct telegram *tg,
 	GString *body = g_string_new(NULL);
 	char *name, *from, *subject, *mid, *text, *why = NULL, *other;
 	const char *words;
-	GMimeMessage *m;
-	GMimeTextPart *part;
-	GDateTime *when;
-	char *recipients[2];
-	struct outbox_mail mail = { 0 };
+	struct inmail in = { 0 };
+	char *reply = NULL;
+	int64_t reply_id;
 	enum mail_result sent;
 	enum update_result ret = UPDATE_DONE;
 
@@ -706,50 +705,20 @@ static enum update_result handle_update(struct telegram *tg,
 	subject = subject_of(words != NULL ? words : "", media.what, edited);
 	mid = message_id(tg, chat_id, id, edit_date);
 
-	m = g_mime_message_new(TRUE);
-	g_mime_message_add_mailbox(m, GMIME_ADDRESS_TYPE_FROM, text, from);
-	g_mime_message_add_mailbox(m, GMIME_ADDRESS_TYPE_TO,
-				   tg->queue->display_name,
-				   tg->queue->address);
-	g_mime_message_set_subject(m, subject, "utf-8");
-	/* a message without a date is dated when it arrives */
-	when = (edited ? edit_date : date) > 0 ?
-		g_date_time_new_from_unix_utc(edited ? edit_date : date) : NULL;
-	if (when == NULL)
-		when = g_date_time_new_now_utc();
-	g_mime_message_set_date(m, when);
-	g_date_time_unref(when);
-	g_mime_message_set_message_id(m, mid);
-	{
-		JsonObject *reply = object_member(msg, "reply_to_message");
-		int64_t reply_id = edited ? id :
-			int_member(reply, "message_id", -1);
-
-		if (reply_id >= 0) {
-			char *ref = message_id(tg, chat_id, reply_id, 0);
-			char *value = g_strdup_printf("<%s>", ref);
-
-			g_mime_object_set_header(GMIME_OBJECT(m), "In-Reply-To",
-						 value, NULL);
-			g_free(value);
-			g_free(ref);
-		}
-	}
-	part = g_mime_text_part_new_with_subtype("plain");
-	g_mime_text_part_set_text(part, body->str);
-	if (file == NULL) {
-		g_mime_message_set_mime_part(m, GMIME_OBJECT(part));
-	} else {
-		GMimeMultipart *mixed = g_mime_multipart_new_with_subtype(
-			"mixed");
-		GMimePart *attachment = g_mime_part_new();
-		GMimeStream *stream = g_mime_stream_mem_new_with_buffer(
-			g_bytes_get_data(file, NULL), g_bytes_get_size(file));
-		GMimeDataWrapper *content = g_mime_data_wrapper_new_with_stream(
-			stream, GMIME_CONTENT_ENCODING_DEFAULT);
-		GMimeContentType *type = g_mime_content_type_parse(
-			NULL, media.mime_type != NULL ? media.mime_type :
-			"application/octet-stream");
+	in.name = text;
+	in.address = from;
+	in.queue = tg->queue;
+	in.subject = subject;
+	/* a message without a date is dated when it arrives (0) */
+	in.date = edited ? edit_date : date;
+	in.message_id = mid;
+	reply_id = edited ? id : int_member(object_member(msg,
+							  "reply_to_message"),
+					    "message_id", -1);
+	if (reply_id >= 0)
+		in.in_reply_to = reply = message_id(tg, chat_id, reply_id, 0);
+	in.text = body->str;
+	if (file != NULL) {
 		char *filename = media.filename != NULL ?
 			g_strdup(media.filename) :
 			g_strdup_printf("%s-%" G_GINT64_FORMAT "%s", media.what,
@@ -758,38 +727,19 @@ static enum update_result handle_update(struct telegram *tg,
 					".jpg" : strcmp(media.what, "voice") ==
 					0 ? ".ogg" : "");
 
-		g_mime_object_set_content_type(GMIME_OBJECT(attachment), type);
-		g_object_unref(type);
-		g_mime_part_set_content(attachment, content);
-		g_mime_part_set_content_encoding(attachment,
-						 GMIME_CONTENT_ENCODING_BASE64);
-		g_mime_part_set_filename(attachment, filename);
-		g_mime_multipart_add(mixed, GMIME_OBJECT(part));
-		g_mime_multipart_add(mixed, GMIME_OBJECT(attachment));
-		g_mime_message_set_mime_part(m, GMIME_OBJECT(mixed));
-		g_object_unref(content);
-		g_object_unref(stream);
-		g_object_unref(attachment);
-		g_object_unref(mixed);
+		in.files = g_ptr_array_new_with_free_func(inmail_file_free);
+		g_ptr_array_add(in.files, inmail_file_new(
+			filename, media.mime_type, g_steal_pointer(&file)));
 		g_free(filename);
 	}
-	g_object_unref(part);
-
-	recipients[0] = tg->queue->address;
-	recipients[1] = NULL;
-	mail.created = g_get_real_time() / G_USEC_PER_SEC;
-	mail.sender = from;
-	mail.recipients = recipients;
-	mail.message = g_mime_object_to_string(GMIME_OBJECT(m), NULL);
-	sent = mail_send(tg->config->sendmail, &mail,
-			 tg->config->sendmail_timeout, &why);
+	sent = inmail_send(tg->config, &in, &why);
 	switch (sent) {
 	case MAIL_SENT:
 		log_info("telegram: update %" G_GINT64_FORMAT ": chat=%"
 			 G_GINT64_FORMAT " message_id=<%s> from=<%s> to=<%s>%s%s "
 			 "status=sent via sendmail", update_id, chat_id, mid,
 			 from, tg->queue->address, edited ? " edited" : "",
-			 file != NULL ? " attachment=yes" : "");
+			 in.files != NULL ? " attachment=yes" : "");
 		break;
 	case MAIL_RETRY:
 		log_warning("telegram: update %" G_GINT64_FORMAT ": chat=%"
@@ -802,10 +752,9 @@ static enum update_result handle_update(struct telegram *tg,
 		break;
 	}
 	g_free(why);
-	g_free(mail.message);
-	g_object_unref(m);
-	if (file != NULL)
-		g_bytes_unref(file);
+	if (in.files != NULL)
+		g_ptr_array_unref(in.files);
+	g_free(reply);
 	g_free(mid);
 	g_free(subject);
 	g_free(text);

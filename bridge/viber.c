@@ -283,19 +283,18 @@ static enum fetch_result fetch(struct viber *vb, const char *url,
 	struct http_response r;
 	char *error = NULL;
 	enum call_result ret;
+	int got;
 
 	if (!g_str_has_prefix(url, "https://") &&
 	    !g_str_has_prefix(url, "http://")) {
 		*why_r = g_strdup("the media is no http(s) URL");
 		return FETCH_SKIP;
 	}
-	if (http_request(vb->hook_http, url, NULL, NULL, 300,
-			 vb->ch->attachment_max, &r, &error) < 0) {
+	if ((got = http_request(vb->hook_http, url, NULL, NULL, 300,
+				vb->ch->attachment_max, &r, &error)) < 0) {
 		*why_r = g_strdup_printf("download: %s", error);
-		ret = strstr(error, "larger than") != NULL ? CALL_FAILED :
-			CALL_RETRY;
 		g_free(error);
-		return ret == CALL_FAILED ? FETCH_SKIP : FETCH_RETRY;
+		return got == HTTP_TOO_BIG ? FETCH_SKIP : FETCH_RETRY;
 	}
 	if (r.status != 200) {
 		*why_r = g_strdup_printf("download: HTTP %ld", r.status);

@@ -525,6 +525,7 @@ static enum fetch_result fetch(struct whatsapp *wa, const char *media_id,
 	enum call_result ret;
 	const char *file_url, *type;
 	int64_t size;
+	int got;
 
 	ret = call(wa, wa->hook_http, "media", url, NULL, NULL, 60, &answer,
 		   why_r);
@@ -551,15 +552,14 @@ static enum fetch_result fetch(struct whatsapp *wa, const char *media_id,
 		return FETCH_SKIP;
 	}
 	*type_r = g_strdup(type);
-	if (http_request_with(wa->hook_http, file_url,
-			      (const char *const *)wa->headers, NULL, NULL, 300,
-			      wa->ch->attachment_max, &r, &error) < 0) {
+	if ((got = http_request_with(wa->hook_http, file_url,
+				     (const char *const *)wa->headers, NULL,
+				     NULL, 300, wa->ch->attachment_max, &r,
+				     &error)) < 0) {
 		*why_r = g_strdup_printf("download: %s", error);
-		ret = strstr(error, "larger than") != NULL ? CALL_FAILED :
-			CALL_RETRY;
 		g_free(error);
 		json_node_unref(answer);
-		return ret == CALL_FAILED ? FETCH_SKIP : FETCH_RETRY;
+		return got == HTTP_TOO_BIG ? FETCH_SKIP : FETCH_RETRY;
 	}
 	json_node_unref(answer);
 	if (r.status != 200) {
