@@ -40,39 +40,21 @@ enum mail_result mail_send(const char *sendmail, const struct outbox_mail *mail,
 {
 	char **argv = command_line(sendmail, mail, why_r);
 	struct run_result run;
-	enum mail_result result = MAIL_RETRY;
-	char *said;
+	enum mail_result result;
 
 	if (argv == NULL)
 		return MAIL_RETRY;	/* the admin can fix the command */
 	run_program((const char *const *)argv, mail->message, timeout, true,
 		    &run);
-	said = run_one_line(run.out);
-	switch (run.status) {
-	case RUN_FAILED:
-		*why_r = g_strdup(run.error);
-		break;
-	case RUN_TIMED_OUT:
-		*why_r = g_strdup_printf("%s: no answer within %u s, killed",
-					 argv[0], timeout);
-		break;
-	case RUN_SIGNALED:
-		*why_r = g_strdup_printf("%s: killed by signal %d", argv[0],
-					 run.code);
-		break;
-	case RUN_EXITED:
-		if (run.code == 0) {
-			result = MAIL_SENT;
-			break;
-		}
-		*why_r = g_strdup_printf("%s: exit %d%s%s", argv[0], run.code,
-					 *said != '\0' ? ": " : "", said);
-		if (run.code == EX_DATAERR || run.code == EX_NOUSER ||
-		    run.code == EX_NOHOST)
-			result = MAIL_FAILED;
-		break;
-	}
-	g_free(said);
+	*why_r = run_failure(argv[0], &run, timeout, run.out);
+	if (*why_r == NULL)
+		result = MAIL_SENT;
+	else if (run.status == RUN_EXITED &&
+		 (run.code == EX_DATAERR || run.code == EX_NOUSER ||
+		  run.code == EX_NOHOST))
+		result = MAIL_FAILED;
+	else
+		result = MAIL_RETRY;
 	run_result_clear(&run);
 	g_strfreev(argv);
 	return result;

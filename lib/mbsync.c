@@ -57,43 +57,26 @@ static enum mbsync_result doveadm(const struct config *config,
 				  char **why_r)
 {
 	char **argv = doveadm_argv(config->doveadm, rest);
-	enum mbsync_result result = MBSYNC_RETRY;
+	char *name = g_strdup_printf("doveadm %s", rest[0]);
+	enum mbsync_result result = MBSYNC_DONE;
 	struct run_result run;
-	char *said;
 
 	run_program((const char *const *)argv, NULL,
 		    (unsigned int)config->doveadm_timeout, false, &run);
-	said = run_one_line(run.err);
-	switch (run.status) {
-	case RUN_FAILED:
-		*why_r = g_strdup(run.error);
-		break;
-	case RUN_TIMED_OUT:
-		*why_r = g_strdup_printf("doveadm %s: no answer within "
-					 "%" G_GINT64_FORMAT " s, killed",
-					 rest[0], config->doveadm_timeout);
-		break;
-	case RUN_SIGNALED:
-		*why_r = g_strdup_printf("doveadm %s: killed by signal %d",
-					 rest[0], run.code);
-		break;
-	case RUN_EXITED:
-		if (run.code == 0) {
-			result = MBSYNC_DONE;
-			if (out_r != NULL)
-				*out_r = g_steal_pointer(&run.out);
-			break;
-		}
-		*why_r = g_strdup_printf("doveadm %s: exit %d%s%s", rest[0],
-					 run.code, *said != '\0' ? ": " : "",
-					 said);
+	*why_r = run_failure(name, &run, (unsigned int)config->doveadm_timeout,
+			     run.err);
+	if (*why_r == NULL) {
+		if (out_r != NULL)
+			*out_r = g_steal_pointer(&run.out);
+	} else if (run.status == RUN_EXITED &&
+		   (run.code == EX_NOUSER || run.code == EX_NOHOST)) {
 		/* no such user, or no such folder: waiting won't help */
-		if (run.code == EX_NOUSER || run.code == EX_NOHOST)
-			result = MBSYNC_FAILED;
-		break;
+		result = MBSYNC_FAILED;
+	} else {
+		result = MBSYNC_RETRY;
 	}
-	g_free(said);
 	run_result_clear(&run);
+	g_free(name);
 	g_strfreev(argv);
 	return result;
 }

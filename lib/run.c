@@ -134,3 +134,31 @@ char *run_one_line(const char *output)
 		text[200] = '\0';
 	return text;
 }
+
+char *run_failure(const char *name, const struct run_result *r,
+		  unsigned int timeout, const char *said)
+{
+	char *line, *why = NULL;
+
+	switch (r->status) {
+	case RUN_FAILED:
+		why = g_strdup(r->error);
+		break;
+	case RUN_TIMED_OUT:
+		why = g_strdup_printf("%s: no answer within %u s, killed", name,
+				      timeout);
+		break;
+	case RUN_SIGNALED:
+		why = g_strdup_printf("%s: killed by signal %d", name, r->code);
+		break;
+	case RUN_EXITED:
+		if (r->code == 0)
+			break;
+		line = run_one_line(said);
+		why = g_strdup_printf("%s: exit %d%s%s", name, r->code,
+				      *line != '\0' ? ": " : "", line);
+		g_free(line);
+		break;
+	}
+	return why;
+}

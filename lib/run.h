@@ -34,4 +34,11 @@ void run_result_clear(struct run_result *result);
 /* A program's output on one line, at most 200 bytes (g_free it). */
 char *run_one_line(const char *output);
 
+/* Why a run did not end in exit 0, for a log line: "NAME: exit 75: what
+   it said" (said: the output to quote, on one line), "NAME: no answer
+   within N s, killed", "NAME: killed by signal 9" or the reason it
+   could not run.  NULL after exit 0; g_free it otherwise. */
+char *run_failure(const char *name, const struct run_result *result,
+		  unsigned int timeout, const char *said);
+
 #endif
