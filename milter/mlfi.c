@@ -61,7 +61,8 @@ struct msgctx {
 	unsigned int essential_kept;	/* bits of essential_headers[] */
 	bool headers_full;		/* header_max reached */
 	bool has_message_id;
-	GChecksum *fingerprint;		/* for an unusable Message-ID */
+	bool message_id_usable;		/* the first one's */
+	GChecksum *fingerprint;		/* when that is not usable */
 	GByteArray *body;		/* NULL once spilled to body_fd */
 	int body_fd;
 	size_t body_size;
@@ -401,8 +402,14 @@ static sfsistat mlfi_header(SMFICTX *ctx, char *name, char *value)
 	}
 	if (g_ascii_strcasecmp(name, "Subject") == 0)
 		msg->subject_count++;
-	else if (g_ascii_strcasecmp(name, "Message-ID") == 0)
+	else if (g_ascii_strcasecmp(name, "Message-ID") == 0 &&
+		 !msg->has_message_id) {
+		char *id = g_mime_utils_decode_message_id(value);
+
 		msg->has_message_id = true;
+		msg->message_id_usable = thread_message_id_usable(id);
+		g_free(id);
+	}
 	size = strlen(name) + strlen(value) + 4;
 	if (msg->headers->len + size > config->header_max)
 		msg->headers_full = true;	/* keep no more, in order */
@@ -413,6 +420,24 @@ static sfsistat mlfi_header(SMFICTX *ctx, char *name, char *value)
 		g_string_append(msg->headers, "\r\n");
 	}
 	return SMFIS_CONTINUE;
+}
+
+static void start_fingerprint(struct msgctx *msg)
+{
+	msg->fingerprint = g_checksum_new(G_CHECKSUM_SHA256);
+	g_checksum_update(msg->fingerprint,
+			  (const guchar *)msg->envelope_from, -1);
+	g_checksum_update(msg->fingerprint, (const guchar *)msg->headers->str,
+			  msg->headers->len);
+}
+
+/* The content's digest; from the headers alone when the Message-ID
+   looked usable at end of headers but not to the MIME parser. */
+static const char *fingerprint(struct msgctx *msg)
+{
+	if (msg->fingerprint == NULL)
+		start_fingerprint(msg);
+	return g_checksum_get_string(msg->fingerprint);
 }
 
 static sfsistat mlfi_eoh(SMFICTX *ctx)
@@ -428,12 +453,10 @@ static sfsistat mlfi_eoh(SMFICTX *ctx)
 		return msg->strip->len == 0 ? SMFIS_ACCEPT : SMFIS_CONTINUE;
 	}
 	/* A retried message without a usable Message-ID must still find
-	   its ticket: it gets an id derived from its content. */
-	msg->fingerprint = g_checksum_new(G_CHECKSUM_SHA256);
-	g_checksum_update(msg->fingerprint,
-			  (const guchar *)msg->envelope_from, -1);
-	g_checksum_update(msg->fingerprint, (const guchar *)msg->headers->str,
-			  msg->headers->len);
+	   its ticket: it gets an id derived from its content, hashed as the
+	   body passes (only then: most mail has a good Message-ID). */
+	if (!msg->message_id_usable)
+		start_fingerprint(msg);
 	return SMFIS_CONTINUE;
 }
 
@@ -1427,8 +1450,7 @@ static int send_messages(SMFICTX *ctx, struct msgctx *msg,
 {
 	struct outbox_message *m = NULL;
 	const char *mail_id = f->message_id != NULL ? f->message_id :
-		msg->fingerprint != NULL ?
-		g_checksum_get_string(msg->fingerprint) : queue_id(ctx);
+		fingerprint(msg);
 	unsigned int skipped = 0;
 	int count = 0;
 
@@ -1652,7 +1674,7 @@ static sfsistat mlfi_eom(SMFICTX *ctx)
 	if (!thread_message_id_usable(f.message_id)) {
 		fingerprint_id = g_strdup_printf(
 			"shopdesk.%.32s@%s",
-			g_checksum_get_string(msg->fingerprint),
+			fingerprint(msg),
 			config->domain);
 		if (f.message_id != NULL)
 			log_info("%s: Message-ID unusable, filed as <%s>",
