@@ -1,825 +1,145 @@
-/* store.c: the ticket store on Berkeley DB 5.3 (see store.h for the
-   databases).  All access goes through store_transaction(), the one
-   place that begins, commits, aborts and retries transactions.  The
-   environment is private to one process (its regions live in the
-   process's memory, DB_PRIVATE): a lock file keeps a second process
-   out, so running recovery at every open is safe.
+/* store.c: the store interface (store.h) dispatched to its backend
+   (store-backend.h).  store_open() opens the embedded Berkeley DB
+   backend; everything else goes where the store or transaction came
+   from.  No storage logic lives here. */
 
-   It does not decide anything about tickets: threading and intake use
-   these reads and writes inside their own transactions. */
-
-#include "store.h"
-#include "log.h"
-
-#include <db.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <string.h>
-#include <sys/file.h>
-#include <unistd.h>
-
-#define STORE_DEADLOCK_RETRIES 20
-#define STORE_KEY_MAX 4096
-#define STORE_CACHE_BYTES (32 * 1024 * 1024)
-#define STORE_CHECKPOINT_KBYTES 4096
-
-struct store {
-	char *dir;
-	enum store_flags flags;
-	/* Transactions hold it shared; reopening after a panic holds it
-	   exclusively. */
-	GRWLock lock;
-	unsigned int generation;	/* counts reopenings */
-	gint panicked;		/* atomic: set by any transaction's thread */
-	DB_ENV *env;
-	int lock_fd;
-	DB *tickets;
-	DB *history;
-	DB *msgid;
-	DB *thread;
-	DB *customer;
-	DB *senders;
-	DB *mailbox;
-	DB *applied;
-	DB *meta;
-};
-
-struct store_txn {
-	struct store *store;
-	DB_TXN *txn;
-	bool deadlock;
-};
-
-static int db_failed(struct store_txn *t, int ret, const char **error_r)
-{
-	if (ret == DB_LOCK_DEADLOCK || ret == DB_LOCK_NOTGRANTED)
-		t->deadlock = true;
-	if (ret == DB_RUNRECOVERY)
-		g_atomic_int_set(&t->store->panicked, 1);
-	*error_r = db_strerror(ret);
-	return -1;
-}
-
-static void store_errcall(const DB_ENV *env, const char *prefix,
-			  const char *message)
-{
-	log_error("store: %s", message);
-}
-
-static int open_db(struct store *store, DB **db_r, const char *file,
-		   char **error_r)
-{
-	DB *db;
-	int ret;
-
-	if ((ret = db_create(&db, store->env, 0)) != 0) {
-		*error_r = g_strdup_printf("db_create: %s", db_strerror(ret));
-		return -1;
-	}
-	ret = db->open(db, NULL, file, NULL, DB_BTREE,
-		       DB_CREATE | DB_AUTO_COMMIT | DB_THREAD, 0600);
-	if (ret != 0) {
-		*error_r = g_strdup_printf("open %s: %s", file,
-					   db_strerror(ret));
-		db->close(db, 0);
-		return -1;
-	}
-	*db_r = db;
-	return 0;
-}
-
-static void env_close(struct store *store)
-{
-	DB **dbs[] = {
-		&store->tickets, &store->history, &store->msgid,
-		&store->thread, &store->customer, &store->senders,
-		&store->mailbox, &store->applied, &store->meta,
-	};
-
-	for (unsigned int i = 0; i < G_N_ELEMENTS(dbs); i++) {
-		if (*dbs[i] != NULL)
-			(*dbs[i])->close(*dbs[i], 0);
-		*dbs[i] = NULL;
-	}
-	if (store->env != NULL)
-		store->env->close(store->env, 0);
-	store->env = NULL;
-}
-
-static int lock_dir(const char *dir, int *fd_r, char **error_r)
-{
-	char *path = g_build_filename(dir, "store.lock", NULL);
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-
-	if (fd < 0) {
-		*error_r = g_strdup_printf("open %s: %s", path,
-					   g_strerror(errno));
-		g_free(path);
-		return -1;
-	}
-	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		*error_r = g_strdup_printf("%s: the store is in use by another "
-					   "process", path);
-		close(fd);
-		g_free(path);
-		return -1;
-	}
-	g_free(path);
-	*fd_r = fd;
-	return 0;
-}
-
-/* Opens the environment and the databases, running recovery.  Returns
-   0, or -1 with *error_r (g_free it) and everything closed again. */
-static int env_open(struct store *store, char **error_r)
-{
-	int ret;
-
-	if ((ret = db_env_create(&store->env, 0)) != 0) {
-		*error_r = g_strdup_printf("db_env_create: %s",
-					   db_strerror(ret));
-		store->env = NULL;
-		return -1;
-	}
-	store->env->set_errcall(store->env, store_errcall);
-	store->env->set_lk_detect(store->env, DB_LOCK_DEFAULT);
-	store->env->set_cachesize(store->env, 0, STORE_CACHE_BYTES, 1);
-	store->env->set_lk_max_locks(store->env, 20000);
-	store->env->set_lk_max_objects(store->env, 20000);
-	store->env->log_set_config(store->env, DB_LOG_AUTO_REMOVE, 1);
-	if ((store->flags & STORE_NOSYNC) != 0)
-		store->env->set_flags(store->env, DB_TXN_NOSYNC, 1);
-	ret = store->env->open(store->env, store->dir,
-			       DB_CREATE | DB_INIT_LOCK | DB_INIT_LOG |
-			       DB_INIT_MPOOL | DB_INIT_TXN | DB_RECOVER |
-			       DB_THREAD | DB_PRIVATE, 0600);
-	if (ret != 0) {
-		*error_r = g_strdup_printf("open environment %s: %s",
-					   store->dir, db_strerror(ret));
-		env_close(store);
-		return -1;
-	}
-	if (open_db(store, &store->tickets, "tickets.db", error_r) < 0 ||
-	    open_db(store, &store->history, "history.db", error_r) < 0 ||
-	    open_db(store, &store->msgid, "msgid.db", error_r) < 0 ||
-	    open_db(store, &store->thread, "thread.db", error_r) < 0 ||
-	    open_db(store, &store->customer, "customer.db", error_r) < 0 ||
-	    open_db(store, &store->senders, "senders.db", error_r) < 0 ||
-	    open_db(store, &store->mailbox, "mailbox.db", error_r) < 0 ||
-	    open_db(store, &store->applied, "applied.db", error_r) < 0 ||
-	    open_db(store, &store->meta, "meta.db", error_r) < 0) {
-		env_close(store);
-		return -1;
-	}
-	return 0;
-}
+#include "store-backend.h"
 
 int store_open(const char *dir, enum store_flags flags, struct store **store_r,
 	       char **error_r)
 {
-	struct store *store;
-
-	if (g_mkdir_with_parents(dir, 0700) < 0) {
-		*error_r = g_strdup_printf("mkdir %s: %s", dir,
-					   g_strerror(errno));
-		return -1;
-	}
-	store = g_new0(struct store, 1);
-	store->dir = g_strdup(dir);
-	store->flags = flags;
-	g_rw_lock_init(&store->lock);
-	store->lock_fd = -1;
-	if (lock_dir(dir, &store->lock_fd, error_r) < 0 ||
-	    env_open(store, error_r) < 0) {
-		store_close(&store);
-		return -1;
-	}
-	*store_r = store;
-	return 0;
+	return store_bdb_backend.open(dir, flags, store_r, error_r);
 }
 
 void store_close(struct store **_store)
 {
-	struct store *store = *_store;
-
-	if (store == NULL)
-		return;
-	*_store = NULL;
-	if (store->env != NULL && !g_atomic_int_get(&store->panicked))
-		store->env->txn_checkpoint(store->env, 0, 0, 0);
-	env_close(store);
-	if (store->lock_fd >= 0)
-		close(store->lock_fd);
-	g_rw_lock_clear(&store->lock);
-	g_free(store->dir);
-	g_free(store);
-}
-
-/* After Berkeley DB panics (the disk filled up under its log, say),
-   every operation fails until the environment is opened again, which
-   runs recovery.  The first transaction to find it so does that, with
-   every other transaction held off; if it fails too (still no space),
-   the next transaction tries again. */
-static void reopen_after_panic(struct store *store, unsigned int generation)
-{
-	char *error = NULL;
-
-	g_rw_lock_writer_lock(&store->lock);
-	if (store->generation == generation) {
-		log_warning("store: environment %s failed; running recovery",
-			    store->dir);
-		env_close(store);
-		if (env_open(store, &error) < 0) {
-			log_error("store: %s", error);
-			g_free(error);
-		} else {
-			g_atomic_int_set(&store->panicked, 0);
-			log_info("store: recovered %s", store->dir);
-		}
-		store->generation++;
-	}
-	g_rw_lock_writer_unlock(&store->lock);
-}
-
-/* One attempt: 0 committed, -1 failed; *deadlock_r says whether it may
-   be tried again. */
-static int transaction_once(struct store *store, store_txn_func_t *func,
-			    void *context, bool *deadlock_r,
-			    const char **error_r)
-{
-	struct store_txn t = { .store = store };
-	int ret;
-
-	*deadlock_r = false;
-	if (store->env == NULL) {
-		*error_r = "the store could not be reopened";
-		return -1;
-	}
-	ret = store->env->txn_begin(store->env, NULL, &t.txn, 0);
-	if (ret != 0)
-		return db_failed(&t, ret, error_r);
-	if (func(&t, context, error_r) < 0) {
-		t.txn->abort(t.txn);
-		*deadlock_r = t.deadlock;
-		return -1;
-	}
-	ret = t.txn->commit(t.txn, 0);
-	if (ret != 0)
-		return db_failed(&t, ret, error_r);
-	store->env->txn_checkpoint(store->env, STORE_CHECKPOINT_KBYTES, 0, 0);
-	return 0;
+	if (*_store != NULL)
+		(*_store)->backend->close(_store);
 }
 
 int store_transaction(struct store *store, store_txn_func_t *func,
 		      void *context, const char **error_r)
 {
-	unsigned int generation;
-	bool deadlock, broken = false;
-	int ret = -1;
-
-	*error_r = "transaction lost too many deadlocks";
-	for (unsigned int attempt = 0; attempt < STORE_DEADLOCK_RETRIES;
-	     attempt++) {
-		g_rw_lock_reader_lock(&store->lock);
-		generation = store->generation;
-		ret = transaction_once(store, func, context, &deadlock,
-				       error_r);
-		/* read under the lock: only a reopening changes env */
-		broken = ret < 0 && (g_atomic_int_get(&store->panicked) ||
-				     store->env == NULL);
-		g_rw_lock_reader_unlock(&store->lock);
-		if (ret == 0 || !deadlock)
-			break;
-		/* Let the winner finish before trying again; the wait
-		   grows with each loss. */
-		g_usleep(1000 * (attempt + 1));
-	}
-	if (broken)
-		reopen_after_panic(store, generation);
-	return ret;
+	return store->backend->transaction(store, func, context, error_r);
 }
 
-/* Room for a long key's stand-in: a 0 byte (which no text key begins
-   with) and the key's SHA-256. */
-struct long_key {
-	guint8 bytes[1 + 32];
-};
-
-/* Points dbt at a key.  A key over STORE_KEY_MAX bytes (a hostile
-   Message-ID, say) is stored as its digest, in *buf: cutting it instead
-   would make keys that differ only past the cut one key. */
-static void dbt_key(DBT *dbt, const void *data, size_t size,
-		    struct long_key *buf)
-{
-	memset(dbt, 0, sizeof(*dbt));
-	dbt->data = (void *)data;
-	dbt->size = size;
-	if (size > STORE_KEY_MAX) {
-		GChecksum *sum = g_checksum_new(G_CHECKSUM_SHA256);
-		gsize len = sizeof(buf->bytes) - 1;
-
-		g_checksum_update(sum, data, size);
-		buf->bytes[0] = 0;
-		g_checksum_get_digest(sum, buf->bytes + 1, &len);
-		g_checksum_free(sum);
-		dbt->data = buf->bytes;
-		dbt->size = sizeof(buf->bytes);
-	}
-}
-
-static void dbt_out(DBT *dbt)
-{
-	memset(dbt, 0, sizeof(*dbt));
-	dbt->flags = DB_DBT_MALLOC;
-}
-
-static void id_key(guint8 buf[4], uint32_t id)
-{
-	uint32_t be = GUINT32_TO_BE(id);
-
-	memcpy(buf, &be, 4);
-}
-
-static uint32_t id_value(const DBT *dbt)
-{
-	uint32_t be;
-
-	if (dbt->size != 4)
-		return 0;
-	memcpy(&be, dbt->data, 4);
-	return GUINT32_FROM_BE(be);
-}
-
-/* Reads an id-valued record: the shape of every index.  Takes the write
-   lock at once (DB_RMW), because the caller usually writes next and a
-   read lock upgraded later is what deadlocks. */
-static int get_id(struct store_txn *t, DB *db, const void *key, size_t size,
-		  uint32_t *id_r, const char **error_r)
-{
-	struct long_key long_key;
-	DBT k, v;
-	int ret;
-
-	dbt_key(&k, key, size, &long_key);
-	dbt_out(&v);
-	ret = db->get(db, t->txn, &k, &v, DB_RMW);
-	if (ret == DB_NOTFOUND)
-		return 0;
-	if (ret != 0)
-		return db_failed(t, ret, error_r);
-	*id_r = id_value(&v);
-	free(v.data);
-	if (*id_r == 0) {
-		*error_r = "index record is damaged";
-		return -1;
-	}
-	return 1;
-}
-
-static int put_id(struct store_txn *t, DB *db, const void *key, size_t size,
-		  uint32_t id, const char **error_r)
-{
-	struct long_key long_key;
-	guint8 buf[4];
-	DBT k, v;
-	int ret;
-
-	id_key(buf, id);
-	dbt_key(&k, key, size, &long_key);
-	dbt_key(&v, buf, sizeof(buf), NULL);
-	ret = db->put(db, t->txn, &k, &v, 0);
-	if (ret != 0)
-		return db_failed(t, ret, error_r);
-	return 0;
-}
-
-int store_ticket_get(struct store_txn *t, uint32_t id,
+int store_ticket_get(struct store_txn *txn, uint32_t id,
 		     struct ticket **ticket_r, const char **error_r)
 {
-	guint8 key[4];
-	DBT k, v;
-	int ret;
-
-	id_key(key, id);
-	dbt_key(&k, key, sizeof(key), NULL);
-	dbt_out(&v);
-	ret = t->store->tickets->get(t->store->tickets, t->txn, &k, &v,
-				     DB_RMW);
-	if (ret == DB_NOTFOUND)
-		return 0;
-	if (ret != 0)
-		return db_failed(t, ret, error_r);
-	ret = ticket_deserialize(v.data, v.size, ticket_r, error_r);
-	free(v.data);
-	return ret < 0 ? -1 : 1;
+	return txn->backend->ticket_get(txn, id, ticket_r, error_r);
 }
 
-int store_ticket_put(struct store_txn *t, const struct ticket *ticket,
+int store_ticket_put(struct store_txn *txn, const struct ticket *ticket,
 		     const char **error_r)
 {
-	GBytes *record = ticket_serialize(ticket);
-	guint8 key[4];
-	gsize size;
-	DBT k, v;
-	int ret;
-
-	g_assert(ticket->id != 0);
-	id_key(key, ticket->id);
-	dbt_key(&k, key, sizeof(key), NULL);
-	memset(&v, 0, sizeof(v));
-	v.data = (void *)g_bytes_get_data(record, &size);
-	v.size = size;
-	ret = t->store->tickets->put(t->store->tickets, t->txn, &k, &v, 0);
-	g_bytes_unref(record);
-	if (ret != 0)
-		return db_failed(t, ret, error_r);
-	return 0;
+	return txn->backend->ticket_put(txn, ticket, error_r);
 }
 
-int store_ticket_create(struct store_txn *t, struct ticket *ticket,
+int store_ticket_create(struct store_txn *txn, struct ticket *ticket,
 			const char **error_r)
 {
-	static const char key[] = "next_id";
-	uint32_t id = 1;
-	int ret;
-
-	ret = get_id(t, t->store->meta, key, sizeof(key) - 1, &id, error_r);
-	if (ret < 0)
-		return -1;
-	if (id == UINT32_MAX) {
-		*error_r = "ticket ids are exhausted";
-		return -1;
-	}
-	if (put_id(t, t->store->meta, key, sizeof(key) - 1, id + 1,
-		   error_r) < 0)
-		return -1;
-	ticket->id = id;
-	return store_ticket_put(t, ticket, error_r);
+	return txn->backend->ticket_create(txn, ticket, error_r);
 }
 
-int store_ticket_foreach(struct store_txn *t, store_ticket_func_t *func,
+int store_ticket_foreach(struct store_txn *txn, store_ticket_func_t *func,
 			 void *context, const char **error_r)
 {
-	DBC *cursor;
-	DBT k, v;
-	int ret;
-	bool more = true;
-
-	/* Read committed: a long listing must not hold a read lock on
-	   every page it passed, or it would block the milter. */
-	ret = t->store->tickets->cursor(t->store->tickets, t->txn, &cursor,
-					DB_READ_COMMITTED);
-	if (ret != 0)
-		return db_failed(t, ret, error_r);
-	while (more) {
-		struct ticket *ticket;
-		const char *error;
-
-		dbt_out(&k);
-		dbt_out(&v);
-		ret = cursor->get(cursor, &k, &v, DB_NEXT);
-		if (ret != 0)
-			break;
-		if (ticket_deserialize(v.data, v.size, &ticket, &error) < 0) {
-			log_warning("store: ticket %u: %s", id_value(&k),
-				    error);
-		} else {
-			more = func(ticket, context);
-			ticket_free(&ticket);
-		}
-		free(k.data);
-		free(v.data);
-	}
-	cursor->close(cursor);
-	if (ret != 0 && ret != DB_NOTFOUND && more)
-		return db_failed(t, ret, error_r);
-	return 0;
+	return txn->backend->ticket_foreach(txn, func, context, error_r);
 }
 
-static void history_key(guint8 buf[8], uint32_t id, uint32_t seq)
-{
-	id_key(buf, id);
-	id_key(buf + 4, seq);
-}
-
-int store_event_append(struct store_txn *t, struct ticket *ticket,
+int store_event_append(struct store_txn *txn, struct ticket *ticket,
 		       struct ticket_event *event, const char **error_r)
 {
-	GBytes *record;
-	guint8 key[8];
-	gsize size;
-	DBT k, v;
-	int ret;
-
-	event->seq = ticket->next_seq;
-	record = ticket_event_serialize(event);
-	history_key(key, ticket->id, event->seq);
-	dbt_key(&k, key, sizeof(key), NULL);
-	memset(&v, 0, sizeof(v));
-	v.data = (void *)g_bytes_get_data(record, &size);
-	v.size = size;
-	ret = t->store->history->put(t->store->history, t->txn, &k, &v, 0);
-	g_bytes_unref(record);
-	if (ret != 0)
-		return db_failed(t, ret, error_r);
-	if (strcmp(event->event, "status") == 0 &&
-	    put_id(t, t->store->mailbox, key, 4, event->seq + 1, error_r) < 0)
-		return -1;
-	ticket->next_seq++;
-	return 0;
+	return txn->backend->event_append(txn, ticket, event, error_r);
 }
 
-static void event_free(gpointer data)
-{
-	struct ticket_event *ev = data;
-
-	ticket_event_free(&ev);
-}
-
-int store_event_list(struct store_txn *t, uint32_t id, GPtrArray **events_r,
+int store_event_list(struct store_txn *txn, uint32_t id, GPtrArray **events_r,
 		     const char **error_r)
 {
-	GPtrArray *events;
-	guint8 key[8];
-	DBC *cursor;
-	DBT k, v;
-	int ret;
-	uint32_t flag = DB_SET_RANGE;
-	guint8 prefix[4];
-
-	ret = t->store->history->cursor(t->store->history, t->txn, &cursor,
-					DB_READ_COMMITTED);
-	if (ret != 0)
-		return db_failed(t, ret, error_r);
-	events = g_ptr_array_new_with_free_func(event_free);
-	history_key(key, id, 0);
-	id_key(prefix, id);
-	for (;;) {
-		struct ticket_event *ev;
-		const char *error;
-
-		memset(&k, 0, sizeof(k));
-		k.data = key;
-		k.size = sizeof(key);
-		k.ulen = sizeof(key);
-		k.flags = DB_DBT_USERMEM;
-		dbt_out(&v);
-		ret = cursor->get(cursor, &k, &v, flag);
-		flag = DB_NEXT;
-		if (ret != 0)
-			break;
-		if (k.size != sizeof(key) || memcmp(key, prefix, 4) != 0) {
-			free(v.data);
-			ret = DB_NOTFOUND;
-			break;
-		}
-		if (ticket_event_deserialize(v.data, v.size, &ev, &error) < 0)
-			log_warning("store: ticket %u event: %s", id, error);
-		else
-			g_ptr_array_add(events, ev);
-		free(v.data);
-	}
-	cursor->close(cursor);
-	if (ret != DB_NOTFOUND) {
-		g_ptr_array_unref(events);
-		return db_failed(t, ret, error_r);
-	}
-	*events_r = events;
-	return 0;
+	return txn->backend->event_list(txn, id, events_r, error_r);
 }
 
-int store_msgid_get(struct store_txn *t, const char *message_id,
+int store_msgid_get(struct store_txn *txn, const char *message_id,
 		    uint32_t *id_r, const char **error_r)
 {
-	return get_id(t, t->store->msgid, message_id, strlen(message_id),
-		      id_r, error_r);
+	return txn->backend->msgid_get(txn, message_id, id_r, error_r);
 }
 
-int store_msgid_put(struct store_txn *t, const char *message_id, uint32_t id,
+int store_msgid_put(struct store_txn *txn, const char *message_id, uint32_t id,
 		    const char **error_r)
 {
-	return put_id(t, t->store->msgid, message_id, strlen(message_id), id,
-		      error_r);
+	return txn->backend->msgid_put(txn, message_id, id, error_r);
 }
 
-static char *thread_key(const char *sender, const char *subject)
+int store_thread_get(struct store_txn *txn, const char *sender,
+		     const char *subject, uint32_t *id_r, const char **error_r)
 {
-	return g_strconcat(sender, "\n", subject, NULL);
+	return txn->backend->thread_get(txn, sender, subject, id_r, error_r);
 }
 
-int store_thread_get(struct store_txn *t, const char *sender,
-		     const char *subject, uint32_t *id_r,
-		     const char **error_r)
-{
-	char *key = thread_key(sender, subject);
-	int ret = get_id(t, t->store->thread, key, strlen(key), id_r,
-			 error_r);
-
-	g_free(key);
-	return ret;
-}
-
-int store_thread_put(struct store_txn *t, const char *sender,
+int store_thread_put(struct store_txn *txn, const char *sender,
 		     const char *subject, uint32_t id, const char **error_r)
 {
-	char *key = thread_key(sender, subject);
-	int ret = put_id(t, t->store->thread, key, strlen(key), id, error_r);
-
-	g_free(key);
-	return ret;
+	return txn->backend->thread_put(txn, sender, subject, id, error_r);
 }
 
-int store_customer_get(struct store_txn *t, const char *address,
+int store_customer_get(struct store_txn *txn, const char *address,
 		       uint32_t *id_r, const char **error_r)
 {
-	return get_id(t, t->store->customer, address, strlen(address), id_r,
-		      error_r);
+	return txn->backend->customer_get(txn, address, id_r, error_r);
 }
 
-int store_customer_put(struct store_txn *t, const char *address, uint32_t id,
+int store_customer_put(struct store_txn *txn, const char *address, uint32_t id,
 		       const char **error_r)
 {
-	return put_id(t, t->store->customer, address, strlen(address), id,
-		      error_r);
+	return txn->backend->customer_put(txn, address, id, error_r);
 }
 
-/* A sender's acknowledgement times: version byte 1, then an array of
-   Unix seconds (oldest first). */
-#define SENDER_RECORD_TYPE "(yax)"
-
-int store_sender_acks_get(struct store_txn *t, const char *address,
+int store_sender_acks_get(struct store_txn *txn, const char *address,
 			  GArray **times_r, const char **error_r)
 {
-	struct long_key long_key;
-	GArray *times = g_array_new(FALSE, FALSE, sizeof(int64_t));
-	GVariant *record;
-	GVariantIter *iter;
-	gint64 time;
-	DBT k, v;
-	int ret;
-
-	*times_r = times;
-	dbt_key(&k, address, strlen(address), &long_key);
-	dbt_out(&v);
-	ret = t->store->senders->get(t->store->senders, t->txn, &k, &v,
-				     DB_RMW);
-	if (ret == DB_NOTFOUND)
-		return 0;
-	if (ret != 0)
-		return db_failed(t, ret, error_r);
-	if (v.size == 0 || ((guint8 *)v.data)[0] != 1) {
-		/* damaged or from a later release: start counting anew */
-		free(v.data);
-		return 0;
-	}
-	record = g_variant_new_from_data(G_VARIANT_TYPE(SENDER_RECORD_TYPE),
-					 v.data, v.size, FALSE, free, v.data);
-	g_variant_ref_sink(record);
-	g_variant_get_child(record, 1, "ax", &iter);
-	while (g_variant_iter_next(iter, "x", &time)) {
-		int64_t t64 = time;
-
-		g_array_append_val(times, t64);
-	}
-	g_variant_iter_free(iter);
-	g_variant_unref(record);
-	return 0;
+	return txn->backend->sender_acks_get(txn, address, times_r, error_r);
 }
 
-int store_sender_acks_put(struct store_txn *t, const char *address,
+int store_sender_acks_put(struct store_txn *txn, const char *address,
 			  const GArray *times, const char **error_r)
 {
-	struct long_key long_key;
-	GVariantBuilder b;
-	GVariant *record;
-	DBT k, v;
-	int ret;
-
-	g_variant_builder_init(&b, G_VARIANT_TYPE("ax"));
-	for (unsigned int i = 0; i < times->len; i++)
-		g_variant_builder_add(&b, "x",
-				      (gint64)g_array_index(times, int64_t, i));
-	record = g_variant_ref_sink(g_variant_new("(yax)", 1, &b));
-	dbt_key(&k, address, strlen(address), &long_key);
-	memset(&v, 0, sizeof(v));
-	v.data = (void *)g_variant_get_data(record);
-	v.size = g_variant_get_size(record);
-	ret = t->store->senders->put(t->store->senders, t->txn, &k, &v, 0);
-	g_variant_unref(record);
-	if (ret != 0)
-		return db_failed(t, ret, error_r);
-	return 0;
+	return txn->backend->sender_acks_put(txn, address, times, error_r);
 }
 
-/* mailbox.db: ticket id -> 1 + the sequence number of its latest status
-   event (never 0, which id_value() gives a damaged record). */
-int store_mailbox_pending(struct store_txn *t, unsigned int max,
+int store_mailbox_pending(struct store_txn *txn, unsigned int max,
 			  GArray **marks_r, const char **error_r)
 {
-	GArray *marks = g_array_new(FALSE, FALSE,
-				    sizeof(struct store_mailbox_mark));
-	struct store_mailbox_mark mark;
-	DBC *cursor;
-	DBT k, v;
-	int ret;
-
-	*marks_r = marks;
-	ret = t->store->mailbox->cursor(t->store->mailbox, t->txn, &cursor, 0);
-	if (ret != 0)
-		return db_failed(t, ret, error_r);
-	while (marks->len < max) {
-		dbt_out(&k);
-		dbt_out(&v);
-		ret = cursor->get(cursor, &k, &v, DB_NEXT);
-		if (ret != 0)
-			break;
-		mark.id = id_value(&k);
-		mark.seq = id_value(&v);
-		free(k.data);
-		free(v.data);
-		if (mark.id != 0 && mark.seq != 0)
-			g_array_append_val(marks, mark);
-	}
-	cursor->close(cursor);
-	if (ret != 0 && ret != DB_NOTFOUND)
-		return db_failed(t, ret, error_r);
-	return 0;
+	return txn->backend->mailbox_pending(txn, max, marks_r, error_r);
 }
 
-int store_mailbox_done(struct store_txn *t,
+int store_mailbox_done(struct store_txn *txn,
 		       const struct store_mailbox_mark *mark,
 		       const char **error_r)
 {
-	guint8 key[4];
-	uint32_t seq;
-	DBT k;
-	int ret;
-
-	id_key(key, mark->id);
-	ret = get_id(t, t->store->mailbox, key, sizeof(key), &seq, error_r);
-	if (ret < 0)
-		return -1;
-	if (ret == 0 || seq != mark->seq)
-		return 0;
-	dbt_key(&k, key, sizeof(key), NULL);
-	ret = t->store->mailbox->del(t->store->mailbox, t->txn, &k, 0);
-	if (ret != 0 && ret != DB_NOTFOUND)
-		return db_failed(t, ret, error_r);
-	return 0;
+	return txn->backend->mailbox_done(txn, mark, error_r);
 }
 
-int store_applied_get(struct store_txn *t, const char *key,
+int store_applied_get(struct store_txn *txn, const char *key,
 		      const char **error_r)
 {
-	uint32_t id;
-
-	return get_id(t, t->store->applied, key, strlen(key), &id, error_r);
+	return txn->backend->applied_get(txn, key, error_r);
 }
 
-int store_applied_put(struct store_txn *t, const char *key,
+int store_applied_put(struct store_txn *txn, const char *key,
 		      const char **error_r)
 {
-	return put_id(t, t->store->applied, key, strlen(key), 1, error_r);
+	return txn->backend->applied_put(txn, key, error_r);
 }
 
-int store_applied_del(struct store_txn *t, const char *key,
+int store_applied_del(struct store_txn *txn, const char *key,
 		      const char **error_r)
 {
-	struct long_key long_key;
-	DBT k;
-	int ret;
-
-	dbt_key(&k, key, strlen(key), &long_key);
-	ret = t->store->applied->del(t->store->applied, t->txn, &k, 0);
-	if (ret != 0 && ret != DB_NOTFOUND)
-		return db_failed(t, ret, error_r);
-	return 0;
+	return txn->backend->applied_del(txn, key, error_r);
 }
 
-int store_applied_list(struct store_txn *t, GPtrArray **keys_r,
+int store_applied_list(struct store_txn *txn, GPtrArray **keys_r,
 		       const char **error_r)
 {
-	GPtrArray *keys = g_ptr_array_new_with_free_func(g_free);
-	DBC *cursor;
-	DBT k, v;
-	int ret;
-
-	*keys_r = keys;
-	ret = t->store->applied->cursor(t->store->applied, t->txn, &cursor,
-					0);
-	if (ret != 0)
-		return db_failed(t, ret, error_r);
-	for (;;) {
-		dbt_out(&k);
-		dbt_out(&v);
-		if ((ret = cursor->get(cursor, &k, &v, DB_NEXT)) != 0)
-			break;
-		g_ptr_array_add(keys, g_strndup(k.data, k.size));
-		free(k.data);
-		free(v.data);
-	}
-	cursor->close(cursor);
-	if (ret != DB_NOTFOUND)
-		return db_failed(t, ret, error_r);
-	return 0;
+	return txn->backend->applied_list(txn, keys_r, error_r);
 }

@@ -143,8 +143,11 @@ static int rule_subject(struct store_txn *txn, const struct config *config,
 	ret = store_ticket_get(txn, id, &ticket, error_r);
 	if (ret <= 0)
 		return ret;
+	/* a chat's ticket takes only the chat's messages: mail from a
+	   forged chat address does not join it by its subject */
 	if (ticket->status != TICKET_CLOSED &&
-	    in->now - ticket->updated <= config->thread_window) {
+	    in->now - ticket->updated <= config->thread_window &&
+	    strcmp(ticket->channel, in->channel) == 0) {
 		r->rule = THREAD_RULE_SUBJECT;
 		r->ticket_id = id;
 		ret = 1;
@@ -211,20 +214,3 @@ int thread_resolve(struct store_txn *txn, const struct config *config,
 	return 0;
 }
 
-bool thread_message_id_usable(const char *id)
-{
-	const char *at;
-	size_t len;
-
-	if (id == NULL || (len = strlen(id)) == 0 || len > 250)
-		return false;
-	at = strrchr(id, '@');
-	if (at == NULL || at == id || at[1] == '\0')
-		return false;
-	for (const char *p = id; *p != '\0'; p++) {
-		if ((unsigned char)*p <= 0x20 || *p == 0x7f || *p == '<' ||
-		    *p == '>')
-			return false;
-	}
-	return true;
-}

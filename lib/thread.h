@@ -56,10 +56,4 @@ int thread_resolve(struct store_txn *txn, const struct config *config,
    "new". */
 const char *thread_rule_name(enum thread_rule rule);
 
-/* Whether a Message-ID (without <>) can name a message: not empty, at
-   most 250 bytes, local@domain with neither part empty, no blanks,
-   control characters or angle brackets.  A message with none that is
-   usable is known by a digest of its content instead. */
-bool thread_message_id_usable(const char *message_id);
-
 #endif

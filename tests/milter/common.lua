@@ -16,8 +16,9 @@ end
 
 -- Plays one SMTP transaction on a new connection, the way Postfix does.
 -- headers is a list of {name, value}; body may be nil.  Returns the
--- connection (for eom checks) and where it ended: "eoh" when the filter
--- accepted at the end of the headers, else the reply code at eom.
+-- connection (for eom checks) and where it ended: "data" when the filter
+-- accepted after the recipients (mail that is not the desk's), else the
+-- reply code at eom.
 function transaction(from, rcpts, headers, body, qid)
 	local conn = mt.connect(sock, 40, 0.25)
 	check(conn ~= nil, "connect to " .. sock)
@@ -29,13 +30,14 @@ function transaction(from, rcpts, headers, body, qid)
 	for _, rcpt in ipairs(rcpts) do
 		check(mt.rcptto(conn, rcpt) == nil, "rcpt to " .. rcpt)
 	end
+	check(mt.data(conn) == nil, "data")
+	if mt.getreply(conn) == SMFIR_ACCEPT then
+		return conn, "data"
+	end
 	for _, h in ipairs(headers) do
 		check(mt.header(conn, h[1], h[2]) == nil, "header " .. h[1])
 	end
 	check(mt.eoh(conn) == nil, "eoh")
-	if mt.getreply(conn) == SMFIR_ACCEPT then
-		return conn, "eoh"
-	end
 	if body ~= nil then
 		check(mt.bodystring(conn, body) == nil, "body")
 	end

@@ -6,6 +6,7 @@
    so expected ids are plain numbers. */
 
 #include "intake.h"
+#include "mailmsg.h"
 #include "subject.h"
 
 #include <glib/gstdio.h>
@@ -397,15 +398,15 @@ static void test_message_id_usable(void)
 	char *long_id = g_strdup_printf("%s@x.yz", fill + 1);	/* 250 */
 
 	for (unsigned int i = 0; i < G_N_ELEMENTS(cases); i++) {
-		if (thread_message_id_usable(cases[i].id) != cases[i].usable)
+		if (mailmsg_id_usable(cases[i].id) != cases[i].usable)
 			g_error("case %u (%s): want %s", i,
 				cases[i].id != NULL ? cases[i].id : "NULL",
 				cases[i].usable ? "usable" : "unusable");
 	}
-	g_assert_true(thread_message_id_usable(long_id));
+	g_assert_true(mailmsg_id_usable(long_id));
 	g_free(long_id);
 	long_id = g_strdup_printf("%s@x.yz", fill);		/* 251 */
-	g_assert_false(thread_message_id_usable(long_id));
+	g_assert_false(mailmsg_id_usable(long_id));
 	g_free(long_id);
 	g_free(fill);
 }
