@@ -508,6 +508,44 @@ static int get_list(struct loader *l, const char *group, const char *key,
 	return 0;
 }
 
+/* A list of addresses: ',' separates them too, as in a To: header (a
+   dot-atom address has neither ',' nor ';').  Absent or empty is an
+   error, what says what is missing. */
+static int get_address_list(struct loader *l, const char *group,
+			    const char *key, const char *what,
+			    char ***list_r)
+{
+	GPtrArray *items = g_ptr_array_new();
+	char **raw;
+
+	*list_r = NULL;
+	if (!g_key_file_has_key(l->keyfile, group, key, NULL)) {
+		g_ptr_array_free(items, TRUE);
+		return fail(l, 0, group, key, "missing (%s)", what);
+	}
+	if (get_list(l, group, key, &raw) < 0) {
+		g_ptr_array_free(items, TRUE);
+		return -1;
+	}
+	for (unsigned int i = 0; raw[i] != NULL; i++) {
+		char **parts = g_strsplit(raw[i], ",", -1);
+
+		for (unsigned int j = 0; parts[j] != NULL; j++) {
+			char *item = g_strstrip(parts[j]);
+
+			if (*item != '\0')
+				g_ptr_array_add(items, g_strdup(item));
+		}
+		g_strfreev(parts);
+	}
+	g_strfreev(raw);
+	g_ptr_array_add(items, NULL);
+	*list_r = (char **)g_ptr_array_free(items, FALSE);
+	if (**list_r == NULL)
+		return fail(l, 0, group, key, "empty value");
+	return 0;
+}
+
 static enum group_kind classify_group(const char *group, const char **name_r)
 {
 	*name_r = NULL;
@@ -837,6 +875,7 @@ static void config_queue_free(struct config_queue *q)
 {
 	g_free(q->name);
 	g_free(q->address);
+	g_strfreev(q->addresses);
 	g_free(q->local_part);
 	g_free(q->domain);
 	g_free(q->display_name);
@@ -893,32 +932,72 @@ static int check_hours(struct loader *l, const char *g,
 	return ret;
 }
 
+/* The queue that already has address (case-insensitively), among those
+   loaded before q and q's own addresses before it, or NULL. */
+static const struct config_queue *
+address_owner(const struct config *c, const struct config_queue *q,
+	      unsigned int index)
+{
+	const char *address = q->addresses[index];
+
+	for (unsigned int i = 0; i < c->queues->len; i++) {
+		const struct config_queue *other = c->queues->pdata[i];
+
+		for (unsigned int j = 0; other->addresses[j] != NULL; j++) {
+			if (other == q && j == index)
+				return NULL;
+			if (g_ascii_strcasecmp(other->addresses[j],
+					       address) == 0)
+				return other;
+		}
+	}
+	return NULL;
+}
+
+/* address: the queue's address, then its aliases. */
+static int load_addresses(struct loader *l, const char *g,
+			  struct config_queue *q)
+{
+	struct config *c = l->config;
+	const struct config_queue *owner;
+	const char *at;
+
+	if (get_address_list(l, g, "address", "the branded address, like "
+			     "sales@shop.example", &q->addresses) < 0)
+		return -1;
+	for (unsigned int i = 0; q->addresses[i] != NULL; i++) {
+		if (!valid_address(q->addresses[i]))
+			return fail(l, 0, g, "address",
+				    "not an address (local@domain): %s",
+				    q->addresses[i]);
+		owner = address_owner(c, q, i);
+		if (owner == q)
+			return fail(l, 0, g, "address", "%s is listed twice",
+				    q->addresses[i]);
+		if (owner != NULL)
+			return fail(l, 0, g, "address",
+				    "%s is already the address of "
+				    "[queue %s]", q->addresses[i],
+				    owner->name);
+	}
+	for (unsigned int i = 0; q->addresses[i] != NULL; i++)
+		g_ptr_array_add(c->queue_addresses, q->addresses[i]);
+	q->address = g_strdup(q->addresses[0]);
+	at = strchr(q->address, '@');
+	q->local_part = g_ascii_strdown(q->address, at - q->address);
+	q->domain = g_ascii_strdown(at + 1, -1);
+	return 0;
+}
+
 static int load_queue(struct loader *l, const char *g, const char *name)
 {
 	struct config *c = l->config;
 	struct config_queue *q = g_new0(struct config_queue, 1);
-	const char *at;
 
 	q->name = g_strdup(name);
 	g_ptr_array_add(c->queues, q);
-	if (get_required(l, g, "address", "the branded address, like "
-			 "sales@shop.example", &q->address) < 0)
+	if (load_addresses(l, g, q) < 0)
 		return -1;
-	if (!valid_address(q->address))
-		return fail(l, 0, g, "address",
-			    "not an address (local@domain): %s", q->address);
-	at = strchr(q->address, '@');
-	q->local_part = g_ascii_strdown(q->address, at - q->address);
-	q->domain = g_ascii_strdown(at + 1, -1);
-	for (unsigned int i = 0; i + 1 < c->queues->len; i++) {
-		const struct config_queue *other = c->queues->pdata[i];
-
-		if (strcmp(other->local_part, q->local_part) == 0 &&
-		    strcmp(other->domain, q->domain) == 0)
-			return fail(l, 0, g, "address",
-				    "%s is already the address of "
-				    "[queue %s]", q->address, other->name);
-	}
 	if (get_nonempty(l, g, "name", name, &q->display_name) < 0 ||
 	    get_nonempty(l, g, "timezone", "UTC", &q->timezone) < 0)
 		return -1;
@@ -1037,11 +1116,14 @@ static int load_channel(struct loader *l, const char *g, const char *name)
 	for (unsigned int i = 0; i < c->queues->len; i++) {
 		const struct config_queue *q = c->queues->pdata[i];
 
-		if (strcmp(q->domain, ch->domain) == 0)
-			return fail(l, 0, g, "domain",
-				    "%s is the domain of [queue %s]: "
-				    "customers need a domain of their own",
-				    ch->domain, q->name);
+		for (unsigned int j = 0; q->addresses[j] != NULL; j++) {
+			if (g_ascii_strcasecmp(strchr(q->addresses[j], '@') +
+					       1, ch->domain) == 0)
+				return fail(l, 0, g, "domain",
+					    "%s is the domain of [queue %s]: "
+					    "customers need a domain of their "
+					    "own", ch->domain, q->name);
+		}
 	}
 	for (unsigned int i = 0; i + 1 < c->channels->len; i++) {
 		const struct config_channel *other = c->channels->pdata[i];
@@ -1125,6 +1207,7 @@ static int load_groups(struct loader *l)
 			ret = load_channel(l, groups[i], name);
 	}
 	g_strfreev(groups);
+	g_ptr_array_add(l->config->queue_addresses, NULL);
 	if (ret == 0 && l->config->queues->len == 0)
 		ret = fail(l, 0, NULL, NULL,
 			   "no [queue NAME] group: at least one branded "
@@ -1167,6 +1250,7 @@ int config_load(const char *path, struct config **config_r, char **error_r)
 	l.config->channels =
 		g_ptr_array_new_with_free_func((GDestroyNotify)
 					       config_channel_free);
+	l.config->queue_addresses = g_ptr_array_new();
 	if (!g_key_file_load_from_data(l.keyfile, text, size,
 				       G_KEY_FILE_NONE, &error)) {
 		fail(&l, l.bad_line, NULL, NULL, "%s", error->message);
@@ -1214,6 +1298,7 @@ void config_free(struct config **_config)
 	g_free(c->recipient_delimiter);
 	g_ptr_array_unref(c->queues);
 	g_ptr_array_unref(c->channels);
+	g_ptr_array_unref(c->queue_addresses);
 	g_free(c);
 }
 
@@ -1339,7 +1424,7 @@ void config_print(const struct config *c, GString *out)
 		const struct config_queue *q = c->queues->pdata[i];
 
 		g_string_append_printf(out, "\n[queue %s]\n", q->name);
-		print_string(out, "address", q->address);
+		print_list(out, "address", q->addresses);
 		print_string(out, "name", q->display_name);
 		print_string(out, "timezone", q->timezone);
 		print_string(out, "hours", q->hours);
@@ -1373,6 +1458,27 @@ void config_print(const struct config *c, GString *out)
 	}
 }
 
+/* The length of address's local part when the recipient (local part
+   start, local_len bytes, at domain) is address, or address followed by
+   a delimiter and an extension; 0 when it is neither. */
+static size_t match_address(const struct config *config, const char *address,
+			    const char *start, size_t local_len,
+			    const char *domain, size_t domain_len)
+{
+	const char *at = strchr(address, '@');
+	size_t len = at - address;
+
+	if (strlen(at + 1) != domain_len ||
+	    g_ascii_strncasecmp(at + 1, domain, domain_len) != 0 ||
+	    len > local_len ||
+	    g_ascii_strncasecmp(address, start, len) != 0)
+		return 0;
+	if (len == local_len ||
+	    strchr(config->recipient_delimiter, start[len]) != NULL)
+		return len;
+	return 0;
+}
+
 const struct config_queue *
 config_find_queue(const struct config *config, const char *address,
 		  const char **extension_r, size_t *extension_len_r)
@@ -1400,21 +1506,23 @@ config_find_queue(const struct config *config, const char *address,
 	local_len = at - start;
 	for (unsigned int i = 0; i < config->queues->len; i++) {
 		const struct config_queue *q = config->queues->pdata[i];
-		size_t qlen = strlen(q->local_part);
 
-		if (strlen(q->domain) != (size_t)(end - at - 1) ||
-		    g_ascii_strncasecmp(q->domain, at + 1, end - at - 1) != 0 ||
-		    qlen > local_len ||
-		    g_ascii_strncasecmp(q->local_part, start, qlen) != 0)
-			continue;
-		if (qlen == local_len)
-			return q;
-		/* sales+ext: the longest queue local part that is followed
-		   by a delimiter wins ("sales-team" over "sales"). */
-		if (strchr(config->recipient_delimiter, start[qlen]) != NULL &&
-		    (best == NULL || qlen > best_len)) {
-			best = q;
-			best_len = qlen;
+		for (unsigned int j = 0; q->addresses[j] != NULL; j++) {
+			size_t qlen = match_address(config, q->addresses[j],
+						    start, local_len, at + 1,
+						    end - at - 1);
+
+			if (qlen == 0)
+				continue;
+			if (qlen == local_len)
+				return q;
+			/* sales+ext: the longest local part that is
+			   followed by a delimiter wins ("sales-team" over
+			   "sales"). */
+			if (qlen > best_len) {
+				best = q;
+				best_len = qlen;
+			}
 		}
 	}
 	if (best != NULL) {
@@ -1424,6 +1532,11 @@ config_find_queue(const struct config *config, const char *address,
 			*extension_len_r = local_len - best_len - 1;
 	}
 	return best;
+}
+
+const char *const *config_queue_addresses(const struct config *config)
+{
+	return (const char *const *)config->queue_addresses->pdata;
 }
 
 const struct config_queue *

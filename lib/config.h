@@ -18,12 +18,15 @@ enum config_on_error {
 	CONFIG_ON_ERROR_TEMPFAIL,	/* 4xx: the client or queue retries */
 };
 
-/* [queue NAME]: one branded address. */
+/* [queue NAME]: one branded mailbox and the addresses that lead to it. */
 struct config_queue {
 	char *name;		/* NAME from the group header */
-	char *address;		/* sales@shop.test, as written */
-	char *local_part;	/* "sales", lowercased */
-	char *domain;		/* "shop.test", lowercased */
+	char *address;		/* sales@shop.test, as written: the first of
+				   addresses, the one shopdesk answers from */
+	char **addresses;	/* every address of the queue, as written,
+				   NULL-terminated; aliases follow address */
+	char *local_part;	/* of address: "sales", lowercased */
+	char *domain;		/* of address: "shop.test", lowercased */
 	char *display_name;	/* "name" key; defaults to NAME */
 	char *timezone;		/* IANA name, default "UTC" */
 	char *hours;		/* default "mon-fri 09:00-18:00" */
@@ -118,12 +121,15 @@ struct config {
 
 	GPtrArray *queues;	/* struct config_queue * */
 	GPtrArray *channels;	/* struct config_channel * */
+	GPtrArray *queue_addresses;	/* every queue's addresses, borrowed
+					   from the queues, NULL-terminated */
 };
 
 /* Reads and checks the file at path.  Returns 0 and a new config, or -1
    with *error_r set to "FILE:LINE: [group] key: reason" (the caller
    g_free()s it).  Unknown groups or keys, bad values, a queue without
-   address and duplicate queue addresses are errors. */
+   address and an address listed twice (in one queue or two) are
+   errors. */
 int config_load(const char *path, struct config **config_r, char **error_r);
 
 /* Frees the config and sets *_config to NULL. */
@@ -133,14 +139,19 @@ void config_free(struct config **_config);
    own syntax. */
 void config_print(const struct config *config, GString *out);
 
-/* Returns the queue whose address the recipient address names, directly
-   or with an extension ("sales+EXT@domain"), or NULL.  Comparison is
-   case-insensitive.  *extension_r (if not NULL) gets a pointer into
-   address at the extension, or NULL; it is not NUL-terminated at the
-   '@': use *extension_len_r. */
+/* Returns the queue one of whose addresses the recipient address names,
+   directly or with an extension ("sales+EXT@domain"), or NULL.
+   Comparison is case-insensitive.  *extension_r (if not NULL) gets a
+   pointer into address at the extension, or NULL; it is not
+   NUL-terminated at the '@': use *extension_len_r. */
 const struct config_queue *
 config_find_queue(const struct config *config, const char *address,
 		  const char **extension_r, size_t *extension_len_r);
+
+/* Returns every address of every queue (aliases included), in file
+   order, NULL-terminated: the shop's own addresses, for telling its own
+   mail from a customer's.  The array and its strings belong to config. */
+const char *const *config_queue_addresses(const struct config *config);
 
 /* Returns the queue named name, or NULL. */
 const struct config_queue *

@@ -34,7 +34,7 @@ doveadm =
 $(cat "${script%.lua}.conf" 2>/dev/null)
 
 [queue sales]
-address = sales@shop.test
+address = sales@shop.test, orders@shop.test
 
 [queue manager]
 address = manager@shop.test

@@ -1,8 +1,8 @@
 /* Tests of config.c: a table of configuration files, each with the
    error it must give (the line number included) or none; the defaults
    config_print shows; print-then-load giving the same configuration;
-   config_find_queue on addresses with and without extensions; and the
-   duration and size parsers. */
+   config_find_queue on addresses and aliases with and without
+   extensions; and the duration and size parsers. */
 
 #include "config.h"
 
@@ -49,7 +49,7 @@ struct load_case {
 	"mime_parts_max = 1000\n" \
 	"\n" \
 	"[queue sales]\n" \
-	"  address = Sales@Shop.Test  \n" \
+	"  address = Sales@Shop.Test, orders@shop.test;help@shop.test,  \n" \
 	"name = Sales desk\n" \
 	"timezone = Europe/Vilnius\n" \
 	"hours = mon-fri 09:00-13:00,14:00-19:00; sat 10:00-14:00\n" \
@@ -240,6 +240,29 @@ static const struct load_case load_cases[] = {
 	  "address = SALES@shop.test\n",		/* 10 */
 	  ":10: [queue manager] address: SALES@shop.test is already the "
 	  "address of [queue sales]" },
+	{ "address-empty", "[shopdesk]\ndomain = shop.test\n"
+	  "[queue sales]\naddress =\n",
+	  ":4: [queue sales] address: empty value" },
+	{ "address-only-separators", "[shopdesk]\ndomain = shop.test\n"
+	  "[queue sales]\naddress = , ;\n",
+	  ":4: [queue sales] address: empty value" },
+	{ "alias-not-address", "[shopdesk]\ndomain = shop.test\n"
+	  "[queue sales]\naddress = sales@shop.test, orders\n",
+	  ":4: [queue sales] address: not an address (local@domain): orders" },
+	{ "alias-listed-twice", "[shopdesk]\ndomain = shop.test\n"
+	  "[queue sales]\n"
+	  "address = sales@shop.test, orders@shop.test; Sales@Shop.Test\n",
+	  ":4: [queue sales] address: Sales@Shop.Test is listed twice" },
+	{ "alias-of-other-queue", BASE "\n"		/* 6 */
+	  "[queue manager]\n"				/* 7 */
+	  "address = manager@shop.test,sales@SHOP.test\n",	/* 8 */
+	  ":8: [queue manager] address: sales@SHOP.test is already the "
+	  "address of [queue sales]" },
+	{ "address-is-other-alias", "[shopdesk]\ndomain = shop.test\n"
+	  "[queue sales]\naddress = sales@shop.test, orders@shop.test\n"
+	  "[queue manager]\naddress = Orders@shop.test\n",
+	  ":6: [queue manager] address: Orders@shop.test is already the "
+	  "address of [queue sales]" },
 	{ "unknown-timezone", BASE "name = Sales\n"
 	  "timezone = Mars/Olympus_Mons\n",
 	  ":7: [queue sales] timezone: unknown time zone: Mars/Olympus_Mons" },
@@ -272,6 +295,13 @@ static const struct load_case load_cases[] = {
 	  "token_file = /etc/shopdesk/tg.token\nqueue = sales\n"
 	  "domain = shop.test\n",
 	  ":9: [channel telegram] domain:" },
+	{ "channel-alias-domain", "[shopdesk]\ndomain = shop.test\n"
+	  "[queue sales]\naddress = sales@shop.test, sales@brand.test\n"
+	  "[channel telegram]\n"
+	  "token_file = /etc/shopdesk/tg.token\nqueue = sales\n"
+	  "domain = Brand.Test\n",
+	  ":8: [channel telegram] domain: brand.test is the domain of "
+	  "[queue sales]" },
 	{ "channel-same-domain", BASE "[channel telegram]\n"
 	  "token_file = /etc/shopdesk/tg.token\nqueue = sales\n"
 	  "domain = chat.shop.test\n"
@@ -441,6 +471,11 @@ static void test_values(void)
 	q = config_queue_by_name(c, "sales");
 	g_assert_nonnull(q);
 	g_assert_cmpstr(q->address, ==, "Sales@Shop.Test");
+	g_assert_cmpuint(g_strv_length(q->addresses), ==, 3);
+	g_assert_cmpstr(q->addresses[0], ==, "Sales@Shop.Test");
+	g_assert_cmpstr(q->addresses[1], ==, "orders@shop.test");
+	g_assert_cmpstr(q->addresses[2], ==, "help@shop.test");
+	g_assert_cmpstr(q->mailbox, ==, "Sales@Shop.Test");
 	g_assert_cmpstr(q->local_part, ==, "sales");
 	g_assert_cmpstr(q->domain, ==, "shop.test");
 	g_assert_cmpstr(q->display_name, ==, "Sales desk");
@@ -451,6 +486,8 @@ static void test_values(void)
 	g_assert_cmpstr(q->language, ==, "ru");
 	q = config_queue_by_name(c, "manager");
 	g_assert_nonnull(q);
+	g_assert_cmpuint(g_strv_length(q->addresses), ==, 1);
+	g_assert_cmpstr(q->addresses[0], ==, "manager@shop.test");
 	g_assert_cmpstr(q->language, ==, "lt");
 	g_assert_null(q->escalate_to);
 	g_assert_null(config_queue_by_name(c, "Sales"));
@@ -589,6 +626,9 @@ static void test_print_round_trip(void)
 	config_print(c, second);
 	g_assert_cmpstr(first->str, ==, second->str);
 	assert_line(first->str, "agents = ann@shop.test;bob@shop.test");
+	assert_line(first->str, "address = Sales@Shop.Test;orders@shop.test;"
+		    "help@shop.test");
+	assert_line(first->str, "address = manager@shop.test");
 	assert_line(first->str, "thread_window = 36h");
 	assert_line(first->str, "body_memory_max = 100000");
 	config_free(&c);
@@ -614,6 +654,9 @@ static void test_example(void)
 	g_assert_cmpstr(config->domain, ==, "shop.test");
 	g_assert_nonnull(config_queue_by_name(config, "sales"));
 	g_assert_nonnull(config_queue_by_name(config, "manager"));
+	g_assert_true(config_find_queue(config, "orders@shop.test", NULL,
+					NULL) ==
+		      config_queue_by_name(config, "sales"));
 	config_free(&config);
 	g_free(path);
 }
@@ -682,6 +725,8 @@ static void test_find_queue(void)
 		{ "<>", NULL, NULL },
 		{ "sales@@shop.test", NULL, NULL },
 		{ "<sales@shop.test", NULL, NULL },
+		{ "@shop.test", NULL, NULL },
+		{ "+x@shop.test", NULL, NULL },
 	};
 	static const struct find_case plus_minus[] = {
 		{ "sales+abc@shop.test", "sales", "abc" },
@@ -691,6 +736,20 @@ static void test_find_queue(void)
 		{ "sales-team-x@shop.test", "team", "x" },
 		{ "sales-teamx@shop.test", "sales", "teamx" },
 		{ "sales=abc@shop.test", NULL, NULL },
+	};
+	static const struct find_case aliases[] = {
+		{ "sales@shop.test", "sales", NULL },
+		{ "orders@shop.test", "sales", NULL },
+		{ "ORDERS@Shop.Test", "sales", NULL },
+		{ "orders+t0k3n@shop.test", "sales", "t0k3n" },
+		{ "<help+x@shop.test>", "sales", "x" },
+		{ "boss@other.test", "manager", NULL },
+		{ "boss+y@OTHER.test", "manager", "y" },
+		{ "manager@shop.test", "manager", NULL },
+		{ "boss@shop.test", NULL, NULL },
+		{ "orders@other.test", NULL, NULL },
+		{ "orders-x@shop.test", NULL, NULL },
+		{ "order@shop.test", NULL, NULL },
 	};
 	struct config *c = load_text("find-plus", BASE
 		"[queue manager]\naddress = Manager@Shop.Test\n");
@@ -703,6 +762,29 @@ static void test_find_queue(void)
 		      "[queue sales]\naddress = sales@shop.test\n"
 		      "[queue team]\naddress = sales-team@shop.test\n");
 	run_find_cases(c, plus_minus, G_N_ELEMENTS(plus_minus));
+	config_free(&c);
+	c = load_text("find-aliases", "[shopdesk]\ndomain = shop.test\n"
+		      "[queue sales]\n"
+		      "address = sales@shop.test, Orders@shop.test;"
+		      "help@shop.test\n"
+		      "[queue manager]\n"
+		      "address = manager@shop.test;boss@other.test\n");
+	run_find_cases(c, aliases, G_N_ELEMENTS(aliases));
+	config_free(&c);
+}
+
+/* Every address of every queue, aliases included, in file order. */
+static void test_queue_addresses(void)
+{
+	static const char *const want[] = {
+		"Sales@Shop.Test", "orders@shop.test", "help@shop.test",
+		"manager@shop.test", NULL,
+	};
+	struct config *c = load_text("queue-addresses", EVERYTHING);
+	const char *const *all = config_queue_addresses(c);
+
+	for (unsigned int i = 0; i < G_N_ELEMENTS(want); i++)
+		g_assert_cmpstr(all[i], ==, want[i]);
 	config_free(&c);
 }
 
@@ -811,6 +893,7 @@ int main(int argc, char *argv[])
 	g_test_add_func("/config/print-round-trip", test_print_round_trip);
 	g_test_add_func("/config/example", test_example);
 	g_test_add_func("/config/find-queue", test_find_queue);
+	g_test_add_func("/config/queue-addresses", test_queue_addresses);
 	g_test_add_func("/config/parse-duration", test_parse_duration);
 	g_test_add_func("/config/parse-size", test_parse_size);
 	ret = g_test_run();
