@@ -11,15 +11,17 @@
    is recorded in the item before the next.  A message given up (the
    provider refuses it for good, or it outlived outbox_lifetime) goes to
    dead/ and its agent gets a notice mail.  The messengers' inbound side
-   runs in their own threads (telegram.c, whatsapp.c, viber.c). */
+   runs in their own threads (inbound.c). */
 
 #include "config.h"
 #include "daemon.h"
+#include "inbound.h"
 #include "log.h"
 #include "mail.h"
 #include "messenger.h"
 #include "notice.h"
 #include "outbox.h"
+#include "provider.h"
 #include "receipt.h"
 #include "spool.h"
 #include "telegram.h"
@@ -252,10 +254,10 @@ static void deliver_message(struct bridge *b, struct spool_item **item)
 		g_free(error);
 		goto out;
 	}
-	parts = messenger->parts(messenger->impl, m);
+	parts = messenger->ops->parts(messenger->impl, m);
 	done_before = m->sent->len;
 	for (unsigned int p = m->sent->len; p < parts; p++) {
-		int64_t wait = messenger->wait(messenger->impl, m->chat);
+		int64_t wait = provider_wait(messenger->provider, m->chat);
 		char *json;
 
 		messenger_outcome_clear(&out);
@@ -270,7 +272,7 @@ static void deliver_message(struct bridge *b, struct spool_item **item)
 		}
 		if (wait > 0)
 			g_usleep(wait);
-		messenger->send(messenger->impl, m, p, &out);
+		messenger->ops->send(messenger->impl, m, p, &out);
 		if (out.result != SEND_OK)
 			break;
 		g_ptr_array_add(m->sent, g_steal_pointer(&out.message_id));
@@ -333,28 +335,6 @@ out:
 	g_free(key);
 	g_free(what);
 	outbox_message_free(&m);
-}
-
-void messenger_outcome_clear(struct send_outcome *out)
-{
-	g_free(out->message_id);
-	g_free(out->why);
-	out->message_id = NULL;
-	out->why = NULL;
-	out->retry_after = 0;
-	out->result = SEND_OK;
-	out->finished = false;
-}
-
-void messenger_free(struct messenger **_m)
-{
-	struct messenger *m = *_m;
-
-	if (m == NULL)
-		return;
-	*_m = NULL;
-	m->free(m->impl);
-	g_free(m);
 }
 
 static void messenger_destroy(gpointer data)
@@ -529,7 +509,7 @@ int main(int argc, char *argv[])
 	for (unsigned int i = 0; i < b.messengers->len; i++) {
 		struct messenger *m = b.messengers->pdata[i];
 
-		if (m->start(m->impl, &error) < 0)
+		if (inbound_start(m->inbound, &error) < 0)
 			daemon_die("[channel %s]: %s", m->name, error);
 	}
 	daemon_ready();

@@ -7,10 +7,15 @@
 #include "outbox.h"
 
 /* What the outbox worker (main.c) needs of a messenger channel; each
-   provider's file (telegram.c, whatsapp.c, viber.c) fills one.  A message is sent in parts (text pieces within the provider's
-   limit, then one part per attachment); the worker records each part's
+   provider's file (telegram.c, whatsapp.c, viber.c) fills one.  A
+   message is sent in parts (text pieces within the provider's limit,
+   then one part per attachment); the worker records each part's
    provider id in the item before the next, so that a retry sends only
-   what is missing. */
+   what is missing.  The pace of calls is the channel's provider.h
+   layer's, its inbound side (webhook or poll thread) inbound.h's. */
+
+struct provider;
+struct inbound;
 
 enum send_result {
 	SEND_OK,
@@ -29,27 +34,33 @@ struct send_outcome {
 				   template in place of a text) */
 };
 
-struct messenger {
-	const char *name;	/* [channel NAME] */
-	void *impl;
+struct messenger_ops {
 	/* How many parts the message has. */
 	unsigned int (*parts)(void *impl, const struct outbox_message *m);
 	/* Sends part number part (0-based); blocks.  Fills *out (clear it
 	   with messenger_outcome_clear()). */
 	void (*send)(void *impl, const struct outbox_message *m,
 		     unsigned int part, struct send_outcome *out);
-	/* Microseconds to wait before the next call for chat (the
-	   provider's pace), 0 for none. */
-	int64_t (*wait)(void *impl, const char *chat);
-	/* Inbound: start and stop receiving customers' messages (a thread
-	   of the channel's own).  start returns 0, or -1 with *error_r
-	   (g_free it) when it cannot listen. */
-	int (*start)(void *impl, char **error_r);
-	void (*stop)(void *impl);
 	void (*free)(void *impl);
 };
 
-void messenger_outcome_clear(struct send_outcome *out);
+struct messenger {
+	const char *name;	/* [channel NAME] */
+	void *impl;
+	const struct messenger_ops *ops;
+	struct provider *provider;	/* the pace of its calls */
+	struct inbound *inbound;	/* customers' messages in */
+};
+
+/* A channel of impl, which ops->free frees; the messenger owns provider
+   and inbound (both made by the channel, which keeps using them), and
+   stops inbound before it frees impl. */
+struct messenger *messenger_new(const char *name, void *impl,
+				const struct messenger_ops *ops,
+				struct provider *provider,
+				struct inbound *inbound);
 void messenger_free(struct messenger **_m);
+
+void messenger_outcome_clear(struct send_outcome *out);
 
 #endif

@@ -1,48 +1,52 @@
 /* telegram.c: the Telegram Bot API channel (telegram.h).  Requests and
    answers are JSON through json-glib, files go up as multipart forms
    built by libcurl; nothing here parses JSON, HTTP or MIME by hand.
+   What every channel does alike (the meaning of an answer, the pace,
+   the webhook, media downloads, dead letters) is the channel layer's,
+   provider.c and inbound.c; this file is the Bot API's own.
 
    Outbound runs in the worker's thread, one part per call, and returns
    what happened; deciding to defer, bury or record is main.c's.
-   Inbound runs in a thread of its own with its own libcurl handle: a
+   Inbound runs in the layer's thread with its own libcurl handle: a
    long poll may take poll_timeout, and the outbox must not wait for it.
 
    The token is in every URL, so URLs never reach a log line. */
 
 #include "telegram.h"
+#include "inbound.h"
 #include "jsonget.h"
-#include "state.h"
-#include "webhook.h"
-#include "http.h"
-#include "inmail.h"
 #include "log.h"
-#include "mail.h"
 #include "msgtext.h"
+#include "provider.h"
+#include "state.h"
 
-#include <gio/gio.h>
-#include <gmime/gmime.h>
 #include <json-glib/json-glib.h>
 #include <microhttpd.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <glib/gstdio.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #define TEXT_LIMIT 4096		/* characters per sendMessage */
 #define PHOTO_MAX (10 * 1024 * 1024)	/* sendPhoto's limit */
 #define DOWNLOAD_MAX (20 * 1024 * 1024)	/* getFile's limit */
 #define ANSWER_MAX (1024 * 1024)	/* any API answer but a file */
 #define SEND_TIMEOUT 120L	/* seconds: an upload of 50 MB */
-#define HOOK_SEEN_MAX 10000
 /* An update that failed this many times in a row is set aside */
 #define UPDATE_TRIES 10
-#define CHAT_GAP G_USEC_PER_SEC	/* one message a second per chat */
-#define ALL_GAP (G_USEC_PER_SEC / 30)	/* 30 a second in all */
 #define BACKOFF_MAX 60		/* seconds between failed polls */
-#define SUBJECT_CHARS 60
+
+/* 401 and 404 (a wrong token, a wrong api_url) and 409 (a webhook is
+   set) are the admin's to fix; any other 4xx (chat not found, bot
+   blocked by the user, message too long) never succeeds.  Error codes
+   are HTTP statuses.  At most one message a second per chat and 30 a
+   second in all; a 429 names its own pause. */
+static const long admin_statuses[] = { 401, 404, 409, 0 };
+
+static const struct provider_rules rules = {
+	.name = "telegram",
+	.chat_gap = G_USEC_PER_SEC,
+	.all_gap = G_USEC_PER_SEC / 30,
+	.admin_statuses = admin_statuses,
+	.code_default = PROVIDER_DEAD,
+};
 
 struct telegram {
 	const struct config *config;
@@ -50,116 +54,40 @@ struct telegram {
 	const struct config_queue *queue;
 	char *base;		/* api_url/bot<token>/ */
 	char *file_base;	/* api_url/file/bot<token>/ */
-	struct http *out;	/* the worker's */
-	GHashTable *last_sent;	/* chat -> int64_t *, microseconds */
-	int64_t last_any;
-
-	char *state_dir;	/* spool_dir/telegram */
-	char *offset_path;
-	char *dead_dir;
-	GThread *thread;
-	gint stop;
-
-	/* webhook */
+	struct provider *provider;
+	struct inbound *in;
 	char *secret;		/* NULL: long polling */
-	struct webhook *hook;
-	struct http *hook_http;	/* MHD's one thread's */
-	/* the update_ids handled lately, HOOK_SEEN_MAX of them, so that an
-	   update Telegram posts again is no second mail (its retries come
-	   in any order: a high-water mark would skip a late one) */
-	GHashTable *hook_seen;
-	GQueue hook_seen_order;
 };
-
-enum call_result { CALL_OK, CALL_RETRY, CALL_FAILED };
 
 /* --- the API ---------------------------------------------------------- */
 
-static int64_t int_member(JsonObject *o, const char *name, int64_t def)
-{
-	JsonNode *node = o != NULL ? json_object_get_member(o, name) : NULL;
-
-	if (node == NULL || json_node_get_value_type(node) != G_TYPE_INT64)
-		return def;
-	return json_node_get_int(node);
-}
-
-static const char *string_member(JsonObject *o, const char *name)
-{
-	JsonNode *node = o != NULL ? json_object_get_member(o, name) : NULL;
-
-	if (node == NULL || json_node_get_value_type(node) != G_TYPE_STRING)
-		return NULL;
-	return json_node_get_string(node);
-}
-
-static JsonObject *object_member(JsonObject *o, const char *name)
-{
-	JsonNode *node = o != NULL ? json_object_get_member(o, name) : NULL;
-
-	return node != NULL && JSON_NODE_HOLDS_OBJECT(node) ?
-		json_node_get_object(node) : NULL;
-}
-
-static JsonArray *array_member(JsonObject *o, const char *name)
-{
-	JsonNode *node = o != NULL ? json_object_get_member(o, name) : NULL;
-
-	return node != NULL && JSON_NODE_HOLDS_ARRAY(node) ?
-		json_node_get_array(node) : NULL;
-}
-
-/* What an error code means for the request: 429 and 5xx pass; 401 and
-   404 (a wrong token, a wrong api_url) and 409 (a webhook is set) are
-   the admin's to fix, so nothing is given up meanwhile; any other 4xx
-   (chat not found, bot blocked by the user, message too long) never
-   succeeds. */
-static enum call_result classify(long code)
-{
-	if (code == 429 || code >= 500 || code == 401 || code == 404 ||
-	    code == 409 || code < 400)
-		return CALL_RETRY;
-	return CALL_FAILED;
-}
-
-/* Calls method with a JSON body or a form.  CALL_OK gives the answer's
-   "result" in *result_r (json_node_unref it), or NULL when the Bot API
-   said "ok" without one (the request did happen: the caller decides).
-   Otherwise *why_r (g_free it) and, for 429, *retry_after_r. */
-static enum call_result call(struct telegram *tg, struct http *http,
-			     const char *method, const char *json,
-			     curl_mime *mime, long timeout,
-			     JsonNode **result_r, int64_t *retry_after_r,
-			     char **why_r)
+/* Calls method with a JSON body or a form.  PROVIDER_OK gives the
+   answer's "result" in *result_r (json_node_unref it), or NULL when the
+   Bot API said "ok" without one (the request did happen: the caller
+   decides).  Otherwise *why_r (g_free it) and, for 429,
+   *retry_after_r. */
+static enum provider_result call(struct telegram *tg, struct http *http,
+				 const char *method, const char *json,
+				 curl_mime *mime, long timeout,
+				 JsonNode **result_r, int64_t *retry_after_r,
+				 char **why_r)
 {
 	char *url = g_strconcat(tg->base, method, NULL);
 	struct http_response r;
-	JsonParser *parser = NULL;
-	JsonObject *o = NULL;
 	JsonNode *root, *ok;
-	GError *error = NULL;
-	char *failure = NULL;
-	enum call_result ret;
+	JsonObject *o;
+	enum provider_result ret;
 	int64_t code;
+	int got;
 
 	*result_r = NULL;
 	*retry_after_r = 0;
-	if (http_request(http, url, json, mime, timeout, ANSWER_MAX, &r,
-			 &failure) < 0) {
-		g_free(url);
-		*why_r = g_strdup_printf("%s: %s", method, failure);
-		g_free(failure);
-		return CALL_RETRY;
-	}
+	got = provider_request(tg->provider, http, method, url, json, mime,
+			       timeout, ANSWER_MAX, &r, &root, why_r);
 	g_free(url);
-	parser = json_parser_new();
-	if (jsonget_shallow(r.body->data, r.body->len) &&
-	    json_parser_load_from_data(parser, (const char *)r.body->data,
-				       r.body->len, &error) &&
-	    (root = json_parser_get_root(parser)) != NULL &&
-	    JSON_NODE_HOLDS_OBJECT(root))
-		o = json_node_get_object(root);
-	g_clear_error(&error);
+	if (got < 0)
+		return PROVIDER_RETRY;
+	o = root != NULL ? json_node_get_object(root) : NULL;
 	ok = o != NULL ? json_object_get_member(o, "ok") : NULL;
 	if (ok == NULL || json_node_get_value_type(ok) != G_TYPE_BOOLEAN) {
 		/* not the Bot API's answer: a proxy's error page, or
@@ -169,30 +97,31 @@ static enum call_result call(struct telegram *tg, struct http *http,
 		*why_r = g_strdup_printf("%s: HTTP %ld with an answer that is "
 					 "not the Bot API's (%u bytes)", method,
 					 r.status, r.body->len);
-		ret = classify(r.status);
+		ret = provider_http_result(tg->provider, r.status);
 	} else if (json_node_get_boolean(ok)) {
 		JsonNode *result = json_object_get_member(o, "result");
 
 		if (result != NULL)
 			*result_r = json_node_copy(result);
 		else
-			*why_r = g_strdup_printf("%s: \"ok\" without \"result\"",
-						 method);
-		ret = CALL_OK;
+			*why_r = g_strdup_printf("%s: \"ok\" without "
+						 "\"result\"", method);
+		ret = PROVIDER_OK;
 	} else {
-		const char *desc = string_member(o, "description");
+		const char *desc = jsonget_string(o, "description");
 
-		code = int_member(o, "error_code", r.status);
+		code = jsonget_int(o, "error_code", r.status);
 		*why_r = g_strdup_printf("%s: error %" G_GINT64_FORMAT ": %s",
-					 method, code,
-					 desc != NULL ? desc : "(no description)");
-		ret = classify(code);
+					 method, code, desc != NULL ? desc :
+					 "(no description)");
+		ret = provider_http_result(tg->provider, code);
 		if (code == 429)
-			*retry_after_r = MAX(1, int_member(
-				object_member(o, "parameters"), "retry_after",
+			*retry_after_r = MAX(1, jsonget_int(
+				jsonget_object(o, "parameters"), "retry_after",
 				1));
 	}
-	g_object_unref(parser);
+	if (root != NULL)
+		json_node_unref(root);
 	http_response_clear(&r);
 	return ret;
 }
@@ -229,13 +158,12 @@ static void tg_send(void *impl, const struct outbox_message *m,
 	struct telegram *tg = impl;
 	GPtrArray *pieces = msgtext_split(m->text, TEXT_LIMIT);
 	JsonNode *result = NULL;
-	char *json = NULL, *why = NULL;
+	char *json = NULL, *why = NULL, *id = NULL;
 	curl_mime *mime = NULL;
 	const char *method;
-	enum call_result ret;
-	int64_t *last;
+	enum provider_result ret;
+	int64_t retry_after, message_id;
 
-	memset(out, 0, sizeof(*out));
 	if (part < pieces->len) {
 		JsonBuilder *b = json_builder_new();
 		JsonNode *root;
@@ -258,7 +186,7 @@ static void tg_send(void *impl, const struct outbox_message *m,
 		const void *bytes = g_bytes_get_data(a->data, &size);
 		bool photo = is_photo(a);
 
-		mime = curl_mime_init(tg->out->curl);
+		mime = curl_mime_init(provider_http(tg->provider)->curl);
 		field = curl_mime_addpart(mime);
 		curl_mime_name(field, "chat_id");
 		curl_mime_data(field, m->chat, CURL_ZERO_TERMINATED);
@@ -273,93 +201,39 @@ static void tg_send(void *impl, const struct outbox_message *m,
 	g_ptr_array_unref(pieces);
 	/* whatever the answer, a call is made: the pace counts it from its
 	   start */
-	last = g_hash_table_lookup(tg->last_sent, m->chat);
-	if (last == NULL) {
-		last = g_new(int64_t, 1);
-		g_hash_table_insert(tg->last_sent, g_strdup(m->chat), last);
-	}
-	*last = tg->last_any = g_get_monotonic_time();
-	ret = call(tg, tg->out, method, json, mime, SEND_TIMEOUT, &result,
-		   &out->retry_after, &why);
+	provider_calling(tg->provider, m->chat);
+	ret = call(tg, provider_http(tg->provider), method, json, mime,
+		   SEND_TIMEOUT, &result, &retry_after, &why);
 	if (mime != NULL)
 		curl_mime_free(mime);
 	g_free(json);
-
-	switch (ret) {
-	case CALL_OK: {
-		JsonObject *o = result != NULL &&
-			JSON_NODE_HOLDS_OBJECT(result) ?
-			json_node_get_object(result) : NULL;
-		int64_t id = int_member(o, "message_id", -1);
-
-		out->result = SEND_OK;
-		if (id >= 0) {
-			out->message_id = g_strdup_printf("%" G_GINT64_FORMAT,
-							  id);
-		} else {
-			/* sent, but the answer does not say as what: a
-			   retry would send it twice */
-			log_warning("telegram: %s to chat %s: %s; counted as "
-				    "sent", method, m->chat,
-				    why != NULL ? why : "no message_id in the "
-				    "answer");
-			out->message_id = g_strdup("?");
-		}
-		break;
+	if (ret == PROVIDER_OK) {
+		message_id = jsonget_int(result != NULL &&
+					 JSON_NODE_HOLDS_OBJECT(result) ?
+					 json_node_get_object(result) : NULL,
+					 "message_id", -1);
+		/* sent, but without an id the layer counts it as "?" */
+		if (message_id >= 0)
+			id = g_strdup_printf("%" G_GINT64_FORMAT, message_id);
 	}
-	case CALL_RETRY:
-		out->result = SEND_RETRY;
-		out->why = g_steal_pointer(&why);
-		/* Telegram's limits are the bot's: a 429 holds every chat */
-		if (out->retry_after > 0)
-			tg->last_any = MAX(tg->last_any,
-					   g_get_monotonic_time() - ALL_GAP +
-					   out->retry_after * G_USEC_PER_SEC);
-		break;
-	case CALL_FAILED:
-		out->result = SEND_FAILED;
-		out->why = g_steal_pointer(&why);
-		break;
-	}
+	/* Telegram's limits are the bot's: a 429 holds every chat */
+	provider_outcome(tg->provider, m, ret, id, why, retry_after, out);
 	if (result != NULL)
 		json_node_unref(result);
-	g_free(why);
-}
-
-static int64_t tg_wait(void *impl, const char *chat)
-{
-	struct telegram *tg = impl;
-	int64_t now = g_get_monotonic_time();
-	int64_t *last = g_hash_table_lookup(tg->last_sent, chat);
-	int64_t wait = tg->last_any + ALL_GAP - now;
-
-	if (last != NULL)
-		wait = MAX(wait, *last + CHAT_GAP - now);
-	return MAX(wait, 0);
 }
 
 /* --- inbound ---------------------------------------------------------- */
 
-static bool stopping(struct telegram *tg)
-{
-	return g_atomic_int_get(&tg->stop) != 0;
-}
-
-/* Sleeps seconds, or less when told to stop. */
-static void pause_for(struct telegram *tg, unsigned int seconds)
-{
-	for (unsigned int i = 0; i < seconds * 10 && !stopping(tg); i++)
-		g_usleep(G_USEC_PER_SEC / 10);
-}
-
 static int64_t read_offset(struct telegram *tg)
 {
+	char *path = g_build_filename(inbound_dir(tg->in), "offset", NULL);
 	char *text = NULL;
 	int64_t offset = 0;
 
-	if (g_file_get_contents(tg->offset_path, &text, NULL, NULL))
+	if (g_file_get_contents(path, &text, NULL, NULL))
 		offset = g_ascii_strtoll(text, NULL, 10);
 	g_free(text);
+	g_free(path);
 	return offset;
 }
 
@@ -367,8 +241,8 @@ static int save_offset(struct telegram *tg, int64_t offset)
 {
 	char *text = g_strdup_printf("%" G_GINT64_FORMAT "\n", offset);
 	char *error = NULL;
-	int ret = state_write(tg->state_dir, "offset", text, strlen(text),
-			     &error);
+	int ret = state_write(inbound_dir(tg->in), "offset", text,
+			     strlen(text), &error);
 
 	if (ret < 0) {
 		log_error("telegram: cannot keep the offset: %s", error);
@@ -378,30 +252,48 @@ static int save_offset(struct telegram *tg, int64_t offset)
 	return ret;
 }
 
-/* An update that will never become mail is kept for the admin. */
-static void keep_dead(struct telegram *tg, JsonNode *update,
-		      int64_t update_id, const char *why)
+/* An update as the channel layer names and keeps it. */
+struct update {
+	struct inbound_item item;
+	char *label;		/* "update 1000" */
+	char *chat;
+	char *dead_name;	/* "1000.json" */
+	char *data;		/* the update's JSON */
+};
+
+static void update_init(struct update *u, JsonNode *node, int64_t update_id)
 {
-	char *text = json_to_string(update, TRUE);
-	char *name = update_id >= 0 ?
+	memset(u, 0, sizeof(*u));
+	u->label = g_strdup_printf("update %" G_GINT64_FORMAT, update_id);
+	u->dead_name = update_id >= 0 ?
 		g_strdup_printf("%" G_GINT64_FORMAT ".json", update_id) :
 		g_strdup_printf("unknown.%" G_GINT64_FORMAT ".json",
 				g_get_real_time());
-	char *error = NULL;
-
-	if (state_write(tg->dead_dir, name, text, strlen(text), &error) < 0) {
-		log_error("telegram: update %" G_GINT64_FORMAT ": %s, and "
-			  "cannot keep it: %s", update_id, why, error);
-		g_free(error);
-	} else {
-		log_error("telegram: update %" G_GINT64_FORMAT ": status=dead "
-			  "(%s), kept as %s/%s", update_id, why, tg->dead_dir,
-			  name);
-	}
-	g_free(name);
-	g_free(text);
+	u->data = json_to_string(node, TRUE);
+	u->item.label = u->label;
+	u->item.dead_name = u->dead_name;
+	u->item.data = u->data;
+	u->item.size = strlen(u->data);
 }
 
+static void update_clear(struct update *u)
+{
+	g_free(u->label);
+	g_free(u->chat);
+	g_free(u->dead_name);
+	g_free(u->data);
+}
+
+/* An update that will never become mail is kept for the admin. */
+static void keep_dead(struct telegram *tg, JsonNode *node,
+		      int64_t update_id, const char *why)
+{
+	struct update u;
+
+	update_init(&u, node, update_id);
+	inbound_keep_dead(tg->in, &u.item, why);
+	update_clear(&u);
+}
 struct media {
 	const char *file_id;
 	const char *filename;	/* may be NULL */
@@ -418,7 +310,7 @@ static bool find_media(JsonObject *msg, struct media *m)
 		"document", "voice", "audio", "video", "video_note",
 		"animation",
 	};
-	JsonArray *photo = array_member(msg, "photo");
+	JsonArray *photo = jsonget_array(msg, "photo");
 
 	memset(m, 0, sizeof(*m));
 	m->file_size = -1;
@@ -428,21 +320,21 @@ static bool find_media(JsonObject *msg, struct media *m)
 		JsonObject *size = JSON_NODE_HOLDS_OBJECT(last) ?
 			json_node_get_object(last) : NULL;
 
-		m->file_id = string_member(size, "file_id");
-		m->file_size = int_member(size, "file_size", -1);
+		m->file_id = jsonget_string(size, "file_id");
+		m->file_size = jsonget_int(size, "file_size", -1);
 		m->mime_type = "image/jpeg";
 		m->what = "photo";
 		return m->file_id != NULL;
 	}
 	for (unsigned int i = 0; i < G_N_ELEMENTS(kinds); i++) {
-		JsonObject *o = object_member(msg, kinds[i]);
+		JsonObject *o = jsonget_object(msg, kinds[i]);
 
 		if (o == NULL)
 			continue;
-		m->file_id = string_member(o, "file_id");
-		m->filename = string_member(o, "file_name");
-		m->mime_type = string_member(o, "mime_type");
-		m->file_size = int_member(o, "file_size", -1);
+		m->file_id = jsonget_string(o, "file_id");
+		m->filename = jsonget_string(o, "file_name");
+		m->mime_type = jsonget_string(o, "mime_type");
+		m->file_size = jsonget_int(o, "file_size", -1);
 		m->what = kinds[i];
 		return m->file_id != NULL;
 	}
@@ -458,7 +350,7 @@ static char *other_content(JsonObject *msg)
 	};
 	JsonObject *o;
 
-	if ((o = object_member(msg, "location")) != NULL) {
+	if ((o = jsonget_object(msg, "location")) != NULL) {
 		JsonNode *lat = json_object_get_member(o, "latitude");
 		JsonNode *lon = json_object_get_member(o, "longitude");
 
@@ -468,13 +360,13 @@ static char *other_content(JsonObject *msg)
 					       json_node_get_double(lat),
 					       json_node_get_double(lon));
 	}
-	if ((o = object_member(msg, "contact")) != NULL)
+	if ((o = jsonget_object(msg, "contact")) != NULL)
 		return g_strdup_printf("[contact: %s %s]",
-				       string_member(o, "first_name") ?: "",
-				       string_member(o, "phone_number") ?: "");
-	if ((o = object_member(msg, "sticker")) != NULL)
+				       jsonget_string(o, "first_name") ?: "",
+				       jsonget_string(o, "phone_number") ?: "");
+	if ((o = jsonget_object(msg, "sticker")) != NULL)
 		return g_strdup_printf("[sticker %s]",
-				       string_member(o, "emoji") ?: "");
+				       jsonget_string(o, "emoji") ?: "");
 	for (unsigned int i = 0; i < G_N_ELEMENTS(kinds); i++) {
 		if (json_object_has_member(msg, kinds[i]))
 			return g_strdup_printf("[%s]", kinds[i]);
@@ -482,30 +374,22 @@ static char *other_content(JsonObject *msg)
 	return NULL;
 }
 
-enum fetch_result { FETCH_OK, FETCH_RETRY, FETCH_SKIP };
-
-/* getFile and the download.  FETCH_SKIP (with *why_r) when the file can
-   never be had (too large, gone): the mail says so instead. */
-static enum fetch_result fetch(struct telegram *tg, struct http *http,
-			       const struct media *media, GBytes **bytes_r,
-			       char **why_r)
+/* getFile and the download.  INBOUND_FETCH_SKIP (with *why_r) when the
+   file can never be had (too large, gone): the mail says so instead. */
+static enum inbound_fetch fetch(struct telegram *tg, const struct media *media,
+				GBytes **bytes_r, char **why_r)
 {
 	size_t max = MIN(tg->ch->attachment_max, DOWNLOAD_MAX);
 	JsonBuilder *b;
 	JsonNode *root, *result = NULL;
-	char *json, *url, *error = NULL;
+	char *json, *url, *type = NULL;
 	const char *path;
 	int64_t retry_after;
-	enum call_result ret;
-	struct http_response r;
-	int got;
+	enum provider_result ret;
+	enum inbound_fetch got;
 
-	if (media->file_size > (int64_t)max) {
-		*why_r = g_strdup_printf("%" G_GINT64_FORMAT " bytes, over "
-					 "the %zu allowed", media->file_size,
-					 max);
-		return FETCH_SKIP;
-	}
+	if (inbound_too_big(media->file_size, max, why_r))
+		return INBOUND_FETCH_SKIP;
 	b = json_builder_new();
 	json_builder_begin_object(b);
 	json_builder_set_member_name(b, "file_id");
@@ -515,54 +399,42 @@ static enum fetch_result fetch(struct telegram *tg, struct http *http,
 	json = json_to_string(root, FALSE);
 	json_node_unref(root);
 	g_object_unref(b);
-	ret = call(tg, http, "getFile", json, NULL, 60, &result, &retry_after,
-		   why_r);
+	ret = call(tg, inbound_http(tg->in), "getFile", json, NULL, 60,
+		   &result, &retry_after, why_r);
 	g_free(json);
-	if (ret == CALL_RETRY)
-		return FETCH_RETRY;
-	if (ret == CALL_FAILED)
-		return FETCH_SKIP;
+	if (ret == PROVIDER_DEAD)
+		return INBOUND_FETCH_SKIP;
+	if (ret != PROVIDER_OK)
+		return INBOUND_FETCH_RETRY;
 	path = result != NULL && JSON_NODE_HOLDS_OBJECT(result) ?
-		string_member(json_node_get_object(result), "file_path") :
+		jsonget_string(json_node_get_object(result), "file_path") :
 		NULL;
+	g_free(*why_r);
+	*why_r = NULL;
 	if (path == NULL) {
-		g_free(*why_r);
 		*why_r = g_strdup("getFile: no file_path in the answer");
 		if (result != NULL)
 			json_node_unref(result);
-		return FETCH_SKIP;
+		return INBOUND_FETCH_SKIP;
 	}
-	g_free(*why_r);
-	*why_r = NULL;
 	url = g_strconcat(tg->file_base, path, NULL);
 	json_node_unref(result);
-	if ((got = http_request(http, url, NULL, NULL, 300, max, &r,
-				&error)) < 0) {
-		g_free(url);
-		*why_r = g_strdup_printf("download: %s", error);
-		g_free(error);
-		return got == HTTP_TOO_BIG ? FETCH_SKIP : FETCH_RETRY;
-	}
+	got = inbound_download(tg->in, tg->provider, url, NULL, max, bytes_r,
+			       &type, why_r);
+	memset(url, 0, strlen(url));	/* it holds the token */
 	g_free(url);
-	if (r.status != 200) {
-		*why_r = g_strdup_printf("download: HTTP %ld", r.status);
-		ret = classify(r.status);
-		http_response_clear(&r);
-		return ret == CALL_FAILED ? FETCH_SKIP : FETCH_RETRY;
-	}
-	*bytes_r = g_byte_array_free_to_bytes(g_steal_pointer(&r.body));
-	http_response_clear(&r);
-	return FETCH_OK;
+	g_free(type);
+	return got;
 }
 
 static char *display_name(JsonObject *msg)
 {
-	JsonObject *from = object_member(msg, "from");
-	JsonObject *chat = object_member(msg, "chat");
-	const char *first = string_member(from, "first_name");
-	const char *last = string_member(from, "last_name");
-	const char *user = string_member(from, "username");
-	const char *title = string_member(chat, "title");
+	JsonObject *from = jsonget_object(msg, "from");
+	JsonObject *chat = jsonget_object(msg, "chat");
+	const char *first = jsonget_string(from, "first_name");
+	const char *last = jsonget_string(from, "last_name");
+	const char *user = jsonget_string(from, "username");
+	const char *title = jsonget_string(chat, "title");
 	char *name;
 
 	if (first != NULL && last != NULL)
@@ -582,24 +454,14 @@ static char *display_name(JsonObject *msg)
 
 static char *subject_of(const char *text, const char *what, bool edited)
 {
-	const char *end = text + strcspn(text, "\n");
-	char *line = g_strstrip(g_strndup(text, end - text));
-	char *subject;
-
-	if (*line == '\0') {
-		g_free(line);
-		line = g_strdup_printf("Telegram %s", what != NULL ? what :
-				       "message");
-	} else if (g_utf8_strlen(line, -1) > SUBJECT_CHARS) {
-		char *cut = g_utf8_substring(line, 0, SUBJECT_CHARS);
-
-		g_free(line);
-		line = g_strconcat(cut, "…", NULL);
-		g_free(cut);
-	}
-	subject = edited ? g_strconcat("Edited: ", line, NULL) :
+	char *fallback = g_strdup_printf("Telegram %s", what != NULL ? what :
+					 "message");
+	char *line = inmail_subject(text, fallback);
+	char *subject = edited ? g_strconcat("Edited: ", line, NULL) :
 		g_strdup(line);
+
 	g_free(line);
+	g_free(fallback);
 	return subject;
 }
 
@@ -615,83 +477,79 @@ static char *message_id(struct telegram *tg, int64_t chat, int64_t id,
 			       "@%s", chat, id, tg->ch->domain);
 }
 
-enum update_result { UPDATE_DONE, UPDATE_RETRY };
+/* The name of the file a message carries. */
+static char *media_filename(const struct media *media, int64_t id)
+{
+	if (media->filename != NULL)
+		return g_strdup(media->filename);
+	return g_strdup_printf("%s-%" G_GINT64_FORMAT "%s", media->what, id,
+			       strcmp(media->what, "photo") == 0 ? ".jpg" :
+			       strcmp(media->what, "voice") == 0 ? ".ogg" :
+			       "");
+}
 
 /* One update: a mail to the queue, or nothing (not a message), or a
-   dead letter.  UPDATE_RETRY when the network or sendmail failed for
+   dead letter.  INBOUND_RETRY when the network or sendmail failed for
    now: the offset must stay. */
-static enum update_result handle_update(struct telegram *tg,
-					struct http *http, JsonNode *node,
-					int64_t update_id)
+static enum inbound_result handle_update(struct telegram *tg, JsonNode *node,
+					 int64_t update_id)
 {
 	JsonObject *update = json_node_get_object(node);
-	JsonObject *msg = object_member(update, "message");
+	JsonObject *msg = jsonget_object(update, "message");
 	bool edited = msg == NULL;
-	JsonObject *chat;
-	int64_t chat_id, id, date, edit_date;
+	int64_t chat_id, id, date, edit_date, reply_id;
 	struct media media;
+	struct update u;
 	GBytes *file = NULL;
-	GString *body = g_string_new(NULL);
+	GString *body;
 	char *name, *from, *subject, *mid, *text, *why = NULL, *other;
+	char *reply = NULL;
 	const char *words;
 	struct inmail in = { 0 };
-	char *reply = NULL;
-	int64_t reply_id;
-	enum mail_result sent;
-	enum update_result ret = UPDATE_DONE;
+	enum inbound_result ret = INBOUND_DONE;
 
 	if (msg == NULL)
-		msg = object_member(update, "edited_message");
+		msg = jsonget_object(update, "edited_message");
 	if (msg == NULL) {
 		log_info("telegram: update %" G_GINT64_FORMAT ": no message "
 			 "in it, skipped", update_id);
-		g_string_free(body, TRUE);
-		return UPDATE_DONE;
+		return INBOUND_DONE;
 	}
-	chat = object_member(msg, "chat");
-	chat_id = int_member(chat, "id", G_MININT64);
-	id = int_member(msg, "message_id", -1);
-	date = int_member(msg, "date", 0);
-	edit_date = edited ? int_member(msg, "edit_date", date) : 0;
+	chat_id = jsonget_int(jsonget_object(msg, "chat"), "id", G_MININT64);
+	id = jsonget_int(msg, "message_id", -1);
+	date = jsonget_int(msg, "date", 0);
+	edit_date = edited ? jsonget_int(msg, "edit_date", date) : 0;
 	if (chat_id == G_MININT64 || id < 0) {
 		keep_dead(tg, node, update_id, "message without chat.id or "
 			  "message_id");
-		g_string_free(body, TRUE);
-		return UPDATE_DONE;
+		return INBOUND_DONE;
 	}
+	update_init(&u, node, update_id);
+	u.chat = g_strdup_printf("%" G_GINT64_FORMAT, chat_id);
+	u.item.chat = u.chat;
+	u.item.note = edited ? " edited" : NULL;
 
-	words = string_member(msg, "text");
+	body = g_string_new(NULL);
+	words = jsonget_string(msg, "text");
 	if (words == NULL || *words == '\0')
-		words = string_member(msg, "caption");
+		words = jsonget_string(msg, "caption");
 	if (edited)
 		g_string_append(body, "(The customer edited an earlier "
 				"message; its text is now:)\n\n");
 	if (words != NULL)
 		g_string_append(body, words);
 	if (find_media(msg, &media)) {
-		switch (fetch(tg, http, &media, &file, &why)) {
-		case FETCH_OK:
-			break;
-		case FETCH_RETRY:
-			log_warning("telegram: update %" G_GINT64_FORMAT
-				    ": chat=%" G_GINT64_FORMAT " %s not "
-				    "fetched (%s); will try again", update_id,
-				    chat_id, media.what, why);
+		enum inbound_fetch got = fetch(tg, &media, &file, &why);
+
+		if (got != INBOUND_FETCH_OK &&
+		    !inbound_media_missing(tg->in, &u.item, got, media.what,
+					   why, body)) {
 			g_free(why);
 			g_string_free(body, TRUE);
-			return UPDATE_RETRY;
-		case FETCH_SKIP:
-			g_string_append_printf(body, "%s[a %s the bridge could "
-					       "not fetch: %s]",
-					       body->len > 0 ? "\n\n" : "",
-					       media.what, why);
-			log_warning("telegram: update %" G_GINT64_FORMAT
-				    ": chat=%" G_GINT64_FORMAT " %s not "
-				    "fetched: %s", update_id, chat_id,
-				    media.what, why);
-			g_free(why);
-			break;
+			update_clear(&u);
+			return INBOUND_RETRY;
 		}
+		g_free(why);
 	} else if ((other = other_content(msg)) != NULL) {
 		g_string_append_printf(body, "%s%s", body->len > 0 ? "\n\n" :
 				       "", other);
@@ -712,46 +570,20 @@ static enum update_result handle_update(struct telegram *tg,
 	/* a message without a date is dated when it arrives (0) */
 	in.date = edited ? edit_date : date;
 	in.message_id = mid;
-	reply_id = edited ? id : int_member(object_member(msg,
-							  "reply_to_message"),
-					    "message_id", -1);
+	reply_id = edited ? id : jsonget_int(jsonget_object(
+		msg, "reply_to_message"), "message_id", -1);
 	if (reply_id >= 0)
 		in.in_reply_to = reply = message_id(tg, chat_id, reply_id, 0);
 	in.text = body->str;
 	if (file != NULL) {
-		char *filename = media.filename != NULL ?
-			g_strdup(media.filename) :
-			g_strdup_printf("%s-%" G_GINT64_FORMAT "%s", media.what,
-					id,
-					strcmp(media.what, "photo") == 0 ?
-					".jpg" : strcmp(media.what, "voice") ==
-					0 ? ".ogg" : "");
+		char *filename = media_filename(&media, id);
 
 		in.files = g_ptr_array_new_with_free_func(inmail_file_free);
 		g_ptr_array_add(in.files, inmail_file_new(
 			filename, media.mime_type, g_steal_pointer(&file)));
 		g_free(filename);
 	}
-	sent = inmail_send(tg->config, &in, &why);
-	switch (sent) {
-	case MAIL_SENT:
-		log_info("telegram: update %" G_GINT64_FORMAT ": chat=%"
-			 G_GINT64_FORMAT " message_id=<%s> from=<%s> to=<%s>%s%s "
-			 "status=sent via sendmail", update_id, chat_id, mid,
-			 from, tg->queue->address, edited ? " edited" : "",
-			 in.files != NULL ? " attachment=yes" : "");
-		break;
-	case MAIL_RETRY:
-		log_warning("telegram: update %" G_GINT64_FORMAT ": chat=%"
-			    G_GINT64_FORMAT " status=deferred (%s)", update_id,
-			    chat_id, why);
-		ret = UPDATE_RETRY;
-		break;
-	case MAIL_FAILED:
-		keep_dead(tg, node, update_id, why);
-		break;
-	}
-	g_free(why);
+	ret = inbound_deliver(tg->in, &u.item, &in);
 	if (in.files != NULL)
 		g_ptr_array_unref(in.files);
 	g_free(reply);
@@ -761,6 +593,7 @@ static enum update_result handle_update(struct telegram *tg,
 	g_free(from);
 	g_free(name);
 	g_string_free(body, TRUE);
+	update_clear(&u);
 	return ret;
 }
 
@@ -795,7 +628,6 @@ static char *updates_request(struct telegram *tg, int64_t offset)
 static gpointer poll_thread(gpointer data)
 {
 	struct telegram *tg = data;
-	struct http *http = http_new(&tg->stop);
 	int64_t offset = read_offset(tg);
 	unsigned int backoff = 1;
 	/* the update that keeps failing, and how often it did */
@@ -804,30 +636,31 @@ static gpointer poll_thread(gpointer data)
 
 	log_info("telegram: receiving by long polling from offset %"
 		 G_GINT64_FORMAT, offset);
-	while (!stopping(tg)) {
+	while (!inbound_stopping(tg->in)) {
 		char *json = updates_request(tg, offset), *why = NULL;
 		JsonNode *result = NULL;
 		int64_t retry_after;
-		enum call_result ret;
+		enum provider_result ret;
 		bool failed = false;
 
-		ret = call(tg, http, "getUpdates", json, NULL,
+		ret = call(tg, inbound_http(tg->in), "getUpdates", json, NULL,
 			   tg->ch->poll_timeout + 15, &result, &retry_after,
 			   &why);
 		g_free(json);
-		if (stopping(tg)) {
+		if (inbound_stopping(tg->in)) {
 			g_free(why);
 			if (result != NULL)
 				json_node_unref(result);
 			break;
 		}
-		if (ret != CALL_OK || result == NULL ||
+		if (ret != PROVIDER_OK || result == NULL ||
 		    !JSON_NODE_HOLDS_ARRAY(result)) {
 			log_warning("telegram: %s; next poll in %u s",
 				    why != NULL ? why :
 				    "getUpdates: \"result\" is not a list",
 				    MAX(backoff, (unsigned int)retry_after));
-			pause_for(tg, MAX(backoff, (unsigned int)retry_after));
+			inbound_pause(tg->in, MAX(backoff,
+						  (unsigned int)retry_after));
 			backoff = MIN(backoff * 2, BACKOFF_MAX);
 			g_free(why);
 			if (result != NULL)
@@ -840,8 +673,8 @@ static gpointer poll_thread(gpointer data)
 			JsonNode *u = json_array_get_element(
 				json_node_get_array(result), i);
 			int64_t update_id = JSON_NODE_HOLDS_OBJECT(u) ?
-				int_member(json_node_get_object(u),
-					   "update_id", -1) : -1;
+				jsonget_int(json_node_get_object(u),
+					    "update_id", -1) : -1;
 
 			if (update_id < 0) {
 				/* nothing to advance past: keep it, and let
@@ -852,8 +685,7 @@ static gpointer poll_thread(gpointer data)
 			}
 			if (update_id < offset)
 				continue;	/* handled before */
-			if (handle_update(tg, http, u, update_id) ==
-			    UPDATE_RETRY) {
+			if (handle_update(tg, u, update_id) == INBOUND_RETRY) {
 				if (update_id != stuck_id) {
 					stuck_id = update_id;
 					stuck_tries = 0;
@@ -873,13 +705,12 @@ static gpointer poll_thread(gpointer data)
 		}
 		json_node_unref(result);
 		if (failed) {
-			pause_for(tg, backoff);
+			inbound_pause(tg->in, backoff);
 			backoff = MIN(backoff * 2, BACKOFF_MAX);
 		} else {
 			backoff = 1;
 		}
 	}
-	http_free(&http);
 	return NULL;
 }
 
@@ -897,80 +728,51 @@ static bool same_secret(const char *given, const char *secret)
 	return diff == 0;
 }
 
-static void keep_garbage(struct telegram *tg, const uint8_t *body,
-			 size_t size, const char *why)
-{
-	char *name = g_strdup_printf("webhook.%" G_GINT64_FORMAT,
-				     g_get_real_time());
-	char *error = NULL;
-
-	if (state_write(tg->dead_dir, name, (const char *)body, size,
-			&error) < 0) {
-		log_error("telegram: %s, and cannot keep it: %s", why, error);
-		g_free(error);
-	} else {
-		log_error("telegram: %s: status=dead, kept as %s/%s", why,
-			  tg->dead_dir, name);
-	}
-	g_free(name);
-}
-
-static void remember(struct telegram *tg, int64_t update_id)
-{
-	int64_t *seen = g_memdup2(&update_id, sizeof(update_id));
-
-	g_hash_table_add(tg->hook_seen, seen);
-	g_queue_push_tail(&tg->hook_seen_order, seen);
-	if (g_queue_get_length(&tg->hook_seen_order) > HOOK_SEEN_MAX)
-		g_hash_table_remove(tg->hook_seen,
-				    g_queue_pop_head(&tg->hook_seen_order));
-}
-
 /* An update Telegram posted: 200 once its mail is with sendmail (or it
    can never become mail), 500 for Telegram to post it again. */
 static unsigned int hook_update(struct telegram *tg, const uint8_t *body,
 				size_t size)
 {
-	JsonParser *parser = json_parser_new();
-	JsonNode *root = NULL;
-	GError *error = NULL;
+	char *error = NULL, *name;
+	JsonNode *root = jsonget_parse(body, size, &error);
+	struct update u;
 	int64_t update_id;
 	unsigned int status = MHD_HTTP_OK;
 
-	if (!jsonget_shallow(body, size) ||
-	    !json_parser_load_from_data(parser, (const char *)body, size,
-					&error) ||
-	    (root = json_parser_get_root(parser)) == NULL ||
-	    !JSON_NODE_HOLDS_OBJECT(root)) {
-		char *why = g_strdup_printf("webhook body is no JSON object%s%s",
-					    error != NULL ? ": " : "",
-					    error != NULL ? error->message : "");
-
+	if (root == NULL) {
 		/* kept as it came; Telegram is told 200, or it would send
 		   the same garbage again and again */
-		keep_garbage(tg, body, size, why);
-		g_free(why);
-		g_clear_error(&error);
-		g_object_unref(parser);
+		struct inbound_item garbage = {
+			.label = "webhook",
+			.data = body,
+			.size = size,
+		};
+
+		name = g_strdup_printf("webhook.%" G_GINT64_FORMAT,
+				       g_get_real_time());
+		garbage.dead_name = name;
+		inbound_keep_dead(tg->in, &garbage, error);
+		g_free(name);
+		g_free(error);
 		return MHD_HTTP_OK;
 	}
-	update_id = int_member(json_node_get_object(root), "update_id", -1);
+	update_id = jsonget_int(json_node_get_object(root), "update_id", -1);
+	update_init(&u, root, update_id);
 	if (update_id < 0) {
-		keep_dead(tg, root, -1, "update without update_id");
-	} else if (g_hash_table_contains(tg->hook_seen, &update_id)) {
-		log_info("telegram: update %" G_GINT64_FORMAT ": handled "
-			 "before, skipped", update_id);
-	} else if (handle_update(tg, tg->hook_http, root, update_id) ==
-		   UPDATE_RETRY) {
+		inbound_keep_dead(tg->in, &u.item, "update without update_id");
+	} else if (inbound_seen(tg->in, &u.item)) {
+		/* handled before */
+	} else if (handle_update(tg, root, update_id) == INBOUND_RETRY) {
 		/* Telegram posts it again later, maybe after later updates
 		   went through: no high-water mark here, an update is never
 		   skipped; one handled twice is a known Message-ID to the
 		   milter */
 		status = MHD_HTTP_INTERNAL_SERVER_ERROR;
 	} else {
-		remember(tg, update_id);
+		inbound_see(tg->in, &u.item);
 	}
-	g_object_unref(parser);
+	update_clear(&u);
+	json_node_unref(root);
 	return status;
 }
 
@@ -984,20 +786,14 @@ static unsigned int hook_handle(void *context,
 	const uint8_t *body;
 	unsigned int status;
 	size_t size;
-	char *client;
 
 	*type_r = "application/json";
 	if (given == NULL || !same_secret(given, tg->secret)) {
-		client = webhook_client(request);
-		log_warning("telegram: webhook: %s %s from %s %s: refused "
-			    "(401), nothing taken", webhook_method(request),
-			    webhook_path(request), client,
-			    given == NULL ? "without the secret token" :
-			    "with a wrong secret token");
-		g_free(client);
 		*answer_r = g_strdup("{\"ok\":false,"
 				     "\"description\":\"Unauthorized\"}");
-		return MHD_HTTP_UNAUTHORIZED;
+		return inbound_refuse(tg->in, request, given == NULL ?
+				      "without the secret token" :
+				      "with a wrong secret token");
 	}
 	if (strcmp(webhook_method(request), "POST") != 0) {
 		*answer_r = g_strdup("{\"ok\":false}");
@@ -1010,85 +806,37 @@ static unsigned int hook_handle(void *context,
 	return status;
 }
 
-static int hook_start(struct telegram *tg, char **error_r)
-{
-	tg->hook_http = http_new(&tg->stop);
-	tg->hook_seen = g_hash_table_new_full(g_int64_hash, g_int64_equal,
-					      g_free, NULL);
-	g_queue_init(&tg->hook_seen_order);
-	tg->hook = webhook_start(tg->ch->webhook_listen, "telegram",
-				 ANSWER_MAX, hook_handle, tg, error_r);
-	if (tg->hook == NULL) {
-		http_free(&tg->hook_http);
-		g_queue_clear(&tg->hook_seen_order);
-		g_clear_pointer(&tg->hook_seen, g_hash_table_unref);
-		return -1;
-	}
-	log_info("telegram: receiving by webhook on %s",
-		 tg->ch->webhook_listen);
-	return 0;
-}
+static const struct inbound_rules inbound_rules = {
+	.name = "telegram",
+	.body_max = ANSWER_MAX,
+	.handler = hook_handle,
+	.poll = poll_thread,
+};
 
-static int tg_start(void *impl, char **error_r)
-{
-	struct telegram *tg = impl;
-
-	g_atomic_int_set(&tg->stop, 0);
-	if (tg->secret != NULL)
-		return hook_start(tg, error_r);
-	tg->thread = g_thread_new("telegram", poll_thread, tg);
-	return 0;
-}
-
-static void tg_stop(void *impl)
-{
-	struct telegram *tg = impl;
-
-	g_atomic_int_set(&tg->stop, 1);
-	if (tg->hook != NULL) {
-		webhook_stop(&tg->hook);
-		http_free(&tg->hook_http);
-	}
-	if (tg->hook_seen != NULL) {
-		g_queue_clear(&tg->hook_seen_order);
-		g_clear_pointer(&tg->hook_seen, g_hash_table_unref);
-	}
-	if (tg->thread == NULL)
-		return;
-	g_thread_join(tg->thread);
-	tg->thread = NULL;
-}
+/* --- set-up ------------------------------------------------------------ */
 
 static void tg_free(void *impl)
 {
 	struct telegram *tg = impl;
 
-	tg_stop(tg);
-	http_free(&tg->out);
-	g_hash_table_unref(tg->last_sent);
 	/* the URLs hold the token */
-	memset(tg->base, 0, strlen(tg->base));
-	memset(tg->file_base, 0, strlen(tg->file_base));
-	g_free(tg->base);
-	g_free(tg->file_base);
-	g_free(tg->state_dir);
-	g_free(tg->offset_path);
-	g_free(tg->dead_dir);
-	if (tg->secret != NULL) {
-		memset(tg->secret, 0, strlen(tg->secret));
-		g_free(tg->secret);
-	}
+	state_clear_secret(&tg->base);
+	state_clear_secret(&tg->file_base);
+	state_clear_secret(&tg->secret);
 	g_free(tg);
 }
 
-/* --- set-up ------------------------------------------------------------ */
+static const struct messenger_ops ops = {
+	.parts = tg_parts,
+	.send = tg_send,
+	.free = tg_free,
+};
 
 struct messenger *telegram_new(const struct config *config,
 			       const struct config_channel *ch,
 			       char **error_r)
 {
 	struct telegram *tg;
-	struct messenger *m;
 	/* "123456:ABC-def"; the secret: A-Z a-z 0-9 _ - */
 	static const char alnum[] = "abcdefghijklmnopqrstuvwxyz"
 		"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_";
@@ -1106,7 +854,7 @@ struct messenger *telegram_new(const struct config *config,
 	    (secret = state_read_secret("telegram", "webhook_secret_file",
 					ch->webhook_secret_file, alnum,
 					error_r)) == NULL) {
-		g_free(token);
+		state_clear_secret(&token);
 		return NULL;
 	}
 	tg = g_new0(struct telegram, 1);
@@ -1118,28 +866,12 @@ struct messenger *telegram_new(const struct config *config,
 	tg->base = g_strdup_printf("%s%sbot%s/", ch->api_url, slash, token);
 	tg->file_base = g_strdup_printf("%s%sfile/bot%s/", ch->api_url, slash,
 					token);
-	memset(token, 0, strlen(token));
-	g_free(token);
-	tg->out = http_new(NULL);
-	tg->last_sent = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
-					      g_free);
-	tg->state_dir = g_build_filename(config->spool_dir, "telegram", NULL);
-	tg->offset_path = g_build_filename(tg->state_dir, "offset", NULL);
-	tg->dead_dir = g_build_filename(tg->state_dir, "dead", NULL);
-	if (g_mkdir_with_parents(tg->dead_dir, 0770) < 0) {
-		*error_r = g_strdup_printf("mkdir %s: %s", tg->dead_dir,
-					   g_strerror(errno));
+	state_clear_secret(&token);
+	tg->in = inbound_new(config, ch, &inbound_rules, tg, error_r);
+	if (tg->in == NULL) {
 		tg_free(tg);
 		return NULL;
 	}
-	m = g_new0(struct messenger, 1);
-	m->name = ch->name;
-	m->impl = tg;
-	m->parts = tg_parts;
-	m->send = tg_send;
-	m->wait = tg_wait;
-	m->start = tg_start;
-	m->stop = tg_stop;
-	m->free = tg_free;
-	return m;
+	tg->provider = provider_new(&rules, NULL);
+	return messenger_new(ch->name, tg, &ops, tg->provider, tg->in);
 }

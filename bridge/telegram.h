@@ -26,7 +26,8 @@
    Telegram posts (behind the admin's HTTPS proxy): a request without the
    X-Telegram-Bot-Api-Secret-Token of webhook_secret_file gets 401 and
    nothing is taken; an update gets 200 once its mail is with sendmail,
-   500 (Telegram retries) when that failed for now.
+   500 (Telegram retries) when that failed for now; one posted again
+   after it was handled is skipped (spool_dir/telegram/seen/, a week).
 
    The token and the secret are read from their files, which must not be
    readable by others (group-readable draws a warning). */

@@ -1,6 +1,8 @@
 /* viber.c: the Viber REST bot API channel (viber.h).  Requests and
    answers are JSON through json-glib, signatures are checked by
    signature.c with GHmac; nothing here parses JSON or HTTP by hand.
+   What every channel does alike is the channel layer's (provider.c,
+   inbound.c); this file is Viber's own.
 
    Outbound runs in the worker's thread, one text piece per call;
    inbound in the webhook's thread with its own libcurl handle.  The
@@ -8,17 +10,15 @@
 
 #include "viber.h"
 #include "channel.h"
-#include "http.h"
-#include "inmail.h"
+#include "inbound.h"
 #include "jsonget.h"
 #include "log.h"
 #include "msgtext.h"
+#include "provider.h"
 #include "receipt.h"
 #include "signature.h"
 #include "state.h"
-#include "webhook.h"
 
-#include <errno.h>
 #include <string.h>
 
 #define TEXT_LIMIT 7000		/* characters of a text message */
@@ -27,20 +27,35 @@
 #define ANSWER_MAX (1024 * 1024)
 #define POST_MAX (1024 * 1024)
 #define SEND_TIMEOUT 60L
-#define SEEN_DAYS 7
-/* Viber publishes no number: a pace well below what a bot is allowed,
-   and a pause for every chat when it says there were too many */
-#define ALL_GAP (G_USEC_PER_SEC / 20)
-#define RATE_PAUSE (5 * G_USEC_PER_SEC)
 
 /* The documented status codes that never succeed for this receiver or
    message: invalid URL, bad or missing data, receiver not registered,
-   not subscribed, no suitable device, API version.  Every other one is
-   tried again: the token (2), the account's state (7 blocked, 8 not
-   found, 9 suspended, 10 webhook not set: the admin's to fix), the rate
-   (12), and codes added after this was written; outbox_lifetime bounds
-   them. */
-static const int64_t fail_codes[] = { 1, 3, 4, 5, 6, 11, 13, 14 };
+   not subscribed, no suitable device, API version; and 12, too many
+   requests: the bot's limit, which holds every chat.  Every other one
+   is tried again: the token (2), the account's state (7 blocked, 8 not
+   found, 9 suspended, 10 webhook not set: the admin's to fix), and
+   codes added after this was written; outbox_lifetime bounds them. */
+static const struct provider_code codes[] = {
+	{ 1, PROVIDER_DEAD }, { 3, PROVIDER_DEAD }, { 4, PROVIDER_DEAD },
+	{ 5, PROVIDER_DEAD }, { 6, PROVIDER_DEAD }, { 11, PROVIDER_DEAD },
+	{ 13, PROVIDER_DEAD }, { 14, PROVIDER_DEAD }, { 12, PROVIDER_RATE },
+};
+
+static const long admin_statuses[] = { 401, 404, 0 };
+
+/* Viber publishes no number: a pace well below what a bot is allowed,
+   and a pause for every chat when it says there were too many.  Its
+   media links expire. */
+static const struct provider_rules rules = {
+	.name = "viber",
+	.all_gap = G_USEC_PER_SEC / 20,
+	.rate_pause = 5 * G_USEC_PER_SEC,
+	.admin_statuses = admin_statuses,
+	.codes = codes,
+	.n_codes = G_N_ELEMENTS(codes),
+	.code_default = PROVIDER_RETRY,
+	.media_expires = true,
+};
 
 struct viber {
 	const struct config *config;
@@ -48,37 +63,11 @@ struct viber {
 	const struct config_queue *queue;
 	char *send_url;
 	char *token;		/* also the webhook's signing key */
-	char *headers[2];	/* "X-Viber-Auth-Token: ...", NULL */
 	char *sender_name;
-	struct http *out;
-	struct http *hook_http;
-	struct webhook *hook;
+	struct provider *provider;
+	struct inbound *in;
 	struct receipts *receipts;
-	char *seen_dir;
-	char *dead_dir;
-	gint stop;
-	int64_t last_any;	/* monotonic time of the last call, or of
-				   the end of a pause Viber asked for */
 };
-
-enum call_result { CALL_OK, CALL_RETRY, CALL_FAILED };
-
-static bool in(const int64_t *codes, size_t n, int64_t code)
-{
-	for (size_t i = 0; i < n; i++) {
-		if (codes[i] == code)
-			return true;
-	}
-	return false;
-}
-
-static enum call_result classify_status(long status)
-{
-	if (status == 429 || status >= 500 || status == 401 || status == 404 ||
-	    status < 400)
-		return CALL_RETRY;
-	return CALL_FAILED;
-}
 
 /* --- outbound --------------------------------------------------------- */
 
@@ -172,13 +161,13 @@ static void vb_send(void *impl, const struct outbox_message *m,
 {
 	struct viber *vb = impl;
 	GPtrArray *pieces = pieces_of(vb, m);
-	char *json, *failure = NULL, *error = NULL;
+	char *json, *why = NULL, *id = NULL;
 	struct http_response r;
 	JsonNode *root;
 	JsonObject *o;
+	enum provider_result ret;
 	int64_t status, token;
 
-	memset(out, 0, sizeof(*out));
 	if (part == 0 && m->sent->len == 0) {
 		for (unsigned int i = 0; i < m->attachments->len; i++) {
 			const struct outbox_attachment *a =
@@ -193,125 +182,50 @@ static void vb_send(void *impl, const struct outbox_message *m,
 	}
 	json = request(vb, m->chat, pieces->pdata[part]);
 	g_ptr_array_unref(pieces);
-	vb->last_any = g_get_monotonic_time();
-	if (http_request_with(vb->out, vb->send_url,
-			      (const char *const *)vb->headers, json, NULL,
-			      SEND_TIMEOUT, ANSWER_MAX, &r, &failure) < 0) {
-		out->result = SEND_RETRY;
-		out->why = g_strdup_printf("send_message: %s", failure);
-		g_free(failure);
+	provider_calling(vb->provider, m->chat);
+	if (provider_request(vb->provider, provider_http(vb->provider),
+			     "send_message", vb->send_url, json, NULL,
+			     SEND_TIMEOUT, ANSWER_MAX, &r, &root, &why) < 0) {
 		g_free(json);
+		provider_outcome(vb->provider, m, PROVIDER_RETRY, NULL, why, 0,
+				 out);
 		return;
 	}
 	g_free(json);
-	root = r.status == 200 ? jsonget_parse(r.body->data, r.body->len,
-					       &error) : NULL;
-	g_free(error);
-	o = root != NULL ? json_node_get_object(root) : NULL;
+	o = r.status == 200 && root != NULL ? json_node_get_object(root) :
+		NULL;
 	status = jsonget_int(o, "status", -1);
-	if (r.status != 200 || o == NULL || status < 0) {
+	if (o == NULL || status < 0) {
 		/* not Viber's answer: even a 200 is tried again */
-		out->why = g_strdup_printf("send_message: HTTP %ld%s", r.status,
-					   r.status == 200 ? " with an answer "
-					   "that is not Viber's" : "");
-		out->result = classify_status(r.status) == CALL_RETRY ||
-			r.status == 200 ? SEND_RETRY : SEND_FAILED;
-		if (r.status == 429)
-			vb->last_any = g_get_monotonic_time() + RATE_PAUSE;
+		why = g_strdup_printf("send_message: HTTP %ld%s", r.status,
+				      r.status == 200 ? " with an answer that "
+				      "is not Viber's" : "");
+		ret = provider_http_result(vb->provider, r.status);
 	} else if (status != 0) {
 		const char *message = jsonget_string(o, "status_message");
 
-		out->why = g_strdup_printf("send_message: status %"
-					   G_GINT64_FORMAT ": %s", status,
-					   message != NULL ? message :
-					   "(no status_message)");
-		out->result = in(fail_codes, G_N_ELEMENTS(fail_codes),
-				 status) ? SEND_FAILED : SEND_RETRY;
-		if (status == 12)	/* tooManyRequests: the bot's limit */
-			vb->last_any = g_get_monotonic_time() + RATE_PAUSE;
+		why = g_strdup_printf("send_message: status %" G_GINT64_FORMAT
+				      ": %s", status, message != NULL ?
+				      message : "(no status_message)");
+		ret = provider_code_result(vb->provider, r.status, status);
 	} else {
 		token = jsonget_int(o, "message_token", -1);
-		out->result = SEND_OK;
+		ret = PROVIDER_OK;
 		if (token < 0) {
-			log_warning("viber: ticket=%u chat=%s: no message_token "
-				    "in the answer; counted as sent",
-				    m->ticket, m->chat);
-			out->message_id = g_strdup("?");
+			why = g_strdup("send_message: no message_token in the "
+				       "answer");
 		} else {
-			out->message_id = g_strdup_printf("%" G_GINT64_FORMAT,
-							  token);
-			receipts_record(vb->receipts, out->message_id, m);
+			id = g_strdup_printf("%" G_GINT64_FORMAT, token);
+			receipts_record(vb->receipts, id, m);
 		}
 	}
+	provider_outcome(vb->provider, m, ret, id, why, 0, out);
 	if (root != NULL)
 		json_node_unref(root);
 	http_response_clear(&r);
 }
 
-static int64_t vb_wait(void *impl, const char *chat)
-{
-	struct viber *vb = impl;
-
-	return MAX(vb->last_any + ALL_GAP - g_get_monotonic_time(), 0);
-}
-
 /* --- inbound ---------------------------------------------------------- */
-
-static void keep_dead(struct viber *vb, const uint8_t *data, size_t size,
-		      const char *what, const char *why)
-{
-	char *name = g_strdup_printf("%" G_GINT64_FORMAT ".json",
-				     g_get_real_time());
-	char *error = NULL;
-
-	if (state_write(vb->dead_dir, name, data, size, &error) < 0) {
-		log_error("viber: %s: %s, and cannot keep it: %s", what, why,
-			  error);
-		g_free(error);
-	} else {
-		log_error("viber: %s: status=dead (%s), kept as %s/%s", what,
-			  why, vb->dead_dir, name);
-	}
-	g_free(name);
-}
-
-enum fetch_result { FETCH_OK, FETCH_RETRY, FETCH_SKIP };
-
-static enum fetch_result fetch(struct viber *vb, const char *url,
-			       GBytes **bytes_r, char **type_r, char **why_r)
-{
-	struct http_response r;
-	char *error = NULL;
-	enum call_result ret;
-	int got;
-
-	if (!g_str_has_prefix(url, "https://") &&
-	    !g_str_has_prefix(url, "http://")) {
-		*why_r = g_strdup("the media is no http(s) URL");
-		return FETCH_SKIP;
-	}
-	if ((got = http_request(vb->hook_http, url, NULL, NULL, 300,
-				vb->ch->attachment_max, &r, &error)) < 0) {
-		*why_r = g_strdup_printf("download: %s", error);
-		g_free(error);
-		return got == HTTP_TOO_BIG ? FETCH_SKIP : FETCH_RETRY;
-	}
-	if (r.status != 200) {
-		*why_r = g_strdup_printf("download: HTTP %ld", r.status);
-		/* a media link expires: only a server error is worth a
-		   second post */
-		ret = r.status >= 500 || r.status == 429 ? CALL_RETRY :
-			CALL_FAILED;
-		http_response_clear(&r);
-		return ret == CALL_FAILED ? FETCH_SKIP : FETCH_RETRY;
-	}
-	*type_r = g_strdup(r.content_type);
-	*bytes_r = g_byte_array_free_to_bytes(g_steal_pointer(&r.body));
-	http_response_clear(&r);
-	return FETCH_OK;
-}
-
-enum handled { HANDLED, HANDLE_RETRY };
 
 static void read_message(JsonObject *msg, const char *type, GString *body)
 {
@@ -346,8 +260,9 @@ static void read_message(JsonObject *msg, const char *type, GString *body)
 	}
 }
 
-static enum handled handle_message(struct viber *vb, JsonObject *event,
-				   const uint8_t *data, size_t size)
+static enum inbound_result handle_message(struct viber *vb,
+					  JsonObject *event,
+					  const uint8_t *data, size_t size)
 {
 	JsonObject *sender = jsonget_object(event, "sender");
 	JsonObject *msg = jsonget_object(event, "message");
@@ -357,25 +272,32 @@ static enum handled handle_message(struct viber *vb, JsonObject *event,
 	int64_t token = jsonget_int(event, "message_token", -1);
 	int64_t when = jsonget_int(event, "timestamp", 0) / 1000;
 	int64_t now = g_get_real_time() / G_USEC_PER_SEC;
+	char *token_text = g_strdup_printf("%" G_GINT64_FORMAT, token);
+	char *label = g_strdup_printf("message %s", token_text);
+	struct inbound_item item = {
+		.label = label,
+		.chat = id,
+		.seen_id = token_text,
+		.data = data,
+		.size = size,
+	};
 	GString *body = g_string_new(NULL);
 	GPtrArray *files = g_ptr_array_new_with_free_func(inmail_file_free);
 	char *address = NULL, *name = NULL, *subject = NULL, *mid = NULL;
-	char *token_text = NULL, *why = NULL, *fallback = NULL, *error = NULL;
+	char *why = NULL, *fallback = NULL;
 	struct inmail in = { 0 };
-	enum handled ret = HANDLED;
+	enum inbound_result ret = INBOUND_DONE;
 
 	if (id == NULL || token < 0 || msg == NULL ||
 	    (address = channel_address(vb->ch, id)) == NULL) {
-		keep_dead(vb, data, size, "message", "without a valid "
-			  "sender.id, message_token or message");
+		item.label = "message";
+		item.chat = NULL;
+		inbound_keep_dead(vb->in, &item, "without a valid sender.id, "
+				  "message_token or message");
 		goto out;
 	}
-	token_text = g_strdup_printf("%" G_GINT64_FORMAT, token);
-	if (state_seen(vb->seen_dir, token_text)) {
-		log_info("viber: message %s: chat=%s handled before, skipped",
-			 token_text, id);
+	if (inbound_seen(vb->in, &item))
 		goto out;
-	}
 	read_message(msg, type, body);
 	if (media != NULL && (strcmp(type, "picture") == 0 ||
 			      strcmp(type, "file") == 0 ||
@@ -383,33 +305,23 @@ static enum handled handle_message(struct viber *vb, JsonObject *event,
 		GBytes *bytes = NULL;
 		char *ctype = NULL;
 		const char *file_name = jsonget_string(msg, "file_name");
+		enum inbound_fetch got = inbound_download(
+			vb->in, vb->provider, media, NULL,
+			vb->ch->attachment_max, &bytes, &ctype, &why);
 
-		switch (fetch(vb, media, &bytes, &ctype, &why)) {
-		case FETCH_OK:
+		if (got == INBOUND_FETCH_OK)
 			g_ptr_array_add(files, inmail_file_new(
 				file_name != NULL ? file_name :
 				strcmp(type, "picture") == 0 ? "picture.jpg" :
 				type, ctype != NULL && strchr(ctype, '/') ?
 				ctype : strcmp(type, "picture") == 0 ?
 				"image/jpeg" : NULL, bytes));
-			break;
-		case FETCH_RETRY:
-			log_warning("viber: message %s: chat=%s %s not fetched "
-				    "(%s); will try again", token_text, id,
-				    type, why);
-			g_free(ctype);
-			ret = HANDLE_RETRY;
-			goto out;
-		case FETCH_SKIP:
-			g_string_append_printf(body, "%s[a %s the bridge could "
-					       "not fetch: %s]",
-					       body->len > 0 ? "\n\n" : "",
-					       type, why);
-			log_warning("viber: message %s: chat=%s %s not fetched: "
-				    "%s", token_text, id, type, why);
-			break;
-		}
+		else if (!inbound_media_missing(vb->in, &item, got, type, why,
+						body))
+			ret = INBOUND_RETRY;
 		g_free(ctype);
+		if (ret == INBOUND_RETRY)
+			goto out;
 	}
 	name = g_strdup_printf("%s (Viber)", jsonget_string(sender, "name") ?:
 			       "Viber user");
@@ -426,34 +338,14 @@ static enum handled handle_message(struct viber *vb, JsonObject *event,
 	in.message_id = mid;
 	in.text = body->str;
 	in.files = files;
-	switch (inmail_send(vb->config, &in, &error)) {
-	case MAIL_SENT:
-		log_info("viber: message %s: chat=%s message_id=<%s> from=<%s> "
-			 "to=<%s>%s status=sent via sendmail", token_text, id,
-			 mid, address, vb->queue->address,
-			 files->len > 0 ? " attachment=yes" : "");
-		g_free(why);
-		why = NULL;
-		if (state_see(vb->seen_dir, token_text, &why) < 0)
-			log_error("viber: message %s: cannot remember it as "
-				  "handled: %s", token_text, why);
-		break;
-	case MAIL_RETRY:
-		log_warning("viber: message %s: chat=%s status=deferred (%s)",
-			    token_text, id, error);
-		ret = HANDLE_RETRY;
-		break;
-	case MAIL_FAILED:
-		keep_dead(vb, data, size, token_text, error);
-		break;
-	}
+	ret = inbound_deliver(vb->in, &item, &in);
 out:
-	g_free(error);
 	g_free(fallback);
 	g_free(mid);
 	g_free(subject);
 	g_free(name);
 	g_free(why);
+	g_free(label);
 	g_free(token_text);
 	g_free(address);
 	g_ptr_array_unref(files);
@@ -469,27 +361,28 @@ static unsigned int hook_handle(void *context,
 	const char *given, *event;
 	const uint8_t *data;
 	size_t size;
-	char *client, *error = NULL, *token_text;
+	char *error = NULL, *token_text;
 	JsonNode *root;
 	JsonObject *o;
-	enum handled ret = HANDLED;
+	enum inbound_result ret = INBOUND_DONE;
 
 	if (strcmp(webhook_method(req), "POST") != 0)
 		return 405;
 	data = webhook_body(req, &size);
 	given = webhook_header(req, "X-Viber-Content-Signature");
-	if (!signature_check_viber(vb->token, data, size, given)) {
-		client = webhook_client(req);
-		log_warning("viber: webhook: POST %s from %s %s: refused (401), "
-			    "nothing taken", webhook_path(req), client,
-			    given == NULL ? "without X-Viber-Content-Signature"
-			    : "with a wrong X-Viber-Content-Signature");
-		g_free(client);
-		return 401;
-	}
+	if (!signature_check_viber(vb->token, data, size, given))
+		return inbound_refuse(vb->in, req, given == NULL ?
+				      "without X-Viber-Content-Signature" :
+				      "with a wrong X-Viber-Content-Signature");
 	root = jsonget_parse(data, size, &error);
 	if (root == NULL) {
-		keep_dead(vb, data, size, "webhook", error);
+		struct inbound_item garbage = {
+			.label = "webhook",
+			.data = data,
+			.size = size,
+		};
+
+		inbound_keep_dead(vb->in, &garbage, error);
 		g_free(error);
 		return 200;
 	}
@@ -505,7 +398,7 @@ static unsigned int hook_handle(void *context,
 		if (receipts_status(vb->receipts, token_text,
 				    strcmp(event, "seen") == 0 ? "read" :
 				    event, jsonget_string(o, "desc")) < 0)
-			ret = HANDLE_RETRY;
+			ret = INBOUND_RETRY;
 	} else if (strcmp(event, "subscribed") == 0 ||
 		   strcmp(event, "conversation_started") == 0) {
 		log_info("viber: %s: chat=%s (%s): no mail until they write",
@@ -520,62 +413,40 @@ static unsigned int hook_handle(void *context,
 	}
 	g_free(token_text);
 	json_node_unref(root);
-	return ret == HANDLE_RETRY ? 500 : 200;
+	return ret == INBOUND_RETRY ? 500 : 200;
 }
 
-static int vb_start(void *impl, char **error_r)
-{
-	struct viber *vb = impl;
+static const struct inbound_rules inbound_rules = {
+	.name = "viber",
+	.body_max = POST_MAX,
+	.handler = hook_handle,
+};
 
-	g_atomic_int_set(&vb->stop, 0);
-	state_sweep(vb->seen_dir, SEEN_DAYS * 24 * 3600);
-	if (*vb->ch->webhook_listen == '\0') {
-		log_warning("viber: no webhook_listen: customers' messages are "
-			    "not received, replies are only sent");
-		return 0;
-	}
-	vb->hook_http = http_new(&vb->stop);
-	vb->hook = webhook_start(vb->ch->webhook_listen, "viber", POST_MAX,
-				 hook_handle, vb, error_r);
-	if (vb->hook == NULL) {
-		http_free(&vb->hook_http);
-		return -1;
-	}
-	log_info("viber: receiving by webhook on %s", vb->ch->webhook_listen);
-	return 0;
-}
-
-static void vb_stop(void *impl)
-{
-	struct viber *vb = impl;
-
-	g_atomic_int_set(&vb->stop, 1);
-	webhook_stop(&vb->hook);
-	http_free(&vb->hook_http);
-}
+/* --- set-up ------------------------------------------------------------ */
 
 static void vb_free(void *impl)
 {
 	struct viber *vb = impl;
 
-	vb_stop(vb);
-	http_free(&vb->out);
 	receipts_close(&vb->receipts);
 	g_free(vb->send_url);
 	state_clear_secret(&vb->token);
-	state_clear_secret(&vb->headers[0]);
 	g_free(vb->sender_name);
-	g_free(vb->seen_dir);
-	g_free(vb->dead_dir);
 	g_free(vb);
 }
+
+static const struct messenger_ops ops = {
+	.parts = vb_parts,
+	.send = vb_send,
+	.free = vb_free,
+};
 
 struct messenger *viber_new(const struct config *config,
 			    const struct config_channel *ch, char **error_r)
 {
 	struct viber *vb = g_new0(struct viber, 1);
 	const char *slash = g_str_has_suffix(ch->api_url, "/") ? "" : "/";
-	struct messenger *m;
+	char *headers[2] = { NULL, NULL };
 
 	vb->config = config;
 	vb->ch = ch;
@@ -586,35 +457,22 @@ struct messenger *viber_new(const struct config *config,
 				      error_r);
 	if (vb->token == NULL)
 		goto fail;
-	vb->headers[0] = g_strconcat("X-Viber-Auth-Token: ", vb->token, NULL);
+	headers[0] = g_strconcat("X-Viber-Auth-Token: ", vb->token, NULL);
+	vb->provider = provider_new(&rules, (const char *const *)headers);
+	state_clear_secret(&headers[0]);
 	vb->send_url = g_strconcat(ch->api_url, slash, "send_message", NULL);
 	vb->sender_name = g_utf8_substring(vb->queue->display_name, 0,
 					   SENDER_NAME_MAX);
-	vb->seen_dir = g_build_filename(config->spool_dir, "viber", "seen",
-					NULL);
-	vb->dead_dir = g_build_filename(config->spool_dir, "viber", "dead",
-					NULL);
-	if (g_mkdir_with_parents(vb->seen_dir, 0770) < 0 ||
-	    g_mkdir_with_parents(vb->dead_dir, 0770) < 0) {
-		*error_r = g_strdup_printf("mkdir %s: %s", vb->dead_dir,
-					   g_strerror(errno));
+	vb->in = inbound_new(config, ch, &inbound_rules, vb, error_r);
+	if (vb->in == NULL)
 		goto fail;
-	}
 	vb->receipts = receipts_open(config, "viber", error_r);
 	if (vb->receipts == NULL)
 		goto fail;
-	vb->out = http_new(NULL);
-	m = g_new0(struct messenger, 1);
-	m->name = ch->name;
-	m->impl = vb;
-	m->parts = vb_parts;
-	m->send = vb_send;
-	m->wait = vb_wait;
-	m->start = vb_start;
-	m->stop = vb_stop;
-	m->free = vb_free;
-	return m;
+	return messenger_new(ch->name, vb, &ops, vb->provider, vb->in);
 fail:
+	inbound_free(&vb->in);
+	provider_free(&vb->provider);
 	vb_free(vb);
 	return NULL;
 }

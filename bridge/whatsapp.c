@@ -1,7 +1,9 @@
 /* whatsapp.c: the WhatsApp Cloud API channel (whatsapp.h).  Requests
    and answers are JSON through json-glib, uploads are multipart forms
    built by libcurl, webhook signatures are checked by signature.c with
-   GHmac; nothing here parses JSON, HTTP or MIME by hand.
+   GHmac; nothing here parses JSON, HTTP or MIME by hand.  What every
+   channel does alike is the channel layer's (provider.c, inbound.c);
+   this file is the Graph API's own, and the 24-hour window.
 
    Outbound runs in the worker's thread, one part per call; inbound in
    the webhook's thread with its own libcurl handle for media.  The
@@ -9,17 +11,15 @@
 
 #include "whatsapp.h"
 #include "channel.h"
-#include "http.h"
-#include "inmail.h"
+#include "inbound.h"
 #include "jsonget.h"
 #include "log.h"
 #include "msgtext.h"
+#include "provider.h"
 #include "receipt.h"
 #include "signature.h"
 #include "state.h"
-#include "webhook.h"
 
-#include <glib/gstdio.h>
 #include <errno.h>
 #include <string.h>
 
@@ -29,15 +29,31 @@
 #define POST_MAX (1024 * 1024)		/* a webhook post */
 #define SEND_TIMEOUT 120L
 #define WINDOW (24 * 3600)	/* the customer-service window */
-#define SEEN_DAYS 7
-#define ALL_GAP (G_USEC_PER_SEC / 50)	/* well within 80 a second */
-#define RATE_PAUSE (5 * G_USEC_PER_SEC)	/* after a rate limit error */
-
-/* the Graph API's error codes that say "later" */
-static const int64_t retry_codes[] = {
-	1, 2, 4, 190, 80007, 130429, 131000, 131016, 131048, 131056,
-};
 #define WINDOW_CLOSED_CODE 131047
+
+/* The Graph API's error codes that say "later": the number's limits
+   (130429: throughput, 80007: the account's rate) hold every chat for
+   a while; any other code never succeeds. */
+static const struct provider_code codes[] = {
+	{ 1, PROVIDER_RETRY }, { 2, PROVIDER_RETRY }, { 4, PROVIDER_RETRY },
+	{ 190, PROVIDER_RETRY }, { 80007, PROVIDER_RATE },
+	{ 130429, PROVIDER_RATE }, { 131000, PROVIDER_RETRY },
+	{ 131016, PROVIDER_RETRY }, { 131048, PROVIDER_RETRY },
+	{ 131056, PROVIDER_RETRY },
+};
+
+/* 401 (a token to renew) and 404 are the admin's to fix. */
+static const long admin_statuses[] = { 401, 404, 0 };
+
+static const struct provider_rules rules = {
+	.name = "whatsapp",
+	.all_gap = G_USEC_PER_SEC / 50,	/* well within 80 a second */
+	.rate_pause = 5 * G_USEC_PER_SEC,
+	.admin_statuses = admin_statuses,
+	.codes = codes,
+	.n_codes = G_N_ELEMENTS(codes),
+	.code_default = PROVIDER_DEAD,
+};
 
 struct whatsapp {
 	const struct config *config;
@@ -46,66 +62,35 @@ struct whatsapp {
 	char *messages_url;	/* api_url/{phone_number_id}/messages */
 	char *media_url;	/* api_url/{phone_number_id}/media */
 	char *base;		/* api_url/ */
-	char *headers[2];	/* "Authorization: Bearer ...", NULL */
 	char *app_secret;
 	char *verify_token;
-	struct http *out;	/* the worker's */
-	struct http *hook_http;	/* the webhook thread's */
-	struct webhook *hook;
+	struct provider *provider;
+	struct inbound *in;
 	struct receipts *receipts;
 	char *window_dir;
-	char *seen_dir;
-	char *dead_dir;
-	int64_t last_any;
-	gint stop;
 };
-
-enum call_result { CALL_OK, CALL_RETRY, CALL_FAILED, CALL_WINDOW };
 
 /* --- the API ---------------------------------------------------------- */
 
-static enum call_result classify_code(int64_t code)
-{
-	if (code == WINDOW_CLOSED_CODE)
-		return CALL_WINDOW;
-	for (unsigned int i = 0; i < G_N_ELEMENTS(retry_codes); i++) {
-		if (retry_codes[i] == code)
-			return CALL_RETRY;
-	}
-	return CALL_FAILED;
-}
-
-static enum call_result classify_status(long status)
-{
-	if (status == 429 || status >= 500 || status == 401 || status == 404 ||
-	    status < 400)
-		return CALL_RETRY;
-	return CALL_FAILED;
-}
-
-/* One Graph API request.  CALL_OK gives the answer's object in
-   *answer_r (json_node_unref it); otherwise *why_r (g_free it). */
-static enum call_result call(struct whatsapp *wa, struct http *http,
-			     const char *what, const char *url,
-			     const char *json, curl_mime *mime, long timeout,
-			     JsonNode **answer_r, char **why_r)
+/* One Graph API request.  PROVIDER_OK gives the answer's object in
+   *answer_r (json_node_unref it); otherwise *why_r (g_free it) and the
+   Graph API's error code in *code_r (0 when none). */
+static enum provider_result call(struct whatsapp *wa, struct http *http,
+				 const char *what, const char *url,
+				 const char *json, curl_mime *mime,
+				 long timeout, JsonNode **answer_r,
+				 int64_t *code_r, char **why_r)
 {
 	struct http_response r;
-	char *failure = NULL;
 	JsonNode *root;
 	JsonObject *error;
-	enum call_result ret;
+	enum provider_result ret;
 
 	*answer_r = NULL;
-	if (http_request_with(http, url, (const char *const *)wa->headers,
-			      json, mime, timeout, ANSWER_MAX, &r,
-			      &failure) < 0) {
-		*why_r = g_strdup_printf("%s: %s", what, failure);
-		g_free(failure);
-		return CALL_RETRY;
-	}
-	root = jsonget_parse(r.body->data, r.body->len, &failure);
-	g_free(failure);
+	*code_r = 0;
+	if (provider_request(wa->provider, http, what, url, json, mime,
+			     timeout, ANSWER_MAX, &r, &root, why_r) < 0)
+		return PROVIDER_RETRY;
 	error = root != NULL ? jsonget_object(json_node_get_object(root),
 					      "error") : NULL;
 	if (root == NULL) {
@@ -114,35 +99,26 @@ static enum call_result call(struct whatsapp *wa, struct http *http,
 		*why_r = g_strdup_printf("%s: HTTP %ld with an answer that is "
 					 "not the Graph API's (%u bytes)", what,
 					 r.status, r.body->len);
-		ret = classify_status(r.status);
+		ret = provider_http_result(wa->provider, r.status);
 	} else if (error != NULL) {
-		int64_t code = jsonget_int(error, "code", r.status);
 		const char *message = jsonget_string(error, "message");
 		const char *details = jsonget_string(
 			jsonget_object(error, "error_data"), "details");
 
-		*why_r = g_strdup_printf("%s: error %" G_GINT64_FORMAT ": %s%s%s",
-					 what, code, message != NULL ? message :
-					 "(no message)", details != NULL ?
-					 ": " : "", details != NULL ? details :
-					 "");
-		ret = classify_code(code);
-		if (ret == CALL_FAILED && (r.status == 429 || r.status >= 500))
-			ret = CALL_RETRY;
-		/* the number's limits (130429: throughput, 80007: the
-		   account's rate) hold every chat for a while */
-		if (r.status == 429 || code == 130429 || code == 80007)
-			wa->last_any = MAX(wa->last_any,
-					   g_get_monotonic_time() + RATE_PAUSE);
+		*code_r = jsonget_int(error, "code", r.status);
+		*why_r = g_strdup_printf("%s: error %" G_GINT64_FORMAT
+					 ": %s%s%s", what, *code_r,
+					 message != NULL ? message :
+					 "(no message)",
+					 details != NULL ? ": " : "",
+					 details != NULL ? details : "");
+		ret = provider_code_result(wa->provider, r.status, *code_r);
 	} else if (r.status >= 300) {
 		*why_r = g_strdup_printf("%s: HTTP %ld", what, r.status);
-		ret = classify_status(r.status);
-		if (r.status == 429)
-			wa->last_any = MAX(wa->last_any,
-					   g_get_monotonic_time() + RATE_PAUSE);
+		ret = provider_http_result(wa->provider, r.status);
 	} else {
 		*answer_r = json_node_ref(root);
-		ret = CALL_OK;
+		ret = PROVIDER_OK;
 	}
 	if (root != NULL)
 		json_node_unref(root);
@@ -304,17 +280,19 @@ static bool is_image(const struct outbox_attachment *a)
 		 g_ascii_strcasecmp(a->content_type, "image/png") == 0);
 }
 
-/* Uploads a file; CALL_OK with its media id in *id_r (g_free it). */
-static enum call_result upload(struct whatsapp *wa,
-			       const struct outbox_attachment *a, char **id_r,
-			       char **why_r)
+/* Uploads a file; PROVIDER_OK with its media id in *id_r (g_free
+   it). */
+static enum provider_result upload(struct whatsapp *wa,
+				   const struct outbox_attachment *a,
+				   char **id_r, int64_t *code_r, char **why_r)
 {
-	curl_mime *mime = curl_mime_init(wa->out->curl);
+	struct http *http = provider_http(wa->provider);
+	curl_mime *mime = curl_mime_init(http->curl);
 	curl_mimepart *field;
 	gsize size;
 	const void *bytes = g_bytes_get_data(a->data, &size);
 	JsonNode *answer = NULL;
-	enum call_result ret;
+	enum provider_result ret;
 	const char *id;
 
 	field = curl_mime_addpart(mime);
@@ -328,15 +306,15 @@ static enum call_result upload(struct whatsapp *wa,
 	curl_mime_data(field, bytes, size);
 	curl_mime_filename(field, *a->filename != '\0' ? a->filename : "file");
 	curl_mime_type(field, a->content_type);
-	ret = call(wa, wa->out, "media upload", wa->media_url, NULL, mime,
-		   SEND_TIMEOUT, &answer, why_r);
+	ret = call(wa, http, "media upload", wa->media_url, NULL, mime,
+		   SEND_TIMEOUT, &answer, code_r, why_r);
 	curl_mime_free(mime);
-	if (ret != CALL_OK)
+	if (ret != PROVIDER_OK)
 		return ret;
 	id = jsonget_string(json_node_get_object(answer), "id");
 	if (id == NULL) {
 		*why_r = g_strdup("media upload: no id in the answer");
-		ret = CALL_RETRY;
+		ret = PROVIDER_RETRY;
 	} else {
 		*id_r = g_strdup(id);
 	}
@@ -359,28 +337,32 @@ static char *media_request(const char *chat, const struct outbox_attachment *a,
 	return message_end(b);
 }
 
-/* Sends json to /messages; CALL_OK with the wamid in *id_r. */
-static enum call_result send_message(struct whatsapp *wa, const char *what,
-				     const char *json, char **id_r,
-				     char **why_r)
+/* Sends json to /messages; PROVIDER_OK with the wamid in *id_r, or
+   NULL and *why_r when the answer does not say it. */
+static enum provider_result send_message(struct whatsapp *wa,
+					 const struct outbox_message *m,
+					 const char *what, const char *json,
+					 char **id_r, int64_t *code_r,
+					 char **why_r)
 {
 	JsonNode *answer = NULL;
-	enum call_result ret;
+	enum provider_result ret;
 	const char *id;
 
-	wa->last_any = g_get_monotonic_time();
-	ret = call(wa, wa->out, what, wa->messages_url, json, NULL,
-		   SEND_TIMEOUT, &answer, why_r);
-	if (ret != CALL_OK)
+	provider_calling(wa->provider, m->chat);
+	ret = call(wa, provider_http(wa->provider), what, wa->messages_url,
+		   json, NULL, SEND_TIMEOUT, &answer, code_r, why_r);
+	if (ret != PROVIDER_OK)
 		return ret;
 	id = jsonget_string(jsonget_element(jsonget_array(
 		json_node_get_object(answer), "messages"), 0), "id");
-	/* sent, but the answer does not say as what: a retry would send
-	   it twice */
-	if (id == NULL)
-		log_warning("whatsapp: %s: no messages[0].id in the answer; "
-			    "counted as sent", what);
-	*id_r = g_strdup(id != NULL ? id : "?");
+	if (id != NULL) {
+		*id_r = g_strdup(id);
+		receipts_record(wa->receipts, id, m);
+	} else {
+		*why_r = g_strdup_printf("%s: no messages[0].id in the "
+					 "answer", what);
+	}
 	json_node_unref(answer);
 	return ret;
 }
@@ -392,48 +374,47 @@ static void send_template(struct whatsapp *wa, const struct outbox_message *m,
 			  const char *closed, struct send_outcome *out)
 {
 	char *json, *id = NULL, *why = NULL, *notice, *key;
+	enum provider_result ret;
+	int64_t code;
 
 	if (!has_template(wa)) {
-		out->result = SEND_FAILED;
-		out->why = g_strdup_printf("%s, and no template is configured "
-					   "to reopen it", closed);
+		provider_outcome(wa->provider, m, PROVIDER_DEAD, NULL,
+				 g_strdup_printf("%s, and no template is "
+						 "configured to reopen it",
+						 closed), 0, out);
 		return;
 	}
 	json = template_request(wa, m->chat);
-	switch (send_message(wa, "template", json, &id, &why)) {
-	case CALL_OK:
-		out->result = SEND_OK;
-		out->finished = true;
-		out->message_id = g_strconcat("template:", id, NULL);
-		receipts_record(wa->receipts, id, m);
-		log_info("whatsapp: ticket=%u chat=%s: %s: template %s sent in "
-			 "place of the text, message_id=%s", m->ticket,
-			 m->chat, closed, wa->ch->template_name, id);
-		notice = g_strdup_printf("%s; the template \"%s\" was sent "
-					 "in its place, asking them to write "
-					 "again: answer once they do", closed,
-					 wa->ch->template_name);
-		key = g_strdup_printf("window.whatsapp.%s", id);
-		g_strcanon(key, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRST"
-			   "UVWXYZ0123456789.-_", '_');
-		receipts_notice(wa->receipts, key, m, notice);
-		g_free(key);
-		g_free(notice);
-		break;
-	case CALL_RETRY:
-		out->result = SEND_RETRY;
-		out->why = g_steal_pointer(&why);
-		break;
-	case CALL_FAILED:
-	case CALL_WINDOW:
-		out->result = SEND_FAILED;
-		out->why = g_strdup_printf("%s, and the template failed: %s",
-					   closed, why);
-		break;
-	}
-	g_free(why);
-	g_free(id);
+	ret = send_message(wa, m, "template", json, &id, &code, &why);
 	g_free(json);
+	if (ret == PROVIDER_DEAD) {
+		char *failed = g_strdup_printf("%s, and the template failed: "
+					       "%s", closed, why);
+
+		g_free(why);
+		why = failed;
+	}
+	provider_outcome(wa->provider, m, ret, g_steal_pointer(&id), why, 0,
+			 out);
+	if (ret != PROVIDER_OK)
+		goto out;
+	out->finished = true;
+	id = g_steal_pointer(&out->message_id);
+	out->message_id = g_strconcat("template:", id, NULL);
+	log_info("whatsapp: ticket=%u chat=%s: %s: template %s sent in place "
+		 "of the text, message_id=%s", m->ticket, m->chat, closed,
+		 wa->ch->template_name, id);
+	notice = g_strdup_printf("%s; the template \"%s\" was sent in its "
+				 "place, asking them to write again: answer "
+				 "once they do", closed, wa->ch->template_name);
+	key = g_strdup_printf("window.whatsapp.%s", id);
+	g_strcanon(key, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		   "0123456789.-_", '_');
+	receipts_notice(wa->receipts, key, m, notice);
+	g_free(key);
+	g_free(notice);
+out:
+	g_free(id);
 }
 
 static void wa_send(void *impl, const struct outbox_message *m,
@@ -443,9 +424,9 @@ static void wa_send(void *impl, const struct outbox_message *m,
 	GPtrArray *pieces = msgtext_split(m->text, TEXT_LIMIT);
 	char *json = NULL, *why = NULL, *id = NULL, *closed = NULL;
 	const char *what;
-	enum call_result ret;
+	enum provider_result ret;
+	int64_t code = 0;
 
-	memset(out, 0, sizeof(*out));
 	if (m->sent->len == 0 && part == 0 &&
 	    window_closed(wa, m->chat, &closed)) {
 		send_template(wa, m, closed, out);
@@ -456,144 +437,78 @@ static void wa_send(void *impl, const struct outbox_message *m,
 	if (part < pieces->len) {
 		json = text_request(m->chat, pieces->pdata[part]);
 		what = "text";
-		ret = CALL_OK;
+		ret = PROVIDER_OK;
 	} else {
 		const struct outbox_attachment *a =
 			m->attachments->pdata[part - pieces->len];
 		char *media_id = NULL;
 
 		what = is_image(a) ? "image" : "document";
-		ret = upload(wa, a, &media_id, &why);
-		if (ret == CALL_OK)
+		ret = upload(wa, a, &media_id, &code, &why);
+		if (ret == PROVIDER_OK)
 			json = media_request(m->chat, a, media_id);
 		g_free(media_id);
 	}
 	g_ptr_array_unref(pieces);
-	if (ret == CALL_OK)
-		ret = send_message(wa, what, json, &id, &why);
+	if (ret == PROVIDER_OK)
+		ret = send_message(wa, m, what, json, &id, &code, &why);
 	g_free(json);
-	switch (ret) {
-	case CALL_OK:
-		out->result = SEND_OK;
-		out->message_id = g_steal_pointer(&id);
-		receipts_record(wa->receipts, out->message_id, m);
-		break;
-	case CALL_RETRY:
-		out->result = SEND_RETRY;
-		out->why = g_steal_pointer(&why);
-		break;
-	case CALL_FAILED:
-		out->result = SEND_FAILED;
-		out->why = g_steal_pointer(&why);
-		break;
-	case CALL_WINDOW:
+	if (ret == PROVIDER_DEAD && code == WINDOW_CLOSED_CODE) {
 		/* we did not know: Meta does */
 		closed = g_strdup_printf("the customer's 24-hour WhatsApp "
 					 "window is closed (%s)", why);
+		g_free(why);
 		if (m->sent->len == 0 && part == 0) {
 			send_template(wa, m, closed, out);
-		} else {
-			out->result = SEND_FAILED;
-			out->why = g_steal_pointer(&closed);
+			g_free(closed);
+			return;
 		}
-		g_free(closed);
-		break;
+		why = closed;
 	}
-	g_free(id);
-	g_free(why);
-}
-
-static int64_t wa_wait(void *impl, const char *chat)
-{
-	struct whatsapp *wa = impl;
-
-	return MAX(wa->last_any + ALL_GAP - g_get_monotonic_time(), 0);
+	provider_outcome(wa->provider, m, ret, id, why, 0, out);
 }
 
 /* --- inbound ---------------------------------------------------------- */
 
-enum fetch_result { FETCH_OK, FETCH_RETRY, FETCH_SKIP };
-
 /* GET /{media-id} for the URL, then the file, both with the token. */
-static enum fetch_result fetch(struct whatsapp *wa, const char *media_id,
-			       GBytes **bytes_r, char **type_r, char **why_r)
+static enum inbound_fetch fetch(struct whatsapp *wa, const char *media_id,
+				GBytes **bytes_r, char **type_r, char **why_r)
 {
-	char *url = g_strconcat(wa->base, media_id, NULL), *error = NULL;
+	char *url = g_strconcat(wa->base, media_id, NULL);
 	JsonNode *answer = NULL;
 	JsonObject *o;
-	struct http_response r;
-	enum call_result ret;
-	const char *file_url, *type;
-	int64_t size;
-	int got;
+	enum provider_result ret;
+	enum inbound_fetch got;
+	const char *file_url;
+	char *type = NULL;
+	int64_t code;
 
-	ret = call(wa, wa->hook_http, "media", url, NULL, NULL, 60, &answer,
-		   why_r);
+	ret = call(wa, inbound_http(wa->in), "media", url, NULL, NULL, 60,
+		   &answer, &code, why_r);
 	g_free(url);
-	if (ret == CALL_RETRY)
-		return FETCH_RETRY;
-	if (ret != CALL_OK)
-		return FETCH_SKIP;
+	if (ret == PROVIDER_DEAD)
+		return INBOUND_FETCH_SKIP;
+	if (ret != PROVIDER_OK)
+		return INBOUND_FETCH_RETRY;
 	o = json_node_get_object(answer);
 	file_url = jsonget_string(o, "url");
-	type = jsonget_string(o, "mime_type");
-	size = jsonget_int(o, "file_size", -1);
-	if (file_url == NULL || (!g_str_has_prefix(file_url, "https://") &&
-				 !g_str_has_prefix(file_url, "http://"))) {
+	if (file_url == NULL) {
 		*why_r = g_strdup("media: no url in the answer");
-		json_node_unref(answer);
-		return FETCH_SKIP;
-	}
-	if (size > (int64_t)wa->ch->attachment_max) {
-		*why_r = g_strdup_printf("%" G_GINT64_FORMAT " bytes, over the "
-					 "%zu allowed", size,
-					 wa->ch->attachment_max);
-		json_node_unref(answer);
-		return FETCH_SKIP;
-	}
-	*type_r = g_strdup(type);
-	if ((got = http_request_with(wa->hook_http, file_url,
-				     (const char *const *)wa->headers, NULL,
-				     NULL, 300, wa->ch->attachment_max, &r,
-				     &error)) < 0) {
-		*why_r = g_strdup_printf("download: %s", error);
-		g_free(error);
-		json_node_unref(answer);
-		return got == HTTP_TOO_BIG ? FETCH_SKIP : FETCH_RETRY;
+		got = INBOUND_FETCH_SKIP;
+	} else if (inbound_too_big(jsonget_int(o, "file_size", -1),
+				   wa->ch->attachment_max, why_r)) {
+		got = INBOUND_FETCH_SKIP;
+	} else {
+		got = inbound_download(wa->in, wa->provider, file_url,
+				       provider_headers(wa->provider),
+				       wa->ch->attachment_max, bytes_r, &type,
+				       why_r);
+		/* Meta's type, not its CDN's */
+		*type_r = g_strdup(jsonget_string(o, "mime_type"));
+		g_free(type);
 	}
 	json_node_unref(answer);
-	if (r.status != 200) {
-		*why_r = g_strdup_printf("download: HTTP %ld", r.status);
-		ret = classify_status(r.status);
-		http_response_clear(&r);
-		return ret == CALL_FAILED ? FETCH_SKIP : FETCH_RETRY;
-	}
-	*bytes_r = g_byte_array_free_to_bytes(g_steal_pointer(&r.body));
-	http_response_clear(&r);
-	return FETCH_OK;
-}
-
-/* A message that will never become mail is kept for the admin. */
-static void keep_dead(struct whatsapp *wa, JsonObject *msg, const char *id,
-		      const char *why)
-{
-	JsonNode *node = json_node_init_object(json_node_alloc(), msg);
-	char *text = json_to_string(node, TRUE);
-	char *name = g_strdup_printf("%" G_GINT64_FORMAT ".json",
-				     g_get_real_time());
-	char *error = NULL;
-
-	if (state_write(wa->dead_dir, name, text, strlen(text), &error) < 0) {
-		log_error("whatsapp: message %s: %s, and cannot keep it: %s",
-			  id, why, error);
-		g_free(error);
-	} else {
-		log_error("whatsapp: message %s: status=dead (%s), kept as "
-			  "%s/%s", id, why, wa->dead_dir, name);
-	}
-	json_node_unref(node);
-	g_free(name);
-	g_free(text);
+	return got;
 }
 
 /* The Message-ID of a customer's message: the wamid when it is a valid
@@ -626,8 +541,8 @@ static void read_message(JsonObject *msg, const char *type, GString *body,
 	*media_r = NULL;
 	*filename_r = NULL;
 	if (strcmp(type, "text") == 0) {
-		g_string_append(body, jsonget_string(jsonget_object(msg, "text"),
-						     "body") ?: "");
+		g_string_append(body, jsonget_string(
+			jsonget_object(msg, "text"), "body") ?: "");
 		return;
 	}
 	for (unsigned int i = 0; i < G_N_ELEMENTS(media_kinds); i++) {
@@ -671,80 +586,82 @@ static void read_message(JsonObject *msg, const char *type, GString *body,
 	g_string_append_printf(body, "[a WhatsApp %s message]", type);
 }
 
-enum handled { HANDLED, HANDLE_RETRY };
+/* "image.jpg" reads better than "image": a file without a name is
+   named by its type, the end of its message's id and its subtype. */
+static char *media_filename(const char *type, const char *id,
+			    const char *content_type)
+{
+	char *ext = g_strdup(strchr(content_type, '/') ?: "/bin");
+	char *name;
 
-static enum handled handle_message(struct whatsapp *wa, JsonObject *msg,
-				   const char *profile_name)
+	g_strcanon(ext, "abcdefghijklmnopqrstuvwxyz0123456789", '_');
+	name = g_strdup_printf("%s-%.12s.%s", type,
+			       id + strlen(id) - MIN(strlen(id), 12), ext + 1);
+	g_free(ext);
+	return name;
+}
+
+static enum inbound_result handle_message(struct whatsapp *wa,
+					  JsonObject *msg,
+					  const char *profile_name)
 {
 	const char *from = jsonget_string(msg, "from");
 	const char *id = jsonget_string(msg, "id");
 	const char *type = jsonget_string(msg, "type") ?: "unknown";
 	int64_t when = jsonget_int(msg, "timestamp", 0);
 	int64_t now = g_get_real_time() / G_USEC_PER_SEC;
+	JsonNode *node = json_node_init_object(json_node_alloc(), msg);
+	char *data = json_to_string(node, TRUE);
+	char *label = g_strdup_printf("message %s", id ?: "(no id)");
+	struct inbound_item item = {
+		.label = label,
+		.chat = from,
+		.seen_id = id,
+		.data = data,
+		.size = strlen(data),
+	};
 	GString *body = g_string_new(NULL);
 	GPtrArray *files = g_ptr_array_new_with_free_func(inmail_file_free);
 	const char *media_id, *filename;
-	char *local, *address = NULL, *name, *subject, *mid, *why = NULL;
-	char *fallback, *error = NULL;
+	char *local, *address = NULL, *name = NULL, *subject = NULL;
+	char *mid = NULL, *why = NULL, *fallback = NULL;
 	struct inmail in = { 0 };
-	enum handled ret = HANDLED;
+	enum inbound_result ret = INBOUND_DONE;
 
 	if (from == NULL || id == NULL ||
 	    (local = channel_chat_encode("whatsapp", from)) == NULL) {
-		keep_dead(wa, msg, id != NULL ? id : "(no id)",
-			  "message without a valid from or id");
+		item.chat = NULL;
+		inbound_keep_dead(wa->in, &item, "message without a valid "
+				  "from or id");
 		goto out;
 	}
 	g_free(local);
-	if (state_seen(wa->seen_dir, id)) {
-		log_info("whatsapp: message %s: chat=%s handled before, "
-			 "skipped", id, from);
+	if (inbound_seen(wa->in, &item))
 		goto out;
-	}
 	/* the window counts from the message, but never from the future */
 	note_inbound(wa, from, when > 0 && when <= now ? when : now);
 	read_message(msg, type, body, &media_id, &filename);
 	if (media_id != NULL) {
 		GBytes *bytes = NULL;
 		char *ctype = NULL;
+		enum inbound_fetch got = fetch(wa, media_id, &bytes, &ctype,
+					       &why);
 
-		switch (fetch(wa, media_id, &bytes, &ctype, &why)) {
-		case FETCH_OK:
-			g_ptr_array_add(files, inmail_file_new(
-				filename != NULL ? filename : type, ctype,
-				bytes));
-			if (filename == NULL) {
-				/* "image.jpg" reads better than "image" */
-				struct inmail_file *f = files->pdata[0];
-				char *ext = g_strdup(strchr(f->content_type,
-							    '/') ?: "/bin");
+		if (got == INBOUND_FETCH_OK) {
+			struct inmail_file *f = inmail_file_new(
+				filename, ctype, bytes);
 
-				g_strcanon(ext, "abcdefghijklmnopqrstuvwxyz"
-					   "0123456789", '_');
-				g_free(f->filename);
-				f->filename = g_strdup_printf("%s-%.12s.%s",
-					type, id + strlen(id) -
-					MIN(strlen(id), 12), ext + 1);
-				g_free(ext);
-			}
-			break;
-		case FETCH_RETRY:
-			log_warning("whatsapp: message %s: chat=%s %s not "
-				    "fetched (%s); will try again", id, from,
-				    type, why);
-			g_free(ctype);
-			ret = HANDLE_RETRY;
-			goto out;
-		case FETCH_SKIP:
-			g_string_append_printf(body, "%s[a %s the bridge could "
-					       "not fetch: %s]",
-					       body->len > 0 ? "\n\n" : "",
-					       type, why);
-			log_warning("whatsapp: message %s: chat=%s %s not "
-				    "fetched: %s", id, from, type, why);
-			break;
+			if (filename == NULL)
+				f->filename = media_filename(type, id,
+							     f->content_type);
+			g_ptr_array_add(files, f);
+		} else if (!inbound_media_missing(wa->in, &item, got, type,
+						  why, body)) {
+			ret = INBOUND_RETRY;
 		}
 		g_free(ctype);
+		if (ret == INBOUND_RETRY)
+			goto out;
 	}
 	address = g_strdup_printf("wa.%s@%s", from, wa->ch->domain);
 	name = g_strdup_printf("%s (WhatsApp)", profile_name != NULL &&
@@ -764,40 +681,23 @@ static enum handled handle_message(struct whatsapp *wa, JsonObject *msg,
 	in.message_id = mid;
 	in.text = body->str;
 	in.files = files;
-	switch (inmail_send(wa->config, &in, &error)) {
-	case MAIL_SENT:
-		log_info("whatsapp: message %s: chat=%s message_id=<%s> "
-			 "from=<%s> to=<%s>%s status=sent via sendmail", id,
-			 from, mid, address, wa->queue->address,
-			 files->len > 0 ? " attachment=yes" : "");
-		if (state_see(wa->seen_dir, id, &why) < 0) {
-			log_error("whatsapp: message %s: cannot remember it "
-				  "as handled: %s", id, why);
-		}
-		break;
-	case MAIL_RETRY:
-		log_warning("whatsapp: message %s: chat=%s status=deferred "
-			    "(%s)", id, from, error);
-		ret = HANDLE_RETRY;
-		break;
-	case MAIL_FAILED:
-		keep_dead(wa, msg, id, error);
-		break;
-	}
-	g_free(error);
+	ret = inbound_deliver(wa->in, &item, &in);
+out:
 	g_free(mid);
 	g_free(subject);
 	g_free(fallback);
 	g_free(name);
-out:
 	g_free(why);
 	g_free(address);
 	g_ptr_array_unref(files);
 	g_string_free(body, TRUE);
+	g_free(label);
+	g_free(data);
+	json_node_unref(node);
 	return ret;
 }
 
-static enum handled handle_status(struct whatsapp *wa, JsonObject *st)
+static enum inbound_result handle_status(struct whatsapp *wa, JsonObject *st)
 {
 	const char *id = jsonget_string(st, "id");
 	const char *status = jsonget_string(st, "status");
@@ -806,17 +706,17 @@ static enum handled handle_status(struct whatsapp *wa, JsonObject *st)
 	int ret;
 
 	if (id == NULL || status == NULL)
-		return HANDLED;
+		return INBOUND_DONE;
 	if (strcmp(status, "sent") == 0) {
 		/* the bridge recorded it when Meta took it */
 		log_info("whatsapp: status sent for %s", id);
-		return HANDLED;
+		return INBOUND_DONE;
 	}
 	if (strcmp(status, "delivered") != 0 && strcmp(status, "read") != 0 &&
 	    strcmp(status, "failed") != 0) {
 		log_info("whatsapp: status %s for %s: not recorded", status,
 			 id);
-		return HANDLED;
+		return INBOUND_DONE;
 	}
 	if (error != NULL) {
 		const char *details = jsonget_string(
@@ -831,15 +731,15 @@ static enum handled handle_status(struct whatsapp *wa, JsonObject *st)
 	}
 	ret = receipts_status(wa->receipts, id, status, why);
 	g_free(why);
-	return ret < 0 ? HANDLE_RETRY : HANDLED;
+	return ret < 0 ? INBOUND_RETRY : INBOUND_DONE;
 }
 
-static enum handled handle_value(struct whatsapp *wa, JsonObject *value)
+static enum inbound_result handle_value(struct whatsapp *wa, JsonObject *value)
 {
 	JsonArray *contacts = jsonget_array(value, "contacts");
 	JsonArray *messages = jsonget_array(value, "messages");
 	JsonArray *statuses = jsonget_array(value, "statuses");
-	enum handled ret = HANDLED;
+	enum inbound_result ret = INBOUND_DONE;
 
 	for (guint i = 0; messages != NULL &&
 	     i < json_array_get_length(messages); i++) {
@@ -856,15 +756,15 @@ static enum handled handle_value(struct whatsapp *wa, JsonObject *value)
 					c, "profile"), "name");
 		}
 		if (msg != NULL && handle_message(wa, msg, profile) ==
-		    HANDLE_RETRY)
-			ret = HANDLE_RETRY;
+		    INBOUND_RETRY)
+			ret = INBOUND_RETRY;
 	}
 	for (guint i = 0; statuses != NULL &&
 	     i < json_array_get_length(statuses); i++) {
 		JsonObject *st = jsonget_element(statuses, i);
 
-		if (st != NULL && handle_status(wa, st) == HANDLE_RETRY)
-			ret = HANDLE_RETRY;
+		if (st != NULL && handle_status(wa, st) == INBOUND_RETRY)
+			ret = INBOUND_RETRY;
 	}
 	return ret;
 }
@@ -909,10 +809,10 @@ static unsigned int hook_handle(void *context,
 	const char *given;
 	const uint8_t *data;
 	size_t size;
-	char *client, *error = NULL;
+	char *error = NULL;
 	JsonNode *root;
 	JsonArray *entries;
-	enum handled ret = HANDLED;
+	enum inbound_result ret = INBOUND_DONE;
 
 	if (strcmp(method, "GET") == 0)
 		return verify(wa, req, answer_r, type_r);
@@ -920,15 +820,10 @@ static unsigned int hook_handle(void *context,
 		return 405;
 	data = webhook_body(req, &size);
 	given = webhook_header(req, "X-Hub-Signature-256");
-	if (!signature_check_hub(wa->app_secret, data, size, given)) {
-		client = webhook_client(req);
-		log_warning("whatsapp: webhook: POST %s from %s %s: refused "
-			    "(401), nothing taken", webhook_path(req), client,
-			    given == NULL ? "without X-Hub-Signature-256" :
-			    "with a wrong X-Hub-Signature-256");
-		g_free(client);
-		return 401;
-	}
+	if (!signature_check_hub(wa->app_secret, data, size, given))
+		return inbound_refuse(wa->in, req, given == NULL ?
+				      "without X-Hub-Signature-256" :
+				      "with a wrong X-Hub-Signature-256");
 	root = jsonget_parse(data, size, &error);
 	if (root == NULL) {
 		/* Meta is told 200, or it would post the same again */
@@ -950,67 +845,42 @@ static unsigned int hook_handle(void *context,
 
 			if (value != NULL && g_strcmp0(jsonget_string(
 				    change, "field"), "messages") == 0 &&
-			    handle_value(wa, value) == HANDLE_RETRY)
-				ret = HANDLE_RETRY;
+			    handle_value(wa, value) == INBOUND_RETRY)
+				ret = INBOUND_RETRY;
 		}
 	}
 	json_node_unref(root);
 	/* Meta posts it again: what was handled is skipped then */
-	return ret == HANDLE_RETRY ? 500 : 200;
+	return ret == INBOUND_RETRY ? 500 : 200;
 }
 
-static int wa_start(void *impl, char **error_r)
-{
-	struct whatsapp *wa = impl;
+static const struct inbound_rules inbound_rules = {
+	.name = "whatsapp",
+	.body_max = POST_MAX,
+	.handler = hook_handle,
+};
 
-	g_atomic_int_set(&wa->stop, 0);
-	state_sweep(wa->seen_dir, SEEN_DAYS * 24 * 3600);
-	if (*wa->ch->webhook_listen == '\0') {
-		log_warning("whatsapp: no webhook_listen: customers' messages "
-			    "are not received, replies are only sent");
-		return 0;
-	}
-	wa->hook_http = http_new(&wa->stop);
-	wa->hook = webhook_start(wa->ch->webhook_listen, "whatsapp", POST_MAX,
-				 hook_handle, wa, error_r);
-	if (wa->hook == NULL) {
-		http_free(&wa->hook_http);
-		return -1;
-	}
-	log_info("whatsapp: receiving by webhook on %s",
-		 wa->ch->webhook_listen);
-	return 0;
-}
-
-static void wa_stop(void *impl)
-{
-	struct whatsapp *wa = impl;
-
-	g_atomic_int_set(&wa->stop, 1);
-	webhook_stop(&wa->hook);
-	http_free(&wa->hook_http);
-}
+/* --- set-up ------------------------------------------------------------ */
 
 static void wa_free(void *impl)
 {
 	struct whatsapp *wa = impl;
 
-	wa_stop(wa);
-	http_free(&wa->out);
 	receipts_close(&wa->receipts);
 	g_free(wa->messages_url);
 	g_free(wa->media_url);
 	g_free(wa->base);
-	state_clear_secret(&wa->headers[0]);
 	state_clear_secret(&wa->app_secret);
 	state_clear_secret(&wa->verify_token);
 	g_free(wa->window_dir);
-	g_free(wa->seen_dir);
-	g_free(wa->dead_dir);
 	g_free(wa);
 }
 
-/* --- set-up ------------------------------------------------------------ */
+static const struct messenger_ops ops = {
+	.parts = wa_parts,
+	.send = wa_send,
+	.free = wa_free,
+};
 
 struct messenger *whatsapp_new(const struct config *config,
 			       const struct config_channel *ch,
@@ -1021,10 +891,8 @@ struct messenger *whatsapp_new(const struct config *config,
 	static const char printable[] = "abcdefghijklmnopqrstuvwxyz"
 		"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.~+/=!#$%&*?@^:";
 	struct whatsapp *wa = g_new0(struct whatsapp, 1);
-	struct messenger *m;
 	const char *slash = g_str_has_suffix(ch->api_url, "/") ? "" : "/";
-	char *token;
-	const char *dirs[3];
+	char *token, *headers[2] = { NULL, NULL };
 
 	wa->config = config;
 	wa->ch = ch;
@@ -1033,8 +901,10 @@ struct messenger *whatsapp_new(const struct config *config,
 				  token_chars, error_r);
 	if (token == NULL)
 		goto fail;
-	wa->headers[0] = g_strconcat("Authorization: Bearer ", token, NULL);
+	headers[0] = g_strconcat("Authorization: Bearer ", token, NULL);
 	state_clear_secret(&token);
+	wa->provider = provider_new(&rules, (const char *const *)headers);
+	state_clear_secret(&headers[0]);
 	if (*ch->webhook_listen != '\0' &&
 	    ((wa->app_secret = state_read_secret(
 		      "whatsapp", "app_secret_file", ch->app_secret_file,
@@ -1050,35 +920,21 @@ struct messenger *whatsapp_new(const struct config *config,
 				    NULL);
 	wa->window_dir = g_build_filename(config->spool_dir, "whatsapp",
 					  "window", NULL);
-	wa->seen_dir = g_build_filename(config->spool_dir, "whatsapp", "seen",
-					NULL);
-	wa->dead_dir = g_build_filename(config->spool_dir, "whatsapp", "dead",
-					NULL);
-	dirs[0] = wa->window_dir;
-	dirs[1] = wa->seen_dir;
-	dirs[2] = wa->dead_dir;
-	for (unsigned int i = 0; i < G_N_ELEMENTS(dirs); i++) {
-		if (g_mkdir_with_parents(dirs[i], 0770) < 0) {
-			*error_r = g_strdup_printf("mkdir %s: %s", dirs[i],
-						   g_strerror(errno));
-			goto fail;
-		}
+	if (g_mkdir_with_parents(wa->window_dir, 0770) < 0) {
+		*error_r = g_strdup_printf("mkdir %s: %s", wa->window_dir,
+					   g_strerror(errno));
+		goto fail;
 	}
+	wa->in = inbound_new(config, ch, &inbound_rules, wa, error_r);
+	if (wa->in == NULL)
+		goto fail;
 	wa->receipts = receipts_open(config, "whatsapp", error_r);
 	if (wa->receipts == NULL)
 		goto fail;
-	wa->out = http_new(NULL);
-	m = g_new0(struct messenger, 1);
-	m->name = ch->name;
-	m->impl = wa;
-	m->parts = wa_parts;
-	m->send = wa_send;
-	m->wait = wa_wait;
-	m->start = wa_start;
-	m->stop = wa_stop;
-	m->free = wa_free;
-	return m;
+	return messenger_new(ch->name, wa, &ops, wa->provider, wa->in);
 fail:
+	inbound_free(&wa->in);
+	provider_free(&wa->provider);
 	wa_free(wa);
 	return NULL;
 }

@@ -17,6 +17,7 @@
 #include "mailbuf.h"
 #include "log.h"
 #include "mailmsg.h"
+#include "notice.h"
 #include "outbox.h"
 #include "subject.h"
 #include "thread.h"
@@ -208,8 +209,9 @@ static void read_customer(const struct pipeline *p,
 			  const struct pipeline_mail *mail,
 			  const struct mailmsg_fields *f, struct customer *c)
 {
-	const struct config *config = p->config;
-	const char **own = g_new0(const char *, config->queues->len + 2);
+	const char *const *all = config_queue_addresses(p->config);
+	const char **own = g_new0(const char *,
+				  g_strv_length((char **)all) + 2);
 	char *text = g_strconcat(f->subject, "\n", f->snippet, NULL);
 	unsigned int n = 0;
 
@@ -220,9 +222,8 @@ static void read_customer(const struct pipeline *p,
 	/* the address the message was sent to first, so that a reply to
 	   sales+TOKEN@ counts as addressed to us */
 	own[n++] = mail->queue_rcpt;
-	for (unsigned int i = 0; i < config->queues->len; i++)
-		own[n++] = ((struct config_queue *)
-			    config->queues->pdata[i])->address;
+	for (unsigned int i = 0; all[i] != NULL; i++)
+		own[n++] = all[i];
 	c->ack_refusal = mail->queue->autoack ?
 		autoreply_refusal(mail->message, mail->envelope_from, own) :
 		"autoack is off for the queue";
@@ -551,93 +552,46 @@ static void plan_notice(const struct pipeline *p,
 			const struct config_queue *queue, const char *line,
 			bool sent, struct plan *plan)
 {
-	const struct config *config = p->config;
-	char *tag = g_strdup_printf("[%s #%u]", config->ticket_tag,
-				    r->ticket_id);
 	char *key_hash = g_compute_checksum_for_string(
 		G_CHECKSUM_SHA256, f->message_id != NULL ? f->message_id :
 		mail->queue_id, -1);
 	char *message_id = g_strdup_printf("notice.%u.%.24s@%s",
 					   r->ticket_id, key_hash,
-					   config->domain);
-	char *recipients[] = { g_ascii_strdown(mail->envelope_from, -1),
-			       NULL };
-	JsonBuilder *b = json_builder_new();
-	JsonNode *data;
-	GMimeMessage *m;
-	GMimeTextPart *part;
-	char *text = NULL, *error = NULL, *subject, *item;
-	struct outbox_mail notice = {
-		.ticket = r->ticket_id,
-		.created = mail->now,
-		.sender = "",
-		.recipients = recipients,
-	};
-	GDateTime *now = g_date_time_new_from_unix_utc(mail->now);
+					   p->config->domain);
+	char *to = g_ascii_strdown(mail->envelope_from, -1);
+	JsonObject *o = json_object_new();
+	JsonNode *data = json_node_init_object(json_node_alloc(), o);
+	char *item, *error = NULL;
 
-	json_builder_begin_object(b);
-	json_builder_set_member_name(b, "line");
-	json_builder_add_string_value(b, line);
-	json_builder_set_member_name(b, "sent");
-	json_builder_add_boolean_value(b, sent);
-	json_builder_set_member_name(b, "ticket");
-	json_builder_begin_object(b);
-	json_builder_set_member_name(b, "id");
-	json_builder_add_int_value(b, r->ticket_id);
-	json_builder_set_member_name(b, "tag");
-	json_builder_add_string_value(b, tag);
-	json_builder_end_object(b);
-	json_builder_end_object(b);
-	data = json_builder_get_root(b);
-	if (ack_render_file(config->templates_dir, config->default_language,
-			    "notice-unknown.txt", data, &text, &error) < 0 &&
-	    ack_render_file(config->templates_dir, "en", "notice-unknown.txt",
-			    data, &text, NULL) < 0) {
+	json_object_set_string_member(o, "line", line);
+	json_object_set_boolean_member(o, "sent", sent);
+	struct notice n = {
+		.queue = queue,
+		.to = to,
+		.ticket = r->ticket_id,
+		.subject = f->subject,
+		.in_reply_to = f->message_id,
+		.message_id = message_id,
+		.template_name = "notice-unknown.txt",
+		.data = data,
+	};
+	item = notice_build(p->config, &n, &error);
+	if (item != NULL) {
+		char *what = g_strdup_printf("the notice to <%s>", to);
+
+		plan_item_add(plan, message_id, item, PLAN_FAIL_NOTICE, what);
+		g_free(what);
+	} else {
 		log_error("%s: ticket=%u no notice to <%s>: %s",
-			  mail->queue_id, r->ticket_id, recipients[0], error);
-		goto out;
+			  mail->queue_id, r->ticket_id, to, error);
 	}
-	m = g_mime_message_new(TRUE);
-	g_mime_message_add_mailbox(m, GMIME_ADDRESS_TYPE_FROM,
-				   queue->display_name, queue->address);
-	g_mime_message_add_mailbox(m, GMIME_ADDRESS_TYPE_TO, NULL,
-				   recipients[0]);
-	subject = subject_add_tag(f->subject, config->ticket_tag,
-				  r->ticket_id);
-	g_mime_message_set_subject(m, subject, "utf-8");
-	g_free(subject);
-	g_mime_message_set_date(m, now);
-	g_mime_message_set_message_id(m, message_id);
-	g_mime_object_set_header(GMIME_OBJECT(m), "Auto-Submitted",
-				 "auto-generated", NULL);
-	if (f->message_id != NULL) {
-		subject = g_strdup_printf("<%s>", f->message_id);
-		g_mime_object_set_header(GMIME_OBJECT(m), "In-Reply-To",
-					 subject, NULL);
-		g_free(subject);
-	}
-	part = g_mime_text_part_new_with_subtype("plain");
-	g_mime_text_part_set_text(part, text);
-	g_mime_message_set_mime_part(m, GMIME_OBJECT(part));
-	g_object_unref(part);
-	notice.message = g_mime_object_to_string(GMIME_OBJECT(m), NULL);
-	g_object_unref(m);
-	item = outbox_mail_encode(&notice);
-	subject = g_strdup_printf("the notice to <%s>", recipients[0]);
-	plan_item_add(plan, message_id, item, PLAN_FAIL_NOTICE, subject);
-	g_free(subject);
 	g_free(item);
-	g_free(notice.message);
-out:
-	g_date_time_unref(now);
-	json_node_unref(data);
-	g_object_unref(b);
-	g_free(text);
 	g_free(error);
-	g_free(recipients[0]);
+	json_object_unref(o);
+	json_node_unref(data);
+	g_free(to);
 	g_free(message_id);
 	g_free(key_hash);
-	g_free(tag);
 }
 
 static bool has_note(const struct command_list *commands)
