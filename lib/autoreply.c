@@ -92,6 +92,23 @@ static bool names_address(GMimeMessage *message, const char *address)
 	return false;
 }
 
+/* Why mail is a machine's by its sender or its Auto-Submitted header
+   (RFC 3834), or NULL. */
+static const char *automatic_sender(GMimeObject *object,
+				    const char *envelope_sender)
+{
+	const char *value, *why;
+
+	if (*envelope_sender == '\0')
+		return "null sender";
+	if ((why = system_sender(envelope_sender)) != NULL)
+		return why;
+	value = g_mime_object_get_header(object, "Auto-Submitted");
+	if (value != NULL && !header_has_word(value, "no"))
+		return "auto-submitted";
+	return NULL;
+}
+
 const char *autoreply_refusal(GMimeMessage *message,
 			      const char *envelope_sender,
 			      const char *const *own_addresses)
@@ -102,17 +119,12 @@ const char *autoreply_refusal(GMimeMessage *message,
 	const char *value;
 	const char *why;
 
-	if (*envelope_sender == '\0')
-		return "null sender";
-	if ((why = system_sender(envelope_sender)) != NULL)
+	if ((why = automatic_sender(object, envelope_sender)) != NULL)
 		return why;
 	for (unsigned int i = 0; own_addresses[i] != NULL; i++) {
 		if (same_address(envelope_sender, own_addresses[i]))
 			return "sender is our own address";
 	}
-	value = g_mime_object_get_header(object, "Auto-Submitted");
-	if (value != NULL && !header_has_word(value, "no"))
-		return "auto-submitted";
 	value = g_mime_object_get_header(object, "Precedence");
 	if (value != NULL && (header_has_word(value, "bulk") ||
 			      header_has_word(value, "list") ||
@@ -149,16 +161,10 @@ const char *autoreply_automatic(GMimeMessage *message,
 	GMimeObject *body = g_mime_message_get_mime_part(message);
 	GMimeContentType *type = body != NULL ?
 		g_mime_object_get_content_type(body) : NULL;
-	const char *value;
 	const char *why;
 
-	if (*envelope_sender == '\0')
-		return "null sender";
-	if ((why = system_sender(envelope_sender)) != NULL)
+	if ((why = automatic_sender(object, envelope_sender)) != NULL)
 		return why;
-	value = g_mime_object_get_header(object, "Auto-Submitted");
-	if (value != NULL && !header_has_word(value, "no"))
-		return "auto-submitted";
 	/* what Exchange and older responders say instead */
 	if (g_mime_object_get_header(object, "X-Autoreply") != NULL ||
 	    g_mime_object_get_header(object, "X-Autorespond") != NULL)

@@ -259,6 +259,32 @@ static void repeat_ack(const struct intake_message *msg,
 		g_strlcpy(r->ack_id, ticket->ack_id, sizeof(r->ack_id));
 }
 
+/* The ticket threading named.  Returns 0, or -1 with *error_r. */
+static int threaded_ticket(struct store_txn *txn,
+			   const struct intake_result *r,
+			   struct ticket **ticket_r, const char **error_r)
+{
+	int ret = store_ticket_get(txn, r->thread.ticket_id, ticket_r,
+				   error_r);
+
+	if (ret == 0)
+		*error_r = "threaded ticket vanished";
+	return ret > 0 ? 0 : -1;
+}
+
+/* What the caller learns of the ticket the message went to. */
+static void result_set(struct intake_result *r, const struct ticket *ticket)
+{
+	r->ticket_id = ticket->id;
+	r->status = ticket->status;
+	r->reply_by = ticket->reply_by;
+	g_strlcpy(r->queue, ticket->queue, sizeof(r->queue));
+	r->ticket_created = ticket->created;
+	g_strlcpy(r->language, ticket->language, sizeof(r->language));
+	g_strlcpy(r->category, ticket->category, sizeof(r->category));
+	g_strlcpy(r->channel, ticket->channel, sizeof(r->channel));
+}
+
 static int intake_txn(struct store_txn *txn, void *context,
 		      const char **error_r)
 {
@@ -276,7 +302,6 @@ static int intake_txn(struct store_txn *txn, void *context,
 	};
 	struct ticket *ticket = NULL;
 	bool reopened = false;
-	int ret;
 
 	memset(r, 0, sizeof(*r));
 	if (thread_resolve(txn, c->config, c->key, &in, &r->thread,
@@ -292,13 +317,8 @@ static int intake_txn(struct store_txn *txn, void *context,
 			goto fail;
 		r->created = true;
 	} else {
-		ret = store_ticket_get(txn, r->thread.ticket_id, &ticket,
-				       error_r);
-		if (ret <= 0) {
-			if (ret == 0)
-				*error_r = "threaded ticket vanished";
+		if (threaded_ticket(txn, r, &ticket, error_r) < 0)
 			return -1;
-		}
 		if (r->thread.rule == THREAD_RULE_DUPLICATE) {
 			r->duplicate = true;
 			repeat_ack(msg, ticket, r);
@@ -318,14 +338,7 @@ static int intake_txn(struct store_txn *txn, void *context,
 	    update_indexes(txn, c->config, msg, ticket->id, error_r) < 0)
 		goto fail;
 done:
-	r->ticket_id = ticket->id;
-	r->status = ticket->status;
-	r->reply_by = ticket->reply_by;
-	g_strlcpy(r->queue, ticket->queue, sizeof(r->queue));
-	r->ticket_created = ticket->created;
-	g_strlcpy(r->language, ticket->language, sizeof(r->language));
-	g_strlcpy(r->category, ticket->category, sizeof(r->category));
-	g_strlcpy(r->channel, ticket->channel, sizeof(r->channel));
+	result_set(r, ticket);
 	ticket_free(&ticket);
 	return 0;
 fail:
@@ -454,7 +467,6 @@ static int reply_txn(struct store_txn *txn, void *context,
 	bool note = reply->note;
 	struct ticket *ticket = NULL;
 	enum ticket_status old;
-	int ret;
 
 	memset(r, 0, sizeof(*r));
 	if (thread_resolve(txn, c->config, c->key, &in, &r->thread,
@@ -462,12 +474,8 @@ static int reply_txn(struct store_txn *txn, void *context,
 		return -1;
 	if (r->thread.ticket_id == 0)
 		return 0;	/* names no ticket: not a reply */
-	ret = store_ticket_get(txn, r->thread.ticket_id, &ticket, error_r);
-	if (ret <= 0) {
-		if (ret == 0)
-			*error_r = "threaded ticket vanished";
+	if (threaded_ticket(txn, r, &ticket, error_r) < 0)
 		return -1;
-	}
 	r->duplicate = r->thread.rule == THREAD_RULE_DUPLICATE;
 	old = ticket->status;
 	if (!r->duplicate) {
@@ -499,14 +507,7 @@ static int reply_txn(struct store_txn *txn, void *context,
 				     error_r) < 0))
 			goto fail;
 	}
-	r->ticket_id = ticket->id;
-	r->status = ticket->status;
-	r->reply_by = ticket->reply_by;
-	g_strlcpy(r->queue, ticket->queue, sizeof(r->queue));
-	r->ticket_created = ticket->created;
-	g_strlcpy(r->language, ticket->language, sizeof(r->language));
-	g_strlcpy(r->category, ticket->category, sizeof(r->category));
-	g_strlcpy(r->channel, ticket->channel, sizeof(r->channel));
+	result_set(r, ticket);
 	ticket_free(&ticket);
 	return 0;
 fail:

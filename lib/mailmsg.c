@@ -54,12 +54,15 @@ static char *part_snippet(GMimePart *part)
 	return g_strchomp(text);
 }
 
-/* The first text/plain part (or text/html when there is none before
-   it), searched depth-first within the configured bounds. */
+/* The first text part of type text/SUBTYPE, or with subtype NULL the
+   first text/plain or text/html, searched depth-first within the
+   configured bounds. */
 static GMimePart *find_text(const struct config *config,
-			    GMimeObject *object, unsigned int depth,
-			    unsigned int *parts)
+			    GMimeObject *object, const char *subtype,
+			    unsigned int depth, unsigned int *parts)
 {
+	GMimeContentType *type;
+
 	if (depth > config->mime_depth_max ||
 	    ++*parts > config->mime_parts_max)
 		return NULL;
@@ -68,48 +71,21 @@ static GMimePart *find_text(const struct config *config,
 		int count = g_mime_multipart_get_count(mp);
 
 		for (int i = 0; i < count; i++) {
-			GMimePart *found = find_text(config,
-				g_mime_multipart_get_part(mp, i), depth + 1,
-				parts);
+			GMimePart *found = find_text(
+				config, g_mime_multipart_get_part(mp, i),
+				subtype, depth + 1, parts);
 			if (found != NULL)
 				return found;
 		}
 		return NULL;
 	}
-	if (GMIME_IS_PART(object)) {
-		GMimeContentType *type = g_mime_object_get_content_type(object);
-
-		if (g_mime_content_type_is_type(type, "text", "plain") ||
-		    g_mime_content_type_is_type(type, "text", "html"))
-			return GMIME_PART(object);
-	}
-	return NULL;
-}
-
-/* The first part of type text/SUBTYPE, depth-first within the bounds. */
-static GMimePart *find_subtype(const struct config *config,
-			       GMimeObject *object, const char *subtype,
-			       unsigned int depth, unsigned int *parts)
-{
-	if (depth > config->mime_depth_max ||
-	    ++*parts > config->mime_parts_max)
+	if (!GMIME_IS_TEXT_PART(object))
 		return NULL;
-	if (GMIME_IS_MULTIPART(object)) {
-		GMimeMultipart *mp = GMIME_MULTIPART(object);
-		int count = g_mime_multipart_get_count(mp);
-
-		for (int i = 0; i < count; i++) {
-			GMimePart *found = find_subtype(config,
-				g_mime_multipart_get_part(mp, i), subtype,
-				depth + 1, parts);
-			if (found != NULL)
-				return found;
-		}
-		return NULL;
-	}
-	if (GMIME_IS_TEXT_PART(object) &&
-	    g_mime_content_type_is_type(
-		    g_mime_object_get_content_type(object), "text", subtype))
+	type = g_mime_object_get_content_type(object);
+	if (subtype != NULL ?
+	    g_mime_content_type_is_type(type, "text", subtype) :
+	    g_mime_content_type_is_type(type, "text", "plain") ||
+	    g_mime_content_type_is_type(type, "text", "html"))
 		return GMIME_PART(object);
 	return NULL;
 }
@@ -157,9 +133,9 @@ struct command_list *mailmsg_take_commands(GMimeMessage *message,
 
 	*changed_r = false;
 	if (body != NULL) {
-		plain = find_subtype(config, body, "plain", 0, &parts);
+		plain = find_text(config, body, "plain", 0, &parts);
 		parts = 0;
-		html = find_subtype(config, body, "html", 0, &parts);
+		html = find_text(config, body, "html", 0, &parts);
 	}
 	if (plain == NULL && html == NULL)
 		return NULL;
@@ -277,7 +253,8 @@ void mailmsg_read_fields(GMimeMessage *message, const char *envelope_from,
 	f->content_language = g_mime_object_get_header(object,
 						       "Content-Language");
 	if (body != NULL) {
-		GMimePart *text = find_text(config, body, 0, &parts);
+		GMimePart *text = find_text(config, body, NULL, 0,
+					   &parts);
 
 		if (text != NULL) {
 			f->snippet = part_snippet(text);
@@ -388,10 +365,10 @@ struct outbox_message *mailmsg_chat_message(GMimeMessage *message,
 
 	*skipped_r = 0;
 	if (body != NULL) {
-		plain = find_subtype(config, body, "plain", 0, &parts);
+		plain = find_text(config, body, "plain", 0, &parts);
 		parts = 0;
 		if (plain == NULL)
-			html = find_subtype(config, body, "html", 0, &parts);
+			html = find_text(config, body, "html", 0, &parts);
 	}
 	if (plain != NULL) {
 		text = g_mime_text_part_get_text(GMIME_TEXT_PART(plain));

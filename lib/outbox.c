@@ -47,11 +47,31 @@ static const char *string_member(JsonObject *o, const char *name)
 	return json_node_get_string(node);
 }
 
+/* The item's JSON object, borrowed from parser, or NULL with *error_r
+   (g_free it). */
+static JsonObject *parse_object(JsonParser *parser, const char *data,
+				size_t size, char **error_r)
+{
+	GError *error = NULL;
+	JsonNode *node;
+
+	if (!json_parser_load_from_data(parser, data, size, &error)) {
+		*error_r = g_strdup_printf("not JSON: %s", error->message);
+		g_error_free(error);
+		return NULL;
+	}
+	node = json_parser_get_root(parser);
+	if (node == NULL || !JSON_NODE_HOLDS_OBJECT(node)) {
+		*error_r = g_strdup("not a JSON object");
+		return NULL;
+	}
+	return json_node_get_object(node);
+}
+
 int outbox_decode(const char *data, size_t size, struct outbox_mail **mail_r,
 		  char **kind_r, char **error_r)
 {
 	JsonParser *parser = json_parser_new();
-	GError *error = NULL;
 	JsonObject *o;
 	JsonArray *rcpts;
 	JsonNode *node;
@@ -59,17 +79,9 @@ int outbox_decode(const char *data, size_t size, struct outbox_mail **mail_r,
 	struct outbox_mail *mail;
 	int ret = -1;
 
-	if (!json_parser_load_from_data(parser, data, size, &error)) {
-		*error_r = g_strdup_printf("not JSON: %s", error->message);
-		g_error_free(error);
+	o = parse_object(parser, data, size, error_r);
+	if (o == NULL)
 		goto out;
-	}
-	node = json_parser_get_root(parser);
-	if (node == NULL || !JSON_NODE_HOLDS_OBJECT(node)) {
-		*error_r = g_strdup("not a JSON object");
-		goto out;
-	}
-	o = json_node_get_object(node);
 	kind = string_member(o, "kind");
 	if (kind == NULL) {
 		*error_r = g_strdup("no \"kind\"");
@@ -246,25 +258,15 @@ int outbox_message_decode(const char *data, size_t size,
 			  struct outbox_message **msg_r, char **error_r)
 {
 	JsonParser *parser = json_parser_new();
-	GError *error = NULL;
 	JsonObject *o;
-	JsonNode *node;
 	JsonArray *attachments, *sent;
 	const char *kind, *channel, *chat, *text;
 	struct outbox_message *msg = NULL;
 	int ret = -1;
 
-	if (!json_parser_load_from_data(parser, data, size, &error)) {
-		*error_r = g_strdup_printf("not JSON: %s", error->message);
-		g_error_free(error);
+	o = parse_object(parser, data, size, error_r);
+	if (o == NULL)
 		goto out;
-	}
-	node = json_parser_get_root(parser);
-	if (node == NULL || !JSON_NODE_HOLDS_OBJECT(node)) {
-		*error_r = g_strdup("not a JSON object");
-		goto out;
-	}
-	o = json_node_get_object(node);
 	kind = string_member(o, "kind");
 	channel = string_member(o, "channel");
 	chat = string_member(o, "chat");

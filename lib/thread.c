@@ -120,11 +120,36 @@ static int rule_tag(struct store_txn *txn, const struct config *config,
 	return named_ticket(txn, id, THREAD_RULE_TAG, r, error_r);
 }
 
+/* Rules 4 and 5 name a ticket by the sender: it is taken when it is
+   not closed, is of the message's channel (a chat's ticket takes only
+   the chat's messages, so mail from a forged chat address does not join
+   it), and, with a window, changed within it.  Returns 1 when taken, 0
+   when not, -1 on error. */
+static int take_open(struct store_txn *txn, uint32_t id,
+		     const struct thread_input *in, int64_t window,
+		     enum thread_rule rule, struct thread_result *r,
+		     const char **error_r)
+{
+	struct ticket *ticket;
+	int ret = store_ticket_get(txn, id, &ticket, error_r);
+
+	if (ret <= 0)
+		return ret;
+	ret = ticket->status != TICKET_CLOSED &&
+		strcmp(ticket->channel, in->channel) == 0 &&
+		(window == 0 || in->now - ticket->updated <= window);
+	if (ret) {
+		r->rule = rule;
+		r->ticket_id = id;
+	}
+	ticket_free(&ticket);
+	return ret;
+}
+
 static int rule_subject(struct store_txn *txn, const struct config *config,
 			const struct thread_input *in,
 			struct thread_result *r, const char **error_r)
 {
-	struct ticket *ticket;
 	char *normalized;
 	uint32_t id;
 	int ret;
@@ -140,29 +165,14 @@ static int rule_subject(struct store_txn *txn, const struct config *config,
 	g_free(normalized);
 	if (ret <= 0)
 		return ret;
-	ret = store_ticket_get(txn, id, &ticket, error_r);
-	if (ret <= 0)
-		return ret;
-	/* a chat's ticket takes only the chat's messages: mail from a
-	   forged chat address does not join it by its subject */
-	if (ticket->status != TICKET_CLOSED &&
-	    in->now - ticket->updated <= config->thread_window &&
-	    strcmp(ticket->channel, in->channel) == 0) {
-		r->rule = THREAD_RULE_SUBJECT;
-		r->ticket_id = id;
-		ret = 1;
-	} else {
-		ret = 0;
-	}
-	ticket_free(&ticket);
-	return ret;
+	return take_open(txn, id, in, config->thread_window,
+			 THREAD_RULE_SUBJECT, r, error_r);
 }
 
 static int rule_messenger(struct store_txn *txn,
 			  const struct thread_input *in,
 			  struct thread_result *r, const char **error_r)
 {
-	struct ticket *ticket;
 	uint32_t id;
 	int ret;
 
@@ -171,19 +181,7 @@ static int rule_messenger(struct store_txn *txn,
 	ret = store_customer_get(txn, in->sender, &id, error_r);
 	if (ret <= 0)
 		return ret;
-	ret = store_ticket_get(txn, id, &ticket, error_r);
-	if (ret <= 0)
-		return ret;
-	if (ticket->status != TICKET_CLOSED &&
-	    strcmp(ticket->channel, in->channel) == 0) {
-		r->rule = THREAD_RULE_MESSENGER;
-		r->ticket_id = id;
-		ret = 1;
-	} else {
-		ret = 0;
-	}
-	ticket_free(&ticket);
-	return ret;
+	return take_open(txn, id, in, 0, THREAD_RULE_MESSENGER, r, error_r);
 }
 
 int thread_resolve(struct store_txn *txn, const struct config *config,

@@ -23,5 +23,5 @@ mt.disconnect(conn)
 local where
 conn, where = transaction("<anna@example.com>", { "<order@shop.test>" },
 	{ { "From", "anna@example.com" }, { "Subject", "hi" } }, "body\r\n")
-check(where == "eoh", "order@ accepted untouched at eoh")
+check(where == "data", "order@ accepted untouched at DATA")
 mt.disconnect(conn)
