@@ -4,13 +4,14 @@
    later makes the same notice as one found at once. */
 
 #include "receipt.h"
+#include "evfile.h"
 #include "log.h"
 #include "notice.h"
 #include "state.h"
 
 #include <glib/gstdio.h>
-#include <json-glib/json-glib.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define RECORD_DAYS 7
@@ -32,58 +33,37 @@ int receipt_event_put(struct spool *events, const char *event_key,
 		      const char *result, const char *ids,
 		      const char *outbox, const char *why, char **error_r)
 {
-	JsonBuilder *jb = json_builder_new();
-	JsonNode *root;
-	char *text, *ticket_text, *mid;
-	int ret = 1;
+	struct evfile_event ev = {
+		.type = EVFILE_DELIVERY,
+		.ticket = ticket,
+		.channel = channel,
+		.chat = chat,
+		.result = result,
+		.message_ids = ids,
+		.outbox = outbox,
+		.why = why,
+	};
+	struct evfile file = {
+		.user = "shopdesk-bridge",
+		.service = channel,
+		.time = g_get_real_time() / G_USEC_PER_SEC,
+		.events = &ev,
+		.count = 1,
+	};
+	char *text, *mid;
+	size_t size;
+	int ret;
 
-	ticket_text = g_strdup_printf("%u", ticket);
-	mid = *message_id != '\0' ? g_strdup_printf("<%s>", message_id) :
-		g_strdup("");
-	json_builder_begin_object(jb);
-	json_builder_set_member_name(jb, "version");
-	json_builder_add_int_value(jb, 1);
-	json_builder_set_member_name(jb, "user");
-	json_builder_add_string_value(jb, "shopdesk-bridge");
-	json_builder_set_member_name(jb, "service");
-	json_builder_add_string_value(jb, channel);
-	json_builder_set_member_name(jb, "time");
-	json_builder_add_int_value(jb, g_get_real_time() / G_USEC_PER_SEC);
-	json_builder_set_member_name(jb, "events");
-	json_builder_begin_array(jb);
-	json_builder_begin_object(jb);
-	json_builder_set_member_name(jb, "type");
-	json_builder_add_string_value(jb, "delivery");
-	json_builder_set_member_name(jb, "ticket");
-	json_builder_add_string_value(jb, ticket_text);
+	if (ticket == 0)
+		return 1;
 	/* the milter believes an event only for a message of the ticket:
 	   the agent's reply is one */
-	json_builder_set_member_name(jb, "message_id");
-	json_builder_add_string_value(jb, mid);
-	json_builder_set_member_name(jb, "channel");
-	json_builder_add_string_value(jb, channel);
-	json_builder_set_member_name(jb, "chat");
-	json_builder_add_string_value(jb, chat);
-	json_builder_set_member_name(jb, "result");
-	json_builder_add_string_value(jb, result);
-	json_builder_set_member_name(jb, "message_ids");
-	json_builder_add_string_value(jb, ids);
-	json_builder_set_member_name(jb, "outbox");
-	json_builder_add_string_value(jb, outbox);
-	json_builder_set_member_name(jb, "why");
-	json_builder_add_string_value(jb, why != NULL ? why : "");
-	json_builder_end_object(jb);
-	json_builder_end_array(jb);
-	json_builder_end_object(jb);
-	root = json_builder_get_root(jb);
-	text = json_to_string(root, FALSE);
-	if (ticket != 0)
-		ret = spool_put(events, event_key, text, strlen(text),
-				error_r);
-	g_free(text);
-	json_node_unref(root);
-	g_object_unref(jb);
-	g_free(ticket_text);
+	mid = *message_id != '\0' ? g_strdup_printf("<%s>", message_id) :
+		g_strdup("");
+	ev.message_id = mid;
+	text = evfile_write(&file, &size);
+	ret = spool_put(events, event_key, text, size, error_r);
+	free(text);
 	g_free(mid);
 	return ret;
 }

@@ -1,8 +1,10 @@
-/* mbevent.c: reads the Dovecot plugin's event files and applies them to
-   tickets.  A status set from the mailbox is the agent's word: it
-   applies whatever the ticket's status was, and changes nothing (writes
-   no history) when the ticket already has it, which is also what makes
-   the keywords the milter sets itself harmless.  Two checks come first:
+/* mbevent.c: reads the events files of the Dovecot plugin and the
+   bridge (their format is evfile.h's: every name here comes from it)
+   and applies them to tickets.  A status set from the mailbox is the
+   agent's word: it applies whatever the ticket's status was, and
+   changes nothing (writes no history) when the ticket already has it,
+   which is also what makes the keywords the milter sets itself
+   harmless.  Two checks come first:
    the message must be one the store knows for the ticket (by its
    Message-ID), and the event must not be older than the ticket's last
    change (events that waited while the milter was down lose to mail
@@ -13,13 +15,12 @@
    mbsync.c's. */
 
 #include "mbevent.h"
+#include "evfile.h"
 #include "log.h"
 
 #include <gmime/gmime.h>
 #include <json-glib/json-glib.h>
 #include <string.h>
-
-#define FIELD_MAX 1024
 
 static void mbevent_free(gpointer data)
 {
@@ -69,16 +70,14 @@ static int get_string(JsonObject *obj, const char *name, bool required,
 		return -1;
 	}
 	value = json_node_get_string(node);
-	if (strlen(value) > FIELD_MAX) {
+	if (strlen(value) > EVFILE_VALUE_MAX) {
 		*error_r = g_strdup_printf("\"%s\" is too long", name);
 		return -1;
 	}
-	for (const char *p = value; *p != '\0'; p++) {
-		if ((unsigned char)*p < 0x20) {
-			*error_r = g_strdup_printf("\"%s\" has control "
-						   "characters", name);
-			return -1;
-		}
+	if (!evfile_value_ok(value)) {
+		*error_r = g_strdup_printf("\"%s\" has control characters",
+					   name);
+		return -1;
 	}
 	*value_r = g_strdup(value);
 	return 0;
@@ -123,11 +122,9 @@ static int get_status(JsonObject *obj, const char *name, bool *has_r,
 	return ret;
 }
 
-/* sent and dead: the bridge's outcome of a message; delivered, read and
-   failed: what the provider reported of it later (WhatsApp's statuses,
-   Viber's delivered, seen and failed callbacks) */
 static const char *const delivery_results[] = {
-	"sent", "dead", "delivered", "read", "failed", NULL
+	EVFILE_RESULT_SENT, EVFILE_RESULT_DEAD, EVFILE_RESULT_DELIVERED,
+	EVFILE_RESULT_READ, EVFILE_RESULT_FAILED, NULL
 };
 
 static int parse_event(JsonNode *node, struct mbevent **ev_r, char **error_r)
@@ -146,55 +143,63 @@ static int parse_event(JsonNode *node, struct mbevent **ev_r, char **error_r)
 	}
 	obj = json_node_get_object(node);
 	ev = g_new0(struct mbevent, 1);
-	if (get_string(obj, "type", true, &type, error_r) < 0)
+	if (get_string(obj, EVFILE_FIELD_TYPE, true, &type, error_r) < 0)
 		goto out;
 	/* a delivery happens in no mailbox */
-	if (get_string(obj, "ticket", true, &ticket, error_r) < 0 ||
-	    get_string(obj, "mailbox", strcmp(type, "delivery") != 0,
-		       &ev->mailbox, error_r) < 0 ||
-	    get_string(obj, "from", false, &ev->from, error_r) < 0 ||
-	    get_string(obj, "message_id", false, &ev->message_id,
+	if (get_string(obj, EVFILE_FIELD_TICKET, true, &ticket, error_r) < 0 ||
+	    get_string(obj, EVFILE_FIELD_MAILBOX,
+		       strcmp(type, EVFILE_TYPE_DELIVERY) != 0, &ev->mailbox,
 		       error_r) < 0 ||
-	    get_uint(obj, "uid", G_MAXUINT32, &uid, error_r) < 0 ||
-	    get_status(obj, "old", &ev->has_old, &ev->old, error_r) < 0 ||
-	    get_status(obj, "new", &ev->has_new, &ev->new_status,
+	    get_string(obj, EVFILE_FIELD_FROM, false, &ev->from,
+		       error_r) < 0 ||
+	    get_string(obj, EVFILE_FIELD_MESSAGE_ID, false, &ev->message_id,
+		       error_r) < 0 ||
+	    get_uint(obj, EVFILE_FIELD_UID, G_MAXUINT32, &uid, error_r) < 0 ||
+	    get_status(obj, EVFILE_FIELD_OLD, &ev->has_old, &ev->old,
+		       error_r) < 0 ||
+	    get_status(obj, EVFILE_FIELD_NEW, &ev->has_new, &ev->new_status,
 		       error_r) < 0)
 		goto out;
 	ev->uid = uid;
 	if (!g_ascii_string_to_unsigned(ticket, 10, 1, G_MAXUINT32, &id,
 					NULL)) {
-		*error_r = g_strdup_printf("\"ticket\" is not a ticket "
-					   "number: %s", ticket);
+		*error_r = g_strdup_printf("\"%s\" is not a ticket number: "
+					   "%s", EVFILE_FIELD_TICKET, ticket);
 		goto out;
 	}
 	ev->ticket = id;
-	move = json_object_get_member(obj, "move");
+	move = json_object_get_member(obj, EVFILE_FIELD_MOVE);
 	ev->move = move != NULL && JSON_NODE_HOLDS_VALUE(move) &&
 		json_node_get_value_type(move) == G_TYPE_BOOLEAN &&
 		json_node_get_boolean(move);
-	if (strcmp(type, "keyword") == 0) {
+	if (strcmp(type, EVFILE_TYPE_KEYWORD) == 0) {
 		ev->type = MBEVENT_KEYWORD;
-	} else if (strcmp(type, "folder") == 0) {
+	} else if (strcmp(type, EVFILE_TYPE_FOLDER) == 0) {
 		ev->type = MBEVENT_FOLDER;
-	} else if (strcmp(type, "expunge") == 0) {
+	} else if (strcmp(type, EVFILE_TYPE_EXPUNGE) == 0) {
 		ev->type = MBEVENT_EXPUNGE;
-	} else if (strcmp(type, "delivery") == 0) {
+	} else if (strcmp(type, EVFILE_TYPE_DELIVERY) == 0) {
 		ev->type = MBEVENT_DELIVERY;
-		if (get_string(obj, "channel", true, &ev->channel,
+		if (get_string(obj, EVFILE_FIELD_CHANNEL, true, &ev->channel,
 			       error_r) < 0 ||
-		    get_string(obj, "chat", true, &ev->chat, error_r) < 0 ||
-		    get_string(obj, "result", true, &ev->result,
+		    get_string(obj, EVFILE_FIELD_CHAT, true, &ev->chat,
 			       error_r) < 0 ||
-		    get_string(obj, "message_ids", false, &ev->message_ids,
+		    get_string(obj, EVFILE_FIELD_RESULT, true, &ev->result,
 			       error_r) < 0 ||
-		    get_string(obj, "outbox", false, &ev->outbox,
+		    get_string(obj, EVFILE_FIELD_MESSAGE_IDS, false,
+			       &ev->message_ids, error_r) < 0 ||
+		    get_string(obj, EVFILE_FIELD_OUTBOX, false, &ev->outbox,
 			       error_r) < 0 ||
-		    get_string(obj, "why", false, &ev->why, error_r) < 0)
+		    get_string(obj, EVFILE_FIELD_WHY, false, &ev->why,
+			       error_r) < 0)
 			goto out;
 		if (!g_strv_contains(delivery_results, ev->result)) {
-			*error_r = g_strdup_printf("\"result\" is not sent, "
-						   "dead, delivered, read or "
-						   "failed: %s", ev->result);
+			*error_r = g_strdup_printf(
+				"\"%s\" is not " EVFILE_RESULT_SENT ", "
+				EVFILE_RESULT_DEAD ", " EVFILE_RESULT_DELIVERED
+				", " EVFILE_RESULT_READ " or "
+				EVFILE_RESULT_FAILED ": %s",
+				EVFILE_FIELD_RESULT, ev->result);
 			goto out;
 		}
 	} else {
@@ -224,6 +229,7 @@ int mbevent_parse(const char *data, size_t size, struct mbevent_file **file_r,
 	struct mbevent_file *file = NULL;
 	struct mbevent *ev;
 	JsonObject *root;
+	JsonNode *events_node;
 	JsonArray *events;
 	GError *error = NULL;
 	int64_t version, time;
@@ -240,26 +246,30 @@ int mbevent_parse(const char *data, size_t size, struct mbevent_file **file_r,
 		goto out;
 	}
 	root = json_node_get_object(json_parser_get_root(parser));
-	if (get_uint(root, "version", G_MAXINT32, &version, error_r) < 0)
+	if (get_uint(root, EVFILE_FIELD_VERSION, G_MAXINT32, &version,
+		     error_r) < 0)
 		goto out;
-	if (version != 1) {
+	if (version != EVFILE_VERSION) {
 		*error_r = g_strdup_printf("unknown version %" G_GINT64_FORMAT,
 					   version);
 		goto out;
 	}
 	file = g_new0(struct mbevent_file, 1);
 	file->events = g_ptr_array_new_with_free_func(mbevent_free);
-	if (get_string(root, "user", true, &file->user, error_r) < 0 ||
-	    get_string(root, "service", false, &file->service, error_r) < 0 ||
-	    get_uint(root, "time", G_MAXINT64, &time, error_r) < 0)
+	if (get_string(root, EVFILE_FIELD_USER, true, &file->user,
+		       error_r) < 0 ||
+	    get_string(root, EVFILE_FIELD_SERVICE, false, &file->service,
+		       error_r) < 0 ||
+	    get_uint(root, EVFILE_FIELD_TIME, G_MAXINT64, &time, error_r) < 0)
 		goto out;
 	file->time = time;
-	if (!json_object_has_member(root, "events") ||
-	    !JSON_NODE_HOLDS_ARRAY(json_object_get_member(root, "events"))) {
-		*error_r = g_strdup("\"events\" is missing or not an array");
+	events_node = json_object_get_member(root, EVFILE_FIELD_EVENTS);
+	if (events_node == NULL || !JSON_NODE_HOLDS_ARRAY(events_node)) {
+		*error_r = g_strdup_printf("\"%s\" is missing or not an "
+					   "array", EVFILE_FIELD_EVENTS);
 		goto out;
 	}
-	events = json_object_get_array_member(root, "events");
+	events = json_node_get_array(events_node);
 	for (unsigned int i = 0; i < json_array_get_length(events); i++) {
 		if (parse_event(json_array_get_element(events, i), &ev,
 				error_r) < 0)

@@ -9,38 +9,23 @@
 #include "ticket.h"
 
 /* Mailbox events: what agents did to ticket mail in their mail client,
-   as the Dovecot plugin writes them into the events spool, one JSON
-   file per committed mail transaction:
+   as the Dovecot plugin writes them into the events spool, one events
+   file (evfile.h, which defines the format) per committed mail
+   transaction: a keyword set or removed, a copy or move into a status
+   folder, an expunge.
 
-     {"version": 1, "user": "ann@shop.test", "service": "imap",
-      "time": 1795000000,
-      "events": [
-        {"type": "keyword", "ticket": "12", "mailbox": "INBOX",
-         "uid": 7, "old": "open", "new": "resolved",
-         "message_id": "<...>"},
-        {"type": "folder", "ticket": "12", "mailbox": "Pending",
-         "from": "INBOX", "move": true, "old": "open", "new": "pending"},
-        {"type": "expunge", "ticket": "12", "mailbox": "INBOX", "uid": 7}
-      ]}
-
-   "new" is empty when a keyword was only removed: the ticket goes back
-   to open if it had the removed status ("old").  An expunge is history
-   only, never a status.
+   A keyword event's "new" is empty when a keyword was only removed:
+   the ticket goes back to open if it had the removed status ("old").
+   An expunge is history only, never a status.
 
    shopdesk-bridge writes files of the same form ("user":
-   "shopdesk-bridge", "service": the channel) with delivery results of
-   messenger messages, history only as well:
-
-        {"type": "delivery", "ticket": "12",
-         "message_id": "<the agent's reply>", "channel": "telegram",
-         "chat": "777001", "result": "sent" or "dead",
-         "message_ids": "5001,5002", "outbox": "msg.telegram...",
-         "why": "..."}
-
-   and, when a provider reports later on a message it took (WhatsApp's
-   statuses, Viber's callbacks), "result" "delivered", "read" or
-   "failed", "message_ids" the provider's id it reports on, "outbox"
-   empty. */
+   "shopdesk-bridge", "service": the channel) with delivery events of
+   messenger messages, history only as well: "result" "sent" or "dead"
+   with the provider's "message_ids" and the "outbox" item; or, when a
+   provider reports later on a message it took (WhatsApp's statuses,
+   Viber's callbacks), "delivered", "read" or "failed", "message_ids"
+   the provider's id it reports on, "outbox" empty.  Their "message_id"
+   is the agent's reply's. */
 
 enum mbevent_type {
 	MBEVENT_KEYWORD,

@@ -21,7 +21,8 @@
      keyword of the status in the message's X-Shopdesk-Status header.
 
    The plugin only writes files under shopdesk_spool/events/, in the
-   layout of the milter's spool.h, and never talks to the milter: an
+   layout of the milter's spool.h and through lib/evfile.c (compiled
+   in: it owns the format), and never talks to the milter: an
    IMAP command never waits on shopdesk.  It does not change keywords
    after delivery: the milter does that, through doveadm with
    shopdesk_events=no, so that its own changes make no events.  A crash
@@ -34,16 +35,18 @@
 #include "ioloop.h"
 #include "str.h"
 #include "hostpid.h"
-#include "json-parser.h"
+#include "strnum.h"
 #include "write-full.h"
 #include "mail-user.h"
 #include "mail-storage-private.h"
 #include "mail-storage-hooks.h"
 #include "notify-plugin.h"
+#include "evfile.h"
 
 #include <ctype.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/time.h>
 #include <unistd.h>
 
@@ -59,9 +62,6 @@
 #define DEFAULT_KEYWORDS \
 	"new=new open=open pending=pending resolved=resolved closed=closed"
 #define DEFAULT_FOLDERS "Pending=pending Resolved=resolved Closed=closed"
-/* What goes into an event is bounded as the milter's reader wants it
-   (lib/mbevent.c): longer or odder values are left out. */
-#define VALUE_MAX 1024
 /* Events per spool file, so that the milter applies a big change in
    transactions of bounded size */
 #define EVENTS_PER_FILE 500
@@ -98,9 +98,8 @@ struct shopdesk_user {
 };
 
 struct txn_event {
-	const char *ticket;	/* NULL: dropped for a later status */
+	struct evfile_event ev;	/* ticket 0: dropped for a later status */
 	bool status;		/* a keyword or folder event */
-	const char *json;
 };
 
 struct shopdesk_txn {
@@ -245,89 +244,65 @@ static bool str_in(const char *const *list, const char *s)
 	return FALSE;
 }
 
-/* The ticket named by the message, or NULL: digits only, so that what
-   goes into an event is exactly what the milter stamped. */
-static const char *mail_ticket(struct mail *mail)
+/* The ticket the message names, or 0: digits only, as the milter
+   stamps it. */
+static uint32_t mail_ticket(struct mail *mail)
 {
 	const char *value;
+	uint32_t ticket;
 
-	if (mail_get_first_header(mail, TICKET_HEADER, &value) <= 0)
+	if (mail_get_first_header(mail, TICKET_HEADER, &value) <= 0 ||
+	    str_to_uint32(t_str_trim(value, " \t"), &ticket) < 0)
+		return 0;
+	return ticket;
+}
+
+/* The mailbox's name for an event, or NULL when the milter would
+   refuse it (too long, control characters): no event then. */
+static const char *event_mailbox(struct mailbox *box)
+{
+	const char *vname = mailbox_get_vname(box);
+
+	return evfile_value_ok(vname) ? vname : NULL;
+}
+
+/* The message's Message-ID for an event, or NULL (not known) when the
+   milter would refuse it. */
+static const char *event_message_id(struct mail *mail)
+{
+	const char *msgid;
+
+	if (mail_get_first_header(mail, "Message-ID", &msgid) <= 0 ||
+	    !evfile_value_ok(msgid))
 		return NULL;
-	value = t_str_trim(value, " \t");
-	if (*value == '\0' || strlen(value) > 9 ||
-	    strspn(value, "0123456789") != strlen(value))
-		return NULL;
-	return value;
+	return t_str_trim(msgid, " \t");
 }
 
-/* A value the milter will take: bounded, no control characters */
-static bool value_ok(const char *value)
+/* Keeps the event in the transaction, its strings copied (old and new
+   are statuses[]'s): a status event replaces an earlier one for the
+   same ticket. */
+static void event_add(struct shopdesk_txn *ctx, const struct evfile_event *ev,
+		      bool status)
 {
-	if (strlen(value) > VALUE_MAX)
-		return FALSE;
-	for (; *value != '\0'; value++) {
-		if ((unsigned char)*value < 0x20)
-			return FALSE;
-	}
-	return TRUE;
-}
+	struct txn_event *tev;
 
-static void json_field(string_t *out, const char *name, const char *value)
-{
-	str_printfa(out, ",\"%s\":\"", name);
-	json_append_escaped(out, value == NULL ? "" : value);
-	str_append_c(out, '"');
-}
-
-/* Starts an event object (closed by event_end()), or returns NULL
-   when the mailbox name is one the milter would refuse. */
-static string_t *event_begin(const char *type, const char *ticket,
-			     struct mailbox *box)
-{
-	string_t *out;
-
-	if (!value_ok(mailbox_get_vname(box)))
-		return NULL;
-	out = t_str_new(256);
-	str_printfa(out, "{\"type\":\"%s\"", type);
-	json_field(out, "ticket", ticket);
-	json_field(out, "mailbox", mailbox_get_vname(box));
-	return out;
-}
-
-/* Keeps the event in the transaction: a status event replaces an
-   earlier one for the same ticket. */
-static void event_end(struct shopdesk_txn *ctx, string_t *out,
-		      const char *ticket, bool status)
-{
-	struct txn_event *ev;
-
-	str_append_c(out, '}');
 	if (ctx->pool == NULL) {
 		ctx->pool = pool_alloconly_create("shopdesk events", 1024);
 		p_array_init(&ctx->events, ctx->pool, 8);
 		p_array_init(&ctx->tmp_paths, ctx->pool, 2);
 	}
 	if (status) {
-		array_foreach_modifiable(&ctx->events, ev) {
-			if (ev->status && ev->ticket != NULL &&
-			    strcmp(ev->ticket, ticket) == 0)
-				ev->ticket = NULL;
+		array_foreach_modifiable(&ctx->events, tev) {
+			if (tev->status && tev->ev.ticket == ev->ticket)
+				tev->ev.ticket = 0;
 		}
 	}
-	ev = array_append_space(&ctx->events);
-	ev->ticket = p_strdup(ctx->pool, ticket);
-	ev->status = status;
-	ev->json = p_strdup(ctx->pool, str_c(out));
-}
-
-static void message_id_field(string_t *out, struct mail *mail)
-{
-	const char *msgid;
-
-	if (mail_get_first_header(mail, "Message-ID", &msgid) > 0 &&
-	    value_ok(msgid))
-		json_field(out, "message_id", t_str_trim(msgid, " \t"));
+	tev = array_append_space(&ctx->events);
+	tev->ev = *ev;
+	tev->ev.mailbox = p_strdup(ctx->pool, ev->mailbox);
+	tev->ev.from = p_strdup(ctx->pool, ev->from);
+	tev->ev.message_id = p_strdup(ctx->pool, ev->message_id);
+	tev->status = status;
 }
 
 static void *shopdesk_transaction_begin(struct mailbox_transaction_context *t)
@@ -351,8 +326,6 @@ static void shopdesk_mail_copy(void *txn, struct mail *src, struct mail *dst)
 	struct shopdesk_txn *ctx = txn;
 	struct mail_save_context *save = dst->transaction->save_ctx;
 	bool moving = save != NULL && save->moving;
-	const char *ticket, *status, *old = NULL;
-	string_t *out = NULL;
 
 	if (ctx == NULL)
 		return;
@@ -361,25 +334,24 @@ static void shopdesk_mail_copy(void *txn, struct mail *src, struct mail *dst)
 		ctx->suser->moving_uid = src->uid;
 	}
 	T_BEGIN {
-		status = folder_status(ctx->suser, dst->box);
-		ticket = status == NULL ? NULL : mail_ticket(src);
-		if (ticket != NULL) {
-			old = folder_status(ctx->suser, src->box);
-			if (old == NULL)
-				old = keywords_status(ctx->suser,
-						      mail_get_keywords(src));
-			out = event_begin("folder", ticket, dst->box);
-		}
-		if (ticket != NULL && out != NULL) {
-			if (value_ok(mailbox_get_vname(src->box)))
-				json_field(out, "from",
-					   mailbox_get_vname(src->box));
-			str_printfa(out, ",\"move\":%s",
-				    moving ? "true" : "false");
-			json_field(out, "old", old);
-			json_field(out, "new", status);
-			message_id_field(out, src);
-			event_end(ctx, out, ticket, TRUE);
+		struct evfile_event ev = {
+			.type = EVFILE_FOLDER,
+			.new_status = folder_status(ctx->suser, dst->box),
+			.move = moving,
+		};
+
+		if (ev.new_status != NULL)
+			ev.ticket = mail_ticket(src);
+		if (ev.ticket != 0)
+			ev.mailbox = event_mailbox(dst->box);
+		if (ev.mailbox != NULL) {
+			ev.old = folder_status(ctx->suser, src->box);
+			if (ev.old == NULL)
+				ev.old = keywords_status(
+					ctx->suser, mail_get_keywords(src));
+			ev.from = event_mailbox(src->box);
+			ev.message_id = event_message_id(src);
+			event_add(ctx, &ev, TRUE);
 		}
 	} T_END;
 }
@@ -387,8 +359,6 @@ static void shopdesk_mail_copy(void *txn, struct mail *src, struct mail *dst)
 static void shopdesk_mail_expunge(void *txn, struct mail *mail)
 {
 	struct shopdesk_txn *ctx = txn;
-	const char *ticket;
-	string_t *out;
 
 	if (ctx == NULL)
 		return;
@@ -399,13 +369,17 @@ static void shopdesk_mail_expunge(void *txn, struct mail *mail)
 		return;
 	}
 	T_BEGIN {
-		ticket = mail_ticket(mail);
-		out = ticket == NULL ? NULL :
-			event_begin("expunge", ticket, mail->box);
-		if (out != NULL) {
-			str_printfa(out, ",\"uid\":%u", mail->uid);
-			message_id_field(out, mail);
-			event_end(ctx, out, ticket, FALSE);
+		struct evfile_event ev = {
+			.type = EVFILE_EXPUNGE,
+			.ticket = mail_ticket(mail),
+			.uid = mail->uid,
+		};
+
+		if (ev.ticket != 0)
+			ev.mailbox = event_mailbox(mail->box);
+		if (ev.mailbox != NULL) {
+			ev.message_id = event_message_id(mail);
+			event_add(ctx, &ev, FALSE);
 		}
 	} T_END;
 }
@@ -415,8 +389,7 @@ static void shopdesk_mail_update_keywords(void *txn, struct mail *mail,
 {
 	struct shopdesk_txn *ctx = txn;
 	const char *const *new_keywords;
-	const char *added = NULL, *removed = NULL, *ticket, *status;
-	string_t *out;
+	const char *added = NULL, *removed = NULL, *status;
 
 	if (ctx == NULL)
 		return;
@@ -435,19 +408,22 @@ static void shopdesk_mail_update_keywords(void *txn, struct mail *mail,
 	if (added == NULL && removed == NULL)
 		return;
 	T_BEGIN {
-		ticket = mail_ticket(mail);
-		out = ticket == NULL ? NULL :
-			event_begin("keyword", ticket, mail->box);
-		if (out != NULL) {
-			str_printfa(out, ",\"uid\":%u", mail->uid);
+		struct evfile_event ev = {
+			.type = EVFILE_KEYWORD,
+			.ticket = mail_ticket(mail),
+			.uid = mail->uid,
 			/* only a removal: "new" stays empty and the milter
 			   reopens the ticket if it had that status */
-			json_field(out, "old",
-				   removed != NULL ? removed :
-				   keywords_status(ctx->suser, old_keywords));
-			json_field(out, "new", added);
-			message_id_field(out, mail);
-			event_end(ctx, out, ticket, TRUE);
+			.old = removed != NULL ? removed :
+				keywords_status(ctx->suser, old_keywords),
+			.new_status = added,
+		};
+
+		if (ev.ticket != 0)
+			ev.mailbox = event_mailbox(mail->box);
+		if (ev.mailbox != NULL) {
+			ev.message_id = event_message_id(mail);
+			event_add(ctx, &ev, TRUE);
 		}
 	} T_END;
 }
@@ -456,7 +432,7 @@ static void shopdesk_mail_update_keywords(void *txn, struct mail *mail,
    NULL with *error_r. */
 static const char *spool_write_tmp(struct shopdesk_txn *ctx,
 				   const struct timeval *tv, const char *data,
-				   const char **error_r)
+				   size_t size, const char **error_r)
 {
 	const char *key, *path;
 	string_t *host = t_str_new(64);
@@ -477,7 +453,7 @@ static const char *spool_write_tmp(struct shopdesk_txn *ctx,
 	}
 	/* mail processes run with umask 077: the milter reads this as a
 	   member of the spool's group */
-	if (fchmod(fd, 0660) < 0 || write_full(fd, data, strlen(data)) < 0 ||
+	if (fchmod(fd, 0660) < 0 || write_full(fd, data, size) < 0 ||
 	    fdatasync(fd) < 0) {
 		*error_r = t_strdup_printf("write(%s): %m", path);
 		i_close_fd(&fd);
@@ -500,34 +476,36 @@ static void unlink_tmp(struct shopdesk_txn *ctx)
 /* Writes the transaction's events into tmp/, EVENTS_PER_FILE a file. */
 static int spool_prepare(struct shopdesk_txn *ctx, const char **error_r)
 {
+	struct evfile_event *in_file = t_new(struct evfile_event,
+					     EVENTS_PER_FILE);
+	struct evfile file = {
+		.user = ctx->user->username,
+		.service = ctx->user->service,
+		.events = in_file,
+	};
 	const struct txn_event *events;
-	unsigned int count, i = 0, in_file;
+	unsigned int count, i = 0;
 	struct timeval tv;
 	const char *path;
-	string_t *doc;
+	char *text;
+	size_t size;
 
 	if (gettimeofday(&tv, NULL) < 0)
 		i_fatal("gettimeofday(): %m");
+	file.time = tv.tv_sec;
 	events = array_get(&ctx->events, &count);
 	while (i < count) {
-		doc = t_str_new(1024);
-		str_append(doc, "{\"version\":1");
-		json_field(doc, "user", ctx->user->username);
-		json_field(doc, "service", ctx->user->service);
-		str_printfa(doc, ",\"time\":%ld,\"events\":[",
-			    (long)tv.tv_sec);
-		for (in_file = 0; i < count && in_file < EVENTS_PER_FILE; i++) {
-			if (events[i].ticket == NULL)
-				continue;
-			if (in_file++ > 0)
-				str_append_c(doc, ',');
-			str_append(doc, events[i].json);
+		for (file.count = 0; i < count && file.count < EVENTS_PER_FILE;
+		     i++) {
+			if (events[i].ev.ticket != 0)
+				in_file[file.count++] = events[i].ev;
 		}
-		str_append(doc, "]}\n");
-		if (in_file == 0)
+		if (file.count == 0)
 			break;
-		if ((path = spool_write_tmp(ctx, &tv, str_c(doc),
-					    error_r)) == NULL) {
+		text = evfile_write(&file, &size);
+		path = spool_write_tmp(ctx, &tv, text, size, error_r);
+		free(text);
+		if (path == NULL) {
 			unlink_tmp(ctx);
 			return -1;
 		}
@@ -599,7 +577,7 @@ static int shopdesk_commit(struct mailbox_transaction_context *t,
 	struct mailbox *box = t->box;
 	union mailbox_module_context *sbox = SHOPDESK_BOX_CONTEXT(box);
 	struct shopdesk_txn *ctx = SHOPDESK_TXN_CONTEXT(t);
-	const char *error;
+	const char *error = NULL;
 	int ret = 0;
 
 	if (ctx != NULL && ctx->pool != NULL) T_BEGIN {
@@ -622,9 +600,9 @@ static int shopdesk_commit(struct mailbox_transaction_context *t,
 /* The ticket's status now, as the milter last wrote it to
    SPOOL/status/TICKET, or NULL when there is none. */
 static const char *current_status(struct shopdesk_user *suser,
-				  const char *ticket)
+				  uint32_t ticket)
 {
-	const char *path = t_strdup_printf("%s/%s", suser->status_dir, ticket);
+	const char *path = t_strdup_printf("%s/%u", suser->status_dir, ticket);
 	char buf[32];
 	ssize_t n;
 	int fd = open(path, O_RDONLY);
@@ -656,9 +634,10 @@ static int shopdesk_copy(struct mail_save_context *ctx, struct mail *mail)
 
 	if (suser != NULL && ctx->saving &&
 	    mail_get_first_header(mail, STATUS_HEADER, &value) > 0) T_BEGIN {
-		const char *ticket = mail_ticket(mail), *now = NULL;
+		uint32_t ticket = mail_ticket(mail);
+		const char *now = NULL;
 
-		if (ticket != NULL)
+		if (ticket != 0)
 			now = current_status(suser, ticket);
 		value = now != NULL ? now : t_str_trim(value, " \t");
 		array_foreach(&suser->keywords, m) {

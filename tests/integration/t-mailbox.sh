@@ -60,6 +60,12 @@ status_is() { [ "$(json "$1" .status)" = "$2" ]; }
 keywords_are() { [ "$(keywords "$1" "$2" | sort -u)" = "$3" ]; }
 events_waiting() { find "$H/spool/events/new" "$H/spool/events/cur" -type f | wc -l; }
 no_events_waiting() { [ "$(events_waiting)" = 0 ]; }
+# read_events: the waiting event files as the milter's reader reads them
+read_events() {
+	"$top_builddir/tests/integration/read-events" \
+		"$H"/spool/events/new/* 2>&1
+}
+events_match() { read_events | grep -qE "$1"; }
 expunges_are() {
 	[ "$(json "$1" '[.history[] | select(.event == "expunge")] | length')" = "$2" ]
 }
@@ -140,6 +146,15 @@ stop_milter
 imap store Sales 1 +FLAGS pending || bail "imap store failed"
 imap move Pending 2 Closed || bail "imap move failed"
 tap_is "$(events_waiting)" 2 "milter down: two event files wait in the spool"
+# what the real plugin wrote, as the milter's reader reads it
+tap_is "$(read_events | grep -c '^user=sales@shop.test service=imap time=')" \
+	2 "the reader takes both files: who, which service, when"
+want='^keyword ticket=1 mailbox=Sales from= move=false uid=[1-9][0-9]* '
+want+='old=open new=pending message_id=<q1b?@example\.com>$'
+tap_check "the keyword event reads as it was done" events_match "$want"
+want='folder ticket=2 mailbox=Closed from=Pending move=true uid=0 '
+want+='old=pending new=closed message_id=<q2@example.com>'
+tap_is "$(read_events | grep '^folder')" "$want" "the MOVE reads as it was done"
 start_milter
 tap_check "after the restart ticket 1 is pending" wait_until status_is 1 pending
 tap_check "and ticket 2 closed" wait_until status_is 2 closed
