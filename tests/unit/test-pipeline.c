@@ -32,7 +32,7 @@ struct step {
 
 struct scenario {
 	const char *name;
-	struct step steps[8];
+	struct step steps[10];
 };
 
 #define CUSTOMER(from, subject, id, extra, body) \
@@ -161,6 +161,110 @@ static const struct scenario scenarios[] = {
 		  .ticket = 0,
 		  .want = { "log ", "names no open ticket" },
 		  .not = { "add ", "change ", "body", "item" } },
+	} },
+	{ "lifecycle", {
+		{ "anna@example.com", { "<sales@shop.test>",
+					"<manager@shop.test>" },
+		  .message = CUSTOMER("anna@example.com", "Broken lamp",
+				      "lamp-1@example.com", "",
+				      "Hello, my lamp is broken."),
+		  /* two branded addresses, one ticket, one ack */
+		  .ticket = 1, .want = { "item ack ", "queue=sales" } },
+		/* the agent resolves it */
+		{ "ann@shop.test", { "<anna@example.com>" }, "ann",
+		  .message = AGENT("anna@example.com", "Re: Broken lamp",
+				   "reply-10@shop.test",
+				   "lamp-1@example.com",
+				   "#resolve\n#assign ann\nFixed."),
+		  .ticket = 1,
+		  .want = { "add X-Shopdesk-Status: resolved",
+			    "commands=2" } },
+		/* an out-of-office answer is filed and reopens nothing */
+		{ "anna@example.com", { "<sales@shop.test>" },
+		  .message = CUSTOMER("anna@example.com",
+				      "Auto: Re: [Ticket #1] Broken lamp",
+				      "ooo-1@example.com",
+				      "Auto-Submitted: auto-replied\n"
+				      "In-Reply-To: <reply-10@shop.test>\n",
+				      "I am away."),
+		  .ticket = 1,
+		  .want = { "add X-Shopdesk-Status: resolved" },
+		  .not = { "item" } },
+		/* so does a bare thank-you */
+		{ "anna@example.com", { "<sales@shop.test>" },
+		  .message = CUSTOMER("anna@example.com",
+				      "Re: [Ticket #1] Broken lamp",
+				      "thanks-1@example.com",
+				      "In-Reply-To: <reply-10@shop.test>\n",
+				      "Thank you!"),
+		  .ticket = 1,
+		  .want = { "add X-Shopdesk-Status: resolved" } },
+		/* a bounce naming the ticket: filed silently */
+		{ "", { "<sales@shop.test>" },
+		  .message = "From: MAILER-DAEMON@example.com\n"
+			     "To: sales@shop.test\n"
+			     "Subject: Undelivered Mail Returned to Sender\n"
+			     "Message-ID: <bounce-1@example.com>\n"
+			     "References: <reply-10@shop.test>\n\n"
+			     "It did not arrive.\n",
+		  .ticket = 1,
+		  .want = { "rule=references",
+			    "add X-Shopdesk-Status: resolved",
+			    "ack=none (null sender" },
+		  .not = { "item" } },
+		/* a real answer reopens it */
+		{ "anna@example.com", { "<sales@shop.test>" },
+		  .message = CUSTOMER("anna@example.com",
+				      "Re: [Ticket #1] Broken lamp",
+				      "again-1@example.com",
+				      "In-Reply-To: <reply-10@shop.test>\n",
+				      "It broke again, the switch is loose."),
+		  .ticket = 1,
+		  .want = { "add X-Shopdesk-Status: open" } },
+		/* after #close, the customer's next mail is a new ticket
+		   linked to it */
+		{ "ann@shop.test", { "<anna@example.com>" }, "ann",
+		  .message = AGENT("anna@example.com",
+				   "Re: [Ticket #1] Broken lamp",
+				   "reply-11@shop.test",
+				   "again-1@example.com",
+				   "#close\nA new one is on its way."),
+		  .ticket = 1,
+		  .want = { "add X-Shopdesk-Status: closed" } },
+		{ "anna@example.com", { "<sales@shop.test>" },
+		  .message = CUSTOMER("anna@example.com",
+				      "Re: [Ticket #1] Broken lamp",
+				      "after-1@example.com",
+				      "In-Reply-To: <reply-11@shop.test>\n",
+				      "It has not come."),
+		  .ticket = 2,
+		  .want = { "rule=references note=closed", "item ack " } },
+	} },
+	{ "strangers", {
+		{ "anna@example.com", { "<sales@shop.test>" },
+		  .message = CUSTOMER("anna@example.com", "Order 7",
+				      "order-7@example.com", "",
+				      "Where is order 7?"),
+		  .ticket = 1 },
+		/* the tag from someone who is no participant: a ticket of
+		   their own */
+		{ "mallory@evil.test", { "<sales@shop.test>" },
+		  .message = CUSTOMER("mallory@evil.test",
+				      "Re: [Ticket #1] Order 7",
+				      "evil-1@evil.test", "", "#close"),
+		  .ticket = 2,
+		  .want = { "rule=new note=sender is not a participant",
+			    "change Subject 1: Re: [Ticket #2] [Ticket #1]" },
+		  .not = { "add X-Shopdesk-Ticket: 1" } },
+		/* the customer's "#close" is only text */
+		{ "anna@example.com", { "<sales@shop.test>" },
+		  .message = CUSTOMER("anna@example.com",
+				      "Re: [Ticket #1] Order 7",
+				      "order-8@example.com", "",
+				      "#close\nplease hurry"),
+		  .ticket = 1,
+		  .want = { "rule=tag", "add X-Shopdesk-Status: new" },
+		  .not = { "body" } },
 	} },
 	{ "messenger", {
 		/* the bridge's mail from a chat: a telegram ticket, no ack
