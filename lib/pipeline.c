@@ -114,13 +114,34 @@ void pipeline_close(struct pipeline **_pipeline)
 	g_free(p);
 }
 
+/* Whether a SASL login is one of agents, by itself or as login@domain:
+   any login when agents is empty. */
+static bool listed_login(const struct config *config, const char *login)
+{
+	const char *const *agents = (const char *const *)config->agents;
+	char *lower, *address;
+	bool listed;
+
+	if (agents[0] == NULL)
+		return true;
+	lower = g_ascii_strdown(login, -1);
+	address = g_strdup_printf("%s@%s", lower, config->domain);
+	listed = g_strv_contains(agents, lower) ||
+		(strchr(lower, '@') == NULL &&
+		 g_strv_contains(agents, address));
+	g_free(address);
+	g_free(lower);
+	return listed;
+}
+
 char *pipeline_agent(const struct pipeline *p, const char *login,
 		     GInetAddress *client, const char *sender)
 {
 	char *lower;
 
 	if (login != NULL && *login != '\0')
-		return g_strdup(login);
+		return listed_login(p->config, login) ? g_strdup(login) :
+			NULL;
 	if (client == NULL)
 		return NULL;
 	lower = g_ascii_strdown(sender, -1);

@@ -31,10 +31,11 @@ int pipeline_open(const struct config *config, struct store *store,
 		  char **error_r);
 void pipeline_close(struct pipeline **_pipeline);
 
-/* Who is an agent: the SASL login when there is one, else the envelope
-   sender when it is listed in agents and client is in
-   trusted_networks.  Never anything in the headers.  Returns the login
-   or the lowercased address (g_free it), or NULL. */
+/* Who is an agent: a SASL login, when agents is empty or lists it (as
+   it is or as login@domain); without a login, the envelope sender when
+   agents lists it and client is in trusted_networks.  Never anything in
+   the headers.  Returns the login or the lowercased address (g_free
+   it), or NULL: such mail is ordinary mail. */
 char *pipeline_agent(const struct pipeline *pipeline, const char *login,
 		     GInetAddress *client, const char *sender);
 

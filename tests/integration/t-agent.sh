@@ -9,7 +9,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/harness.sh"
 
 SHOPDESK_EXTRA="trusted_networks = 127.0.0.1/32
-agents = bob@shop.test"
+agents = ann@shop.test; bob@shop.test"
 # acknowledgements are t-ack's: here every mail a customer gets is an
 # agent's
 SALES_EXTRA="autoack = false"
@@ -242,6 +242,22 @@ wait_for_mail sales@shop.test $((before_sales + 6)) ||
 tap_is "$(json 1 .status)" pending "a stranger's #close changes nothing"
 tap_check "and stays in the text" \
 	grep -q '^#close' "$(mail_files sales@shop.test | tail -n 1)"
+
+# 10b. A SASL login that agents does not list is no agent: its reply is
+#     ordinary mail, its #close only text.
+swaks --silent 2 --server 127.0.0.1 --port "$SUBMIT_PORT" \
+	--auth PLAIN --auth-user alice@example.com --auth-password secret \
+	--helo client.example --from alice@example.com \
+	--to customer@example.com \
+	--header "Subject: Re: [Ticket #1] Broken lamp" \
+	--header "In-Reply-To: <lamp-1@example.com>" \
+	--body $'#close\nclose it' || bail "alice's mail refused"
+wait_for_mail customer@example.com $((before_customer + 5)) ||
+	bail "alice's mail not delivered"
+tap_is "$(json 1 .status)" pending "an unlisted login's #close changes nothing"
+tap_check "and reaches the customer as she wrote it" \
+	grep -q '^#close' "$(mail_files customer@example.com | tail -n 1)"
+before_customer=$((before_customer + 1))
 
 # 11. Resolved: a bare thank-you and an out-of-office reply reopen
 #     nothing; a real question does.

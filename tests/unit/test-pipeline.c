@@ -549,7 +549,12 @@ static void test_agent(void)
 	static const struct {
 		const char *login, *client, *sender, *want;
 	} cases[] = {
-		{ "ann", NULL, "whoever@example.com", "ann" },
+		/* agents lists bob: a login must be his */
+		{ "bob", NULL, "whoever@example.com", "bob" },
+		{ "Bob@Shop.Test", NULL, "x@example.com", "Bob@Shop.Test" },
+		{ "ann", NULL, "bob@shop.test", NULL },
+		{ "ann@shop.test", NULL, "bob@shop.test", NULL },
+		{ "bob@example.com", NULL, "bob@shop.test", NULL },
 		{ NULL, "127.0.0.1", "Bob@Shop.Test", "bob@shop.test" },
 		{ NULL, "192.0.2.7", "bob@shop.test", NULL },
 		{ NULL, "127.0.0.1", "mallory@example.com", NULL },
