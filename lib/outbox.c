@@ -308,7 +308,8 @@ int outbox_message_decode(const char *data, size_t size,
 	}
 	for (guint i = 0; sent != NULL && i < json_array_get_length(sent);
 	     i++) {
-		node = json_array_get_element(sent, i);
+		JsonNode *node = json_array_get_element(sent, i);
+
 		if (json_node_get_value_type(node) != G_TYPE_STRING) {
 			*error_r = g_strdup("a sent id is not a string");
 			goto out;
