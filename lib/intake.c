@@ -86,7 +86,7 @@ static GVariant *message_fields(const struct intake_message *msg,
 
 static int append_event(struct store_txn *txn, struct ticket *ticket,
 			int64_t now, const char *name, GVariant *fields,
-			const char **error_r)
+			char **error_r)
 {
 	struct ticket_event *ev = ticket_event_new(now, name, fields);
 	int ret = store_event_append(txn, ticket, ev, error_r);
@@ -98,7 +98,7 @@ static int append_event(struct store_txn *txn, struct ticket *ticket,
 /* A customer writing again reopens a ticket that waited on them or was
    resolved (a closed one never gets here: threading links a new one). */
 static int reopen(struct store_txn *txn, struct ticket *ticket, int64_t now,
-		  bool *reopened_r, const char **error_r)
+		  bool *reopened_r, char **error_r)
 {
 	enum ticket_status old = ticket->status;
 
@@ -117,7 +117,7 @@ static int reopen(struct store_txn *txn, struct ticket *ticket, int64_t now,
 
 static int created_event(struct store_txn *txn, struct ticket *ticket,
 			 const struct thread_result *thread, int64_t now,
-			 const char **error_r)
+			 char **error_r)
 {
 	GVariantBuilder b;
 
@@ -136,7 +136,7 @@ static int created_event(struct store_txn *txn, struct ticket *ticket,
 
 static int update_indexes(struct store_txn *txn, const struct config *config,
 			  const struct intake_message *msg, uint32_t id,
-			  const char **error_r)
+			  char **error_r)
 {
 	char *normalized;
 	int ret = 0;
@@ -161,7 +161,7 @@ static int update_indexes(struct store_txn *txn, const struct config *config,
    with a static *why_r when a limit is reached, -1 on error. */
 static int sender_allows(struct store_txn *txn, const struct config *config,
 			 const char *sender, int64_t now, const char **why_r,
-			 const char **error_r)
+			 char **error_r)
 {
 	GArray *times, *recent;
 	unsigned int in_burst = 0;
@@ -199,7 +199,7 @@ static int sender_allows(struct store_txn *txn, const struct config *config,
 static int decide_ack(struct store_txn *txn, const struct config *config,
 		      const struct intake_message *msg, struct ticket *ticket,
 		      bool created, bool reopened, struct intake_result *r,
-		      const char **error_r)
+		      char **error_r)
 {
 	guint8 random[8];
 	char *id;
@@ -228,7 +228,7 @@ static int decide_ack(struct store_txn *txn, const struct config *config,
 	/* The unguessable part makes the Message-ID ours alone; it is
 	   stored, so a repeated ack keeps it. */
 	if (getrandom(random, sizeof(random), 0) != sizeof(random)) {
-		*error_r = "getrandom failed";
+		*error_r = g_strdup("getrandom failed");
 		return -1;
 	}
 	id = g_strdup_printf("ack.%u.%u.%02x%02x%02x%02x%02x%02x%02x%02x@%s",
@@ -262,13 +262,13 @@ static void repeat_ack(const struct intake_message *msg,
 /* The ticket threading named.  Returns 0, or -1 with *error_r. */
 static int threaded_ticket(struct store_txn *txn,
 			   const struct intake_result *r,
-			   struct ticket **ticket_r, const char **error_r)
+			   struct ticket **ticket_r, char **error_r)
 {
 	int ret = store_ticket_get(txn, r->thread.ticket_id, ticket_r,
 				   error_r);
 
 	if (ret == 0)
-		*error_r = "threaded ticket vanished";
+		*error_r = g_strdup("threaded ticket vanished");
 	return ret > 0 ? 0 : -1;
 }
 
@@ -286,7 +286,7 @@ static void result_set(struct intake_result *r, const struct ticket *ticket)
 }
 
 static int intake_txn(struct store_txn *txn, void *context,
-		      const char **error_r)
+		      char **error_r)
 {
 	struct intake_context *c = context;
 	const struct intake_message *msg = c->msg;
@@ -349,7 +349,7 @@ fail:
 int intake_message(struct store *store, const struct config *config,
 		   const struct token_key *key,
 		   const struct intake_message *msg,
-		   struct intake_result *result_r, const char **error_r)
+		   struct intake_result *result_r, char **error_r)
 {
 	struct intake_context c = {
 		.config = config,
@@ -400,7 +400,7 @@ static GVariant *reply_fields(const struct intake_reply *reply, bool note,
 /* A field changed by a command: the change goes into the history. */
 static int change_field(struct store_txn *txn, struct ticket *ticket,
 			const struct intake_reply *reply, const char *event,
-			char **field, const char *value, const char **error_r)
+			char **field, const char *value, char **error_r)
 {
 	char *old = *field;
 
@@ -418,7 +418,7 @@ static int change_field(struct store_txn *txn, struct ticket *ticket,
    the status a reply would give. */
 static int apply_commands(struct store_txn *txn, struct ticket *ticket,
 			  const struct intake_reply *reply,
-			  const char **error_r)
+			  char **error_r)
 {
 	for (unsigned int i = 0; reply->commands != NULL &&
 	     i < reply->commands->commands->len; i++) {
@@ -429,7 +429,8 @@ static int apply_commands(struct store_txn *txn, struct ticket *ticket,
 		case COMMAND_STATUS:
 			ret = ticket_status_parse(c->arg, &ticket->status);
 			if (ret < 0)
-				*error_r = "command with an unknown status";
+				*error_r = g_strdup("command with an unknown "
+						    "status");
 			break;
 		case COMMAND_ASSIGN:
 			ret = change_field(txn, ticket, reply, "assign",
@@ -449,7 +450,7 @@ static int apply_commands(struct store_txn *txn, struct ticket *ticket,
 }
 
 static int reply_txn(struct store_txn *txn, void *context,
-		     const char **error_r)
+		     char **error_r)
 {
 	struct reply_context *c = context;
 	const struct intake_reply *reply = c->reply;
@@ -517,7 +518,7 @@ fail:
 
 int intake_reply(struct store *store, const struct config *config,
 		 const struct token_key *key, const struct intake_reply *reply,
-		 struct intake_result *result_r, const char **error_r)
+		 struct intake_result *result_r, char **error_r)
 {
 	struct reply_context c = {
 		.config = config,

@@ -67,7 +67,7 @@ struct intake_result {
 int intake_message(struct store *store, const struct config *config,
 		   const struct token_key *key,
 		   const struct intake_message *msg,
-		   struct intake_result *result_r, const char **error_r);
+		   struct intake_result *result_r, char **error_r);
 
 /* An agent's mail (authenticated, or a listed address from a trusted
    network; intake does not check). */
@@ -98,6 +98,6 @@ struct intake_reply {
    *error_r.  Blocks for the commit's fsync. */
 int intake_reply(struct store *store, const struct config *config,
 		 const struct token_key *key, const struct intake_reply *reply,
-		 struct intake_result *result_r, const char **error_r);
+		 struct intake_result *result_r, char **error_r);
 
 #endif

@@ -120,14 +120,14 @@ GChecksum *mailbuf_digest_start(const char *envelope_from,
 
 /* Moves the body from memory to an unlinked temporary file, so that
    memory does not grow with the size of the message. */
-static int spill_body(struct mailbuf *msg, const char **error_r)
+static int spill_body(struct mailbuf *msg, char **error_r)
 {
 	char *path = g_build_filename(msg->config->state_dir, "tmp",
 				      "body.XXXXXX", NULL);
 	int fd = g_mkstemp_full(path, O_RDWR | O_CLOEXEC, 0600);
 
 	if (fd < 0) {
-		*error_r = g_strerror(errno);
+		*error_r = g_strdup(g_strerror(errno));
 		g_free(path);
 		return -1;
 	}
@@ -135,7 +135,8 @@ static int spill_body(struct mailbuf *msg, const char **error_r)
 	g_free(path);
 	if (write(fd, msg->body->data, msg->body->len) !=
 	    (ssize_t)msg->body->len) {
-		*error_r = errno != 0 ? g_strerror(errno) : "short write";
+		*error_r = g_strdup(errno != 0 ? g_strerror(errno) :
+				    "short write");
 		close(fd);
 		return -1;
 	}
@@ -159,7 +160,7 @@ void mailbuf_body(struct mailbuf *msg, const unsigned char *chunk,
 		  size_t len, const char *queue_id)
 {
 	const struct config *config = msg->config;
-	const char *error;
+	char *error = NULL;
 
 	if (msg->digest != NULL)
 		g_checksum_update(msg->digest, chunk, len);
@@ -179,6 +180,7 @@ void mailbuf_body(struct mailbuf *msg, const unsigned char *chunk,
 			log_warning("%s: cannot keep body in %s/tmp: %s; "
 				    "ticket from headers only", queue_id,
 				    config->state_dir, error);
+			g_free(error);
 			drop_body(msg);
 		}
 	} else if (write(msg->body_fd, chunk, len) != (ssize_t)len) {

@@ -309,7 +309,7 @@ static int64_t event_time(const struct apply_context *c)
 
 static int apply_status(struct store_txn *txn, struct apply_context *c,
 			const struct mbevent *ev, struct ticket *ticket,
-			const char **error_r)
+			char **error_r)
 {
 	enum ticket_status old = ticket->status, to;
 	struct ticket_event *te;
@@ -358,7 +358,7 @@ static int apply_status(struct store_txn *txn, struct apply_context *c,
 
 static int apply_expunge(struct store_txn *txn, struct apply_context *c,
 			 const struct mbevent *ev, struct ticket *ticket,
-			 const char **error_r)
+			 char **error_r)
 {
 	struct ticket_event *te;
 	int ret;
@@ -381,7 +381,7 @@ static int apply_expunge(struct store_txn *txn, struct apply_context *c,
    message ids (or why it was given up) go into the history. */
 static int apply_delivery(struct store_txn *txn, struct apply_context *c,
 			  const struct mbevent *ev, struct ticket *ticket,
-			  const char **error_r)
+			  char **error_r)
 {
 	struct ticket_event *te;
 	int ret;
@@ -408,7 +408,7 @@ static int apply_delivery(struct store_txn *txn, struct apply_context *c,
    X-Shopdesk-Ticket header alone could be on a message an agent made up
    and appended.  Returns 1, 0 or -1. */
 static int is_ticket_message(struct store_txn *txn, const struct mbevent *ev,
-			     const char **error_r)
+			     char **error_r)
 {
 	char *id = g_mime_utils_decode_message_id(ev->message_id);
 	uint32_t ticket = 0;
@@ -423,7 +423,7 @@ static int is_ticket_message(struct store_txn *txn, const struct mbevent *ev,
 }
 
 static int apply_txn(struct store_txn *txn, void *context,
-		     const char **error_r)
+		     char **error_r)
 {
 	struct apply_context *c = context;
 	struct ticket *ticket;
@@ -473,7 +473,7 @@ static int apply_txn(struct store_txn *txn, void *context,
 }
 
 int mbevent_apply(struct store *store, const struct mbevent_file *file,
-		  const char *key, int64_t now, const char **error_r)
+		  const char *key, int64_t now, char **error_r)
 {
 	struct apply_context c = {
 		.file = file,
@@ -493,13 +493,13 @@ int mbevent_apply(struct store *store, const struct mbevent_file *file,
 }
 
 static int forget_txn(struct store_txn *txn, void *context,
-		      const char **error_r)
+		      char **error_r)
 {
 	return store_applied_del(txn, context, error_r);
 }
 
 int mbevent_forget(struct store *store, const char *key,
-		   const char **error_r)
+		   char **error_r)
 {
 	return store_transaction(store, forget_txn, (void *)key, error_r);
 }

@@ -66,12 +66,13 @@ void mbevent_file_free(struct mbevent_file **_file);
    the spool item key was applied already (store_applied_*): a status
    event sets the status and records who did it where; an expunge is
    recorded.  Logs one line per event.  Returns 0, or -1 with *error_r
-   (nothing applied). */
+   (g_free it; nothing applied). */
 int mbevent_apply(struct store *store, const struct mbevent_file *file,
-		  const char *key, int64_t now, const char **error_r);
+		  const char *key, int64_t now, char **error_r);
 
-/* After the spool item is done: forgets its key.  Returns 0 or -1. */
+/* After the spool item is done: forgets its key.  Returns 0, or -1 with
+   *error_r (g_free it). */
 int mbevent_forget(struct store *store, const char *key,
-		   const char **error_r);
+		   char **error_r);
 
 #endif

@@ -426,7 +426,7 @@ static void plan_inbound(struct pipeline *p, const struct pipeline_mail *mail,
 	struct intake_result r;
 	char *fingerprint_id = NULL, *envelope_to;
 	const char *added_message_id = NULL;
-	const char *error;
+	char *error = NULL;
 
 	read_customer(p, mail, f, &c);
 	read_channel(p, mail, f, &c);
@@ -468,6 +468,7 @@ static void plan_inbound(struct pipeline *p, const struct pipeline_mail *mail,
 	if (intake_message(p->store, p->config, p->key, &in, &r,
 			   &error) < 0) {
 		plan_fail(plan, PLAN_FAIL_INTERNAL, "%s", error);
+		g_free(error);
 		goto out;
 	}
 	plan->ticket = r.ticket_id;
@@ -725,7 +726,7 @@ static bool plan_reply(struct pipeline *p, const struct pipeline_mail *mail,
 	GString *to = g_string_new(NULL);
 	const struct config_queue *queue;
 	struct intake_result r;
-	const char *error;
+	char *error = NULL;
 	bool changed;
 	struct command_list *commands = mailmsg_take_commands(
 		mail->message, p->config, &changed);
@@ -750,6 +751,7 @@ static bool plan_reply(struct pipeline *p, const struct pipeline_mail *mail,
 	};
 	if (intake_reply(p->store, p->config, p->key, &in, &r, &error) < 0) {
 		plan_fail(plan, PLAN_FAIL_INTERNAL, "%s", error);
+		g_free(error);
 		goto out;
 	}
 	if (r.ticket_id == 0) {

@@ -51,7 +51,7 @@ static bool list_one(const struct ticket *ticket, void *context)
 	return true;
 }
 
-static int list_txn(struct store_txn *txn, void *context, const char **error_r)
+static int list_txn(struct store_txn *txn, void *context, char **error_r)
 {
 	struct list_filter *f = context;
 
@@ -67,7 +67,7 @@ static JsonNode *handle_tickets(struct store *store, char **args)
 	struct list_filter f = { .any_status = true };
 	JsonObject *obj;
 	JsonNode *node;
-	const char *error;
+	char *error = NULL;
 
 	for (unsigned int i = 0; args[i] != NULL; i++) {
 		if (g_str_has_prefix(args[i], "status=")) {
@@ -84,7 +84,9 @@ static JsonNode *handle_tickets(struct store *store, char **args)
 	if (store_transaction(store, list_txn, &f, &error) < 0) {
 		if (f.out != NULL)
 			json_array_unref(f.out);
-		return error_reply("store: %s", error);
+		node = error_reply("store: %s", error);
+		g_free(error);
+		return node;
 	}
 	obj = json_object_new();
 	json_object_set_array_member(obj, "tickets", f.out);
@@ -93,7 +95,7 @@ static JsonNode *handle_tickets(struct store *store, char **args)
 	return node;
 }
 
-static int show_txn(struct store_txn *txn, void *context, const char **error_r)
+static int show_txn(struct store_txn *txn, void *context, char **error_r)
 {
 	struct show_context *c = context;
 	struct ticket *ticket;
@@ -119,7 +121,8 @@ static int show_txn(struct store_txn *txn, void *context, const char **error_r)
 static JsonNode *handle_show(struct store *store, char **args)
 {
 	struct show_context c = { 0 };
-	const char *error;
+	JsonNode *reply;
+	char *error = NULL;
 	char *end;
 	unsigned long id;
 
@@ -131,8 +134,11 @@ static JsonNode *handle_show(struct store *store, char **args)
 	    !g_ascii_isdigit(args[0][0]))
 		return error_reply("not a ticket id: %s", args[0]);
 	c.id = id;
-	if (store_transaction(store, show_txn, &c, &error) < 0)
-		return error_reply("store: %s", error);
+	if (store_transaction(store, show_txn, &c, &error) < 0) {
+		reply = error_reply("store: %s", error);
+		g_free(error);
+		return reply;
+	}
 	if (c.reply == NULL)
 		return error_reply("no ticket %lu", id);
 	return c.reply;

@@ -25,50 +25,50 @@ struct store_backend {
 		    struct store **store_r, char **error_r);
 	void (*close)(struct store **_store);
 	int (*transaction)(struct store *store, store_txn_func_t *func,
-			   void *context, const char **error_r);
+			   void *context, char **error_r);
 	int (*ticket_get)(struct store_txn *txn, uint32_t id,
-			  struct ticket **ticket_r, const char **error_r);
+			  struct ticket **ticket_r, char **error_r);
 	int (*ticket_put)(struct store_txn *txn, const struct ticket *ticket,
-			  const char **error_r);
+			  char **error_r);
 	int (*ticket_create)(struct store_txn *txn, struct ticket *ticket,
-			     const char **error_r);
+			     char **error_r);
 	int (*ticket_foreach)(struct store_txn *txn, store_ticket_func_t *func,
-			      void *context, const char **error_r);
+			      void *context, char **error_r);
 	int (*event_append)(struct store_txn *txn, struct ticket *ticket,
-			    struct ticket_event *event, const char **error_r);
+			    struct ticket_event *event, char **error_r);
 	int (*event_list)(struct store_txn *txn, uint32_t id,
-			  GPtrArray **events_r, const char **error_r);
+			  GPtrArray **events_r, char **error_r);
 	int (*msgid_get)(struct store_txn *txn, const char *message_id,
-			 uint32_t *id_r, const char **error_r);
+			 uint32_t *id_r, char **error_r);
 	int (*msgid_put)(struct store_txn *txn, const char *message_id,
-			 uint32_t id, const char **error_r);
+			 uint32_t id, char **error_r);
 	int (*thread_get)(struct store_txn *txn, const char *sender,
 			  const char *subject, uint32_t *id_r,
-			  const char **error_r);
+			  char **error_r);
 	int (*thread_put)(struct store_txn *txn, const char *sender,
 			  const char *subject, uint32_t id,
-			  const char **error_r);
+			  char **error_r);
 	int (*customer_get)(struct store_txn *txn, const char *address,
-			    uint32_t *id_r, const char **error_r);
+			    uint32_t *id_r, char **error_r);
 	int (*customer_put)(struct store_txn *txn, const char *address,
-			    uint32_t id, const char **error_r);
+			    uint32_t id, char **error_r);
 	int (*sender_acks_get)(struct store_txn *txn, const char *address,
-			       GArray **times_r, const char **error_r);
+			       GArray **times_r, char **error_r);
 	int (*sender_acks_put)(struct store_txn *txn, const char *address,
-			       const GArray *times, const char **error_r);
+			       const GArray *times, char **error_r);
 	int (*mailbox_pending)(struct store_txn *txn, unsigned int max,
-			       GArray **marks_r, const char **error_r);
+			       GArray **marks_r, char **error_r);
 	int (*mailbox_done)(struct store_txn *txn,
 			    const struct store_mailbox_mark *mark,
-			    const char **error_r);
+			    char **error_r);
 	int (*applied_get)(struct store_txn *txn, const char *key,
-			   const char **error_r);
+			   char **error_r);
 	int (*applied_put)(struct store_txn *txn, const char *key,
-			   const char **error_r);
+			   char **error_r);
 	int (*applied_del)(struct store_txn *txn, const char *key,
-			   const char **error_r);
+			   char **error_r);
 	int (*applied_list)(struct store_txn *txn, GPtrArray **keys_r,
-			    const char **error_r);
+			    char **error_r);
 };
 
 /* The Berkeley DB backend. */

@@ -54,13 +54,13 @@ struct bdb_txn {
 	bool deadlock;
 };
 
-static int db_failed(struct bdb_txn *t, int ret, const char **error_r)
+static int db_failed(struct bdb_txn *t, int ret, char **error_r)
 {
 	if (ret == DB_LOCK_DEADLOCK || ret == DB_LOCK_NOTGRANTED)
 		t->deadlock = true;
 	if (ret == DB_RUNRECOVERY)
 		g_atomic_int_set(&t->store->panicked, 1);
-	*error_r = db_strerror(ret);
+	*error_r = g_strdup(db_strerror(ret));
 	return -1;
 }
 
@@ -251,7 +251,7 @@ static void reopen_after_panic(struct bdb_store *store, unsigned int generation)
    be tried again. */
 static int transaction_once(struct bdb_store *store, store_txn_func_t *func,
 			    void *context, bool *deadlock_r,
-			    const char **error_r)
+			    char **error_r)
 {
 	struct bdb_txn t = {
 		.base.backend = &store_bdb_backend,
@@ -261,7 +261,7 @@ static int transaction_once(struct bdb_store *store, store_txn_func_t *func,
 
 	*deadlock_r = false;
 	if (store->env == NULL) {
-		*error_r = "the store could not be reopened";
+		*error_r = g_strdup("the store could not be reopened");
 		return -1;
 	}
 	ret = store->env->txn_begin(store->env, NULL, &t.txn, 0);
@@ -280,20 +280,27 @@ static int transaction_once(struct bdb_store *store, store_txn_func_t *func,
 }
 
 static int bdb_transaction(struct store *_store, store_txn_func_t *func,
-			   void *context, const char **error_r)
+			   void *context, char **error_r)
 {
 	struct bdb_store *store = (struct bdb_store *)_store;
 	unsigned int generation;
 	bool deadlock, broken = false;
+	char *error = NULL;
 	int ret = -1;
 
-	*error_r = "transaction lost too many deadlocks";
 	for (unsigned int attempt = 0; attempt < STORE_DEADLOCK_RETRIES;
 	     attempt++) {
+		char *attempt_error = NULL;
+
 		g_rw_lock_reader_lock(&store->lock);
 		generation = store->generation;
 		ret = transaction_once(store, func, context, &deadlock,
-				       error_r);
+				       &attempt_error);
+		/* the latest attempt's error is the one reported */
+		if (attempt_error != NULL) {
+			g_free(error);
+			error = attempt_error;
+		}
 		/* read under the lock: only a reopening changes env */
 		broken = ret < 0 && (g_atomic_int_get(&store->panicked) ||
 				     store->env == NULL);
@@ -306,6 +313,11 @@ static int bdb_transaction(struct store *_store, store_txn_func_t *func,
 	}
 	if (broken)
 		reopen_after_panic(store, generation);
+	if (ret < 0)
+		*error_r = error != NULL ? error :
+			g_strdup("transaction lost too many deadlocks");
+	else
+		g_free(error);
 	return ret;
 }
 
@@ -364,7 +376,7 @@ static uint32_t id_value(const DBT *dbt)
    lock at once (DB_RMW), because the caller usually writes next and a
    read lock upgraded later is what deadlocks. */
 static int get_id(struct bdb_txn *t, DB *db, const void *key, size_t size,
-		  uint32_t *id_r, const char **error_r)
+		  uint32_t *id_r, char **error_r)
 {
 	struct long_key long_key;
 	DBT k, v;
@@ -380,14 +392,14 @@ static int get_id(struct bdb_txn *t, DB *db, const void *key, size_t size,
 	*id_r = id_value(&v);
 	free(v.data);
 	if (*id_r == 0) {
-		*error_r = "index record is damaged";
+		*error_r = g_strdup("index record is damaged");
 		return -1;
 	}
 	return 1;
 }
 
 static int put_id(struct bdb_txn *t, DB *db, const void *key, size_t size,
-		  uint32_t id, const char **error_r)
+		  uint32_t id, char **error_r)
 {
 	struct long_key long_key;
 	guint8 buf[4];
@@ -404,7 +416,7 @@ static int put_id(struct bdb_txn *t, DB *db, const void *key, size_t size,
 }
 
 static int bdb_ticket_get(struct store_txn *txn, uint32_t id,
-			  struct ticket **ticket_r, const char **error_r)
+			  struct ticket **ticket_r, char **error_r)
 {
 	struct bdb_txn *t = (struct bdb_txn *)txn;
 	guint8 key[4];
@@ -426,7 +438,7 @@ static int bdb_ticket_get(struct store_txn *txn, uint32_t id,
 }
 
 static int bdb_ticket_put(struct store_txn *txn, const struct ticket *ticket,
-			  const char **error_r)
+			  char **error_r)
 {
 	struct bdb_txn *t = (struct bdb_txn *)txn;
 	GBytes *record = ticket_serialize(ticket);
@@ -449,7 +461,7 @@ static int bdb_ticket_put(struct store_txn *txn, const struct ticket *ticket,
 }
 
 static int bdb_ticket_create(struct store_txn *txn, struct ticket *ticket,
-			     const char **error_r)
+			     char **error_r)
 {
 	struct bdb_txn *t = (struct bdb_txn *)txn;
 	static const char key[] = "next_id";
@@ -460,7 +472,7 @@ static int bdb_ticket_create(struct store_txn *txn, struct ticket *ticket,
 	if (ret < 0)
 		return -1;
 	if (id == UINT32_MAX) {
-		*error_r = "ticket ids are exhausted";
+		*error_r = g_strdup("ticket ids are exhausted");
 		return -1;
 	}
 	if (put_id(t, t->store->meta, key, sizeof(key) - 1, id + 1,
@@ -471,7 +483,7 @@ static int bdb_ticket_create(struct store_txn *txn, struct ticket *ticket,
 }
 
 static int bdb_ticket_foreach(struct store_txn *txn, store_ticket_func_t *func,
-			      void *context, const char **error_r)
+			      void *context, char **error_r)
 {
 	struct bdb_txn *t = (struct bdb_txn *)txn;
 	DBC *cursor;
@@ -487,7 +499,7 @@ static int bdb_ticket_foreach(struct store_txn *txn, store_ticket_func_t *func,
 		return db_failed(t, ret, error_r);
 	while (more) {
 		struct ticket *ticket;
-		const char *error;
+		char *error = NULL;
 
 		dbt_out(&k);
 		dbt_out(&v);
@@ -497,6 +509,7 @@ static int bdb_ticket_foreach(struct store_txn *txn, store_ticket_func_t *func,
 		if (ticket_deserialize(v.data, v.size, &ticket, &error) < 0) {
 			log_warning("store: ticket %u: %s", id_value(&k),
 				    error);
+			g_free(error);
 		} else {
 			more = func(ticket, context);
 			ticket_free(&ticket);
@@ -517,7 +530,7 @@ static void history_key(guint8 buf[8], uint32_t id, uint32_t seq)
 }
 
 static int bdb_event_append(struct store_txn *txn, struct ticket *ticket,
-			    struct ticket_event *event, const char **error_r)
+			    struct ticket_event *event, char **error_r)
 {
 	struct bdb_txn *t = (struct bdb_txn *)txn;
 	GBytes *record;
@@ -552,7 +565,7 @@ static void event_free(gpointer data)
 }
 
 static int bdb_event_list(struct store_txn *txn, uint32_t id,
-			  GPtrArray **events_r, const char **error_r)
+			  GPtrArray **events_r, char **error_r)
 {
 	struct bdb_txn *t = (struct bdb_txn *)txn;
 	GPtrArray *events;
@@ -572,7 +585,7 @@ static int bdb_event_list(struct store_txn *txn, uint32_t id,
 	id_key(prefix, id);
 	for (;;) {
 		struct ticket_event *ev;
-		const char *error;
+		char *error = NULL;
 
 		memset(&k, 0, sizeof(k));
 		k.data = key;
@@ -589,10 +602,13 @@ static int bdb_event_list(struct store_txn *txn, uint32_t id,
 			ret = DB_NOTFOUND;
 			break;
 		}
-		if (ticket_event_deserialize(v.data, v.size, &ev, &error) < 0)
+		if (ticket_event_deserialize(v.data, v.size, &ev,
+					     &error) < 0) {
 			log_warning("store: ticket %u event: %s", id, error);
-		else
+			g_free(error);
+		} else {
 			g_ptr_array_add(events, ev);
+		}
 		free(v.data);
 	}
 	cursor->close(cursor);
@@ -605,7 +621,7 @@ static int bdb_event_list(struct store_txn *txn, uint32_t id,
 }
 
 static int bdb_msgid_get(struct store_txn *txn, const char *message_id,
-			 uint32_t *id_r, const char **error_r)
+			 uint32_t *id_r, char **error_r)
 {
 	struct bdb_txn *t = (struct bdb_txn *)txn;
 	return get_id(t, t->store->msgid, message_id, strlen(message_id),
@@ -613,7 +629,7 @@ static int bdb_msgid_get(struct store_txn *txn, const char *message_id,
 }
 
 static int bdb_msgid_put(struct store_txn *txn, const char *message_id,
-			 uint32_t id, const char **error_r)
+			 uint32_t id, char **error_r)
 {
 	struct bdb_txn *t = (struct bdb_txn *)txn;
 	return put_id(t, t->store->msgid, message_id, strlen(message_id), id,
@@ -627,7 +643,7 @@ static char *thread_key(const char *sender, const char *subject)
 
 static int bdb_thread_get(struct store_txn *txn, const char *sender,
 			  const char *subject, uint32_t *id_r,
-			  const char **error_r)
+			  char **error_r)
 {
 	struct bdb_txn *t = (struct bdb_txn *)txn;
 	char *key = thread_key(sender, subject);
@@ -640,7 +656,7 @@ static int bdb_thread_get(struct store_txn *txn, const char *sender,
 
 static int bdb_thread_put(struct store_txn *txn, const char *sender,
 			  const char *subject, uint32_t id,
-			  const char **error_r)
+			  char **error_r)
 {
 	struct bdb_txn *t = (struct bdb_txn *)txn;
 	char *key = thread_key(sender, subject);
@@ -651,7 +667,7 @@ static int bdb_thread_put(struct store_txn *txn, const char *sender,
 }
 
 static int bdb_customer_get(struct store_txn *txn, const char *address,
-			    uint32_t *id_r, const char **error_r)
+			    uint32_t *id_r, char **error_r)
 {
 	struct bdb_txn *t = (struct bdb_txn *)txn;
 	return get_id(t, t->store->customer, address, strlen(address), id_r,
@@ -659,7 +675,7 @@ static int bdb_customer_get(struct store_txn *txn, const char *address,
 }
 
 static int bdb_customer_put(struct store_txn *txn, const char *address,
-			    uint32_t id, const char **error_r)
+			    uint32_t id, char **error_r)
 {
 	struct bdb_txn *t = (struct bdb_txn *)txn;
 	return put_id(t, t->store->customer, address, strlen(address), id,
@@ -671,7 +687,7 @@ static int bdb_customer_put(struct store_txn *txn, const char *address,
 #define SENDER_RECORD_TYPE "(yax)"
 
 static int bdb_sender_acks_get(struct store_txn *txn, const char *address,
-			       GArray **times_r, const char **error_r)
+			       GArray **times_r, char **error_r)
 {
 	struct bdb_txn *t = (struct bdb_txn *)txn;
 	struct long_key long_key;
@@ -711,7 +727,7 @@ static int bdb_sender_acks_get(struct store_txn *txn, const char *address,
 }
 
 static int bdb_sender_acks_put(struct store_txn *txn, const char *address,
-			       const GArray *times, const char **error_r)
+			       const GArray *times, char **error_r)
 {
 	struct bdb_txn *t = (struct bdb_txn *)txn;
 	struct long_key long_key;
@@ -739,7 +755,7 @@ static int bdb_sender_acks_put(struct store_txn *txn, const char *address,
 /* mailbox.db: ticket id -> 1 + the sequence number of its latest status
    event (never 0, which id_value() gives a damaged record). */
 static int bdb_mailbox_pending(struct store_txn *txn, unsigned int max,
-			       GArray **marks_r, const char **error_r)
+			       GArray **marks_r, char **error_r)
 {
 	struct bdb_txn *t = (struct bdb_txn *)txn;
 	GArray *marks = g_array_new(FALSE, FALSE,
@@ -774,7 +790,7 @@ static int bdb_mailbox_pending(struct store_txn *txn, unsigned int max,
 
 static int bdb_mailbox_done(struct store_txn *txn,
 			    const struct store_mailbox_mark *mark,
-			    const char **error_r)
+			    char **error_r)
 {
 	struct bdb_txn *t = (struct bdb_txn *)txn;
 	guint8 key[4];
@@ -796,7 +812,7 @@ static int bdb_mailbox_done(struct store_txn *txn,
 }
 
 static int bdb_applied_get(struct store_txn *txn, const char *key,
-			   const char **error_r)
+			   char **error_r)
 {
 	struct bdb_txn *t = (struct bdb_txn *)txn;
 	uint32_t id;
@@ -805,14 +821,14 @@ static int bdb_applied_get(struct store_txn *txn, const char *key,
 }
 
 static int bdb_applied_put(struct store_txn *txn, const char *key,
-			   const char **error_r)
+			   char **error_r)
 {
 	struct bdb_txn *t = (struct bdb_txn *)txn;
 	return put_id(t, t->store->applied, key, strlen(key), 1, error_r);
 }
 
 static int bdb_applied_del(struct store_txn *txn, const char *key,
-			   const char **error_r)
+			   char **error_r)
 {
 	struct bdb_txn *t = (struct bdb_txn *)txn;
 	struct long_key long_key;
@@ -827,7 +843,7 @@ static int bdb_applied_del(struct store_txn *txn, const char *key,
 }
 
 static int bdb_applied_list(struct store_txn *txn, GPtrArray **keys_r,
-			    const char **error_r)
+			    char **error_r)
 {
 	struct bdb_txn *t = (struct bdb_txn *)txn;
 	GPtrArray *keys = g_ptr_array_new_with_free_func(g_free);

@@ -18,128 +18,128 @@ void store_close(struct store **_store)
 }
 
 int store_transaction(struct store *store, store_txn_func_t *func,
-		      void *context, const char **error_r)
+		      void *context, char **error_r)
 {
 	return store->backend->transaction(store, func, context, error_r);
 }
 
 int store_ticket_get(struct store_txn *txn, uint32_t id,
-		     struct ticket **ticket_r, const char **error_r)
+		     struct ticket **ticket_r, char **error_r)
 {
 	return txn->backend->ticket_get(txn, id, ticket_r, error_r);
 }
 
 int store_ticket_put(struct store_txn *txn, const struct ticket *ticket,
-		     const char **error_r)
+		     char **error_r)
 {
 	return txn->backend->ticket_put(txn, ticket, error_r);
 }
 
 int store_ticket_create(struct store_txn *txn, struct ticket *ticket,
-			const char **error_r)
+			char **error_r)
 {
 	return txn->backend->ticket_create(txn, ticket, error_r);
 }
 
 int store_ticket_foreach(struct store_txn *txn, store_ticket_func_t *func,
-			 void *context, const char **error_r)
+			 void *context, char **error_r)
 {
 	return txn->backend->ticket_foreach(txn, func, context, error_r);
 }
 
 int store_event_append(struct store_txn *txn, struct ticket *ticket,
-		       struct ticket_event *event, const char **error_r)
+		       struct ticket_event *event, char **error_r)
 {
 	return txn->backend->event_append(txn, ticket, event, error_r);
 }
 
 int store_event_list(struct store_txn *txn, uint32_t id, GPtrArray **events_r,
-		     const char **error_r)
+		     char **error_r)
 {
 	return txn->backend->event_list(txn, id, events_r, error_r);
 }
 
 int store_msgid_get(struct store_txn *txn, const char *message_id,
-		    uint32_t *id_r, const char **error_r)
+		    uint32_t *id_r, char **error_r)
 {
 	return txn->backend->msgid_get(txn, message_id, id_r, error_r);
 }
 
 int store_msgid_put(struct store_txn *txn, const char *message_id, uint32_t id,
-		    const char **error_r)
+		    char **error_r)
 {
 	return txn->backend->msgid_put(txn, message_id, id, error_r);
 }
 
 int store_thread_get(struct store_txn *txn, const char *sender,
-		     const char *subject, uint32_t *id_r, const char **error_r)
+		     const char *subject, uint32_t *id_r, char **error_r)
 {
 	return txn->backend->thread_get(txn, sender, subject, id_r, error_r);
 }
 
 int store_thread_put(struct store_txn *txn, const char *sender,
-		     const char *subject, uint32_t id, const char **error_r)
+		     const char *subject, uint32_t id, char **error_r)
 {
 	return txn->backend->thread_put(txn, sender, subject, id, error_r);
 }
 
 int store_customer_get(struct store_txn *txn, const char *address,
-		       uint32_t *id_r, const char **error_r)
+		       uint32_t *id_r, char **error_r)
 {
 	return txn->backend->customer_get(txn, address, id_r, error_r);
 }
 
 int store_customer_put(struct store_txn *txn, const char *address, uint32_t id,
-		       const char **error_r)
+		       char **error_r)
 {
 	return txn->backend->customer_put(txn, address, id, error_r);
 }
 
 int store_sender_acks_get(struct store_txn *txn, const char *address,
-			  GArray **times_r, const char **error_r)
+			  GArray **times_r, char **error_r)
 {
 	return txn->backend->sender_acks_get(txn, address, times_r, error_r);
 }
 
 int store_sender_acks_put(struct store_txn *txn, const char *address,
-			  const GArray *times, const char **error_r)
+			  const GArray *times, char **error_r)
 {
 	return txn->backend->sender_acks_put(txn, address, times, error_r);
 }
 
 int store_mailbox_pending(struct store_txn *txn, unsigned int max,
-			  GArray **marks_r, const char **error_r)
+			  GArray **marks_r, char **error_r)
 {
 	return txn->backend->mailbox_pending(txn, max, marks_r, error_r);
 }
 
 int store_mailbox_done(struct store_txn *txn,
 		       const struct store_mailbox_mark *mark,
-		       const char **error_r)
+		       char **error_r)
 {
 	return txn->backend->mailbox_done(txn, mark, error_r);
 }
 
 int store_applied_get(struct store_txn *txn, const char *key,
-		      const char **error_r)
+		      char **error_r)
 {
 	return txn->backend->applied_get(txn, key, error_r);
 }
 
 int store_applied_put(struct store_txn *txn, const char *key,
-		      const char **error_r)
+		      char **error_r)
 {
 	return txn->backend->applied_put(txn, key, error_r);
 }
 
 int store_applied_del(struct store_txn *txn, const char *key,
-		      const char **error_r)
+		      char **error_r)
 {
 	return txn->backend->applied_del(txn, key, error_r);
 }
 
 int store_applied_list(struct store_txn *txn, GPtrArray **keys_r,
-		       const char **error_r)
+		       char **error_r)
 {
 	return txn->backend->applied_list(txn, keys_r, error_r);
 }

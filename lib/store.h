@@ -23,8 +23,8 @@
    Every access happens inside store_transaction(), which commits
    durably (fsync of the log) and retries deadlocks.
 
-   Errors are static strings (Berkeley DB's db_strerror() or literals),
-   valid forever. */
+   Errors come back in *error_r as a new string (g_free it), set only
+   when a function returns -1. */
 
 struct store;
 struct store_txn;
@@ -47,32 +47,32 @@ void store_close(struct store **_store);
    It may be called more than once (after a deadlock), so it must keep
    no effects outside the transaction from an earlier call. */
 typedef int store_txn_func_t(struct store_txn *txn, void *context,
-			     const char **error_r);
+			     char **error_r);
 
 /* Runs func in a transaction and commits it durably; retries it when
    Berkeley DB picks it as a deadlock victim.  Returns 0, or -1 with
    *error_r set.  Blocks for the fsync of the commit. */
 int store_transaction(struct store *store, store_txn_func_t *func,
-		      void *context, const char **error_r);
+		      void *context, char **error_r);
 
 /* Reads ticket id.  Returns 1 and a new ticket, 0 if there is none, -1 on
    error. */
 int store_ticket_get(struct store_txn *txn, uint32_t id,
-		     struct ticket **ticket_r, const char **error_r);
+		     struct ticket **ticket_r, char **error_r);
 
 /* Writes the ticket (its id must be set).  Returns 0 or -1. */
 int store_ticket_put(struct store_txn *txn, const struct ticket *ticket,
-		     const char **error_r);
+		     char **error_r);
 
 /* Gives ticket the next free id and writes it.  Returns 0 or -1. */
 int store_ticket_create(struct store_txn *txn, struct ticket *ticket,
-			const char **error_r);
+			char **error_r);
 
 /* Calls func for every ticket in id order until it returns false.  The
    ticket is freed after the call.  Returns 0 or -1. */
 typedef bool store_ticket_func_t(const struct ticket *ticket, void *context);
 int store_ticket_foreach(struct store_txn *txn, store_ticket_func_t *func,
-			 void *context, const char **error_r);
+			 void *context, char **error_r);
 
 /* Appends event to the ticket's history with the sequence number
    ticket->next_seq, which it advances: the caller must store the ticket
@@ -81,36 +81,36 @@ int store_ticket_foreach(struct store_txn *txn, store_ticket_func_t *func,
    no change of status, by whatever route, escapes the keywords.  Returns
    0 or -1. */
 int store_event_append(struct store_txn *txn, struct ticket *ticket,
-		       struct ticket_event *event, const char **error_r);
+		       struct ticket_event *event, char **error_r);
 
 /* Returns the ticket's events in order in *events_r (a new array that
    frees its members).  Returns 0 or -1. */
 int store_event_list(struct store_txn *txn, uint32_t id, GPtrArray **events_r,
-		     const char **error_r);
+		     char **error_r);
 
 /* Index lookups: return 1 and the ticket id, 0 when absent, -1 on error.
    Puts overwrite.  Keys longer than 4 KiB are stored as their SHA-256. */
 int store_msgid_get(struct store_txn *txn, const char *message_id,
-		    uint32_t *id_r, const char **error_r);
+		    uint32_t *id_r, char **error_r);
 int store_msgid_put(struct store_txn *txn, const char *message_id,
-		    uint32_t id, const char **error_r);
+		    uint32_t id, char **error_r);
 int store_thread_get(struct store_txn *txn, const char *sender,
 		     const char *subject, uint32_t *id_r,
-		     const char **error_r);
+		     char **error_r);
 int store_thread_put(struct store_txn *txn, const char *sender,
-		     const char *subject, uint32_t id, const char **error_r);
+		     const char *subject, uint32_t id, char **error_r);
 int store_customer_get(struct store_txn *txn, const char *address,
-		       uint32_t *id_r, const char **error_r);
+		       uint32_t *id_r, char **error_r);
 int store_customer_put(struct store_txn *txn, const char *address,
-		       uint32_t id, const char **error_r);
+		       uint32_t id, char **error_r);
 
 /* The times (int64_t Unix seconds, oldest first) at which the sender
    was sent an acknowledgement, as last put.  *times_r is always set
    (g_array_unref it), empty when nothing was put.  Returns 0 or -1. */
 int store_sender_acks_get(struct store_txn *txn, const char *address,
-			  GArray **times_r, const char **error_r);
+			  GArray **times_r, char **error_r);
 int store_sender_acks_put(struct store_txn *txn, const char *address,
-			  const GArray *times, const char **error_r);
+			  const GArray *times, char **error_r);
 
 /* A ticket whose status the queue mailbox does not show yet: seq tells
    one change from a later one. */
@@ -122,13 +122,13 @@ struct store_mailbox_mark {
 /* Returns in *marks_r (always set; g_array_unref it) at most max marked
    tickets, in id order.  Returns 0 or -1. */
 int store_mailbox_pending(struct store_txn *txn, unsigned int max,
-			  GArray **marks_r, const char **error_r);
+			  GArray **marks_r, char **error_r);
 
 /* The mailbox shows the change mark names: unmarks the ticket, unless
    a later change marked it again meanwhile.  Returns 0 or -1. */
 int store_mailbox_done(struct store_txn *txn,
 		       const struct store_mailbox_mark *mark,
-		       const char **error_r);
+		       char **error_r);
 
 /* Spool items whose effect is in the store: a consumer puts the item's
    key in the transaction that applies it, and deletes it once the item
@@ -136,15 +136,15 @@ int store_mailbox_done(struct store_txn *txn,
    second time.  get returns 1 when key is there, 0 when not; all
    return -1 on error. */
 int store_applied_get(struct store_txn *txn, const char *key,
-		      const char **error_r);
+		      char **error_r);
 int store_applied_put(struct store_txn *txn, const char *key,
-		      const char **error_r);
+		      char **error_r);
 int store_applied_del(struct store_txn *txn, const char *key,
-		      const char **error_r);
+		      char **error_r);
 /* Every key there, in *keys_r (always set; g_ptr_array_unref it): what
    a crash between an item's done and the deletion of its key left.
    Returns 0 or -1. */
 int store_applied_list(struct store_txn *txn, GPtrArray **keys_r,
-		       const char **error_r);
+		       char **error_r);
 
 #endif

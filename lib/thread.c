@@ -33,7 +33,7 @@ const char *thread_rule_name(enum thread_rule rule)
    not exist (the rule passes), -1 on error. */
 static int named_ticket(struct store_txn *txn, uint32_t id,
 			enum thread_rule rule, struct thread_result *r,
-			const char **error_r)
+			char **error_r)
 {
 	struct ticket *ticket;
 	int ret;
@@ -56,7 +56,7 @@ static int named_ticket(struct store_txn *txn, uint32_t id,
 
 static int rule_token(struct store_txn *txn, const struct token_key *key,
 		      const struct thread_input *in, struct thread_result *r,
-		      const char **error_r)
+		      char **error_r)
 {
 	for (unsigned int i = 0; in->tokens != NULL && in->tokens[i] != NULL;
 	     i++) {
@@ -75,7 +75,7 @@ static int rule_token(struct store_txn *txn, const struct token_key *key,
 
 static int rule_references(struct store_txn *txn,
 			   const struct thread_input *in,
-			   struct thread_result *r, const char **error_r)
+			   struct thread_result *r, char **error_r)
 {
 	for (unsigned int i = 0;
 	     in->references != NULL && in->references[i] != NULL; i++) {
@@ -97,7 +97,7 @@ static int rule_references(struct store_txn *txn,
 
 static int rule_tag(struct store_txn *txn, const struct config *config,
 		    const struct thread_input *in, struct thread_result *r,
-		    const char **error_r)
+		    char **error_r)
 {
 	struct ticket *ticket;
 	uint32_t id;
@@ -128,7 +128,7 @@ static int rule_tag(struct store_txn *txn, const struct config *config,
 static int take_open(struct store_txn *txn, uint32_t id,
 		     const struct thread_input *in, int64_t window,
 		     enum thread_rule rule, struct thread_result *r,
-		     const char **error_r)
+		     char **error_r)
 {
 	struct ticket *ticket;
 	int ret = store_ticket_get(txn, id, &ticket, error_r);
@@ -148,7 +148,7 @@ static int take_open(struct store_txn *txn, uint32_t id,
 
 static int rule_subject(struct store_txn *txn, const struct config *config,
 			const struct thread_input *in,
-			struct thread_result *r, const char **error_r)
+			struct thread_result *r, char **error_r)
 {
 	char *normalized;
 	uint32_t id;
@@ -171,7 +171,7 @@ static int rule_subject(struct store_txn *txn, const struct config *config,
 
 static int rule_messenger(struct store_txn *txn,
 			  const struct thread_input *in,
-			  struct thread_result *r, const char **error_r)
+			  struct thread_result *r, char **error_r)
 {
 	uint32_t id;
 	int ret;
@@ -186,7 +186,7 @@ static int rule_messenger(struct store_txn *txn,
 
 int thread_resolve(struct store_txn *txn, const struct config *config,
 		   const struct token_key *key, const struct thread_input *in,
-		   struct thread_result *r, const char **error_r)
+		   struct thread_result *r, char **error_r)
 {
 	uint32_t id;
 	int ret;

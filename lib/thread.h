@@ -50,7 +50,7 @@ struct thread_result {
    Returns 0 with *result_r filled, or -1 on a store error. */
 int thread_resolve(struct store_txn *txn, const struct config *config,
 		   const struct token_key *key, const struct thread_input *in,
-		   struct thread_result *result_r, const char **error_r);
+		   struct thread_result *result_r, char **error_r);
 
 /* "duplicate", "token", "references", "tag", "subject", "messenger",
    "new". */

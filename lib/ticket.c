@@ -131,13 +131,13 @@ GBytes *ticket_serialize(const struct ticket *ticket)
    bytes (a malformed record reads as default values), so this never
    crashes on a damaged database. */
 static GVariant *record_open(const void *data, size_t size, const char *type,
-			     guint8 version, const char **error_r)
+			     guint8 version, char **error_r)
 {
 	GVariant *record;
 	void *copy;
 
 	if (size == 0 || ((const guint8 *)data)[0] != version) {
-		*error_r = "unknown record version";
+		*error_r = g_strdup("unknown record version");
 		return NULL;
 	}
 	copy = g_memdup2(data, size);
@@ -154,7 +154,7 @@ static void child_string(GVariant *record, gsize index, char **field)
 }
 
 int ticket_deserialize(const void *data, size_t size, struct ticket **ticket_r,
-		       const char **error_r)
+		       char **error_r)
 {
 	struct ticket *ticket;
 	GVariant *record;
@@ -209,7 +209,8 @@ int ticket_deserialize(const void *data, size_t size, struct ticket **ticket_r,
 	if (ticket_status_parse(status, &ticket->status) < 0) {
 		g_variant_unref(record);
 		ticket_free(&ticket);
-		*error_r = "ticket record has an unknown status";
+		*error_r = g_strdup("ticket record has an unknown "
+				    "status");
 		return -1;
 	}
 	g_variant_unref(record);
@@ -258,7 +259,7 @@ GBytes *ticket_event_serialize(const struct ticket_event *ev)
 
 int ticket_event_deserialize(const void *data, size_t size,
 			     struct ticket_event **event_r,
-			     const char **error_r)
+			     char **error_r)
 {
 	struct ticket_event *ev;
 	GVariant *record;

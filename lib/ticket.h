@@ -65,10 +65,10 @@ bool ticket_has_participant(const struct ticket *ticket,
 
 /* Serializes to the versioned record format (g_bytes_unref it). */
 GBytes *ticket_serialize(const struct ticket *ticket);
-/* Parses a record.  Returns 0 and a new ticket, or -1 with a static
-   *error_r for an unknown version or a malformed record. */
+/* Parses a record.  Returns 0 and a new ticket, or -1 with *error_r
+   (g_free it) for an unknown version or a malformed record. */
 int ticket_deserialize(const void *data, size_t size, struct ticket **ticket_r,
-		       const char **error_r);
+		       char **error_r);
 
 /* Makes an event; fields must be an a{sv} (a floating reference is
    sunk), or NULL for none. */
@@ -78,7 +78,7 @@ void ticket_event_free(struct ticket_event **_event);
 GBytes *ticket_event_serialize(const struct ticket_event *event);
 int ticket_event_deserialize(const void *data, size_t size,
 			     struct ticket_event **event_r,
-			     const char **error_r);
+			     char **error_r);
 
 /* Formats Unix seconds as ISO 8601 in UTC ("2026-11-22T11:02:53Z"), or
    returns NULL for 0.  g_free the result. */

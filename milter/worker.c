@@ -80,7 +80,7 @@ static void bury(struct worker *w, struct spool_item **item, const char *why)
 
 static void finish(struct worker *w, struct spool_item **item)
 {
-	const char *error;
+	char *error = NULL;
 	char *key = g_strdup((*item)->key);
 	char *why = NULL;
 
@@ -89,6 +89,7 @@ static void finish(struct worker *w, struct spool_item **item)
 		g_free(why);
 	} else if (mbevent_forget(w->store, key, &error) < 0) {
 		log_warning("%s: events: %s", key, error);
+		g_free(error);
 	}
 	g_free(key);
 }
@@ -97,7 +98,7 @@ static void finish(struct worker *w, struct spool_item **item)
 static bool apply_item(struct worker *w, struct spool_item **item)
 {
 	struct mbevent_file *file;
-	const char *error;
+	char *error = NULL;
 	char *why = NULL;
 
 	if ((*item)->size == 0) {
@@ -125,11 +126,13 @@ static bool apply_item(struct worker *w, struct spool_item **item)
 
 			bury(w, item, what);
 			g_free(what);
+			g_free(error);
 			w->held_attempts = 0;
 			return true;
 		}
 		log_error("%s: events: store: %s; will try again",
 			  (*item)->key, error);
+		g_free(error);
 		w->held = g_steal_pointer(item);
 		return false;
 	}
@@ -170,7 +173,7 @@ struct mark_context {
 };
 
 static int pending_txn(struct store_txn *txn, void *context,
-		       const char **error_r)
+		       char **error_r)
 {
 	struct mark_context *c = context;
 
@@ -179,7 +182,7 @@ static int pending_txn(struct store_txn *txn, void *context,
 }
 
 static int ticket_txn(struct store_txn *txn, void *context,
-		      const char **error_r)
+		      char **error_r)
 {
 	struct mark_context *c = context;
 
@@ -189,7 +192,7 @@ static int ticket_txn(struct store_txn *txn, void *context,
 }
 
 static int done_txn(struct store_txn *txn, void *context,
-		    const char **error_r)
+		    char **error_r)
 {
 	struct mark_context *c = context;
 
@@ -247,11 +250,12 @@ static enum mbsync_result sync_ticket(struct worker *w, struct mark_context *c,
 static bool sync_one(struct worker *w, struct mark_context *c)
 {
 	enum mbsync_result result = MBSYNC_DONE;
-	const char *error;
+	char *error = NULL;
 	char *why = NULL;
 
 	if (store_transaction(w->store, ticket_txn, c, &error) < 0) {
 		log_error("ticket=%u: mailbox: store: %s", c->mark->id, error);
+		g_free(error);
 		return false;
 	}
 	if (c->ticket != NULL)
@@ -271,6 +275,7 @@ static bool sync_one(struct worker *w, struct mark_context *c)
 	w->doveadm_pause = 0;
 	if (store_transaction(w->store, done_txn, c, &error) < 0) {
 		log_error("ticket=%u: mailbox: store: %s", c->mark->id, error);
+		g_free(error);
 		return false;
 	}
 	return true;
@@ -279,12 +284,13 @@ static bool sync_one(struct worker *w, struct mark_context *c)
 static void sync_mailboxes(struct worker *w)
 {
 	struct mark_context c = { .max = SYNCS_PER_ROUND };
-	const char *error;
+	char *error = NULL;
 
 	if (now() < w->doveadm_not_before)
 		return;
 	if (store_transaction(w->store, pending_txn, &c, &error) < 0) {
 		log_error("mailbox: store: %s", error);
+		g_free(error);
 		g_clear_pointer(&c.marks, g_array_unref);
 		return;
 	}
@@ -332,7 +338,7 @@ struct prune_context {
 };
 
 static int prune_txn(struct store_txn *txn, void *context,
-		     const char **error_r)
+		     char **error_r)
 {
 	struct prune_context *c = context;
 	GPtrArray *keys;
@@ -355,7 +361,7 @@ int worker_start(const struct config *config, struct store *store,
 	struct worker *w = g_new0(struct worker, 1);
 	char *dir = g_build_filename(config->spool_dir, "events", NULL);
 	struct prune_context prune;
-	const char *error;
+	char *error = NULL;
 	int ret = spool_open(dir, true, &w->events, error_r);
 
 	g_free(dir);
@@ -369,6 +375,7 @@ int worker_start(const struct config *config, struct store *store,
 	else if (prune.forgotten > 0)
 		log_info("events: forgot %u applied key(s) of finished items",
 			 prune.forgotten);
+	g_free(error);
 	w->config = config;
 	w->store = store;
 	w->status_dir = g_build_filename(config->spool_dir, "status", NULL);

@@ -45,7 +45,7 @@ static double one_ticket(struct bench *b)
 	char sender[64], subject[64], message_id[64];
 	const char *none[] = { NULL };
 	struct intake_result r;
-	const char *error;
+	char *error = NULL;
 	gint64 start;
 
 	b->made++;
@@ -71,6 +71,7 @@ static double one_ticket(struct bench *b)
 	if (intake_message(b->store, b->config, b->key, &msg, &r,
 			   &error) < 0) {
 		fprintf(stderr, "bench-store: intake: %s\n", error);
+		g_free(error);
 		exit(1);
 	}
 	if (!r.created) {

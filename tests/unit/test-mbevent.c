@@ -158,7 +158,7 @@ struct fixture {
 };
 
 static int create_txn(struct store_txn *txn, void *context,
-		      const char **error_r)
+		      char **error_r)
 {
 	struct fixture *fx = context;
 	struct ticket *ticket = ticket_new();
@@ -177,15 +177,15 @@ static int create_txn(struct store_txn *txn, void *context,
 
 static void setup(struct fixture *fx, gconstpointer data)
 {
-	const char *error;
-	char *error2 = NULL;
+	char *error = NULL;
 
 	fx->updated = data == NULL ? 0 : *(const int64_t *)data;
 	fx->dir = g_dir_make_tmp("test-mbevent-XXXXXX", NULL);
-	if (store_open(fx->dir, STORE_NOSYNC, &fx->store, &error2) < 0)
-		g_error("store_open: %s", error2);
+	if (store_open(fx->dir, STORE_NOSYNC, &fx->store, &error) < 0)
+		g_error("store_open: %s", error);
 	if (store_transaction(fx->store, create_txn, fx, &error) < 0)
 		g_error("create: %s", error);
+	g_free(error);
 }
 
 static void teardown(struct fixture *fx, gconstpointer data)
@@ -214,7 +214,7 @@ struct read_context {
 };
 
 static int read_txn(struct store_txn *txn, void *context,
-		    const char **error_r)
+		    char **error_r)
 {
 	struct read_context *c = context;
 
@@ -230,11 +230,12 @@ static int read_txn(struct store_txn *txn, void *context,
 
 static void read_ticket(struct fixture *fx, struct read_context *c)
 {
-	const char *error;
+	char *error = NULL;
 
 	c->id = fx->id;
 	if (store_transaction(fx->store, read_txn, c, &error) < 0)
 		g_error("read: %s", error);
+	g_free(error);
 }
 
 static void read_clear(struct read_context *c)
@@ -251,8 +252,7 @@ static void apply(struct fixture *fx, const char *key, const char *event)
 	GString *events = g_string_new(event);
 	char *text;
 	struct mbevent_file *file;
-	const char *error;
-	char *error2 = NULL;
+	char *error = NULL;
 
 	g_string_replace(events, "%u", id, 0);
 	/* every event names the ticket's message, unless it names one */
@@ -260,10 +260,11 @@ static void apply(struct fixture *fx, const char *key, const char *event)
 		g_string_replace(events, "{\"type\"",
 				 "{\"message_id\": \"<m@x>\", \"type\"", 0);
 	text = g_strconcat(FILE_HEAD, events->str, "]}", NULL);
-	if (mbevent_parse(text, strlen(text), &file, &error2) < 0)
-		g_error("parse: %s", error2);
+	if (mbevent_parse(text, strlen(text), &file, &error) < 0)
+		g_error("parse: %s", error);
 	if (mbevent_apply(fx->store, file, key, 1795000100, &error) < 0)
 		g_error("apply: %s", error);
+	g_free(error);
 	mbevent_file_free(&file);
 	g_free(text);
 	g_string_free(events, TRUE);
@@ -312,7 +313,7 @@ static void test_status(struct fixture *fx, gconstpointer data)
 }
 
 static int done_txn(struct store_txn *txn, void *context,
-		    const char **error_r)
+		    char **error_r)
 {
 	return store_mailbox_done(txn, context, error_r);
 }
@@ -321,7 +322,7 @@ static void test_mailbox_marks(struct fixture *fx, gconstpointer data)
 {
 	struct read_context c = { 0 };
 	struct store_mailbox_mark old;
-	const char *error;
+	char *error = NULL;
 
 	apply(fx, "k1", "{\"type\": \"keyword\", \"ticket\": \"%u\", "
 	      "\"mailbox\": \"Sales\", \"new\": \"open\"}");
@@ -340,6 +341,7 @@ static void test_mailbox_marks(struct fixture *fx, gconstpointer data)
 	read_ticket(fx, &c);
 	g_assert_cmpuint(c.marks->len, ==, 0);
 	read_clear(&c);
+	g_free(error);
 }
 
 static void test_same_status(struct fixture *fx, gconstpointer data)
@@ -424,7 +426,7 @@ static void test_unknown_ticket(struct fixture *fx, gconstpointer data)
 static void test_once(struct fixture *fx, gconstpointer data)
 {
 	struct read_context c = { 0 };
-	const char *error;
+	char *error = NULL;
 	static const char expunge[] =
 		"{\"type\": \"expunge\", \"ticket\": \"%u\", "
 		"\"mailbox\": \"Sales\", \"uid\": 5}";
@@ -438,6 +440,7 @@ static void test_once(struct fixture *fx, gconstpointer data)
 	read_ticket(fx, &c);
 	g_assert_cmpuint(c.events->len, ==, 2);
 	read_clear(&c);
+	g_free(error);
 }
 
 static void test_foreign_message(struct fixture *fx, gconstpointer data)

@@ -52,7 +52,7 @@ struct create_ctx {
 };
 
 static int create_txn(struct store_txn *txn, void *context,
-		      const char **error_r)
+		      char **error_r)
 {
 	struct create_ctx *c = context;
 	struct ticket *ticket = ticket_new();
@@ -80,10 +80,11 @@ static int create_txn(struct store_txn *txn, void *context,
 static uint32_t create(struct store *store, const char *subject)
 {
 	struct create_ctx c = { .subject = subject };
-	const char *error;
+	char *error = NULL;
 
 	if (store_transaction(store, create_txn, &c, &error) < 0)
 		g_error("create: %s", error);
+	g_free(error);
 	return c.id;
 }
 
@@ -96,7 +97,7 @@ struct get_ctx {
 	const char *msgid;
 };
 
-static int get_txn(struct store_txn *txn, void *context, const char **error_r)
+static int get_txn(struct store_txn *txn, void *context, char **error_r)
 {
 	struct get_ctx *c = context;
 
@@ -117,10 +118,11 @@ static int get_txn(struct store_txn *txn, void *context, const char **error_r)
 
 static void get(struct store *store, struct get_ctx *c)
 {
-	const char *error;
+	char *error = NULL;
 
 	if (store_transaction(store, get_txn, c, &error) < 0)
 		g_error("get: %s", error);
+	g_free(error);
 }
 
 static void get_ctx_clear(struct get_ctx *c)
@@ -175,7 +177,7 @@ struct append_ctx {
 };
 
 static int append_txn(struct store_txn *txn, void *context,
-		      const char **error_r)
+		      char **error_r)
 {
 	struct append_ctx *c = context;
 	struct ticket *ticket;
@@ -201,7 +203,7 @@ static void test_histories_apart(struct fixture *fx, gconstpointer data)
 {
 	struct append_ctx a = { .count = 300 };
 	struct get_ctx c = { 0 };
-	const char *error;
+	char *error = NULL;
 	uint32_t one = create(fx->store, "one");
 	uint32_t two = create(fx->store, "two");
 	uint32_t three = create(fx->store, "three");
@@ -212,6 +214,7 @@ static void test_histories_apart(struct fixture *fx, gconstpointer data)
 	a.id = two;
 	if (store_transaction(fx->store, append_txn, &a, &error) < 0)
 		g_error("append: %s", error);
+	g_free(error);
 	c.id = two;
 	get(fx->store, &c);
 	g_assert_cmpuint(c.events->len, ==, 301);
@@ -250,7 +253,7 @@ static bool count_one(const struct ticket *ticket, void *context)
 }
 
 static int count_txn(struct store_txn *txn, void *context,
-		     const char **error_r)
+		     char **error_r)
 {
 	*(unsigned int *)context = 0;
 	return store_ticket_foreach(txn, count_one, context, error_r);
@@ -265,12 +268,13 @@ static gpointer writer_thread(gpointer data)
 {
 	struct writer *w = data;
 	struct append_ctx a = { .id = w->id, .count = 1 };
-	const char *error;
+	char *error = NULL;
 
 	for (unsigned int i = 0; i < 50; i++) {
 		if (store_transaction(w->store, append_txn, &a, &error) < 0)
 			g_error("append: %s", error);
 	}
+	g_free(error);
 	return NULL;
 }
 
@@ -280,7 +284,7 @@ static void test_concurrent_writers(struct fixture *fx, gconstpointer data)
 	struct get_ctx c = { 0 };
 	GThread *threads[4];
 	unsigned int count;
-	const char *error;
+	char *error = NULL;
 
 	w.id = create(fx->store, "shared");
 	for (unsigned int i = 0; i < G_N_ELEMENTS(threads); i++)
@@ -294,6 +298,7 @@ static void test_concurrent_writers(struct fixture *fx, gconstpointer data)
 	get_ctx_clear(&c);
 	if (store_transaction(fx->store, count_txn, &count, &error) < 0)
 		g_error("count: %s", error);
+	g_free(error);
 	g_assert_cmpuint(count, ==, 1);
 }
 
@@ -301,14 +306,16 @@ static void test_bad_record(void)
 {
 	static const guint8 wrong_version[] = { 9, 0, 0, 0 };
 	struct ticket *ticket = NULL;
-	const char *error = NULL;
+	char *error = NULL;
 
 	g_assert_cmpint(ticket_deserialize(wrong_version,
 					   sizeof(wrong_version), &ticket,
 					   &error), ==, -1);
 	g_assert_null(ticket);
 	g_assert_cmpstr(error, ==, "unknown record version");
+	g_clear_pointer(&error, g_free);
 	g_assert_cmpint(ticket_deserialize("", 0, &ticket, &error), ==, -1);
+	g_free(error);
 }
 
 /* A record written by the first release (format 1, before the
@@ -321,7 +328,7 @@ static void test_record_v1(void)
 		"Anna", "anna@example.com", "en", "Lamp", "", (gint64)100,
 		(gint64)200, (gint64)300, (gint64)0, "", participants, 0, 4));
 	struct ticket *ticket = NULL;
-	const char *error = NULL;
+	char *error = NULL;
 	GBytes *again;
 
 	g_assert_cmpint(ticket_deserialize(g_variant_get_data(v1),
@@ -342,6 +349,7 @@ static void test_record_v1(void)
 	g_bytes_unref(again);
 	ticket_free(&ticket);
 	g_variant_unref(v1);
+	g_free(error);
 }
 
 /* Index keys over 4 KiB that differ only at the end stay two keys. */
@@ -352,7 +360,7 @@ struct long_keys_ctx {
 };
 
 static int long_keys_txn(struct store_txn *txn, void *context,
-			 const char **error_r)
+			 char **error_r)
 {
 	struct long_keys_ctx *c = context;
 
@@ -366,7 +374,7 @@ static int long_keys_txn(struct store_txn *txn, void *context,
 static void test_long_keys(struct fixture *fx, gconstpointer data)
 {
 	struct long_keys_ctx c = { .put = true };
-	const char *error;
+	char *error = NULL;
 
 	c.a = g_strnfill(6000, 'x');
 	c.b = g_strdup(c.a);
@@ -380,6 +388,7 @@ static void test_long_keys(struct fixture *fx, gconstpointer data)
 	g_assert_cmpuint(c.id_b, ==, 2);
 	g_free(c.a);
 	g_free(c.b);
+	g_free(error);
 }
 
 int main(int argc, char *argv[])

@@ -234,7 +234,7 @@ struct status_ctx {
 };
 
 static int status_txn(struct store_txn *txn, void *context,
-		      const char **error_r)
+		      char **error_r)
 {
 	struct status_ctx *c = context;
 	struct ticket *ticket;
@@ -291,7 +291,7 @@ static void run_scenario(gconstpointer data)
 		const char *refs[4] = { NULL };
 		unsigned int ntokens = 0;
 		struct intake_result r;
-		const char *db_error;
+		char *db_error = NULL;
 		char *made[2] = { NULL };
 		int token_ids[2] = { st->token, st->second_token };
 
@@ -363,6 +363,7 @@ static void run_scenario(gconstpointer data)
 					      &db_error) < 0)
 				g_error("status: %s", db_error);
 		}
+		g_free(db_error);
 		g_free(made[0]);
 		g_free(made[1]);
 	}
