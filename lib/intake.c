@@ -394,6 +394,7 @@ static GVariant *reply_fields(const struct intake_reply *reply, bool note,
 				      thread_rule_name(thread->rule)));
 	g_variant_builder_add(&b, "{sv}", "subject",
 			      g_variant_new_string(reply->subject));
+	g_free(date);
 	return g_variant_builder_end(&b);
 }
 
