@@ -36,6 +36,7 @@ static const char *const shopdesk_keys[] = {
 	"sendmail_timeout", "doveadm", "doveadm_timeout", "keywords",
 	"header_max",
 	"body_memory_max", "parse_max", "mime_depth_max", "mime_parts_max",
+	"strip_max", "participants_max", "trusted_authserv_ids",
 	NULL
 };
 
@@ -866,8 +867,15 @@ static int load_shopdesk(struct loader *l)
 	    get_uint(l, g, "mime_depth_max", 32, 1000,
 		     &c->mime_depth_max) < 0 ||
 	    get_uint(l, g, "mime_parts_max", 256, 100000,
-		     &c->mime_parts_max) < 0)
+		     &c->mime_parts_max) < 0 ||
+	    get_uint(l, g, "strip_max", 100, 10000, &c->strip_max) < 0 ||
+	    get_uint(l, g, "participants_max", 20, 1000,
+		     &c->participants_max) < 0 ||
+	    get_list(l, g, "trusted_authserv_ids",
+		     &c->trusted_authserv_ids) < 0)
 		return -1;
+	for (unsigned int i = 0; c->trusted_authserv_ids[i] != NULL; i++)
+		lower_in_place(c->trusted_authserv_ids[i]);
 	return 0;
 }
 
@@ -1294,6 +1302,7 @@ void config_free(struct config **_config)
 	g_free(c->ticket_tag);
 	g_strfreev(c->agents);
 	g_strfreev(c->trusted_networks);
+	g_strfreev(c->trusted_authserv_ids);
 	g_free(c->default_language);
 	g_free(c->recipient_delimiter);
 	g_ptr_array_unref(c->queues);
@@ -1419,6 +1428,10 @@ void config_print(const struct config *c, GString *out)
 			       c->mime_depth_max);
 	g_string_append_printf(out, "mime_parts_max = %u\n",
 			       c->mime_parts_max);
+	g_string_append_printf(out, "strip_max = %u\n", c->strip_max);
+	g_string_append_printf(out, "participants_max = %u\n",
+			       c->participants_max);
+	print_list(out, "trusted_authserv_ids", c->trusted_authserv_ids);
 
 	for (unsigned int i = 0; i < c->queues->len; i++) {
 		const struct config_queue *q = c->queues->pdata[i];

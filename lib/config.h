@@ -118,6 +118,14 @@ struct config {
 				   default 64M */
 	unsigned int mime_depth_max;	/* default 32 */
 	unsigned int mime_parts_max;	/* default 256 */
+	unsigned int strip_max;		/* forged X-Shopdesk-* headers
+					   removed; more refuse the mail,
+					   default 100 */
+	unsigned int participants_max;	/* addresses a ticket keeps as
+					   participants, default 20 */
+	char **trusted_authserv_ids;	/* Authentication-Results from these
+					   vouch for From:, lowercased,
+					   NULL-terminated; may be empty */
 
 	GPtrArray *queues;	/* struct config_queue * */
 	GPtrArray *channels;	/* struct config_channel * */

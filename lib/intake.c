@@ -25,6 +25,20 @@ struct intake_context {
 	struct intake_result *result;
 };
 
+/* The customer, and whom their mail was sent and copied to, up to max
+   participants in all: any of them may write into the ticket. */
+static void add_participants(struct ticket *ticket,
+			     const struct intake_message *msg,
+			     unsigned int max)
+{
+	if (ticket->participants->len < max)
+		ticket_add_participant(ticket, msg->from_address);
+	for (unsigned int i = 0; msg->participants != NULL &&
+	     msg->participants[i] != NULL &&
+	     ticket->participants->len < max; i++)
+		ticket_add_participant(ticket, msg->participants[i]);
+}
+
 static struct ticket *new_ticket(const struct intake_message *msg,
 				 uint32_t linked_to)
 {
@@ -132,6 +146,30 @@ static int created_event(struct store_txn *txn, struct ticket *ticket,
 	}
 	return append_event(txn, ticket, now, "created",
 			    g_variant_builder_end(&b), error_r);
+}
+
+/* The line in the history of the ticket a new one links to: who came
+   and why they got a ticket of their own. */
+static int followed_event(struct store_txn *txn, const struct ticket *ticket,
+			  const struct thread_result *thread, int64_t now,
+			  char **error_r)
+{
+	struct ticket *linked;
+	int ret = store_ticket_get(txn, ticket->linked_to, &linked, error_r);
+
+	if (ret <= 0)
+		return ret;	/* gone: nothing to tell */
+	ret = append_event(txn, linked, now, "followed_by",
+			   g_variant_new_parsed(
+				   "{'ticket': <%u>, 'from': <%s>, "
+				   "'why': <%s>}", ticket->id,
+				   ticket->customer_address,
+				   thread->note != NULL ? thread->note : ""),
+			   error_r);
+	if (ret == 0)
+		ret = store_ticket_put(txn, linked, error_r);
+	ticket_free(&linked);
+	return ret;
 }
 
 static int update_indexes(struct store_txn *txn, const struct config *config,
@@ -299,6 +337,7 @@ static int intake_txn(struct store_txn *txn, void *context,
 		.sender = msg->from_address,
 		.channel = msg->channel,
 		.now = msg->now,
+		.bounce = msg->ack_to != NULL && *msg->ack_to == '\0',
 	};
 	struct ticket *ticket = NULL;
 	bool reopened = false;
@@ -310,10 +349,13 @@ static int intake_txn(struct store_txn *txn, void *context,
 
 	if (r->thread.ticket_id == 0) {
 		ticket = new_ticket(msg, r->thread.linked_to);
-		ticket_add_participant(ticket, msg->from_address);
+		add_participants(ticket, msg, c->config->participants_max);
 		if (store_ticket_create(txn, ticket, error_r) < 0 ||
 		    created_event(txn, ticket, &r->thread, msg->now,
-				  error_r) < 0)
+				  error_r) < 0 ||
+		    (ticket->linked_to != 0 &&
+		     followed_event(txn, ticket, &r->thread, msg->now,
+				    error_r) < 0))
 			goto fail;
 		r->created = true;
 	} else {
@@ -324,7 +366,7 @@ static int intake_txn(struct store_txn *txn, void *context,
 			repeat_ack(msg, ticket, r);
 			goto done;
 		}
-		ticket_add_participant(ticket, msg->from_address);
+		add_participants(ticket, msg, c->config->participants_max);
 		if (!msg->no_reopen &&
 		    reopen(txn, ticket, msg->now, &reopened, error_r) < 0)
 			goto fail;

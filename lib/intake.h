@@ -24,7 +24,11 @@ struct intake_message {
 	const char *const *tokens;	/* see struct thread_input */
 	const char *subject;	/* decoded */
 	const char *from_name;	/* decoded display name, may be "" */
-	const char *from_address;	/* lowercased, may be "" */
+	const char *from_address;	/* the sender, lowercased, may be "" */
+	const char *const *participants;	/* others the customer's mail
+						   went to (To, Cc), not the
+						   shop's, lowercased,
+						   NULL-terminated, or NULL */
 	int64_t date;		/* Date: header, 0 if none or unreadable */
 	const char *snippet;	/* start of the text, may be "" */
 	const char *language;	/* for a new ticket: the customer's */

@@ -73,7 +73,8 @@ void mailbuf_header(struct mailbuf *msg, const char *name, const char *value)
 				strlen(HEADER_PREFIX)) == 0) {
 		/* Only shopdesk writes these: whatever came from outside is
 		   removed at end of message, and not believed meanwhile. */
-		g_ptr_array_add(msg->strip, g_strdup(name));
+		if (msg->strip_count++ <= msg->config->strip_max)
+			g_ptr_array_add(msg->strip, g_strdup(name));
 		return;
 	}
 	if (g_ascii_strcasecmp(name, "Subject") == 0)

@@ -18,7 +18,9 @@
 
 struct mailbuf {
 	GString *headers;	/* "Name: value\r\n", bounded */
-	GPtrArray *strip;	/* X-Shopdesk-* names as they came */
+	GPtrArray *strip;	/* X-Shopdesk-* names as they came, at
+				   most strip_max + 1 */
+	unsigned int strip_count;	/* how many came */
 	unsigned int subject_count;
 	bool has_message_id;
 	bool message_id_usable;	/* the first Message-ID's */

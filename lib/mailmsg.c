@@ -205,6 +205,71 @@ static void add_references(GPtrArray *out, const char *header)
 	g_mime_references_free(refs);
 }
 
+/* Adds the mailboxes of list (groups opened) to out, lowercased, up
+   to max in all. */
+static void add_mailboxes(GPtrArray *out, InternetAddressList *list,
+			  unsigned int max)
+{
+	for (int i = 0; list != NULL && i < internet_address_list_length(list);
+	     i++) {
+		InternetAddress *ia = internet_address_list_get_address(list,
+									i);
+
+		if (INTERNET_ADDRESS_IS_GROUP(ia)) {
+			add_mailboxes(out, internet_address_group_get_members(
+					      INTERNET_ADDRESS_GROUP(ia)), max);
+		} else if (INTERNET_ADDRESS_IS_MAILBOX(ia) && out->len < max) {
+			const char *addr = internet_address_mailbox_get_addr(
+				INTERNET_ADDRESS_MAILBOX(ia));
+
+			if (addr != NULL && strchr(addr, '@') != NULL)
+				g_ptr_array_add(out, g_ascii_strdown(addr,
+								     -1));
+		}
+	}
+}
+
+/* The DMARC verdict of an Authentication-Results header (RFC 8601)
+   from one of the trusted authserv-ids (*trusted_r says whether it is
+   one): the header.from domain of a "dmarc=pass", lowercased, or NULL.
+   Only the first word of each result and its header.from property are
+   read; anything else in the header is the verifier's business. */
+static char *dmarc_pass(const char *value, char **trusted, bool *trusted_r)
+{
+	char **parts, *id, *domain = NULL;
+
+	*trusted_r = false;
+	if (value == NULL || trusted[0] == NULL)
+		return NULL;
+	parts = g_strsplit(value, ";", 64);
+	id = g_ascii_strdown(g_strstrip(parts[0]), -1);
+	/* "mx.shop.example 1": the id and an optional version */
+	if (strchr(id, ' ') != NULL)
+		*strchr(id, ' ') = '\0';
+	*trusted_r = g_strv_contains((const char *const *)trusted, id);
+	if (!*trusted_r) {
+		g_free(id);
+		g_strfreev(parts);
+		return NULL;
+	}
+	for (unsigned int i = 1; parts[i] != NULL && domain == NULL; i++) {
+		char **words = g_strsplit_set(g_strstrip(parts[i]), " \t\r\n",
+					      64);
+		bool pass = words[0] != NULL &&
+			g_ascii_strcasecmp(words[0], "dmarc=pass") == 0;
+
+		for (unsigned int w = 1; pass && words[w] != NULL; w++) {
+			if (g_ascii_strncasecmp(words[w], "header.from=",
+						12) == 0 && words[w][12] != '\0')
+				domain = g_ascii_strdown(words[w] + 12, -1);
+		}
+		g_strfreev(words);
+	}
+	g_free(id);
+	g_strfreev(parts);
+	return domain;
+}
+
 void mailmsg_read_fields(GMimeMessage *message, const char *envelope_from,
 			 const struct config *config,
 			 struct mailmsg_fields *f)
@@ -213,7 +278,9 @@ void mailmsg_read_fields(GMimeMessage *message, const char *envelope_from,
 	InternetAddressList *from = g_mime_message_get_from(message);
 	GDateTime *date = g_mime_message_get_date(message);
 	GMimeObject *body = g_mime_message_get_mime_part(message);
+	GMimeHeaderList *headers;
 	unsigned int parts = 0;
+	int count;
 
 	f->message_id = g_mime_message_get_message_id(message);
 	f->references = g_ptr_array_new_with_free_func(g_free);
@@ -266,14 +333,39 @@ void mailmsg_read_fields(GMimeMessage *message, const char *envelope_from,
 	}
 	if (f->snippet == NULL)
 		f->snippet = g_strdup("");
+	f->copied = g_ptr_array_new_with_free_func(g_free);
+	add_mailboxes(f->copied, g_mime_message_get_to(message),
+		      config->participants_max);
+	add_mailboxes(f->copied, g_mime_message_get_cc(message),
+		      config->participants_max);
+	g_ptr_array_add(f->copied, NULL);
+	headers = g_mime_object_get_header_list(object);
+	count = g_mime_header_list_get_count(headers);
+	/* the topmost result of a trusted verifier only: it added its
+	   own above whatever came from outside */
+	for (int i = 0, trusted = 0; i < count && !trusted; i++) {
+		GMimeHeader *h = g_mime_header_list_get_header_at(headers, i);
+		bool ours = false;
+
+		if (g_ascii_strcasecmp(g_mime_header_get_name(h),
+				       "Authentication-Results") != 0)
+			continue;
+		f->dmarc_pass = dmarc_pass(g_mime_header_get_value(h),
+					   config->trusted_authserv_ids,
+					   &ours);
+		trusted = ours;
+	}
 }
 
 void mailmsg_fields_clear(struct mailmsg_fields *f)
 {
 	if (f->references != NULL)
 		g_ptr_array_unref(f->references);
+	if (f->copied != NULL)
+		g_ptr_array_unref(f->copied);
 	g_free(f->from_address);
 	g_free(f->snippet);
+	g_free(f->dmarc_pass);
 	memset(f, 0, sizeof(*f));
 }
 

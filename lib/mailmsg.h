@@ -32,6 +32,12 @@ struct mailmsg_fields {
 	bool date_known;
 	int date_offset;		/* the Date: header's, seconds east */
 	char *snippet;			/* the text's start, UTF-8 (owned) */
+	/* the addresses in To: and Cc:, lowercased, at most
+	   participants_max, NULL-terminated (owned) */
+	GPtrArray *copied;
+	/* the domain a trusted Authentication-Results header says passed
+	   DMARC (header.from), lowercased (owned), or NULL */
+	char *dmarc_pass;
 };
 
 #define MAILMSG_REFERENCES_MAX 64

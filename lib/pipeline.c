@@ -308,6 +308,54 @@ static void read_channel(const struct pipeline *p,
 	g_free(chat);
 }
 
+/* Who the customer is: the envelope sender.  A From: naming someone
+   else counts only when a trusted verifier says DMARC passed for its
+   domain (mail through a newsletter service, say, whose envelope is its
+   bounce address); a bounce (null sender) keeps its From:. */
+static void read_sender(const struct pipeline_mail *mail,
+			struct mailmsg_fields *f)
+{
+	const char *domain = strrchr(f->from_address, '@');
+	char *envelope;
+
+	if (*mail->envelope_from == '\0')
+		return;
+	envelope = g_ascii_strdown(mail->envelope_from, -1);
+	if (strcmp(envelope, f->from_address) == 0 ||
+	    (f->dmarc_pass != NULL && domain != NULL &&
+	     strcmp(domain + 1, f->dmarc_pass) == 0)) {
+		g_free(envelope);
+		return;
+	}
+	log_info("%s: From: <%s> is not the envelope sender: customer <%s>",
+		 mail->queue_id, f->from_address, envelope);
+	g_free(f->from_address);
+	f->from_address = envelope;
+}
+
+/* The others the customer's mail was sent and copied to, without the
+   shop's own addresses and the sender: the ticket's participants with
+   them (a colleague in Cc may answer).  A borrowing array of f's
+   strings, NULL-terminated. */
+static GPtrArray *others(const struct pipeline *p,
+			 const struct mailmsg_fields *f)
+{
+	GPtrArray *list = g_ptr_array_new();
+
+	for (unsigned int i = 0; f->copied->pdata[i] != NULL; i++) {
+		const char *address = f->copied->pdata[i];
+		const char *at = strrchr(address, '@');
+
+		/* the shop's people are agents, not participants */
+		if (strcmp(address, f->from_address) != 0 && at != NULL &&
+		    strcmp(at + 1, p->config->domain) != 0 &&
+		    config_find_queue(p->config, address, NULL, NULL) == NULL)
+			g_ptr_array_add(list, (char *)address);
+	}
+	g_ptr_array_add(list, NULL);
+	return list;
+}
+
 /* The stamps of a customer's mail and its tagged subject. */
 static void plan_stamps(const struct pipeline *p,
 			const struct pipeline_mail *mail,
@@ -424,12 +472,15 @@ static void plan_inbound(struct pipeline *p, const struct pipeline_mail *mail,
 {
 	struct customer c = { 0 };
 	struct intake_result r;
+	GPtrArray *participants;
 	char *fingerprint_id = NULL, *envelope_to;
 	const char *added_message_id = NULL;
 	char *error = NULL;
 
 	read_customer(p, mail, f, &c);
 	read_channel(p, mail, f, &c);
+	read_sender(mail, f);
+	participants = others(p, f);
 	if (!mailmsg_id_usable(f->message_id)) {
 		char *digest = digest_of(mail);
 
@@ -455,6 +506,7 @@ static void plan_inbound(struct pipeline *p, const struct pipeline_mail *mail,
 		.subject = f->subject,
 		.from_name = f->from_name,
 		.from_address = f->from_address,
+		.participants = (const char *const *)participants->pdata,
 		.date = f->date,
 		.snippet = f->snippet,
 		.language = c.language,
@@ -490,6 +542,7 @@ static void plan_inbound(struct pipeline *p, const struct pipeline_mail *mail,
 		 r.ack_skipped != NULL ? r.ack_skipped : "duplicate",
 		 r.ack_id[0] == '\0' ? ")" : "");
 out:
+	g_ptr_array_unref(participants);
 	g_free(envelope_to);
 	g_free(fingerprint_id);
 }
@@ -802,6 +855,14 @@ struct plan *pipeline_run(struct pipeline *p,
 	struct plan *plan = plan_new();
 	struct mailmsg_fields f = { 0 };
 
+	if (mail->strip_total > p->config->strip_max) {
+		/* deleting thousands of headers is no plan Postfix can
+		   apply, and no honest sender writes them */
+		plan_fail(plan, PLAN_FAIL_REFUSE, "%u forged X-Shopdesk-* "
+			  "headers (strip_max %u)", mail->strip_total,
+			  p->config->strip_max);
+		return plan;
+	}
 	/* forged X-Shopdesk-* headers go whatever fails later */
 	plan_strip(plan, mail->strip, mail->strip_count);
 	if (mail->message == NULL) {

@@ -56,6 +56,8 @@ struct pipeline_mail {
 	const char *const *strip;	/* X-Shopdesk-* header names as they
 					   came, in order */
 	unsigned int strip_count;
+	unsigned int strip_total;	/* how many came (strip holds at most
+					   strip_max + 1 of them) */
 	bool local;			/* local submission (the bridge) */
 	bool has_message_id;		/* a Message-ID header came */
 	unsigned int subject_count;	/* Subject headers that came */

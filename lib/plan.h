@@ -9,8 +9,9 @@
    milter to carry out with smfi_* calls and spool writes.  Building it
    touches no mail server; carrying it out touches nothing else.
 
-   The milter applies, in this order: the strip edits (forged
-   X-Shopdesk-* headers, always, even when the pipeline failed), then,
+   The milter applies, in this order: nothing at all when the mail is
+   refused (PLAN_FAIL_REFUSE); the strip edits (forged X-Shopdesk-*
+   headers, always, even when the pipeline failed), then,
    unless the pipeline failed, the outbox items, then the other edits,
    then it logs the log line. */
 
@@ -33,6 +34,9 @@ enum plan_failure {
 	/* a notice to an agent could not be queued: logged, the mail goes
 	   on */
 	PLAN_FAIL_NOTICE,
+	/* the mail is an attack (thousands of forged X-Shopdesk-* headers,
+	   say): refused with a 5xx before anything is changed */
+	PLAN_FAIL_REFUSE,
 };
 
 enum plan_edit_kind {

@@ -1,9 +1,11 @@
 /* thread.c: the threading rules of DESIGN.md, in their order.  Each rule
    either names a ticket, or passes.  A ticket named by a token,
    References or a tag that is closed is not written into: the message
-   starts a new ticket linked to it.  A subject tag from someone who is
-   not a participant never names a ticket (a stranger who knows a ticket
-   number cannot write into it); it links the new ticket instead.
+   starts a new ticket linked to it.  References and a subject tag from
+   someone who is not a participant never name a ticket (a stranger who
+   knows a ticket number or a Message-ID of its mail cannot write into
+   it); they link the new ticket instead.  A reply token carries a MAC:
+   whoever has it was given it.
 
    The rules only read the store.  Making or updating the ticket is
    intake.c's work. */
@@ -73,6 +75,36 @@ static int rule_token(struct store_txn *txn, const struct token_key *key,
 	return 0;
 }
 
+/* Whether the message's sender may write into ticket id: an agent, a
+   participant, or (with bounce_ok) a bounce, which only files.
+   Otherwise the message starts a new ticket linked to it: a stranger
+   who knows a ticket's number or a Message-ID of its mail cannot write
+   into it.  Returns 1 when it may (also when there is no such ticket:
+   named_ticket() then passes), 0 when not (r says so), -1 on error. */
+static int may_write(struct store_txn *txn, uint32_t id,
+		     const struct thread_input *in, bool bounce_ok,
+		     struct thread_result *r, char **error_r)
+{
+	struct ticket *ticket;
+	bool ok;
+	int ret;
+
+	if (in->agent || (bounce_ok && in->bounce))
+		return 1;
+	ret = store_ticket_get(txn, id, &ticket, error_r);
+	if (ret <= 0)
+		return ret == 0 ? 1 : -1;
+	ok = ticket_has_participant(ticket, in->sender);
+	ticket_free(&ticket);
+	if (!ok) {
+		r->rule = THREAD_RULE_NEW;
+		r->ticket_id = 0;
+		r->linked_to = id;
+		r->note = "sender is not a participant";
+	}
+	return ok ? 1 : 0;
+}
+
 static int rule_references(struct store_txn *txn,
 			   const struct thread_input *in,
 			   struct thread_result *r, char **error_r)
@@ -87,6 +119,9 @@ static int rule_references(struct store_txn *txn,
 			return -1;
 		if (ret == 0)
 			continue;
+		ret = may_write(txn, id, in, true, r, error_r);
+		if (ret <= 0)
+			return ret < 0 ? -1 : 1;
 		ret = named_ticket(txn, id, THREAD_RULE_REFERENCES, r,
 				   error_r);
 		if (ret != 0)
@@ -99,24 +134,14 @@ static int rule_tag(struct store_txn *txn, const struct config *config,
 		    const struct thread_input *in, struct thread_result *r,
 		    char **error_r)
 {
-	struct ticket *ticket;
 	uint32_t id;
 	int ret;
 
 	if (subject_find_tag(in->subject, config->ticket_tag, &id) != 1)
 		return 0;
-	ret = store_ticket_get(txn, id, &ticket, error_r);
+	ret = may_write(txn, id, in, false, r, error_r);
 	if (ret <= 0)
-		return ret;
-	if (!in->agent && !ticket_has_participant(ticket, in->sender)) {
-		r->rule = THREAD_RULE_NEW;
-		r->ticket_id = 0;
-		r->linked_to = id;
-		r->note = "sender is not a participant";
-		ticket_free(&ticket);
-		return 1;
-	}
-	ticket_free(&ticket);
+		return ret < 0 ? -1 : 1;
 	return named_ticket(txn, id, THREAD_RULE_TAG, r, error_r);
 }
 

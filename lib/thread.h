@@ -35,6 +35,9 @@ struct thread_input {
 	int64_t now;		/* Unix seconds */
 	bool agent;		/* an agent: the tag names a ticket whoever
 				   the participants are */
+	bool bounce;		/* a null envelope sender: it is filed
+				   where its References point, never
+				   reopens anything */
 };
 
 struct thread_result {

@@ -132,6 +132,10 @@ static sfsistat milter_code(SMFICTX *ctx, enum plan_failure failure,
 	switch (failure) {
 	case PLAN_OK:
 		return SMFIS_CONTINUE;
+	case PLAN_FAIL_REFUSE:
+		log_warning("%s: refused: %s", queue_id(ctx), why);
+		smfi_setreply(ctx, "550", "5.7.1", (char *)why);
+		return SMFIS_REJECT;
 	case PLAN_FAIL_NOTICE:
 		log_error("%s: ticket=%u error: %s; the mail goes on",
 			  queue_id(ctx), ticket, why);
@@ -370,7 +374,11 @@ static sfsistat apply_edits(SMFICTX *ctx, const struct plan *plan,
 /* Carries out the plan (plan.h gives the order). */
 static sfsistat apply_plan(SMFICTX *ctx, const struct plan *plan)
 {
-	sfsistat status = apply_edits(ctx, plan, plan->strip);
+	sfsistat status;
+
+	if (plan->failure == PLAN_FAIL_REFUSE)
+		return milter_code(ctx, plan->failure, 0, plan->error);
+	status = apply_edits(ctx, plan, plan->strip);
 
 	if (status != SMFIS_CONTINUE)
 		return status;
@@ -434,6 +442,7 @@ static sfsistat mlfi_eom(SMFICTX *ctx)
 		.tokens = (const char *const *)msg->tokens->pdata,
 		.strip = (const char *const *)msg->buf->strip->pdata,
 		.strip_count = msg->buf->strip->len,
+		.strip_total = msg->buf->strip_count,
 		.local = conn->local,
 		.has_message_id = msg->buf->has_message_id,
 		.subject_count = msg->buf->subject_count,

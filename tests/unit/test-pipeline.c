@@ -21,6 +21,7 @@ struct step {
 	const char *agent;		/* SASL login, or NULL */
 	bool local;			/* local submission (the bridge) */
 	const char *strip[4];		/* forged X-Shopdesk-* names */
+	unsigned int forged;		/* more of them: how many came */
 	const char *message;		/* headers, blank line, body; LF */
 	/* expected */
 	uint32_t ticket;
@@ -32,6 +33,7 @@ struct step {
 
 struct scenario {
 	const char *name;
+	const char *config;		/* more [shopdesk] keys, or NULL */
 	struct step steps[10];
 };
 
@@ -45,7 +47,7 @@ struct scenario {
 	"\nMessage-ID: <" id ">\nIn-Reply-To: <" refs ">\n\n" body "\n"
 
 static const struct scenario scenarios[] = {
-	{ "customer-new", {
+	{ "customer-new", NULL, {
 		{ "anna@example.com", { "<sales@shop.test>" },
 		  .message = CUSTOMER("anna@example.com", "Broken lamp",
 				      "lamp-1@example.com", "",
@@ -78,7 +80,7 @@ static const struct scenario scenarios[] = {
 		  .want = { "rule=references", "add X-Shopdesk-Ticket: 1" },
 		  .not = { "item", "change Subject" } },
 	} },
-	{ "forged-and-bulk", {
+	{ "forged-and-bulk", NULL, {
 		/* forged stamps go, each by its place among its namesakes,
 		   the last first; a list mail gets no ack */
 		{ "list@example.com", { "<sales@shop.test>" },
@@ -109,7 +111,7 @@ static const struct scenario scenarios[] = {
 			    "fail cannot parse" },
 		  .not = { "add ", "item" } },
 	} },
-	{ "agent", {
+	{ "agent", NULL, {
 		{ "anna@example.com", { "<sales@shop.test>" },
 		  .message = CUSTOMER("anna@example.com", "Broken lamp",
 				      "lamp-1@example.com", "",
@@ -162,7 +164,7 @@ static const struct scenario scenarios[] = {
 		  .want = { "log ", "names no open ticket" },
 		  .not = { "add ", "change ", "body", "item" } },
 	} },
-	{ "lifecycle", {
+	{ "lifecycle", NULL, {
 		{ "anna@example.com", { "<sales@shop.test>",
 					"<manager@shop.test>" },
 		  .message = CUSTOMER("anna@example.com", "Broken lamp",
@@ -240,7 +242,7 @@ static const struct scenario scenarios[] = {
 		  .ticket = 2,
 		  .want = { "rule=references note=closed", "item ack " } },
 	} },
-	{ "strangers", {
+	{ "strangers", NULL, {
 		{ "anna@example.com", { "<sales@shop.test>" },
 		  .message = CUSTOMER("anna@example.com", "Order 7",
 				      "order-7@example.com", "",
@@ -266,7 +268,73 @@ static const struct scenario scenarios[] = {
 		  .want = { "rule=tag", "add X-Shopdesk-Status: new" },
 		  .not = { "body" } },
 	} },
-	{ "messenger", {
+	{ "identity", "trusted_authserv_ids = mx.shop.test\n", {
+		{ "anna@example.com", { "<sales@shop.test>" },
+		  .message = CUSTOMER("anna@example.com", "Order 9",
+				      "order-9@example.com",
+				      "Cc: Boris <boris@example.com>, "
+				      "sales@shop.test, ann@shop.test\n",
+				      "Where is order 9?"),
+		  .ticket = 1 },
+		/* her colleague in Cc answers: he is a participant */
+		{ "boris@example.com", { "<sales@shop.test>" },
+		  .message = CUSTOMER("boris@example.com", "Re: Order 9",
+				      "boris-1@example.com",
+				      "In-Reply-To: <order-9@example.com>\n",
+				      "It is urgent."),
+		  .ticket = 1, .want = { "rule=references" } },
+		/* a stranger who knows a Message-ID of the ticket: a ticket
+		   of his own, linked */
+		{ "eve@evil.test", { "<sales@shop.test>" },
+		  .message = CUSTOMER("eve@evil.test", "Re: Order 9",
+				      "eve-1@evil.test",
+				      "In-Reply-To: <order-9@example.com>\n",
+				      "Cancel it."),
+		  .ticket = 2,
+		  .want = { "rule=new note=sender is not a participant",
+			    "from=<eve@evil.test>" } },
+		/* a forged From: of the customer with the tag: the sender
+		   is the envelope's */
+		{ "mallory@evil.test", { "<sales@shop.test>" },
+		  .message = CUSTOMER("anna@example.com",
+				      "Re: [Ticket #1] Order 9",
+				      "mallory-1@evil.test", "",
+				      "Send it to my new address."),
+		  .ticket = 3,
+		  .want = { "note=sender is not a participant",
+			    "from=<mallory@evil.test>" } },
+		/* the same through a service whose envelope is its own,
+		   vouched for by our verifier: the From: counts */
+		{ "bounce-77@esp.example", { "<sales@shop.test>" },
+		  .message = CUSTOMER("anna@example.com",
+				      "Re: [Ticket #1] Order 9",
+				      "esp-1@esp.example",
+				      "Authentication-Results: mx.shop.test; "
+				      "dmarc=pass (p=none) "
+				      "header.from=example.com\n",
+				      "Any news?"),
+		  .ticket = 1, .want = { "rule=tag" } },
+		/* not by a verifier we do not trust */
+		{ "bounce-78@esp.example", { "<sales@shop.test>" },
+		  .message = CUSTOMER("anna@example.com",
+				      "Re: [Ticket #1] Order 9",
+				      "esp-2@esp.example",
+				      "Authentication-Results: mx.evil.test; "
+				      "dmarc=pass header.from=example.com\n",
+				      "Any news?"),
+		  .ticket = 4,
+		  .want = { "note=sender is not a participant",
+			    "from=<bounce-78@esp.example>" } },
+		/* a hundred and one forged stamps: refused, nothing done */
+		{ "anna@example.com", { "<sales@shop.test>" },
+		  .strip = { "X-Shopdesk-Ticket" }, .forged = 101,
+		  .message = CUSTOMER("anna@example.com", "Order 10",
+				      "order-10@example.com", "", "Hi"),
+		  .ticket = 0, .failure = PLAN_FAIL_REFUSE,
+		  .want = { "fail 101 forged X-Shopdesk-* headers" },
+		  .not = { "strip 0", "add ", "item" } },
+	} },
+	{ "messenger", NULL, {
 		/* the bridge's mail from a chat: a telegram ticket, no ack
 		   by mail */
 		{ "tg.777@telegram.shop.test", { "<sales@shop.test>" },
@@ -324,7 +392,7 @@ static const char config_text[] =
 static const char *failure_name(enum plan_failure failure)
 {
 	static const char *const names[] = {
-		"ok", "internal", "edit", "ack", "chat", "notice",
+		"ok", "internal", "edit", "ack", "chat", "notice", "refuse",
 	};
 
 	return names[failure];
@@ -471,6 +539,8 @@ static void run_step(struct pipeline *pipeline, const struct config *config,
 		.tokens = tokens,
 		.strip = st->strip,
 		.strip_count = strip_count,
+		.strip_total = st->forged > strip_count ? st->forged :
+			strip_count,
 		.local = st->local,
 		.has_message_id = st->message != NULL &&
 			strstr(st->message, "Message-ID:") != NULL,
@@ -515,7 +585,8 @@ static void run_scenario(gconstpointer data)
 	char *templates = g_build_filename(g_getenv("top_srcdir") != NULL ?
 					   g_getenv("top_srcdir") : ".",
 					   "templates", NULL);
-	char *text = g_strdup_printf(config_text, dir, templates, "");
+	char *text = g_strdup_printf(config_text, dir, templates,
+				     sc->config != NULL ? sc->config : "");
 	struct pipeline *pipeline;
 	struct config *config;
 	struct store *store;
