@@ -4,6 +4,7 @@
    later makes the same notice as one found at once. */
 
 #include "receipt.h"
+#include "jsonget.h"
 #include "log.h"
 #include "notice.h"
 #include "state.h"
@@ -33,7 +34,6 @@ int receipt_event_put(struct spool *events, const char *event_key,
 		      const char *outbox, const char *why, char **error_r)
 {
 	JsonBuilder *jb = json_builder_new();
-	JsonNode *root;
 	char *text, *ticket_text, *mid;
 	int ret = 1;
 
@@ -75,14 +75,11 @@ int receipt_event_put(struct spool *events, const char *event_key,
 	json_builder_end_object(jb);
 	json_builder_end_array(jb);
 	json_builder_end_object(jb);
-	root = json_builder_get_root(jb);
-	text = json_to_string(root, FALSE);
+	text = jsonget_built(&jb);
 	if (ticket != 0)
 		ret = spool_put(events, event_key, text, strlen(text),
 				error_r);
 	g_free(text);
-	json_node_unref(root);
-	g_object_unref(jb);
 	g_free(ticket_text);
 	g_free(mid);
 	return ret;

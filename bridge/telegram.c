@@ -166,17 +166,13 @@ static void tg_send(void *impl, const struct outbox_message *m,
 
 	if (part < pieces->len) {
 		JsonBuilder *b = json_builder_new();
-		JsonNode *root;
 
 		json_builder_begin_object(b);
 		add_chat(b, m->chat);
 		json_builder_set_member_name(b, "text");
 		json_builder_add_string_value(b, pieces->pdata[part]);
 		json_builder_end_object(b);
-		root = json_builder_get_root(b);
-		json = json_to_string(root, FALSE);
-		json_node_unref(root);
-		g_object_unref(b);
+		json = jsonget_built(&b);
 		method = "sendMessage";
 	} else {
 		const struct outbox_attachment *a =
@@ -381,7 +377,7 @@ static enum inbound_fetch fetch(struct telegram *tg, const struct media *media,
 {
 	size_t max = MIN(tg->ch->attachment_max, DOWNLOAD_MAX);
 	JsonBuilder *b;
-	JsonNode *root, *result = NULL;
+	JsonNode *result = NULL;
 	char *json, *url, *type = NULL;
 	const char *path;
 	int64_t retry_after;
@@ -395,10 +391,7 @@ static enum inbound_fetch fetch(struct telegram *tg, const struct media *media,
 	json_builder_set_member_name(b, "file_id");
 	json_builder_add_string_value(b, media->file_id);
 	json_builder_end_object(b);
-	root = json_builder_get_root(b);
-	json = json_to_string(root, FALSE);
-	json_node_unref(root);
-	g_object_unref(b);
+	json = jsonget_built(&b);
 	ret = call(tg, inbound_http(tg->in), "getFile", json, NULL, 60,
 		   &result, &retry_after, why_r);
 	g_free(json);
@@ -600,8 +593,6 @@ static enum inbound_result handle_update(struct telegram *tg, JsonNode *node,
 static char *updates_request(struct telegram *tg, int64_t offset)
 {
 	JsonBuilder *b = json_builder_new();
-	JsonNode *root;
-	char *json;
 
 	json_builder_begin_object(b);
 	json_builder_set_member_name(b, "offset");
@@ -618,11 +609,7 @@ static char *updates_request(struct telegram *tg, int64_t offset)
 	json_builder_add_string_value(b, "edited_message");
 	json_builder_end_array(b);
 	json_builder_end_object(b);
-	root = json_builder_get_root(b);
-	json = json_to_string(root, FALSE);
-	json_node_unref(root);
-	g_object_unref(b);
-	return json;
+	return jsonget_built(&b);
 }
 
 static gpointer poll_thread(gpointer data)

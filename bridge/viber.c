@@ -74,8 +74,6 @@ struct viber {
 static char *request(struct viber *vb, const char *chat, const char *text)
 {
 	JsonBuilder *b = json_builder_new();
-	JsonNode *root;
-	char *json;
 
 	json_builder_begin_object(b);
 	json_builder_set_member_name(b, "receiver");
@@ -92,11 +90,7 @@ static char *request(struct viber *vb, const char *chat, const char *text)
 	json_builder_set_member_name(b, "text");
 	json_builder_add_string_value(b, text);
 	json_builder_end_object(b);
-	root = json_builder_get_root(b);
-	json = json_to_string(root, FALSE);
-	json_node_unref(root);
-	g_object_unref(b);
-	return json;
+	return jsonget_built(&b);
 }
 
 /* The text the customer gets: the agent's, and a line for each

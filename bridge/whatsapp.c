@@ -236,16 +236,9 @@ static JsonBuilder *message_start(const char *chat, const char *type)
 
 static char *message_end(JsonBuilder *b)
 {
-	JsonNode *root;
-	char *json;
-
 	json_builder_end_object(b);
 	json_builder_end_object(b);
-	root = json_builder_get_root(b);
-	json = json_to_string(root, FALSE);
-	json_node_unref(root);
-	g_object_unref(b);
-	return json;
+	return jsonget_built(&b);
 }
 
 static char *text_request(const char *chat, const char *text)
