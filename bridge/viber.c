@@ -58,9 +58,7 @@ static const struct provider_rules rules = {
 };
 
 struct viber {
-	const struct config *config;
 	const struct config_channel *ch;
-	const struct config_queue *queue;
 	char *send_url;
 	char *token;		/* also the webhook's signing key */
 	char *sender_name;
@@ -264,8 +262,6 @@ static enum inbound_result handle_message(struct viber *vb,
 	const char *type = jsonget_string(msg, "type") ?: "unknown";
 	const char *media = jsonget_string(msg, "media");
 	int64_t token = jsonget_int(event, "message_token", -1);
-	int64_t when = jsonget_int(event, "timestamp", 0) / 1000;
-	int64_t now = g_get_real_time() / G_USEC_PER_SEC;
 	char *token_text = g_strdup_printf("%" G_GINT64_FORMAT, token);
 	char *label = g_strdup_printf("message %s", token_text);
 	struct inbound_item item = {
@@ -277,9 +273,13 @@ static enum inbound_result handle_message(struct viber *vb,
 	};
 	GString *body = g_string_new(NULL);
 	GPtrArray *files = g_ptr_array_new_with_free_func(inmail_file_free);
-	char *address = NULL, *name = NULL, *subject = NULL, *mid = NULL;
-	char *why = NULL, *fallback = NULL;
-	struct inmail in = { 0 };
+	char *address = NULL, *mid = NULL, *why = NULL;
+	struct inbound_message message = {
+		.sender = jsonget_string(sender, "name"),
+		.kind = type,
+		.date = inbound_date(jsonget_int(event, "timestamp", 0) / 1000),
+		.files = files,
+	};
 	enum inbound_result ret = INBOUND_DONE;
 
 	if (id == NULL || token < 0 || msg == NULL ||
@@ -317,27 +317,13 @@ static enum inbound_result handle_message(struct viber *vb,
 		if (ret == INBOUND_RETRY)
 			goto out;
 	}
-	name = g_strdup_printf("%s (Viber)", jsonget_string(sender, "name") ?:
-			       "Viber user");
-	g_strdelimit(name, "\r\n\t", ' ');
-	fallback = g_strdup_printf("Viber %s", strcmp(type, "text") == 0 ?
-				   "message" : type);
-	subject = inmail_subject(body->str, fallback);
 	mid = g_strdup_printf("vb.%s@%s", token_text, vb->ch->domain);
-	in.name = name;
-	in.address = address;
-	in.queue = vb->queue;
-	in.subject = subject;
-	in.date = when > 0 && when <= now ? when : now;
-	in.message_id = mid;
-	in.text = body->str;
-	in.files = files;
-	ret = inbound_deliver(vb->in, &item, &in);
+	message.address = address;
+	message.message_id = mid;
+	message.text = body->str;
+	ret = inbound_deliver(vb->in, &item, &message);
 out:
-	g_free(fallback);
 	g_free(mid);
-	g_free(subject);
-	g_free(name);
 	g_free(why);
 	g_free(label);
 	g_free(token_text);
@@ -412,6 +398,7 @@ static unsigned int hook_handle(void *context,
 
 static const struct inbound_rules inbound_rules = {
 	.name = "viber",
+	.title = "Viber",
 	.body_max = POST_MAX,
 	.handler = hook_handle,
 };
@@ -442,9 +429,7 @@ struct messenger *viber_new(const struct config *config,
 	const char *slash = g_str_has_suffix(ch->api_url, "/") ? "" : "/";
 	char *headers[2] = { NULL, NULL };
 
-	vb->config = config;
 	vb->ch = ch;
-	vb->queue = config_queue_by_name(config, ch->queue);
 	vb->token = state_read_secret("viber", "token_file", ch->token_file,
 				      "abcdefghijklmnopqrstuvwxyz"
 				      "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_",
@@ -455,8 +440,9 @@ struct messenger *viber_new(const struct config *config,
 	vb->provider = provider_new(&rules, (const char *const *)headers);
 	state_clear_secret(&headers[0]);
 	vb->send_url = g_strconcat(ch->api_url, slash, "send_message", NULL);
-	vb->sender_name = g_utf8_substring(vb->queue->display_name, 0,
-					   SENDER_NAME_MAX);
+	vb->sender_name = g_utf8_substring(
+		config_queue_by_name(config, ch->queue)->display_name, 0,
+		SENDER_NAME_MAX);
 	vb->in = inbound_new(config, ch, &inbound_rules, vb, error_r);
 	if (vb->in == NULL)
 		goto fail;
