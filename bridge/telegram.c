@@ -785,6 +785,8 @@ static void tg_free(void *impl)
 }
 
 static const struct messenger_ops ops = {
+	.provider = &rules,
+	.inbound = &inbound_rules,
 	.parts = tg_parts,
 	.send = tg_send,
 	.free = tg_free,
@@ -823,11 +825,6 @@ struct messenger *telegram_new(const struct config *config,
 	tg->file_base = g_strdup_printf("%s%sfile/bot%s/", ch->api_url, slash,
 					token);
 	state_clear_secret(&token);
-	tg->in = inbound_new(config, ch, &inbound_rules, tg, error_r);
-	if (tg->in == NULL) {
-		tg_free(tg);
-		return NULL;
-	}
-	tg->provider = provider_new(&rules, NULL);
-	return messenger_new(ch->name, tg, &ops, tg->provider, tg->in);
+	return messenger_new(config, ch, tg, &ops, NULL, &tg->provider,
+			     &tg->in, error_r);
 }

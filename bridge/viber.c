@@ -417,6 +417,8 @@ static void vb_free(void *impl)
 }
 
 static const struct messenger_ops ops = {
+	.provider = &rules,
+	.inbound = &inbound_rules,
 	.parts = vb_parts,
 	.send = vb_send,
 	.free = vb_free,
@@ -428,31 +430,25 @@ struct messenger *viber_new(const struct config *config,
 	struct viber *vb = g_new0(struct viber, 1);
 	const char *slash = g_str_has_suffix(ch->api_url, "/") ? "" : "/";
 	char *headers[2] = { NULL, NULL };
+	struct messenger *m;
 
 	vb->ch = ch;
 	vb->token = state_read_secret("viber", "token_file", ch->token_file,
 				      "abcdefghijklmnopqrstuvwxyz"
 				      "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_",
 				      error_r);
-	if (vb->token == NULL)
-		goto fail;
-	headers[0] = g_strconcat("X-Viber-Auth-Token: ", vb->token, NULL);
-	vb->provider = provider_new(&rules, (const char *const *)headers);
-	state_clear_secret(&headers[0]);
+	if (vb->token == NULL ||
+	    (vb->receipts = receipts_open(config, "viber", error_r)) == NULL) {
+		vb_free(vb);
+		return NULL;
+	}
 	vb->send_url = g_strconcat(ch->api_url, slash, "send_message", NULL);
 	vb->sender_name = g_utf8_substring(
 		config_queue_by_name(config, ch->queue)->display_name, 0,
 		SENDER_NAME_MAX);
-	vb->in = inbound_new(config, ch, &inbound_rules, vb, error_r);
-	if (vb->in == NULL)
-		goto fail;
-	vb->receipts = receipts_open(config, "viber", error_r);
-	if (vb->receipts == NULL)
-		goto fail;
-	return messenger_new(ch->name, vb, &ops, vb->provider, vb->in);
-fail:
-	inbound_free(&vb->in);
-	provider_free(&vb->provider);
-	vb_free(vb);
-	return NULL;
+	headers[0] = g_strconcat("X-Viber-Auth-Token: ", vb->token, NULL);
+	m = messenger_new(config, ch, vb, &ops, (const char *const *)headers,
+			  &vb->provider, &vb->in, error_r);
+	state_clear_secret(&headers[0]);
+	return m;
 }

@@ -855,6 +855,8 @@ static void wa_free(void *impl)
 }
 
 static const struct messenger_ops ops = {
+	.provider = &rules,
+	.inbound = &inbound_rules,
 	.parts = wa_parts,
 	.send = wa_send,
 	.free = wa_free,
@@ -871,16 +873,13 @@ struct messenger *whatsapp_new(const struct config *config,
 	struct whatsapp *wa = g_new0(struct whatsapp, 1);
 	const char *slash = g_str_has_suffix(ch->api_url, "/") ? "" : "/";
 	char *token, *headers[2] = { NULL, NULL };
+	struct messenger *m;
 
 	wa->ch = ch;
 	token = state_read_secret("whatsapp", "token_file", ch->token_file,
 				  token_chars, error_r);
 	if (token == NULL)
 		goto fail;
-	headers[0] = g_strconcat("Authorization: Bearer ", token, NULL);
-	state_clear_secret(&token);
-	wa->provider = provider_new(&rules, (const char *const *)headers);
-	state_clear_secret(&headers[0]);
 	if (*ch->webhook_listen != '\0' &&
 	    ((wa->app_secret = state_read_secret(
 		      "whatsapp", "app_secret_file", ch->app_secret_file,
@@ -901,16 +900,17 @@ struct messenger *whatsapp_new(const struct config *config,
 					   g_strerror(errno));
 		goto fail;
 	}
-	wa->in = inbound_new(config, ch, &inbound_rules, wa, error_r);
-	if (wa->in == NULL)
-		goto fail;
 	wa->receipts = receipts_open(config, "whatsapp", error_r);
 	if (wa->receipts == NULL)
 		goto fail;
-	return messenger_new(ch->name, wa, &ops, wa->provider, wa->in);
+	headers[0] = g_strconcat("Authorization: Bearer ", token, NULL);
+	state_clear_secret(&token);
+	m = messenger_new(config, ch, wa, &ops, (const char *const *)headers,
+			  &wa->provider, &wa->in, error_r);
+	state_clear_secret(&headers[0]);
+	return m;
 fail:
-	inbound_free(&wa->in);
-	provider_free(&wa->provider);
+	state_clear_secret(&token);
 	wa_free(wa);
 	return NULL;
 }
