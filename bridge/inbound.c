@@ -18,6 +18,7 @@ struct inbound {
 	const struct config *config;
 	const struct config_channel *ch;
 	const struct inbound_rules *rules;
+	const struct config_queue *queue;	/* the channel's */
 	void *context;
 	char *dir;		/* spool_dir/NAME */
 	char *seen_dir;
@@ -38,6 +39,7 @@ struct inbound *inbound_new(const struct config *config,
 	in->config = config;
 	in->ch = ch;
 	in->rules = rules;
+	in->queue = config_queue_by_name(config, ch->queue);
 	in->context = context;
 	in->dir = g_build_filename(config->spool_dir, rules->name, NULL);
 	in->seen_dir = g_build_filename(in->dir, "seen", NULL);
@@ -267,20 +269,68 @@ bool inbound_media_missing(struct inbound *in,
 	return true;
 }
 
+int64_t inbound_date(int64_t when)
+{
+	int64_t now = g_get_real_time() / G_USEC_PER_SEC;
+
+	return when > 0 && when <= now ? when : now;
+}
+
+/* "Ivan (Viber)", on one line: it goes into a header (g_free it). */
+static char *from_name(struct inbound *in, const char *sender)
+{
+	const char *title = in->rules->title;
+	char *name = sender != NULL ?
+		g_strdup_printf("%s (%s)", sender, title) :
+		g_strdup_printf("%s user (%s)", title, title);
+
+	g_strdelimit(name, "\r\n\t", ' ');
+	return name;
+}
+
+static char *subject(struct inbound *in, const struct inbound_message *m)
+{
+	const char *kind = m->kind != NULL && strcmp(m->kind, "text") != 0 ?
+		m->kind : "message";
+	char *fallback = g_strdup_printf("%s %s", in->rules->title, kind);
+	char *line = inmail_subject(m->subject_text != NULL ?
+				    m->subject_text : m->text, fallback);
+	char *edited;
+
+	g_free(fallback);
+	if (!m->edited)
+		return line;
+	edited = g_strconcat("Edited: ", line, NULL);
+	g_free(line);
+	return edited;
+}
+
 enum inbound_result inbound_deliver(struct inbound *in,
 				    const struct inbound_item *item,
-				    const struct inmail *mail)
+				    const struct inbound_message *message)
 {
 	enum inbound_result ret = INBOUND_DONE;
 	char *w = what(in, item), *why = NULL;
+	char *name = from_name(in, message->sender);
+	char *subject_line = subject(in, message);
+	const struct inmail mail = {
+		.name = name,
+		.address = message->address,
+		.queue = in->queue,
+		.subject = subject_line,
+		.date = message->date,
+		.message_id = message->message_id,
+		.in_reply_to = message->in_reply_to,
+		.text = message->text,
+		.files = message->files,
+	};
 
-	switch (inmail_send(in->config, mail, &why)) {
+	switch (inmail_send(in->config, &mail, &why)) {
 	case MAIL_SENT:
 		log_info("%s message_id=<%s> from=<%s> to=<%s>%s%s status=sent "
-			 "via sendmail", w, mail->message_id, mail->address,
-			 mail->queue->address,
-			 item->note != NULL ? item->note : "",
-			 mail->files != NULL && mail->files->len > 0 ?
+			 "via sendmail", w, mail.message_id, mail.address,
+			 mail.queue->address, message->edited ? " edited" : "",
+			 mail.files != NULL && mail.files->len > 0 ?
 			 " attachment=yes" : "");
 		if (item->seen_id != NULL)
 			inbound_see(in, item);
@@ -293,6 +343,8 @@ enum inbound_result inbound_deliver(struct inbound *in,
 		inbound_keep_dead(in, item, why);
 		break;
 	}
+	g_free(subject_line);
+	g_free(name);
 	g_free(why);
 	g_free(w);
 	return ret;

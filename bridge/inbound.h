@@ -16,11 +16,14 @@
    stopped one way for every channel; the ids handled lately, so that a
    message the provider sends again is no second mail; what can never
    become mail, kept in spool_dir/NAME/dead/; media downloads; and the
-   mail handed to sendmail (inmail.h) with one form of log line.  What a
-   provider's post or update holds is its channel's business. */
+   mail made of a message (one form of From name and subject for every
+   channel) and handed to sendmail (inmail.h) with one form of log line.
+   What a provider's post or update holds is its channel's business. */
 
 struct inbound_rules {
 	const char *name;	/* the channel's: "viber" */
+	const char *title;	/* the provider's, as customers know it, for
+				   the mail's From and subject: "Viber" */
 	size_t body_max;	/* bytes of a webhook post */
 	/* answers a webhook's request; context is inbound_new()'s */
 	webhook_handler *handler;
@@ -76,8 +79,6 @@ struct inbound_item {
 	const char *chat;	/* the customer's chat id, or NULL */
 	const char *seen_id;	/* remembered once its mail is sent, or
 				   NULL: the channel remembers */
-	const char *note;	/* for the log line of the mail: " edited",
-				   or NULL */
 	const char *dead_name;	/* its name in dead/; NULL: by the time */
 	const void *data;	/* what is kept there */
 	size_t size;
@@ -125,16 +126,40 @@ bool inbound_media_missing(struct inbound *in,
 			   enum inbound_fetch result, const char *what,
 			   const char *why, GString *body);
 
+/* A customer's message as its channel read it, which becomes a mail to
+   the channel's queue: From "SENDER (TITLE)", the subject the first
+   line of its words, else "TITLE KIND" ("Viber photo"). */
+struct inbound_message {
+	const char *sender;	/* the customer's name, as the provider gives
+				   it, or NULL: "TITLE user" */
+	const char *address;	/* the customer's: tg.12345@... */
+	const char *kind;	/* what it is, when more than words:
+				   "photo"; NULL or "text": a message */
+	const char *subject_text;	/* the words of the subject, or
+					   NULL: text's */
+	bool edited;		/* it replaces an earlier message: "Edited: "
+				   before the subject */
+	int64_t date;		/* Unix seconds; 0 or less: now */
+	const char *message_id;	/* without <> */
+	const char *in_reply_to;	/* without <>, or NULL */
+	const char *text;	/* the body, UTF-8 */
+	GPtrArray *files;	/* struct inmail_file *, or NULL */
+};
+
+/* When a message was written, by the provider's clock (Unix seconds):
+   now when it is not known (0 or less) or in the future. */
+int64_t inbound_date(int64_t when);
+
 enum inbound_result {
 	INBOUND_DONE,		/* mail sent, or kept as a dead letter */
 	INBOUND_RETRY,		/* for now: the provider posts it again */
 };
 
-/* Hands mail to sendmail: logged, and item's seen_id remembered, once
-   sent; a mail sendmail refuses for good keeps item as a dead letter.
-   Blocks for sendmail. */
+/* Makes the mail of message and hands it to sendmail: logged, and
+   item's seen_id remembered, once sent; a mail sendmail refuses for
+   good keeps item as a dead letter.  Blocks for sendmail. */
 enum inbound_result inbound_deliver(struct inbound *in,
 				    const struct inbound_item *item,
-				    const struct inmail *mail);
+				    const struct inbound_message *message);
 
 #endif

@@ -104,3 +104,15 @@ JsonObject *jsonget_element(JsonArray *a, guint i)
 	return JSON_NODE_HOLDS_OBJECT(node) ? json_node_get_object(node) :
 		NULL;
 }
+
+char *jsonget_built(JsonBuilder **_b)
+{
+	JsonBuilder *b = *_b;
+	JsonNode *root = json_builder_get_root(b);
+	char *text = json_to_string(root, FALSE);
+
+	*_b = NULL;
+	json_node_unref(root);
+	g_object_unref(b);
+	return text;
+}

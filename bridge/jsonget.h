@@ -7,7 +7,8 @@
 
 /* Reading providers' JSON answers and webhook posts with json-glib: a
    member of the wrong type reads as absent, never as an error, so that
-   a channel checks only what it needs. */
+   a channel checks only what it needs; and the text of a request built
+   with a JsonBuilder. */
 
 /* json-glib recurses without a limit: what comes from the network is
    refused beyond this depth before it is parsed. */
@@ -31,5 +32,9 @@ JsonArray *jsonget_array(JsonObject *o, const char *name);
 
 /* Element i of a, if an object, or NULL. */
 JsonObject *jsonget_element(JsonArray *a, guint i);
+
+/* The compact JSON text of what *_b built, every object and array of
+   it ended (g_free it); the builder is unreffed and *_b cleared. */
+char *jsonget_built(JsonBuilder **_b);
 
 #endif

@@ -33,11 +33,8 @@
 #include <json-glib/json-glib.h>
 #include <glib-unix.h>
 #include <errno.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 /* The outbox is looked at this often when idle: an ack leaves within a
    quarter of a second of its ticket, without a wake-up channel to keep. */
@@ -57,12 +54,6 @@ struct bridge {
 	GPtrArray *messengers;	/* struct messenger * */
 	bool draining;		/* drain_more() is scheduled */
 };
-
-static void usage(void)
-{
-	fprintf(stderr, "usage: shopdesk-bridge [-c FILE] [-f]\n");
-	exit(2);
-}
 
 static int64_t now(void)
 {
@@ -436,34 +427,10 @@ static gboolean stop(gpointer data)
 
 int main(int argc, char *argv[])
 {
-	const char *config_path = CONFIG_DEFAULT_PATH;
+	struct config *config = daemon_start("shopdesk-bridge", argc, argv);
 	struct bridge b = { 0 };
-	struct config *config;
 	char *error = NULL, *dir;
-	bool foreground = false;
-	int opt;
 
-	while ((opt = getopt(argc, argv, "c:f")) != -1) {
-		switch (opt) {
-		case 'c':
-			config_path = optarg;
-			break;
-		case 'f':
-			foreground = true;
-			break;
-		default:
-			usage();
-		}
-	}
-	if (optind != argc)
-		usage();
-	if (config_load(config_path, &config, &error) < 0) {
-		fprintf(stderr, "shopdesk-bridge: %s\n", error);
-		return 1;
-	}
-	log_open("shopdesk-bridge", foreground);
-	if (!foreground)
-		daemon_detach("shopdesk-bridge");
 	umask(007);
 
 	b.config = config;

@@ -1,6 +1,7 @@
 /* messenger.c: a channel as the worker holds it (messenger.h): its own
    code behind ops, and its share of the channel layer, whose parts it
-   frees in the order the threads need. */
+   makes for every channel alike and frees in the order the threads
+   need. */
 
 #include "messenger.h"
 #include "inbound.h"
@@ -8,18 +9,29 @@
 
 #include <glib.h>
 
-struct messenger *messenger_new(const char *name, void *impl,
+struct messenger *messenger_new(const struct config *config,
+				const struct config_channel *ch, void *impl,
 				const struct messenger_ops *ops,
-				struct provider *provider,
-				struct inbound *inbound)
+				const char *const *headers,
+				struct provider **provider_r,
+				struct inbound **inbound_r, char **error_r)
 {
-	struct messenger *m = g_new0(struct messenger, 1);
+	struct messenger *m;
 
-	m->name = name;
+	*provider_r = provider_new(ops->provider, headers);
+	*inbound_r = inbound_new(config, ch, ops->inbound, impl, error_r);
+	if (*inbound_r == NULL) {
+		/* *provider_r is impl's: freed first */
+		provider_free(provider_r);
+		ops->free(impl);
+		return NULL;
+	}
+	m = g_new0(struct messenger, 1);
+	m->name = ch->name;
 	m->impl = impl;
 	m->ops = ops;
-	m->provider = provider;
-	m->inbound = inbound;
+	m->provider = *provider_r;
+	m->inbound = *inbound_r;
 	return m;
 }
 

@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "config.h"
 #include "outbox.h"
 
 /* What the outbox worker (main.c) needs of a messenger channel; each
@@ -15,7 +16,9 @@
    layer's, its inbound side (webhook or poll thread) inbound.h's. */
 
 struct provider;
+struct provider_rules;
 struct inbound;
+struct inbound_rules;
 
 enum send_result {
 	SEND_OK,
@@ -35,6 +38,9 @@ struct send_outcome {
 };
 
 struct messenger_ops {
+	/* The channel's rules for its share of the channel layer. */
+	const struct provider_rules *provider;
+	const struct inbound_rules *inbound;
 	/* How many parts the message has. */
 	unsigned int (*parts)(void *impl, const struct outbox_message *m);
 	/* Sends part number part (0-based); blocks.  Fills *out (clear it
@@ -52,13 +58,19 @@ struct messenger {
 	struct inbound *inbound;	/* customers' messages in */
 };
 
-/* A channel of impl, which ops->free frees; the messenger owns provider
-   and inbound (both made by the channel, which keeps using them), and
-   stops inbound before it frees impl. */
-struct messenger *messenger_new(const char *name, void *impl,
+/* Channel ch, whose own code is impl (ops->free frees it, at once when
+   this fails): makes its provider layer (ops->provider; headers,
+   NULL-terminated or NULL, are copied) and its inbound side
+   (ops->inbound, impl its context), and stores them in *provider_r and
+   *inbound_r, impl's, for the channel to use.  The messenger owns them,
+   and stops inbound before it frees impl.  Returns NULL with *error_r
+   (g_free it) when the inbound side cannot be made. */
+struct messenger *messenger_new(const struct config *config,
+				const struct config_channel *ch, void *impl,
 				const struct messenger_ops *ops,
-				struct provider *provider,
-				struct inbound *inbound);
+				const char *const *headers,
+				struct provider **provider_r,
+				struct inbound **inbound_r, char **error_r);
 void messenger_free(struct messenger **_m);
 
 void messenger_outcome_clear(struct send_outcome *out);

@@ -68,12 +68,21 @@ int receipt_event_put(struct spool *events, const char *event_key,
 	return ret;
 }
 
+/* A handle of our own on spool_dir/name, which the worker made. */
+static int open_spool(const struct config *config, const char *name,
+		      struct spool **spool_r, char **error_r)
+{
+	char *dir = g_build_filename(config->spool_dir, name, NULL);
+	int ret = spool_open(dir, false, spool_r, error_r);
+
+	g_free(dir);
+	return ret;
+}
+
 struct receipts *receipts_open(const struct config *config,
 			       const char *channel, char **error_r)
 {
 	struct receipts *r = g_new0(struct receipts, 1);
-	char *dir;
-	int ret;
 
 	r->config = config;
 	r->channel = g_strdup(channel);
@@ -83,21 +92,9 @@ struct receipts *receipts_open(const struct config *config,
 		*error_r = g_strdup_printf("mkdir %s: %s", r->dir,
 					   g_strerror(errno));
 		receipts_close(&r);
-		return NULL;
-	}
-	dir = g_build_filename(config->spool_dir, "events", NULL);
-	ret = spool_open(dir, false, &r->events, error_r);
-	g_free(dir);
-	if (ret < 0) {
+	} else if (open_spool(config, "events", &r->events, error_r) < 0 ||
+		   open_spool(config, "outbox", &r->outbox, error_r) < 0) {
 		receipts_close(&r);
-		return NULL;
-	}
-	dir = g_build_filename(config->spool_dir, "outbox", NULL);
-	ret = spool_open(dir, false, &r->outbox, error_r);
-	g_free(dir);
-	if (ret < 0) {
-		receipts_close(&r);
-		return NULL;
 	}
 	return r;
 }

@@ -49,9 +49,7 @@ static const struct provider_rules rules = {
 };
 
 struct telegram {
-	const struct config *config;
 	const struct config_channel *ch;
-	const struct config_queue *queue;
 	char *base;		/* api_url/bot<token>/ */
 	char *file_base;	/* api_url/file/bot<token>/ */
 	struct provider *provider;
@@ -166,17 +164,13 @@ static void tg_send(void *impl, const struct outbox_message *m,
 
 	if (part < pieces->len) {
 		JsonBuilder *b = json_builder_new();
-		JsonNode *root;
 
 		json_builder_begin_object(b);
 		add_chat(b, m->chat);
 		json_builder_set_member_name(b, "text");
 		json_builder_add_string_value(b, pieces->pdata[part]);
 		json_builder_end_object(b);
-		root = json_builder_get_root(b);
-		json = json_to_string(root, FALSE);
-		json_node_unref(root);
-		g_object_unref(b);
+		json = jsonget_built(&b);
 		method = "sendMessage";
 	} else {
 		const struct outbox_attachment *a =
@@ -381,7 +375,7 @@ static enum inbound_fetch fetch(struct telegram *tg, const struct media *media,
 {
 	size_t max = MIN(tg->ch->attachment_max, DOWNLOAD_MAX);
 	JsonBuilder *b;
-	JsonNode *root, *result = NULL;
+	JsonNode *result = NULL;
 	char *json, *url, *type = NULL;
 	const char *path;
 	int64_t retry_after;
@@ -395,10 +389,7 @@ static enum inbound_fetch fetch(struct telegram *tg, const struct media *media,
 	json_builder_set_member_name(b, "file_id");
 	json_builder_add_string_value(b, media->file_id);
 	json_builder_end_object(b);
-	root = json_builder_get_root(b);
-	json = json_to_string(root, FALSE);
-	json_node_unref(root);
-	g_object_unref(b);
+	json = jsonget_built(&b);
 	ret = call(tg, inbound_http(tg->in), "getFile", json, NULL, 60,
 		   &result, &retry_after, why_r);
 	g_free(json);
@@ -427,42 +418,18 @@ static enum inbound_fetch fetch(struct telegram *tg, const struct media *media,
 	return got;
 }
 
+/* The sender's name (g_free it), or NULL when the message gives none. */
 static char *display_name(JsonObject *msg)
 {
 	JsonObject *from = jsonget_object(msg, "from");
-	JsonObject *chat = jsonget_object(msg, "chat");
 	const char *first = jsonget_string(from, "first_name");
 	const char *last = jsonget_string(from, "last_name");
-	const char *user = jsonget_string(from, "username");
-	const char *title = jsonget_string(chat, "title");
-	char *name;
 
 	if (first != NULL && last != NULL)
-		name = g_strdup_printf("%s %s", first, last);
-	else if (first != NULL)
-		name = g_strdup(first);
-	else if (title != NULL)
-		name = g_strdup(title);
-	else if (user != NULL)
-		name = g_strdup(user);
-	else
-		name = g_strdup("Telegram user");
-	/* a name goes into a header: no line breaks in it */
-	g_strdelimit(name, "\r\n\t", ' ');
-	return name;
-}
-
-static char *subject_of(const char *text, const char *what, bool edited)
-{
-	char *fallback = g_strdup_printf("Telegram %s", what != NULL ? what :
-					 "message");
-	char *line = inmail_subject(text, fallback);
-	char *subject = edited ? g_strconcat("Edited: ", line, NULL) :
-		g_strdup(line);
-
-	g_free(line);
-	g_free(fallback);
-	return subject;
+		return g_strdup_printf("%s %s", first, last);
+	return g_strdup(first ?: jsonget_string(jsonget_object(msg, "chat"),
+						"title") ?:
+			jsonget_string(from, "username"));
 }
 
 static char *message_id(struct telegram *tg, int64_t chat, int64_t id,
@@ -502,10 +469,9 @@ static enum inbound_result handle_update(struct telegram *tg, JsonNode *node,
 	struct update u;
 	GBytes *file = NULL;
 	GString *body;
-	char *name, *from, *subject, *mid, *text, *why = NULL, *other;
-	char *reply = NULL;
+	char *name, *from, *mid, *why = NULL, *other, *reply = NULL;
 	const char *words;
-	struct inmail in = { 0 };
+	struct inbound_message message = { .edited = edited };
 	enum inbound_result ret = INBOUND_DONE;
 
 	if (msg == NULL)
@@ -527,7 +493,6 @@ static enum inbound_result handle_update(struct telegram *tg, JsonNode *node,
 	update_init(&u, node, update_id);
 	u.chat = g_strdup_printf("%" G_GINT64_FORMAT, chat_id);
 	u.item.chat = u.chat;
-	u.item.note = edited ? " edited" : NULL;
 
 	body = g_string_new(NULL);
 	words = jsonget_string(msg, "text");
@@ -559,37 +524,35 @@ static enum inbound_result handle_update(struct telegram *tg, JsonNode *node,
 	name = display_name(msg);
 	from = g_strdup_printf("tg.%" G_GINT64_FORMAT "@%s", chat_id,
 			       tg->ch->domain);
-	text = g_strdup_printf("%s (Telegram)", name);
-	subject = subject_of(words != NULL ? words : "", media.what, edited);
 	mid = message_id(tg, chat_id, id, edit_date);
 
-	in.name = text;
-	in.address = from;
-	in.queue = tg->queue;
-	in.subject = subject;
+	message.sender = name;
+	message.address = from;
+	message.kind = media.what;
+	message.subject_text = words != NULL ? words : "";
 	/* a message without a date is dated when it arrives (0) */
-	in.date = edited ? edit_date : date;
-	in.message_id = mid;
+	message.date = edited ? edit_date : date;
+	message.message_id = mid;
 	reply_id = edited ? id : jsonget_int(jsonget_object(
 		msg, "reply_to_message"), "message_id", -1);
 	if (reply_id >= 0)
-		in.in_reply_to = reply = message_id(tg, chat_id, reply_id, 0);
-	in.text = body->str;
+		message.in_reply_to = reply = message_id(tg, chat_id,
+							 reply_id, 0);
+	message.text = body->str;
 	if (file != NULL) {
 		char *filename = media_filename(&media, id);
 
-		in.files = g_ptr_array_new_with_free_func(inmail_file_free);
-		g_ptr_array_add(in.files, inmail_file_new(
+		message.files = g_ptr_array_new_with_free_func(
+			inmail_file_free);
+		g_ptr_array_add(message.files, inmail_file_new(
 			filename, media.mime_type, g_steal_pointer(&file)));
 		g_free(filename);
 	}
-	ret = inbound_deliver(tg->in, &u.item, &in);
-	if (in.files != NULL)
-		g_ptr_array_unref(in.files);
+	ret = inbound_deliver(tg->in, &u.item, &message);
+	if (message.files != NULL)
+		g_ptr_array_unref(message.files);
 	g_free(reply);
 	g_free(mid);
-	g_free(subject);
-	g_free(text);
 	g_free(from);
 	g_free(name);
 	g_string_free(body, TRUE);
@@ -600,8 +563,6 @@ static enum inbound_result handle_update(struct telegram *tg, JsonNode *node,
 static char *updates_request(struct telegram *tg, int64_t offset)
 {
 	JsonBuilder *b = json_builder_new();
-	JsonNode *root;
-	char *json;
 
 	json_builder_begin_object(b);
 	json_builder_set_member_name(b, "offset");
@@ -618,11 +579,7 @@ static char *updates_request(struct telegram *tg, int64_t offset)
 	json_builder_add_string_value(b, "edited_message");
 	json_builder_end_array(b);
 	json_builder_end_object(b);
-	root = json_builder_get_root(b);
-	json = json_to_string(root, FALSE);
-	json_node_unref(root);
-	g_object_unref(b);
-	return json;
+	return jsonget_built(&b);
 }
 
 static gpointer poll_thread(gpointer data)
@@ -808,6 +765,7 @@ static unsigned int hook_handle(void *context,
 
 static const struct inbound_rules inbound_rules = {
 	.name = "telegram",
+	.title = "Telegram",
 	.body_max = ANSWER_MAX,
 	.handler = hook_handle,
 	.poll = poll_thread,
@@ -827,6 +785,8 @@ static void tg_free(void *impl)
 }
 
 static const struct messenger_ops ops = {
+	.provider = &rules,
+	.inbound = &inbound_rules,
 	.parts = tg_parts,
 	.send = tg_send,
 	.free = tg_free,
@@ -858,20 +818,13 @@ struct messenger *telegram_new(const struct config *config,
 		return NULL;
 	}
 	tg = g_new0(struct telegram, 1);
-	tg->config = config;
 	tg->ch = ch;
-	tg->queue = config_queue_by_name(config, ch->queue);
 	tg->secret = secret;
 	slash = g_str_has_suffix(ch->api_url, "/") ? "" : "/";
 	tg->base = g_strdup_printf("%s%sbot%s/", ch->api_url, slash, token);
 	tg->file_base = g_strdup_printf("%s%sfile/bot%s/", ch->api_url, slash,
 					token);
 	state_clear_secret(&token);
-	tg->in = inbound_new(config, ch, &inbound_rules, tg, error_r);
-	if (tg->in == NULL) {
-		tg_free(tg);
-		return NULL;
-	}
-	tg->provider = provider_new(&rules, NULL);
-	return messenger_new(ch->name, tg, &ops, tg->provider, tg->in);
+	return messenger_new(config, ch, tg, &ops, NULL, &tg->provider,
+			     &tg->in, error_r);
 }

@@ -58,9 +58,7 @@ static const struct provider_rules rules = {
 };
 
 struct viber {
-	const struct config *config;
 	const struct config_channel *ch;
-	const struct config_queue *queue;
 	char *send_url;
 	char *token;		/* also the webhook's signing key */
 	char *sender_name;
@@ -74,8 +72,6 @@ struct viber {
 static char *request(struct viber *vb, const char *chat, const char *text)
 {
 	JsonBuilder *b = json_builder_new();
-	JsonNode *root;
-	char *json;
 
 	json_builder_begin_object(b);
 	json_builder_set_member_name(b, "receiver");
@@ -92,11 +88,7 @@ static char *request(struct viber *vb, const char *chat, const char *text)
 	json_builder_set_member_name(b, "text");
 	json_builder_add_string_value(b, text);
 	json_builder_end_object(b);
-	root = json_builder_get_root(b);
-	json = json_to_string(root, FALSE);
-	json_node_unref(root);
-	g_object_unref(b);
-	return json;
+	return jsonget_built(&b);
 }
 
 /* The text the customer gets: the agent's, and a line for each
@@ -270,8 +262,6 @@ static enum inbound_result handle_message(struct viber *vb,
 	const char *type = jsonget_string(msg, "type") ?: "unknown";
 	const char *media = jsonget_string(msg, "media");
 	int64_t token = jsonget_int(event, "message_token", -1);
-	int64_t when = jsonget_int(event, "timestamp", 0) / 1000;
-	int64_t now = g_get_real_time() / G_USEC_PER_SEC;
 	char *token_text = g_strdup_printf("%" G_GINT64_FORMAT, token);
 	char *label = g_strdup_printf("message %s", token_text);
 	struct inbound_item item = {
@@ -283,9 +273,13 @@ static enum inbound_result handle_message(struct viber *vb,
 	};
 	GString *body = g_string_new(NULL);
 	GPtrArray *files = g_ptr_array_new_with_free_func(inmail_file_free);
-	char *address = NULL, *name = NULL, *subject = NULL, *mid = NULL;
-	char *why = NULL, *fallback = NULL;
-	struct inmail in = { 0 };
+	char *address = NULL, *mid = NULL, *why = NULL;
+	struct inbound_message message = {
+		.sender = jsonget_string(sender, "name"),
+		.kind = type,
+		.date = inbound_date(jsonget_int(event, "timestamp", 0) / 1000),
+		.files = files,
+	};
 	enum inbound_result ret = INBOUND_DONE;
 
 	if (id == NULL || token < 0 || msg == NULL ||
@@ -323,27 +317,13 @@ static enum inbound_result handle_message(struct viber *vb,
 		if (ret == INBOUND_RETRY)
 			goto out;
 	}
-	name = g_strdup_printf("%s (Viber)", jsonget_string(sender, "name") ?:
-			       "Viber user");
-	g_strdelimit(name, "\r\n\t", ' ');
-	fallback = g_strdup_printf("Viber %s", strcmp(type, "text") == 0 ?
-				   "message" : type);
-	subject = inmail_subject(body->str, fallback);
 	mid = g_strdup_printf("vb.%s@%s", token_text, vb->ch->domain);
-	in.name = name;
-	in.address = address;
-	in.queue = vb->queue;
-	in.subject = subject;
-	in.date = when > 0 && when <= now ? when : now;
-	in.message_id = mid;
-	in.text = body->str;
-	in.files = files;
-	ret = inbound_deliver(vb->in, &item, &in);
+	message.address = address;
+	message.message_id = mid;
+	message.text = body->str;
+	ret = inbound_deliver(vb->in, &item, &message);
 out:
-	g_free(fallback);
 	g_free(mid);
-	g_free(subject);
-	g_free(name);
 	g_free(why);
 	g_free(label);
 	g_free(token_text);
@@ -418,6 +398,7 @@ static unsigned int hook_handle(void *context,
 
 static const struct inbound_rules inbound_rules = {
 	.name = "viber",
+	.title = "Viber",
 	.body_max = POST_MAX,
 	.handler = hook_handle,
 };
@@ -436,6 +417,8 @@ static void vb_free(void *impl)
 }
 
 static const struct messenger_ops ops = {
+	.provider = &rules,
+	.inbound = &inbound_rules,
 	.parts = vb_parts,
 	.send = vb_send,
 	.free = vb_free,
@@ -447,32 +430,25 @@ struct messenger *viber_new(const struct config *config,
 	struct viber *vb = g_new0(struct viber, 1);
 	const char *slash = g_str_has_suffix(ch->api_url, "/") ? "" : "/";
 	char *headers[2] = { NULL, NULL };
+	struct messenger *m;
 
-	vb->config = config;
 	vb->ch = ch;
-	vb->queue = config_queue_by_name(config, ch->queue);
 	vb->token = state_read_secret("viber", "token_file", ch->token_file,
 				      "abcdefghijklmnopqrstuvwxyz"
 				      "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_",
 				      error_r);
-	if (vb->token == NULL)
-		goto fail;
-	headers[0] = g_strconcat("X-Viber-Auth-Token: ", vb->token, NULL);
-	vb->provider = provider_new(&rules, (const char *const *)headers);
-	state_clear_secret(&headers[0]);
+	if (vb->token == NULL ||
+	    (vb->receipts = receipts_open(config, "viber", error_r)) == NULL) {
+		vb_free(vb);
+		return NULL;
+	}
 	vb->send_url = g_strconcat(ch->api_url, slash, "send_message", NULL);
-	vb->sender_name = g_utf8_substring(vb->queue->display_name, 0,
-					   SENDER_NAME_MAX);
-	vb->in = inbound_new(config, ch, &inbound_rules, vb, error_r);
-	if (vb->in == NULL)
-		goto fail;
-	vb->receipts = receipts_open(config, "viber", error_r);
-	if (vb->receipts == NULL)
-		goto fail;
-	return messenger_new(ch->name, vb, &ops, vb->provider, vb->in);
-fail:
-	inbound_free(&vb->in);
-	provider_free(&vb->provider);
-	vb_free(vb);
-	return NULL;
+	vb->sender_name = g_utf8_substring(
+		config_queue_by_name(config, ch->queue)->display_name, 0,
+		SENDER_NAME_MAX);
+	headers[0] = g_strconcat("X-Viber-Auth-Token: ", vb->token, NULL);
+	m = messenger_new(config, ch, vb, &ops, (const char *const *)headers,
+			  &vb->provider, &vb->in, error_r);
+	state_clear_secret(&headers[0]);
+	return m;
 }

@@ -56,9 +56,7 @@ static const struct provider_rules rules = {
 };
 
 struct whatsapp {
-	const struct config *config;
 	const struct config_channel *ch;
-	const struct config_queue *queue;
 	char *messages_url;	/* api_url/{phone_number_id}/messages */
 	char *media_url;	/* api_url/{phone_number_id}/media */
 	char *base;		/* api_url/ */
@@ -236,16 +234,9 @@ static JsonBuilder *message_start(const char *chat, const char *type)
 
 static char *message_end(JsonBuilder *b)
 {
-	JsonNode *root;
-	char *json;
-
 	json_builder_end_object(b);
 	json_builder_end_object(b);
-	root = json_builder_get_root(b);
-	json = json_to_string(root, FALSE);
-	json_node_unref(root);
-	g_object_unref(b);
-	return json;
+	return jsonget_built(&b);
 }
 
 static char *text_request(const char *chat, const char *text)
@@ -608,8 +599,7 @@ static enum inbound_result handle_message(struct whatsapp *wa,
 	const char *from = jsonget_string(msg, "from");
 	const char *id = jsonget_string(msg, "id");
 	const char *type = jsonget_string(msg, "type") ?: "unknown";
-	int64_t when = jsonget_int(msg, "timestamp", 0);
-	int64_t now = g_get_real_time() / G_USEC_PER_SEC;
+	int64_t when = inbound_date(jsonget_int(msg, "timestamp", 0));
 	JsonNode *node = json_node_init_object(json_node_alloc(), msg);
 	char *data = json_to_string(node, TRUE);
 	char *label = g_strdup_printf("message %s", id ?: "(no id)");
@@ -623,23 +613,27 @@ static enum inbound_result handle_message(struct whatsapp *wa,
 	GString *body = g_string_new(NULL);
 	GPtrArray *files = g_ptr_array_new_with_free_func(inmail_file_free);
 	const char *media_id, *filename;
-	char *local, *address = NULL, *name = NULL, *subject = NULL;
-	char *mid = NULL, *why = NULL, *fallback = NULL;
-	struct inmail in = { 0 };
+	char *address = NULL, *mid = NULL, *why = NULL;
+	struct inbound_message message = {
+		.sender = profile_name != NULL && *profile_name != '\0' ?
+			profile_name : NULL,
+		.kind = type,
+		.date = when,
+		.files = files,
+	};
 	enum inbound_result ret = INBOUND_DONE;
 
 	if (from == NULL || id == NULL ||
-	    (local = channel_chat_encode("whatsapp", from)) == NULL) {
+	    (address = channel_address(wa->ch, from)) == NULL) {
 		item.chat = NULL;
 		inbound_keep_dead(wa->in, &item, "message without a valid "
 				  "from or id");
 		goto out;
 	}
-	g_free(local);
 	if (inbound_seen(wa->in, &item))
 		goto out;
 	/* the window counts from the message, but never from the future */
-	note_inbound(wa, from, when > 0 && when <= now ? when : now);
+	note_inbound(wa, from, when);
 	read_message(msg, type, body, &media_id, &filename);
 	if (media_id != NULL) {
 		GBytes *bytes = NULL;
@@ -663,30 +657,13 @@ static enum inbound_result handle_message(struct whatsapp *wa,
 		if (ret == INBOUND_RETRY)
 			goto out;
 	}
-	address = g_strdup_printf("wa.%s@%s", from, wa->ch->domain);
-	name = g_strdup_printf("%s (WhatsApp)", profile_name != NULL &&
-			       *profile_name != '\0' ? profile_name :
-			       "WhatsApp user");
-	/* a name goes into a header: no line breaks in it */
-	g_strdelimit(name, "\r\n\t", ' ');
-	fallback = g_strdup_printf("WhatsApp %s", strcmp(type, "text") == 0 ?
-				   "message" : type);
-	subject = inmail_subject(body->str, fallback);
 	mid = message_id(wa, id);
-	in.name = name;
-	in.address = address;
-	in.queue = wa->queue;
-	in.subject = subject;
-	in.date = when > 0 && when <= now ? when : now;
-	in.message_id = mid;
-	in.text = body->str;
-	in.files = files;
-	ret = inbound_deliver(wa->in, &item, &in);
+	message.address = address;
+	message.message_id = mid;
+	message.text = body->str;
+	ret = inbound_deliver(wa->in, &item, &message);
 out:
 	g_free(mid);
-	g_free(subject);
-	g_free(fallback);
-	g_free(name);
 	g_free(why);
 	g_free(address);
 	g_ptr_array_unref(files);
@@ -856,6 +833,7 @@ static unsigned int hook_handle(void *context,
 
 static const struct inbound_rules inbound_rules = {
 	.name = "whatsapp",
+	.title = "WhatsApp",
 	.body_max = POST_MAX,
 	.handler = hook_handle,
 };
@@ -877,6 +855,8 @@ static void wa_free(void *impl)
 }
 
 static const struct messenger_ops ops = {
+	.provider = &rules,
+	.inbound = &inbound_rules,
 	.parts = wa_parts,
 	.send = wa_send,
 	.free = wa_free,
@@ -893,18 +873,13 @@ struct messenger *whatsapp_new(const struct config *config,
 	struct whatsapp *wa = g_new0(struct whatsapp, 1);
 	const char *slash = g_str_has_suffix(ch->api_url, "/") ? "" : "/";
 	char *token, *headers[2] = { NULL, NULL };
+	struct messenger *m;
 
-	wa->config = config;
 	wa->ch = ch;
-	wa->queue = config_queue_by_name(config, ch->queue);
 	token = state_read_secret("whatsapp", "token_file", ch->token_file,
 				  token_chars, error_r);
 	if (token == NULL)
 		goto fail;
-	headers[0] = g_strconcat("Authorization: Bearer ", token, NULL);
-	state_clear_secret(&token);
-	wa->provider = provider_new(&rules, (const char *const *)headers);
-	state_clear_secret(&headers[0]);
 	if (*ch->webhook_listen != '\0' &&
 	    ((wa->app_secret = state_read_secret(
 		      "whatsapp", "app_secret_file", ch->app_secret_file,
@@ -925,16 +900,17 @@ struct messenger *whatsapp_new(const struct config *config,
 					   g_strerror(errno));
 		goto fail;
 	}
-	wa->in = inbound_new(config, ch, &inbound_rules, wa, error_r);
-	if (wa->in == NULL)
-		goto fail;
 	wa->receipts = receipts_open(config, "whatsapp", error_r);
 	if (wa->receipts == NULL)
 		goto fail;
-	return messenger_new(ch->name, wa, &ops, wa->provider, wa->in);
+	headers[0] = g_strconcat("Authorization: Bearer ", token, NULL);
+	state_clear_secret(&token);
+	m = messenger_new(config, ch, wa, &ops, (const char *const *)headers,
+			  &wa->provider, &wa->in, error_r);
+	state_clear_secret(&headers[0]);
+	return m;
 fail:
-	inbound_free(&wa->in);
-	provider_free(&wa->provider);
+	state_clear_secret(&token);
 	wa_free(wa);
 	return NULL;
 }

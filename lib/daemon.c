@@ -1,6 +1,7 @@
-/* daemon.c: detaching with a ready handshake, shared by shopdesk-milter
-   and shopdesk-bridge.  It does not drop privileges or write pid files:
-   the service manager does. */
+/* daemon.c: the start every daemon shares (command line, configuration,
+   log) and detaching with a ready handshake, for shopdesk-milter and
+   shopdesk-bridge.  It does not drop privileges or write pid files: the
+   service manager does. */
 
 #include "daemon.h"
 #include "log.h"
@@ -63,6 +64,44 @@ void daemon_detach(const char *ident)
 	setsid();
 	if (chdir("/") < 0)
 		daemon_die("chdir /: %s", g_strerror(errno));
+}
+
+static G_GNUC_NORETURN void usage(const char *ident)
+{
+	fprintf(stderr, "usage: %s [-c FILE] [-f]\n", ident);
+	exit(2);
+}
+
+struct config *daemon_start(const char *ident, int argc, char *argv[])
+{
+	const char *config_path = CONFIG_DEFAULT_PATH;
+	struct config *config;
+	char *error = NULL;
+	bool foreground = false;
+	int opt;
+
+	while ((opt = getopt(argc, argv, "c:f")) != -1) {
+		switch (opt) {
+		case 'c':
+			config_path = optarg;
+			break;
+		case 'f':
+			foreground = true;
+			break;
+		default:
+			usage(ident);
+		}
+	}
+	if (optind != argc)
+		usage(ident);
+	if (config_load(config_path, &config, &error) < 0) {
+		fprintf(stderr, "%s: %s\n", ident, error);
+		exit(1);
+	}
+	log_open(ident, foreground);
+	if (!foreground)
+		daemon_detach(ident);
+	return config;
 }
 
 void daemon_ready(void)

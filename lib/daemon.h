@@ -3,14 +3,25 @@
 
 #include <glib.h>
 
-/* Starting a daemon the way an admin can trust: when detaching, the
-   parent waits until the daemon says it is ready or has failed, so a
-   startup error shows on the terminal and the exit code tells a service
-   manager the truth. */
+#include "config.h"
+
+/* Starting a daemon the way an admin can trust: one command line and
+   one way to its configuration and log for every daemon, and, when
+   detaching, the parent waits until the daemon says it is ready or has
+   failed, so a startup error shows on the terminal and the exit code
+   tells a service manager the truth. */
+
+/* The common start of daemon ident ("shopdesk-milter"): reads its
+   command line (-c FILE, -f for the foreground; anything else prints
+   the usage and exits 2), loads the configuration (refusing to start,
+   exit 1, on any error), opens the log and detaches unless -f.  Returns
+   the configuration (config_free() it).  Call daemon_ready() or
+   daemon_die() next. */
+struct config *daemon_start(const char *ident, int argc, char *argv[]);
 
 /* Forks; the parent exits 0 once daemon_ready() is called in the child,
    or 1 with the text of daemon_die().  The child leaves the session and
-   the working directory.  Call after log_open(). */
+   the working directory.  Call after log_open(); daemon_start() does. */
 void daemon_detach(const char *ident);
 
 /* Ready: the waiting parent exits 0, and the standard descriptors leave

@@ -19,17 +19,8 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
-
-static void usage(void)
-{
-	fprintf(stderr, "usage: shopdesk-milter [-c FILE] [-f]\n");
-	exit(2);
-}
 
 /* libmilter handles SIGHUP, SIGINT and SIGTERM in a thread of its own
    (stopping smfi_main cleanly); every other thread, the control thread
@@ -61,7 +52,6 @@ static void make_parent_dir(const char *path)
 
 int main(int argc, char *argv[])
 {
-	const char *config_path = CONFIG_DEFAULT_PATH;
 	struct control_server *control = NULL;
 	struct worker *worker = NULL;
 	struct token_key *key = NULL;
@@ -69,30 +59,9 @@ int main(int argc, char *argv[])
 	struct config *config;
 	char *error = NULL;
 	char *tmp_dir;
-	bool foreground = false;
-	int opt, ret;
+	int ret;
 
-	while ((opt = getopt(argc, argv, "c:f")) != -1) {
-		switch (opt) {
-		case 'c':
-			config_path = optarg;
-			break;
-		case 'f':
-			foreground = true;
-			break;
-		default:
-			usage();
-		}
-	}
-	if (optind != argc)
-		usage();
-	if (config_load(config_path, &config, &error) < 0) {
-		fprintf(stderr, "shopdesk-milter: %s\n", error);
-		return 1;
-	}
-	log_open("shopdesk-milter", foreground);
-	if (!foreground)
-		daemon_detach("shopdesk-milter");
+	config = daemon_start("shopdesk-milter", argc, argv);
 	umask(027);
 	g_mime_init();
 

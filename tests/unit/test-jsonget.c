@@ -1,7 +1,8 @@
 /* Tests of bridge/jsonget.c: the depth scan refuses what would make
    json-glib recurse without end (it crashes near 100 000 levels), and
    takes what is merely large or has brackets inside strings; the
-   lenient members read wrong types as absent. */
+   lenient members read wrong types as absent; a built request reads
+   back as the same JSON. */
 
 #include "jsonget.h"
 
@@ -57,10 +58,29 @@ static void test_members(void)
 	json_node_unref(root);
 }
 
+static void test_built(void)
+{
+	JsonBuilder *b = json_builder_new();
+	char *text;
+
+	json_builder_begin_object(b);
+	json_builder_set_member_name(b, "chat_id");
+	json_builder_add_int_value(b, -100);
+	json_builder_set_member_name(b, "text");
+	json_builder_add_string_value(b, "a \"b\"\n");
+	json_builder_end_object(b);
+	text = jsonget_built(&b);
+	g_assert_null(b);
+	g_assert_cmpstr(text, ==,
+			"{\"chat_id\":-100,\"text\":\"a \\\"b\\\"\\n\"}");
+	g_free(text);
+}
+
 int main(int argc, char *argv[])
 {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/jsonget/shallow", test_shallow);
 	g_test_add_func("/jsonget/members", test_members);
+	g_test_add_func("/jsonget/built", test_built);
 	return g_test_run();
 }
