@@ -14,6 +14,7 @@
 #include "ack.h"
 #include "category.h"
 #include "config.h"
+#include "jsonget.h"
 #include "control.h"
 #include "hours.h"
 #include "outbox.h"
@@ -245,26 +246,10 @@ static char *member_time(JsonObject *obj, const char *name)
 	return formatted;
 }
 
-static JsonObject *object_member(JsonObject *obj, const char *name)
-{
-	JsonNode *node = json_object_get_member(obj, name);
-
-	return node != NULL && JSON_NODE_HOLDS_OBJECT(node) ?
-		json_node_get_object(node) : NULL;
-}
-
-static JsonArray *array_member(JsonObject *obj, const char *name)
-{
-	JsonNode *node = json_object_get_member(obj, name);
-
-	return node != NULL && JSON_NODE_HOLDS_ARRAY(node) ?
-		json_node_get_array(node) : NULL;
-}
-
 /* The customer's address, or name when there is none. */
 static char *customer_from(JsonObject *ticket)
 {
-	JsonObject *customer = object_member(ticket, "customer");
+	JsonObject *customer = jsonget_object(ticket, "customer");
 	char *text;
 
 	if (customer == NULL)
@@ -426,7 +411,7 @@ static int cmd_tickets(const char *config_path, int argc, char **argv)
 	g_string_free(request, TRUE);
 
 	if (!JSON_NODE_HOLDS_OBJECT(reply) ||
-	    (tickets = array_member(json_node_get_object(reply),
+	    (tickets = jsonget_array(json_node_get_object(reply),
 				    "tickets")) == NULL)
 		die("%s: unexpected reply: no ticket list",
 		    config->control_socket);
@@ -466,7 +451,7 @@ static void print_time_field(JsonObject *obj, const char *name)
 
 static void print_customer(JsonObject *ticket)
 {
-	JsonObject *customer = object_member(ticket, "customer");
+	JsonObject *customer = jsonget_object(ticket, "customer");
 	char *name, *address, *text;
 
 	if (customer == NULL) {
@@ -488,7 +473,7 @@ static void print_customer(JsonObject *ticket)
 
 static void print_participants(JsonObject *ticket)
 {
-	JsonArray *list = array_member(ticket, "participants");
+	JsonArray *list = jsonget_array(ticket, "participants");
 	unsigned int n = list != NULL ? json_array_get_length(list) : 0;
 	GString *text = g_string_new(n == 0 ? "-" : NULL);
 
@@ -535,7 +520,7 @@ static void append_history_value(GString *out, JsonNode *node)
 
 static void print_messages(JsonObject *ticket)
 {
-	JsonArray *messages = array_member(ticket, "messages");
+	JsonArray *messages = jsonget_array(ticket, "messages");
 	unsigned int n = messages != NULL ? json_array_get_length(messages) : 0;
 
 	puts("\nmessages:");
@@ -568,7 +553,7 @@ static void print_messages(JsonObject *ticket)
 
 static void print_history(JsonObject *ticket)
 {
-	JsonArray *history = array_member(ticket, "history");
+	JsonArray *history = jsonget_array(ticket, "history");
 	unsigned int n = history != NULL ? json_array_get_length(history) : 0;
 	GString *line = g_string_new(NULL);
 

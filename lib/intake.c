@@ -18,10 +18,14 @@
 
 #define DAY (24 * 60 * 60)
 
+/* One message on its way into the store: a customer's (msg) or an
+   agent's (reply), and how threading sees it. */
 struct intake_context {
 	const struct config *config;
 	const struct token_key *key;
 	const struct intake_message *msg;
+	const struct intake_reply *reply;
+	struct thread_input in;
 	struct intake_result *result;
 };
 
@@ -323,28 +327,40 @@ static void result_set(struct intake_result *r, const struct ticket *ticket)
 	g_strlcpy(r->channel, ticket->channel, sizeof(r->channel));
 }
 
+/* What threading reads of every message. */
+static void thread_input_set(struct thread_input *in, const char *message_id,
+			     const char *const *references,
+			     const char *const *tokens, const char *subject,
+			     int64_t now)
+{
+	memset(in, 0, sizeof(*in));
+	in->message_id = message_id;
+	in->references = references;
+	in->tokens = tokens;
+	in->subject = subject;
+	in->now = now;
+}
+
+/* Threads c's message: its result is cleared and its thread set.  The
+   transaction may run again after a deadlock: nothing else is kept. */
+static int resolve(struct store_txn *txn, struct intake_context *c,
+		   char **error_r)
+{
+	memset(c->result, 0, sizeof(*c->result));
+	return thread_resolve(txn, c->config, c->key, &c->in,
+			      &c->result->thread, error_r);
+}
+
 static int intake_txn(struct store_txn *txn, void *context,
 		      char **error_r)
 {
 	struct intake_context *c = context;
 	const struct intake_message *msg = c->msg;
 	struct intake_result *r = c->result;
-	struct thread_input in = {
-		.message_id = msg->message_id,
-		.references = msg->references,
-		.tokens = msg->tokens,
-		.subject = msg->subject,
-		.sender = msg->from_address,
-		.channel = msg->channel,
-		.now = msg->now,
-		.bounce = msg->ack_to != NULL && *msg->ack_to == '\0',
-	};
 	struct ticket *ticket = NULL;
 	bool reopened = false;
 
-	memset(r, 0, sizeof(*r));
-	if (thread_resolve(txn, c->config, c->key, &in, &r->thread,
-			   error_r) < 0)
+	if (resolve(txn, c, error_r) < 0)
 		return -1;
 
 	if (r->thread.ticket_id == 0) {
@@ -400,15 +416,14 @@ int intake_message(struct store *store, const struct config *config,
 		.result = result_r,
 	};
 
+	thread_input_set(&c.in, msg->message_id, msg->references,
+			 msg->tokens, msg->subject, msg->now);
+	c.in.sender = msg->from_address;
+	c.in.channel = msg->channel;
+	c.in.bounce = msg->ack_to != NULL && *msg->ack_to == '\0';
 	return store_transaction(store, intake_txn, &c, error_r);
 }
 
-struct reply_context {
-	const struct config *config;
-	const struct token_key *key;
-	const struct intake_reply *reply;
-	struct intake_result *result;
-};
 
 static GVariant *reply_fields(const struct intake_reply *reply, bool note,
 			      const struct thread_result *thread)
@@ -495,26 +510,14 @@ static int apply_commands(struct store_txn *txn, struct ticket *ticket,
 static int reply_txn(struct store_txn *txn, void *context,
 		     char **error_r)
 {
-	struct reply_context *c = context;
+	struct intake_context *c = context;
 	const struct intake_reply *reply = c->reply;
 	struct intake_result *r = c->result;
-	struct thread_input in = {
-		.message_id = reply->message_id,
-		.references = reply->references,
-		.tokens = reply->tokens,
-		.subject = reply->subject,
-		.sender = "",
-		.channel = "email",
-		.now = reply->now,
-		.agent = true,
-	};
 	bool note = reply->note;
 	struct ticket *ticket = NULL;
 	enum ticket_status old;
 
-	memset(r, 0, sizeof(*r));
-	if (thread_resolve(txn, c->config, c->key, &in, &r->thread,
-			   error_r) < 0)
+	if (resolve(txn, c, error_r) < 0)
 		return -1;
 	if (r->thread.ticket_id == 0)
 		return 0;	/* names no ticket: not a reply */
@@ -563,12 +566,17 @@ int intake_reply(struct store *store, const struct config *config,
 		 const struct token_key *key, const struct intake_reply *reply,
 		 struct intake_result *result_r, char **error_r)
 {
-	struct reply_context c = {
+	struct intake_context c = {
 		.config = config,
 		.key = key,
 		.reply = reply,
 		.result = result_r,
 	};
 
+	thread_input_set(&c.in, reply->message_id, reply->references,
+			 reply->tokens, reply->subject, reply->now);
+	c.in.sender = "";
+	c.in.channel = "email";
+	c.in.agent = true;
 	return store_transaction(store, reply_txn, &c, error_r);
 }

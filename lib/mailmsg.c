@@ -199,9 +199,14 @@ static void add_references(GPtrArray *out, const char *header)
 		return;
 	count = g_mime_references_length(refs);
 	/* References lists the oldest first: the newest tells most. */
-	for (int i = count - 1; i >= 0 && out->len < MAILMSG_REFERENCES_MAX; i--)
-		g_ptr_array_add(out, g_strdup(
-			g_mime_references_get_message_id(refs, i)));
+	for (int i = count - 1; i >= 0 && out->len < MAILMSG_REFERENCES_MAX;
+	     i--) {
+		const char *id = g_mime_references_get_message_id(refs, i);
+
+		/* the store keeps text: an id that is not is no one's */
+		if (g_utf8_validate(id, -1, NULL))
+			g_ptr_array_add(out, g_strdup(id));
+	}
 	g_mime_references_free(refs);
 }
 
@@ -222,7 +227,8 @@ static void add_mailboxes(GPtrArray *out, InternetAddressList *list,
 			const char *addr = internet_address_mailbox_get_addr(
 				INTERNET_ADDRESS_MAILBOX(ia));
 
-			if (addr != NULL && strchr(addr, '@') != NULL)
+			if (addr != NULL && strchr(addr, '@') != NULL &&
+			    g_utf8_validate(addr, -1, NULL))
 				g_ptr_array_add(out, g_ascii_strdown(addr,
 								     -1));
 		}
@@ -310,6 +316,12 @@ void mailmsg_read_fields(GMimeMessage *message, const char *envelope_from,
 	}
 	if (f->from_address == NULL)
 		f->from_address = g_ascii_strdown(envelope_from, -1);
+	if (!g_utf8_validate(f->from_address, -1, NULL)) {
+		char *valid = g_utf8_make_valid(f->from_address, -1);
+
+		g_free(f->from_address);
+		f->from_address = valid;
+	}
 	f->date = date != NULL ? g_date_time_to_unix(date) : 0;
 	if (date != NULL) {
 		f->date_known = true;
@@ -513,5 +525,5 @@ bool mailmsg_id_usable(const char *id)
 		    *p == '>')
 			return false;
 	}
-	return true;
+	return g_utf8_validate(id, len, NULL);
 }

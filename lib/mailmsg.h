@@ -72,7 +72,7 @@ struct outbox_message *mailmsg_chat_message(GMimeMessage *message,
 
 /* Whether a Message-ID (without <>) can name a message: not empty, at
    most 250 bytes, local@domain with neither part empty, no blanks,
-   control characters or angle brackets.  A message with none that is
+   control characters or angle brackets, valid UTF-8.  A message with none that is
    usable is known by a digest of its content instead. */
 bool mailmsg_id_usable(const char *message_id);
 

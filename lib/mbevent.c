@@ -307,6 +307,17 @@ static int64_t event_time(const struct apply_context *c)
 		c->file->time : c->now;
 }
 
+/* Appends te to the ticket's history (freeing it) and stores the
+   ticket.  Returns 0 or -1. */
+static int record(struct store_txn *txn, struct ticket *ticket,
+		  struct ticket_event *te, char **error_r)
+{
+	int ret = store_event_append(txn, ticket, te, error_r);
+
+	ticket_event_free(&te);
+	return ret < 0 ? -1 : store_ticket_put(txn, ticket, error_r);
+}
+
 static int apply_status(struct store_txn *txn, struct apply_context *c,
 			const struct mbevent *ev, struct ticket *ticket,
 			char **error_r)
@@ -314,7 +325,6 @@ static int apply_status(struct store_txn *txn, struct apply_context *c,
 	enum ticket_status old = ticket->status, to;
 	struct ticket_event *te;
 	int64_t when = event_time(c);
-	int ret;
 
 	if (when < ticket->updated) {
 		/* the milter was down: mail or a command changed the
@@ -345,9 +355,7 @@ static int apply_status(struct store_txn *txn, struct apply_context *c,
 		"'mailbox': <%s>}", ticket_status_name(old),
 		ticket_status_name(to), c->file->user, event_way(ev),
 		ev->mailbox));
-	ret = store_event_append(txn, ticket, te, error_r);
-	ticket_event_free(&te);
-	if (ret < 0 || store_ticket_put(txn, ticket, error_r) < 0)
+	if (record(txn, ticket, te, error_r) < 0)
 		return -1;
 	g_ptr_array_add(c->lines, g_strdup_printf(
 		"ticket=%u user=%s: status %s -> %s (%s in %s)", ticket->id,
@@ -361,15 +369,12 @@ static int apply_expunge(struct store_txn *txn, struct apply_context *c,
 			 char **error_r)
 {
 	struct ticket_event *te;
-	int ret;
 
 	te = ticket_event_new(event_time(c), "expunge", g_variant_new_parsed(
 		"{'by': <%s>, 'mailbox': <%s>, 'uid': <%u>, "
 		"'message_id': <%s>}", c->file->user, ev->mailbox,
 		(guint32)ev->uid, ev->message_id));
-	ret = store_event_append(txn, ticket, te, error_r);
-	ticket_event_free(&te);
-	if (ret < 0 || store_ticket_put(txn, ticket, error_r) < 0)
+	if (record(txn, ticket, te, error_r) < 0)
 		return -1;
 	g_ptr_array_add(c->lines, g_strdup_printf(
 		"ticket=%u user=%s: expunged from %s (recorded only)",
@@ -384,7 +389,6 @@ static int apply_delivery(struct store_txn *txn, struct apply_context *c,
 			  char **error_r)
 {
 	struct ticket_event *te;
-	int ret;
 
 	te = ticket_event_new(c->file->time > 0 ? c->file->time : c->now,
 			      "delivery", g_variant_new_parsed(
@@ -392,9 +396,7 @@ static int apply_delivery(struct store_txn *txn, struct apply_context *c,
 		"'message_ids': <%s>, 'outbox': <%s>, 'why': <%s>}",
 		ev->channel, ev->chat, ev->result, ev->message_ids, ev->outbox,
 		ev->why));
-	ret = store_event_append(txn, ticket, te, error_r);
-	ticket_event_free(&te);
-	if (ret < 0 || store_ticket_put(txn, ticket, error_r) < 0)
+	if (record(txn, ticket, te, error_r) < 0)
 		return -1;
 	g_ptr_array_add(c->lines, g_strdup_printf(
 		"ticket=%u channel=%s chat=%s: delivery %s%s%s (recorded)",

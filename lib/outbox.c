@@ -3,6 +3,7 @@
    beside mail.  Writing and claiming files is spool.c's. */
 
 #include "outbox.h"
+#include "jsonget.h"
 
 #include <json-glib/json-glib.h>
 #include <stdbool.h>
@@ -36,15 +37,6 @@ char *outbox_mail_encode(const struct outbox_mail *mail)
 	json_node_unref(root);
 	g_object_unref(b);
 	return text;
-}
-
-static const char *string_member(JsonObject *o, const char *name)
-{
-	JsonNode *node = json_object_get_member(o, name);
-
-	if (node == NULL || json_node_get_value_type(node) != G_TYPE_STRING)
-		return NULL;
-	return json_node_get_string(node);
 }
 
 /* The item's JSON object, borrowed from parser, or NULL with *error_r
@@ -82,7 +74,7 @@ int outbox_decode(const char *data, size_t size, struct outbox_mail **mail_r,
 	o = parse_object(parser, data, size, error_r);
 	if (o == NULL)
 		goto out;
-	kind = string_member(o, "kind");
+	kind = jsonget_string(o, "kind");
 	if (kind == NULL) {
 		*error_r = g_strdup("no \"kind\"");
 		goto out;
@@ -92,8 +84,8 @@ int outbox_decode(const char *data, size_t size, struct outbox_mail **mail_r,
 		ret = 0;
 		goto out;
 	}
-	sender = string_member(o, "sender");
-	message = string_member(o, "message");
+	sender = jsonget_string(o, "sender");
+	message = jsonget_string(o, "message");
 	node = json_object_get_member(o, "recipients");
 	rcpts = node != NULL && JSON_NODE_HOLDS_ARRAY(node) ?
 		json_node_get_array(node) : NULL;
@@ -205,14 +197,6 @@ char *outbox_message_encode(const struct outbox_message *msg)
 	return text;
 }
 
-static JsonArray *array_member(JsonObject *o, const char *name)
-{
-	JsonNode *node = json_object_get_member(o, name);
-
-	return node != NULL && JSON_NODE_HOLDS_ARRAY(node) ?
-		json_node_get_array(node) : NULL;
-}
-
 /* base64 with nothing but its alphabet, padding and line breaks:
    g_base64_decode() skips other bytes silently, and a damaged item
    must not go out as a damaged file. */
@@ -236,9 +220,9 @@ static int read_attachment(JsonNode *node, struct outbox_message *msg,
 		return -1;
 	}
 	o = json_node_get_object(node);
-	filename = string_member(o, "filename");
-	type = string_member(o, "content_type");
-	data = string_member(o, "data");
+	filename = jsonget_string(o, "filename");
+	type = jsonget_string(o, "content_type");
+	data = jsonget_string(o, "data");
 	if (filename == NULL || type == NULL || *type == '\0' ||
 	    data == NULL || !valid_base64(data)) {
 		*error_r = g_strdup("an attachment without filename, "
@@ -267,12 +251,12 @@ int outbox_message_decode(const char *data, size_t size,
 	o = parse_object(parser, data, size, error_r);
 	if (o == NULL)
 		goto out;
-	kind = string_member(o, "kind");
-	channel = string_member(o, "channel");
-	chat = string_member(o, "chat");
-	text = string_member(o, "text");
-	attachments = array_member(o, "attachments");
-	sent = array_member(o, "sent");
+	kind = jsonget_string(o, "kind");
+	channel = jsonget_string(o, "channel");
+	chat = jsonget_string(o, "chat");
+	text = jsonget_string(o, "text");
+	attachments = jsonget_array(o, "attachments");
+	sent = jsonget_array(o, "sent");
 	if (g_strcmp0(kind, "message") != 0) {
 		*error_r = g_strdup("not a \"message\" item");
 		goto out;
@@ -291,10 +275,10 @@ int outbox_message_decode(const char *data, size_t size,
 	msg->created = json_object_get_int_member_with_default(o, "created",
 							       0);
 	msg->order = json_object_get_int_member_with_default(o, "order", 0);
-	msg->queue = g_strdup(string_member(o, "queue") ?: "");
-	msg->agent = g_strdup(string_member(o, "agent") ?: "");
-	msg->subject = g_strdup(string_member(o, "subject") ?: "");
-	msg->in_reply_to = g_strdup(string_member(o, "in_reply_to") ?: "");
+	msg->queue = g_strdup(jsonget_string(o, "queue") ?: "");
+	msg->agent = g_strdup(jsonget_string(o, "agent") ?: "");
+	msg->subject = g_strdup(jsonget_string(o, "subject") ?: "");
+	msg->in_reply_to = g_strdup(jsonget_string(o, "in_reply_to") ?: "");
 	for (guint i = 0; attachments != NULL &&
 	     i < json_array_get_length(attachments); i++) {
 		if (read_attachment(json_array_get_element(attachments, i), msg,

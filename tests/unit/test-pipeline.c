@@ -409,6 +409,14 @@ static void dump_edit(GString *out, const char *prefix,
 	case PLAN_HEADER_CHANGE:
 		g_string_append_printf(out, "%schange %s %u: %s\n", prefix,
 				       e->name, e->index, e->value);
+		if (strcmp(e->name, "Subject") == 0) {
+			char *text = g_mime_utils_header_decode_text(
+				NULL, e->value);
+
+			g_string_append_printf(out, "subject of %zu bytes\n",
+					       strlen(text));
+			g_free(text);
+		}
 		break;
 	case PLAN_HEADER_DELETE:
 		g_string_append_printf(out, "%s%s %u\n", prefix, e->name,
@@ -613,6 +621,31 @@ static void run_scenario(gconstpointer data)
 	g_free(text);
 }
 
+/* Hostile fields: a 64 KiB subject is cut before it is stored and
+   tagged; a Message-ID and References that are not UTF-8 name nothing
+   (the mail is known by its digest). */
+static void test_hostile_fields(void)
+{
+	char *subject = g_strnfill(65536, 'a');
+	char *message = g_strdup_printf(
+		"From: anna@example.com\nTo: sales@shop.test\n"
+		"Subject: %s\nMessage-ID: <\xf8\x88@example.com>\n"
+		"References: <\xff\xfe@x> <order-1@example.com>\n\nhi\n",
+		subject);
+	struct scenario sc = {
+		"hostile-fields", NULL, {
+			{ "anna@example.com", { "<sales@shop.test>" },
+			  .message = message, .ticket = 1,
+			  /* "[Ticket #1] " and 1999 of the 65536 */
+			  .want = { "subject of 2011 bytes", "rule=new" },
+			  .not = { "\xf8", "\xff" } },
+		},
+	};
+	run_scenario(&sc);
+	g_free(message);
+	g_free(subject);
+}
+
 /* Who is an agent: a SASL login; a listed address only from a trusted
    network; never anyone else. */
 static void test_agent(void)
@@ -687,5 +720,6 @@ int main(int argc, char *argv[])
 		g_free(name);
 	}
 	g_test_add_func("/pipeline/who-is-an-agent", test_agent);
+	g_test_add_func("/pipeline/hostile-fields", test_hostile_fields);
 	return g_test_run();
 }

@@ -1,14 +1,14 @@
-#ifndef SHOPDESK_BRIDGE_JSONGET_H
-#define SHOPDESK_BRIDGE_JSONGET_H
+#ifndef SHOPDESK_JSONGET_H
+#define SHOPDESK_JSONGET_H
 
 #include <json-glib/json-glib.h>
 #include <stdbool.h>
 #include <stdint.h>
 
-/* Reading providers' JSON answers and webhook posts with json-glib: a
-   member of the wrong type reads as absent, never as an error, so that
-   a channel checks only what it needs; and the text of a request built
-   with a JsonBuilder. */
+/* Reading JSON with json-glib (providers' answers and webhook posts,
+   spool items, the control socket's answers): a member of the wrong
+   type reads as absent, never as an error, so that a reader checks only
+   what it needs; and the text of what a JsonBuilder built. */
 
 /* json-glib recurses without a limit: what comes from the network is
    refused beyond this depth before it is parsed. */
