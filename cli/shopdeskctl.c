@@ -526,28 +526,21 @@ static void print_messages(JsonObject *ticket)
 	puts("\nmessages:");
 	for (unsigned int i = 0; i < n; i++) {
 		JsonObject *m = json_array_get_object_element(messages, i);
-		char *date, *direction, *from, *id, *queue_id, *rule, *line;
 
 		if (m == NULL)
 			continue;
-		date = member_time(m, "date");
-		direction = member_text(m, "direction");
-		from = member_text(m, "from");
-		id = member_text(m, "message_id");
-		queue_id = member_text(m, "queue_id");
-		rule = member_text(m, "rule");
-		line = g_strdup_printf("  %-*s  %-8s  %s  <%s>  queue_id=%s "
-				       "rule=%s", TIME_WIDTH,
-				       *date != '\0' ? date : "-", direction,
-				       from, id, queue_id, rule);
+		g_autofree char *date = member_time(m, "date");
+		g_autofree char *direction = member_text(m, "direction");
+		g_autofree char *from = member_text(m, "from");
+		g_autofree char *id = member_text(m, "message_id");
+		g_autofree char *queue_id = member_text(m, "queue_id");
+		g_autofree char *rule = member_text(m, "rule");
+		g_autofree char *line = g_strdup_printf(
+			"  %-*s  %-8s  %s  <%s>  queue_id=%s rule=%s",
+			TIME_WIDTH, *date != '\0' ? date : "-", direction,
+			from, id, queue_id, rule);
+
 		puts_safe(line);
-		g_free(line);
-		g_free(date);
-		g_free(direction);
-		g_free(from);
-		g_free(id);
-		g_free(queue_id);
-		g_free(rule);
 	}
 }
 

@@ -261,23 +261,31 @@ int spool_claim(struct spool *spool, int64_t now, struct spool_item **item_r,
 	return 1;
 }
 
+/* The claimed item leaves cur/ for dir, when ret says that what had to
+   be done to its file first was done; the item is freed either way. */
+static int leave(struct spool *spool, struct spool_item **_item, int ret,
+		 const char *dir, char **error_r)
+{
+	if (ret == 0)
+		ret = move(spool->cur, dir, (*_item)->key, error_r);
+	spool_item_free(_item);
+	return ret;
+}
+
 int spool_done(struct spool *spool, struct spool_item **_item,
 	       char **error_r)
 {
 	char *path = item_path(spool->cur, (*_item)->key);
-	int ret;
+	int ret = 0;
 
 	/* emptied, then kept by name in done/: a producer that repeats
 	   the put finds the key and puts nothing */
 	if (truncate(path, 0) < 0) {
 		*error_r = error_errno("truncate", path);
 		ret = -1;
-	} else {
-		ret = move(spool->cur, spool->done, (*_item)->key, error_r);
 	}
 	g_free(path);
-	spool_item_free(_item);
-	return ret;
+	return leave(spool, _item, ret, spool->done, error_r);
 }
 
 int spool_defer(struct spool *spool, struct spool_item **_item,
@@ -287,26 +295,20 @@ int spool_defer(struct spool *spool, struct spool_item **_item,
 	struct timespec times[2] = {
 		{ .tv_sec = not_before }, { .tv_sec = not_before },
 	};
-	int ret;
+	int ret = 0;
 
 	if (utimensat(AT_FDCWD, path, times, 0) < 0) {
 		*error_r = error_errno("utimensat", path);
 		ret = -1;
-	} else {
-		ret = move(spool->cur, spool->new, (*_item)->key, error_r);
 	}
 	g_free(path);
-	spool_item_free(_item);
-	return ret;
+	return leave(spool, _item, ret, spool->new, error_r);
 }
 
 int spool_bury(struct spool *spool, struct spool_item **_item,
 	       char **error_r)
 {
-	int ret = move(spool->cur, spool->dead, (*_item)->key, error_r);
-
-	spool_item_free(_item);
-	return ret;
+	return leave(spool, _item, 0, spool->dead, error_r);
 }
 
 void spool_item_free(struct spool_item **_item)
@@ -435,21 +437,28 @@ int spool_peek(struct spool *spool, const char *key, char **data_r,
 	return ret;
 }
 
+/* Where the item named key waits: dead/ or new/, or NULL when it is in
+   neither (or key names no item). */
+static const char *waiting(const struct spool *spool, const char *key)
+{
+	if (!valid_key(key))
+		return NULL;
+	if (exists(spool->dead, key))
+		return spool->dead;
+	if (exists(spool->new, key))
+		return spool->new;
+	return NULL;
+}
+
 int spool_retry(struct spool *spool, const char *key, int64_t now,
 		char **error_r)
 {
 	struct timespec times[2] = { { .tv_sec = now }, { .tv_sec = now } };
-	const char *from;
+	const char *from = waiting(spool, key);
 	char *path;
 	int ret;
 
-	if (!valid_key(key))
-		return 0;
-	if (exists(spool->dead, key))
-		from = spool->dead;
-	else if (exists(spool->new, key))
-		from = spool->new;
-	else
+	if (from == NULL)
 		return 0;
 	path = item_path(from, key);
 	ret = utimensat(AT_FDCWD, path, times, 0);
@@ -469,16 +478,10 @@ int spool_retry(struct spool *spool, const char *key, int64_t now,
 
 int spool_drop(struct spool *spool, const char *key, char **error_r)
 {
-	const char *from;
+	const char *from = waiting(spool, key);
 	char *path;
 
-	if (!valid_key(key))
-		return 0;
-	if (exists(spool->dead, key))
-		from = spool->dead;
-	else if (exists(spool->new, key))
-		from = spool->new;
-	else
+	if (from == NULL)
 		return 0;
 	/* out of new/ first, so that the consumer cannot claim it while
 	   it is emptied */
