@@ -1,7 +1,10 @@
 /* webhook.c: the libmicrohttpd side of the channels' webhooks
    (webhook.h).  The provider sends one post at a time and waits for the
    answer before the next, so one thread serves it, and a channel's
-   handler may take the time of a sendmail run. */
+   handler may take the time of a sendmail run.  Anyone else may be
+   slow on purpose: a watchdog thread shuts down a connection whose
+   request takes longer than the deadline, headers included, and MHD
+   keeps few connections per address. */
 
 #include "webhook.h"
 #include "log.h"
@@ -10,6 +13,7 @@
 #include <glib.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <sys/socket.h>
 #include <string.h>
 
 struct webhook {
@@ -18,7 +22,33 @@ struct webhook {
 	size_t body_max;
 	webhook_handler *handler;
 	void *context;
+	/* the watchdog: every connection's clock, and the thread that
+	   shuts down those past the deadline */
+	GMutex lock;
+	GCond wake;
+	GPtrArray *clocks;	/* struct conn_clock * */
+	bool stopping;
+	GThread *watchdog;
 };
+
+/* A connection's clock: when it opened, or when its last request ended
+   (keep-alive), so that a request's slow headers count too. */
+struct conn_clock {
+	gint64 since;
+	int fd;
+	char *client;
+	bool cut;
+};
+
+/* A post must arrive whole within WEBHOOK_DEADLINE seconds of its
+   first line, with no pause longer than WEBHOOK_IDLE; one address may
+   hold WEBHOOK_PER_ADDRESS connections of the WEBHOOK_CONNECTIONS.  A
+   provider posts small JSON at once: only a slow client, holding
+   connections open, would need more. */
+#define WEBHOOK_DEADLINE 10
+#define WEBHOOK_IDLE 5
+#define WEBHOOK_PER_ADDRESS 4
+#define WEBHOOK_CONNECTIONS 64
 
 struct webhook_request {
 	struct MHD_Connection *connection;
@@ -43,6 +73,76 @@ static enum MHD_Result respond(struct MHD_Connection *c, unsigned int status,
 	MHD_destroy_response(r);
 	g_free(answer);
 	return ret;
+}
+
+static struct conn_clock *clock_of(struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *info = MHD_get_connection_info(
+		c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+	return info != NULL ? info->socket_context : NULL;
+}
+
+/* MHD's connection notice: each connection gets a clock, which the
+   watchdog reads. */
+static void connection(void *cls, struct MHD_Connection *c,
+		       void **socket_context,
+		       enum MHD_ConnectionNotificationCode code)
+{
+	struct webhook *w = cls;
+	struct conn_clock *clock = *socket_context;
+
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		const union MHD_ConnectionInfo *fd = MHD_get_connection_info(
+			c, MHD_CONNECTION_INFO_CONNECTION_FD);
+		struct webhook_request req = { .connection = c };
+
+		clock = g_new0(struct conn_clock, 1);
+		clock->since = g_get_monotonic_time();
+		clock->fd = fd != NULL ? fd->connect_fd : -1;
+		clock->client = webhook_client(&req);
+		*socket_context = clock;
+		g_mutex_lock(&w->lock);
+		g_ptr_array_add(w->clocks, clock);
+		g_mutex_unlock(&w->lock);
+	} else if (clock != NULL) {
+		g_mutex_lock(&w->lock);
+		g_ptr_array_remove_fast(w->clocks, clock);
+		g_mutex_unlock(&w->lock);
+		g_free(clock->client);
+		g_free(clock);
+		*socket_context = NULL;
+	}
+}
+
+/* Once a second: a connection whose request has taken longer than the
+   deadline is shut down, so that MHD sees it end and closes it. */
+static gpointer watchdog(gpointer data)
+{
+	struct webhook *w = data;
+
+	g_mutex_lock(&w->lock);
+	while (!w->stopping) {
+		gint64 now = g_get_monotonic_time();
+
+		for (unsigned int i = 0; i < w->clocks->len; i++) {
+			struct conn_clock *clock = w->clocks->pdata[i];
+
+			if (clock->cut || clock->fd < 0 ||
+			    now - clock->since <=
+			    WEBHOOK_DEADLINE * G_USEC_PER_SEC)
+				continue;
+			clock->cut = true;
+			shutdown(clock->fd, SHUT_RDWR);
+			log_warning("%s: webhook: a post from %s took more "
+				    "than %d s: connection closed", w->name,
+				    clock->client, WEBHOOK_DEADLINE);
+		}
+		g_cond_wait_until(&w->wake, &w->lock,
+				  g_get_monotonic_time() + G_USEC_PER_SEC);
+	}
+	g_mutex_unlock(&w->lock);
+	return NULL;
 }
 
 static enum MHD_Result answer(void *cls, struct MHD_Connection *c,
@@ -86,13 +186,30 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *c,
 static void done(void *cls, struct MHD_Connection *c, void **con_cls,
 		 enum MHD_RequestTerminationCode why)
 {
+	struct webhook *w = cls;
 	struct webhook_request *req = *con_cls;
+	struct conn_clock *clock = clock_of(c);
 
+	if (clock != NULL) {
+		/* the next request's start */
+		g_mutex_lock(&w->lock);
+		clock->since = g_get_monotonic_time();
+		g_mutex_unlock(&w->lock);
+	}
 	if (req == NULL)
 		return;
 	g_byte_array_unref(req->body);
 	g_free(req);
 	*con_cls = NULL;
+}
+
+static void webhook_free(struct webhook *w)
+{
+	g_ptr_array_unref(w->clocks);
+	g_cond_clear(&w->wake);
+	g_mutex_clear(&w->lock);
+	g_free(w->name);
+	g_free(w);
 }
 
 struct webhook *webhook_start(const char *listen, const char *name,
@@ -128,6 +245,9 @@ struct webhook *webhook_start(const char *listen, const char *name,
 	g_object_unref(sa);
 	g_object_unref(ip);
 	w = g_new0(struct webhook, 1);
+	g_mutex_init(&w->lock);
+	g_cond_init(&w->wake);
+	w->clocks = g_ptr_array_new();
 	w->name = g_strdup(name);
 	w->body_max = body_max;
 	w->handler = handler;
@@ -137,16 +257,20 @@ struct webhook *webhook_start(const char *listen, const char *name,
 		port, NULL, NULL, answer, w,
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 		MHD_OPTION_NOTIFY_COMPLETED, done, w,
-		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)60,
-		MHD_OPTION_CONNECTION_LIMIT, (unsigned int)64,
+		MHD_OPTION_NOTIFY_CONNECTION, connection, w,
+		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)WEBHOOK_IDLE,
+		MHD_OPTION_CONNECTION_LIMIT,
+		(unsigned int)WEBHOOK_CONNECTIONS,
+		MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+		(unsigned int)WEBHOOK_PER_ADDRESS,
 		MHD_OPTION_END);
 	if (w->mhd == NULL) {
 		*error_r = g_strdup_printf("webhook: cannot listen on %s",
 					   listen);
-		g_free(w->name);
-		g_free(w);
+		webhook_free(w);
 		return NULL;
 	}
+	w->watchdog = g_thread_new("webhook-watchdog", watchdog, w);
 	return w;
 }
 
@@ -157,9 +281,13 @@ void webhook_stop(struct webhook **_w)
 	if (w == NULL)
 		return;
 	*_w = NULL;
+	g_mutex_lock(&w->lock);
+	w->stopping = true;
+	g_cond_signal(&w->wake);
+	g_mutex_unlock(&w->lock);
+	g_thread_join(w->watchdog);
 	MHD_stop_daemon(w->mhd);
-	g_free(w->name);
-	g_free(w);
+	webhook_free(w);
 }
 
 const char *webhook_method(const struct webhook_request *req)

@@ -513,4 +513,28 @@ tap_is "$(hook sEcReT_42-x)" 200 "the same update again: 200"
 sleep 1
 tap_is "$(mail_count sales@shop.test)" "$((n + 1))" "and no second mail"
 
+# Slow clients cannot hold the webhook: 8 connections from one address
+# trickling their headers, then 4 trickling a body.  At most 4 are kept
+# per address, each for at most 10 s; the provider's posts go on.
+python3 "$here/slow-client.py" 127.0.0.1 "$HOOK_PORT" 127.0.0.2 8 headers \
+	> "$H/slow-headers.out" &
+slow=$!
+sleep 1
+body='{"update_id": 5001, "message": {"message_id": 2, "date": 1796000000,
+	"chat": {"id": 777004, "type": "private"},
+	"from": {"id": 777004, "is_bot": false, "first_name": "Olga"},
+	"text": "While they wait"}}'
+tap_is "$(hook sEcReT_42-x)" 200 "a post while slow clients wait: 200"
+wait "$slow"
+tap_is "$(awk '$1 != "open" && $1 < 3' "$H/slow-headers.out" | wc -l)" 4 \
+	"slow headers: 4 of 8 connections from one address refused at once"
+tap_is "$(awk '$1 != "open" && $1 >= 9 && $1 < 16' "$H/slow-headers.out" | wc -l)" 4 \
+	"slow headers: the other 4 closed after the 10 s deadline"
+python3 "$here/slow-client.py" 127.0.0.1 "$HOOK_PORT" 127.0.0.3 4 body \
+	> "$H/slow-body.out"
+tap_is "$(awk '$1 != "open" && $1 >= 9 && $1 < 16' "$H/slow-body.out" | wc -l)" 4 \
+	"slow body: closed after the 10 s deadline"
+tap_check "slow posts are logged" \
+	grep -q "webhook: a post from 127.0.0.3 took more than 10 s: connection closed" "$H/bridge.log"
+
 tap_done
