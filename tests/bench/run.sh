@@ -133,3 +133,6 @@ printf '    shopdesk / nullmilter -h   %8s       target >= 0.95: %s\n' \
 
 echo "ticket creation against the store size:"
 "$top_builddir/tests/bench/bench-store" 10000 "${BENCH_LARGE:-1000000}" 2000
+
+echo "a flood of headers (collect, plan the removal of forged ones, parse):"
+"$top_builddir/tests/bench/bench-headers" 10000
