@@ -116,6 +116,37 @@ tap_is "$(sed '/^\r\?$/q' "$f" | grep -ci '^X-Shopdesk-Ticket:')" 1 \
 tap_is "$(header_of "$f" X-Shopdesk-Ticket)" 5 "and it is ours"
 tap_is "$(header_of "$f" X-Shopdesk-Status)" new "our status"
 
+# 7b. Who writes into a ticket: a colleague the customer copied (Cc)
+#     answers into it; a stranger with its Message-ID gets a ticket of
+#     their own.
+send_mail carol@example.net sales@shop.test \
+	--header "Cc: Alice <alice@example.com>" \
+	--header "Subject: Invoice for order 12" \
+	--header "Message-Id: <c2@example.net>"
+wait_for_mail sales@shop.test 7 || bail "carol's second mail not delivered"
+t=$(header_of "$(mail_with sales@shop.test '^Message-Id: <c2@example.net>')" \
+	X-Shopdesk-Ticket)
+send_mail alice@example.com sales@shop.test \
+	--header "Subject: Re: Invoice for order 12" \
+	--header "In-Reply-To: <c2@example.net>" \
+	--header "Message-Id: <a1@example.com>"
+send_mail eve@example.org sales@shop.test \
+	--header "Subject: Re: Invoice for order 12" \
+	--header "In-Reply-To: <c2@example.net>" \
+	--header "Message-Id: <e1@example.org>"
+wait_for_mail sales@shop.test 9 || bail "the answers were not delivered"
+tap_is "$(header_of "$(mail_with sales@shop.test '^Message-Id: <a1@example.com>')" \
+	X-Shopdesk-Ticket)" "$t" "the colleague in Cc answers into the ticket"
+tap_is "$(json "$t" '.participants | join(",")')" \
+	"carol@example.net,alice@example.com" "both are participants"
+e=$(header_of "$(mail_with sales@shop.test '^Message-Id: <e1@example.org>')" \
+	X-Shopdesk-Ticket)
+tap_check "a stranger with the Message-ID: a ticket of her own ($e)" \
+	test "$e" -gt "$t"
+tap_is "$(json "$e" .linked_to)" "$t" "linked to the one she named"
+tap_is "$(json "$t" '[.history[] | select(.event == "followed_by")][0].ticket')" \
+	"$e" "and the named ticket's history says so"
+
 # 8. shopdeskctl sla: the queue's promise (Europe/Vilnius, default hours
 #    mon-fri 09:00-18:00, default SLA 4h).
 tap_is "$(ctl sla sales 2026-11-23T18:59)" "2026-11-24T13:00:00+02:00" \
