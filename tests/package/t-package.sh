@@ -60,10 +60,13 @@ fi
 DEB=$W/shopdesk_*_*.deb
 PLUGIN_DEB=$W/dovecot-shopdesk_*_*.deb
 tap_check "both packages are made" test -f $DEB -a -f $PLUGIN_DEB
+# "2.3.ABIv19(2.3.19.1)" -> dovecot-abi-2.3.abiv19, as dovecot-core has it
+abi=$(sed -n 's/^.define DOVECOT_ABI_VERSION "\([0-9A-Za-z.]*\).*/\1/p' \
+	/usr/include/dovecot/config.h | tr A-Z a-z)
 tap_check "the plugin depends on the Dovecot ABI it was built with" \
-	sh -c "dpkg-deb -f $PLUGIN_DEB Depends | grep -q 'dovecot-abi-$(
-		sed -n 's/^.define DOVECOT_ABI_VERSION "\([0-9A-Za-z.]*\).*/\1/p' \
-		/usr/include/dovecot/config.h | tr A-Z a-z)'"
+	sh -c "dpkg-query -W -f='\${Provides}' dovecot-core |
+	       grep -q 'dovecot-abi-$abi' &&
+	       dpkg-deb -f $PLUGIN_DEB Depends | grep -q 'dovecot-abi-$abi'"
 contents=$(dpkg-deb -c $DEB)
 for f in ./usr/sbin/shopdesk-milter ./usr/sbin/shopdesk-bridge \
 	 ./usr/bin/shopdeskctl ./usr/share/shopdesk/templates/en/ack.txt \
@@ -74,8 +77,9 @@ for f in ./usr/sbin/shopdesk-milter ./usr/sbin/shopdesk-bridge \
 	 ./usr/share/doc/shopdesk/README.Debian; do
 	tap_check "shopdesk ships $f" grep -q " $f\$" <<<"$contents"
 done
-tap_check "dovecot-shopdesk ships the plugin" sh -c "dpkg-deb -c \
-	$PLUGIN_DEB | grep -q '/modules/lib90_shopdesk_plugin.so$'"
+tap_check "dovecot-shopdesk ships the plugin" \
+	grep -q '/modules/lib90_shopdesk_plugin.so$' <<<"$(dpkg-deb -c \
+	$PLUGIN_DEB)"
 
 # --- lintian ----------------------------------------------------------
 if command -v lintian >/dev/null; then
