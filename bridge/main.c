@@ -432,6 +432,8 @@ int main(int argc, char *argv[])
 	char *error = NULL, *dir;
 
 	umask(007);
+	/* nothing it opens needs root: the spools are the user's */
+	daemon_drop_privileges(config);
 
 	b.config = config;
 	g_mime_init();

@@ -28,6 +28,7 @@
 
 static const char *const shopdesk_keys[] = {
 	"domain", "state_dir", "spool_dir", "milter_socket",
+	"milter_socket_mode", "milter_socket_group", "user",
 	"control_socket", "templates_dir", "sendmail", "ticket_tag",
 	"subject_tag", "agents", "trusted_networks", "default_language",
 	"recipient_delimiter", "on_error", "thread_window", "ack_burst",
@@ -303,6 +304,31 @@ static bool valid_milter_socket(const char *s)
 	}
 	port = g_ascii_strtoull(rest, NULL, 10);
 	return at > rest && at - rest <= 5 && port >= 1 && port <= 65535;
+}
+
+/* A user or group name as useradd(8) takes it, or a number. */
+static bool valid_account_name(const char *s)
+{
+	if (*s == '\0' || *s == '-' || strlen(s) > 32)
+		return false;
+	for (const char *p = s; *p != '\0'; p++) {
+		if (!g_ascii_isalnum(*p) && strchr("._-", *p) == NULL &&
+		    !(*p == '$' && p[1] == '\0'))
+			return false;
+	}
+	return true;
+}
+
+/* "0660", "660": permission bits only (no setuid, setgid, sticky). */
+static bool valid_mode(const char *s, unsigned int *mode_r)
+{
+	guint64 n;
+
+	if (strlen(s) > 4 ||
+	    !g_ascii_string_to_unsigned(s, 8, 0, 0777, &n, NULL))
+		return false;
+	*mode_r = n;
+	return true;
 }
 
 /* An IANA name such as Europe/Vilnius that GLib can load.  GLib would
@@ -750,6 +776,26 @@ static int load_shopdesk(struct loader *l)
 			    "not unix:/PATH, local:/PATH, inet:PORT@HOST or "
 			    "inet6:PORT@HOST (paths absolute, at most %zu "
 			    "bytes): %s", SUN_PATH_MAX, c->milter_socket);
+	if (get_nonempty(l, g, "milter_socket_mode", "0660", &value) < 0)
+		return -1;
+	if (!valid_mode(value, &c->milter_socket_mode)) {
+		fail(l, 0, g, "milter_socket_mode",
+		     "not an octal mode from 0000 to 0777: %s", value);
+		g_free(value);
+		return -1;
+	}
+	g_free(value);
+	if (get_string(l, g, "milter_socket_group", "",
+		       &c->milter_socket_group) < 0)
+		return -1;
+	if (*c->milter_socket_group != '\0' &&
+	    !valid_account_name(c->milter_socket_group))
+		return fail(l, 0, g, "milter_socket_group",
+			    "not a group name: %s", c->milter_socket_group);
+	if (get_nonempty(l, g, "user", "shopdesk", &c->user) < 0)
+		return -1;
+	if (!valid_account_name(c->user))
+		return fail(l, 0, g, "user", "not a user name: %s", c->user);
 	if (get_nonempty(l, g, "control_socket",
 			 "/run/shopdesk/control.sock",
 			 &c->control_socket) < 0)
@@ -1290,6 +1336,8 @@ void config_free(struct config **_config)
 	g_free(c->state_dir);
 	g_free(c->spool_dir);
 	g_free(c->milter_socket);
+	g_free(c->milter_socket_group);
+	g_free(c->user);
 	g_free(c->control_socket);
 	g_free(c->templates_dir);
 	g_free(c->sendmail);
@@ -1397,6 +1445,10 @@ void config_print(const struct config *c, GString *out)
 	print_string(out, "state_dir", c->state_dir);
 	print_string(out, "spool_dir", c->spool_dir);
 	print_string(out, "milter_socket", c->milter_socket);
+	g_string_append_printf(out, "milter_socket_mode = %04o\n",
+			       c->milter_socket_mode);
+	print_string(out, "milter_socket_group", c->milter_socket_group);
+	print_string(out, "user", c->user);
 	print_string(out, "control_socket", c->control_socket);
 	print_string(out, "templates_dir", c->templates_dir);
 	print_string(out, "sendmail", c->sendmail);

@@ -73,6 +73,12 @@ struct config {
 	char *state_dir;	/* default /var/lib/shopdesk */
 	char *spool_dir;	/* default /var/spool/shopdesk */
 	char *milter_socket;	/* default unix:/run/shopdesk/milter.sock */
+	unsigned int milter_socket_mode;	/* of a unix socket, default
+						   0660 */
+	char *milter_socket_group;	/* its group; "" (the default): the
+					   primary group of user */
+	char *user;		/* a daemon started as root becomes it,
+				   default "shopdesk"; "root" stays root */
 	char *control_socket;	/* default /run/shopdesk/control.sock */
 	char *templates_dir;	/* default $(datadir)/shopdesk/templates */
 	char *sendmail;		/* default "/usr/sbin/sendmail -i"; the

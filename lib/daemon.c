@@ -1,19 +1,24 @@
 /* daemon.c: the start every daemon shares (command line, configuration,
-   log) and detaching with a ready handshake, for shopdesk-milter and
-   shopdesk-bridge.  It does not drop privileges or write pid files: the
-   service manager does. */
+   log), detaching with a ready handshake, the pid file a service manager
+   reads (Type=forking), and leaving root for good, for shopdesk-milter
+   and shopdesk-bridge.  It makes none of the daemons' folders: the
+   package (or the admin) does, owned by the daemons' user. */
 
 #include "daemon.h"
 #include "log.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 static int ready_fd = -1;
+static char *pid_file;
+static pid_t pid_file_pid;
 
 void daemon_die(const char *fmt, ...)
 {
@@ -68,8 +73,98 @@ void daemon_detach(const char *ident)
 
 static G_GNUC_NORETURN void usage(const char *ident)
 {
-	fprintf(stderr, "usage: %s [-c FILE] [-f]\n", ident);
+	fprintf(stderr, "usage: %s [-c FILE] [-f] [-p PIDFILE]\n", ident);
 	exit(2);
+}
+
+/* Only the daemon removes it: not a child that exits (a fork that
+   failed to exec). */
+static void remove_pid_file(void)
+{
+	if (getpid() == pid_file_pid && unlink(pid_file) < 0 &&
+	    errno != ENOENT)
+		log_error("unlink %s: %s", pid_file, g_strerror(errno));
+}
+
+/* Written whole under a temporary name and renamed, so that a service
+   manager never reads half of it. */
+static void write_pid_file(void)
+{
+	char *tmp = g_strconcat(pid_file, ".tmp", NULL);
+	char *text = g_strdup_printf("%ld\n", (long)getpid());
+	GError *error = NULL;
+
+	if (!g_file_set_contents_full(tmp, text, -1,
+				      G_FILE_SET_CONTENTS_NONE, 0644,
+				      &error))
+		daemon_die("pid file: %s", error->message);
+	if (rename(tmp, pid_file) < 0)
+		daemon_die("rename %s: %s", tmp, g_strerror(errno));
+	pid_file_pid = getpid();
+	atexit(remove_pid_file);
+	g_free(text);
+	g_free(tmp);
+}
+
+static bool stays_root(const struct config *config)
+{
+	return geteuid() != 0 || strcmp(config->user, "root") == 0;
+}
+
+static struct passwd *user_entry(const char *user)
+{
+	struct passwd *pw;
+
+	errno = 0;
+	pw = getpwnam(user);
+	if (pw == NULL)
+		daemon_die("user %s: %s (the user key of [shopdesk])", user,
+			   errno != 0 ? g_strerror(errno) : "no such user");
+	return pw;
+}
+
+void daemon_user(const struct config *config, uid_t *uid_r, gid_t *gid_r)
+{
+	struct passwd *pw;
+
+	if (stays_root(config)) {
+		*uid_r = geteuid();
+		*gid_r = getegid();
+		return;
+	}
+	pw = user_entry(config->user);
+	*uid_r = pw->pw_uid;
+	*gid_r = pw->pw_gid;
+}
+
+void daemon_drop_privileges(const struct config *config)
+{
+	struct passwd *pw;
+	uid_t uid;
+	gid_t gid;
+
+	if (stays_root(config))
+		return;
+	pw = user_entry(config->user);
+	uid = pw->pw_uid;
+	gid = pw->pw_gid;
+	if (uid == 0)
+		daemon_die("user %s has uid 0: name a user that is not root",
+			   config->user);
+	/* the groups first, while setting them is still allowed */
+	if (initgroups(config->user, gid) < 0)
+		daemon_die("initgroups %s: %s", config->user,
+			   g_strerror(errno));
+	if (setgid(gid) < 0)
+		daemon_die("setgid %ld: %s", (long)gid, g_strerror(errno));
+	if (setuid(uid) < 0)
+		daemon_die("setuid %ld: %s", (long)uid, g_strerror(errno));
+	if (setuid(0) == 0 || seteuid(0) == 0 || setgid(0) == 0 ||
+	    geteuid() != uid || getegid() != gid)
+		daemon_die("still able to become root after setuid %s",
+			   config->user);
+	log_info("running as %s (uid %ld, gid %ld)", config->user, (long)uid,
+		 (long)gid);
 }
 
 struct config *daemon_start(const char *ident, int argc, char *argv[])
@@ -80,13 +175,21 @@ struct config *daemon_start(const char *ident, int argc, char *argv[])
 	bool foreground = false;
 	int opt;
 
-	while ((opt = getopt(argc, argv, "c:f")) != -1) {
+	while ((opt = getopt(argc, argv, "c:fp:")) != -1) {
 		switch (opt) {
 		case 'c':
 			config_path = optarg;
 			break;
 		case 'f':
 			foreground = true;
+			break;
+		case 'p':
+			if (!g_path_is_absolute(optarg)) {
+				fprintf(stderr, "%s: -p %s: not an absolute "
+					"path\n", ident, optarg);
+				exit(2);
+			}
+			pid_file = optarg;
 			break;
 		default:
 			usage(ident);
@@ -108,6 +211,8 @@ void daemon_ready(void)
 {
 	int fd;
 
+	if (pid_file != NULL)
+		write_pid_file();
 	if (ready_fd < 0)
 		return;
 	fd = open("/dev/null", O_RDWR);

@@ -2,6 +2,7 @@
 #define SHOPDESK_DAEMON_H
 
 #include <glib.h>
+#include <sys/types.h>
 
 #include "config.h"
 
@@ -12,8 +13,9 @@
    tells a service manager the truth. */
 
 /* The common start of daemon ident ("shopdesk-milter"): reads its
-   command line (-c FILE, -f for the foreground; anything else prints
-   the usage and exits 2), loads the configuration (refusing to start,
+   command line (-c FILE, -f for the foreground, -p FILE for a pid file
+   written once ready and removed at exit; anything else prints the
+   usage and exits 2), loads the configuration (refusing to start,
    exit 1, on any error), opens the log and detaches unless -f.  Returns
    the configuration (config_free() it).  Call daemon_ready() or
    daemon_die() next. */
@@ -24,8 +26,22 @@ struct config *daemon_start(const char *ident, int argc, char *argv[]);
    the working directory.  Call after log_open(); daemon_start() does. */
 void daemon_detach(const char *ident);
 
-/* Ready: the waiting parent exits 0, and the standard descriptors leave
-   the terminal.  Does nothing in the foreground. */
+/* The account the daemon is to run as: config->user's uid and primary
+   gid when it runs as root ("root" keeps root), else its own.  A user
+   that does not exist is a startup failure (daemon_die()). */
+void daemon_user(const struct config *config, uid_t *uid_r, gid_t *gid_r);
+
+/* Started as root: becomes config->user, with that user's groups and
+   no way back to root, or dies (daemon_die()).  Call it once what
+   needs root (a socket in a root-owned folder, a low port) is open,
+   before any thread starts and before any file is made.  Does nothing
+   when the daemon does not run as root (systemd's User=), or when user
+   is "root". */
+void daemon_drop_privileges(const struct config *config);
+
+/* Ready: writes the pid file (-p), the waiting parent exits 0, and the
+   standard descriptors leave the terminal.  Only the pid file in the
+   foreground. */
 void daemon_ready(void);
 
 /* A startup failure: to the waiting parent if detached, to the log in

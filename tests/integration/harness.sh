@@ -144,6 +144,8 @@ write_shopdesk_conf() {
 	cat > "$CONF" <<CONF
 [shopdesk]
 domain = shop.test
+# the milter runs doveadm on the mail user's Maildir: it stays root
+user = root
 state_dir = $H/state
 spool_dir = $H/spool
 milter_socket = inet:$MILTER_PORT@127.0.0.1

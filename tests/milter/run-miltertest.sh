@@ -23,6 +23,8 @@ for script in "${scripts[@]}"; do
 	cat > "$dir/shopdesk.conf" <<CONF
 [shopdesk]
 domain = shop.test
+# the store is in this test's folder: keep the user running the test
+user = root
 state_dir = $dir/state
 spool_dir = $dir/spool
 milter_socket = unix:$dir/milter.sock

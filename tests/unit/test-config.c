@@ -31,6 +31,9 @@ struct load_case {
 	"state_dir = /srv/shopdesk\n" \
 	"spool_dir = /srv/shopdesk/spool\n" \
 	"milter_socket = inet6:8891@::1\n" \
+	"milter_socket_mode = 640\n" \
+	"milter_socket_group = postfix\n" \
+	"user = sd-milter\n" \
 	"control_socket = /srv/shopdesk/control.sock\n" \
 	"templates_dir = /srv/shopdesk/templates\n" \
 	"sendmail = /usr/sbin/sendmail -C '/etc/postfix two' -i\n" \
@@ -132,6 +135,36 @@ static const struct load_case load_cases[] = {
 	{ "bad-bool-value", "[shopdesk]\ndomain = shop.test\n"
 	  "subject_tag = yes\n[queue sales]\naddress = sales@shop.test\n",
 	  ":3: [shopdesk] subject_tag: not a boolean (true or false): yes" },
+	{ "socket-mode-not-octal", "[shopdesk]\ndomain = shop.test\n"
+	  "milter_socket_mode = 0680\n"
+	  "[queue sales]\naddress = sales@shop.test\n",
+	  ":3: [shopdesk] milter_socket_mode: not an octal mode from 0000 "
+	  "to 0777: 0680" },
+	{ "socket-mode-setgid", "[shopdesk]\ndomain = shop.test\n"
+	  "milter_socket_mode = 2770\n"
+	  "[queue sales]\naddress = sales@shop.test\n",
+	  ":3: [shopdesk] milter_socket_mode: not an octal mode" },
+	{ "socket-mode-sign", "[shopdesk]\ndomain = shop.test\n"
+	  "milter_socket_mode = +660\n"
+	  "[queue sales]\naddress = sales@shop.test\n",
+	  ":3: [shopdesk] milter_socket_mode: not an octal mode" },
+	{ "socket-mode-empty", "[shopdesk]\ndomain = shop.test\n"
+	  "milter_socket_mode =\n"
+	  "[queue sales]\naddress = sales@shop.test\n",
+	  ":3: [shopdesk] milter_socket_mode: empty value" },
+	{ "socket-group-bad", "[shopdesk]\ndomain = shop.test\n"
+	  "milter_socket_group = post fix\n"
+	  "[queue sales]\naddress = sales@shop.test\n",
+	  ":3: [shopdesk] milter_socket_group: not a group name: post fix" },
+	{ "user-empty", "[shopdesk]\ndomain = shop.test\nuser =\n"
+	  "[queue sales]\naddress = sales@shop.test\n",
+	  ":3: [shopdesk] user: empty value" },
+	{ "user-bad", "[shopdesk]\ndomain = shop.test\nuser = -shopdesk\n"
+	  "[queue sales]\naddress = sales@shop.test\n",
+	  ":3: [shopdesk] user: not a user name: -shopdesk" },
+	{ "user-slash", "[shopdesk]\ndomain = shop.test\nuser = ../root\n"
+	  "[queue sales]\naddress = sales@shop.test\n",
+	  ":3: [shopdesk] user: not a user name" },
 	{ "bad-duration", "[shopdesk]\ndomain = shop.test\n"
 	  "thread_window = 7 days\n"
 	  "[queue sales]\naddress = sales@shop.test\n",
@@ -454,6 +487,9 @@ static void test_values(void)
 
 	g_assert_cmpstr(c->domain, ==, "shop.test");
 	g_assert_cmpstr(c->milter_socket, ==, "inet6:8891@::1");
+	g_assert_cmpuint(c->milter_socket_mode, ==, 0640);
+	g_assert_cmpstr(c->milter_socket_group, ==, "postfix");
+	g_assert_cmpstr(c->user, ==, "sd-milter");
 	g_assert_false(c->subject_tag);
 	g_assert_cmpuint(g_strv_length(c->agents), ==, 2);
 	g_assert_cmpstr(c->agents[0], ==, "ann@shop.test");
@@ -533,6 +569,9 @@ static void test_defaults(void)
 		"state_dir = /var/lib/shopdesk",
 		"spool_dir = /var/spool/shopdesk",
 		"milter_socket = unix:/run/shopdesk/milter.sock",
+		"milter_socket_mode = 0660",
+		"milter_socket_group =",
+		"user = shopdesk",
 		"control_socket = /run/shopdesk/control.sock",
 		"sendmail = /usr/sbin/sendmail -i",
 		"ticket_tag = Ticket",
@@ -594,6 +633,9 @@ static void test_defaults(void)
 				       "/templates\n"));
 
 	g_assert_cmpstr(c->state_dir, ==, "/var/lib/shopdesk");
+	g_assert_cmpuint(c->milter_socket_mode, ==, 0660);
+	g_assert_cmpstr(c->milter_socket_group, ==, "");
+	g_assert_cmpstr(c->user, ==, "shopdesk");
 	g_assert_true(c->subject_tag);
 	g_assert_nonnull(c->agents);
 	g_assert_null(c->agents[0]);
@@ -630,6 +672,9 @@ static void test_print_round_trip(void)
 		    "help@shop.test");
 	assert_line(first->str, "address = manager@shop.test");
 	assert_line(first->str, "thread_window = 36h");
+	assert_line(first->str, "milter_socket_mode = 0640");
+	assert_line(first->str, "milter_socket_group = postfix");
+	assert_line(first->str, "user = sd-milter");
 	assert_line(first->str, "body_memory_max = 100000");
 	config_free(&c);
 	g_string_free(first, TRUE);
