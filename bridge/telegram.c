@@ -341,8 +341,7 @@ static bool find_media(JsonObject *msg, struct media *m)
 	return false;
 }
 
-/* What a message without text or file holds, in words. */
-static char *other_content(JsonObject *msg)
+char *telegram_other_content(JsonObject *msg)
 {
 	static const char *const kinds[] = {
 		"sticker", "location", "contact", "poll", "venue", "dice",
@@ -427,7 +426,7 @@ static enum inbound_fetch fetch(struct telegram *tg, const struct media *media,
 	return got;
 }
 
-static char *display_name(JsonObject *msg)
+char *telegram_display_name(JsonObject *msg)
 {
 	JsonObject *from = jsonget_object(msg, "from");
 	JsonObject *chat = jsonget_object(msg, "chat");
@@ -550,13 +549,13 @@ static enum inbound_result handle_update(struct telegram *tg, JsonNode *node,
 			return INBOUND_RETRY;
 		}
 		g_free(why);
-	} else if ((other = other_content(msg)) != NULL) {
+	} else if ((other = telegram_other_content(msg)) != NULL) {
 		g_string_append_printf(body, "%s%s", body->len > 0 ? "\n\n" :
 				       "", other);
 		g_free(other);
 	}
 
-	name = display_name(msg);
+	name = telegram_display_name(msg);
 	from = g_strdup_printf("tg.%" G_GINT64_FORMAT "@%s", chat_id,
 			       tg->ch->domain);
 	text = g_strdup_printf("%s (Telegram)", name);
