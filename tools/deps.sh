@@ -9,6 +9,7 @@ SHOPDESK_PACKAGES="
 	libmicrohttpd-dev dovecot-dev
 	postfix dovecot-core dovecot-imapd dovecot-lmtpd dovecot-sieve
 	miltertest swaks s-nail jq perl procps python3 curl
+	clang libclang-rt-14-dev
 "
 
 install_deps() {
