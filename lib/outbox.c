@@ -38,13 +38,23 @@ char *outbox_mail_encode(const struct outbox_mail *mail)
 	return text;
 }
 
-static const char *string_member(JsonObject *o, const char *name)
+/* node's string, or NULL when it is none.  json-glib's scanner takes
+   octal escapes ("\344"), which make bytes that are not UTF-8: such a
+   string is none either, or it would reach a provider's API, a header
+   or the store as it is. */
+static const char *string_value(JsonNode *node)
 {
-	JsonNode *node = json_object_get_member(o, name);
+	const char *value;
 
 	if (node == NULL || json_node_get_value_type(node) != G_TYPE_STRING)
 		return NULL;
-	return json_node_get_string(node);
+	value = json_node_get_string(node);
+	return g_utf8_validate(value, -1, NULL) ? value : NULL;
+}
+
+static const char *string_member(JsonObject *o, const char *name)
+{
+	return string_value(json_object_get_member(o, name));
 }
 
 /* The item's JSON object, borrowed from parser, or NULL with *error_r
@@ -112,7 +122,7 @@ int outbox_decode(const char *data, size_t size, struct outbox_mail **mail_r,
 	mail->recipients = g_new0(char *, json_array_get_length(rcpts) + 1);
 	for (guint i = 0; i < json_array_get_length(rcpts); i++) {
 		node = json_array_get_element(rcpts, i);
-		if (json_node_get_value_type(node) != G_TYPE_STRING ||
+		if (string_value(node) == NULL ||
 		    *json_node_get_string(node) == '\0') {
 			*error_r = g_strdup("a recipient is not an address");
 			outbox_mail_free(&mail);
@@ -310,7 +320,7 @@ int outbox_message_decode(const char *data, size_t size,
 	     i++) {
 		JsonNode *node = json_array_get_element(sent, i);
 
-		if (json_node_get_value_type(node) != G_TYPE_STRING) {
+		if (string_value(node) == NULL) {
 			*error_r = g_strdup("a sent id is not a string");
 			goto out;
 		}
