@@ -1,5 +1,6 @@
 /* fuzz-evfile: the events file format.  Input, first: an events file
-   as the spool holds it, for mbevent_parse().  Second: the same bytes
+   as the spool holds it, for mbevent_parse(), whose strings must be
+   what the format allows.  Second: the same bytes
    as an event to write (a type byte, a ticket, a uid, statuses, then
    strings split at NUL bytes), whose file evfile_write() makes must be
    read back by mbevent_parse() with the same ticket, type and uid, and
@@ -124,15 +125,38 @@ static void round_trip(const uint8_t *data, size_t size)
 		g_free(s[i]);
 }
 
+/* what the format promises of every string a reader takes */
+static void value_ok(const char *value)
+{
+	fuzz_assert(value == NULL || (g_utf8_validate(value, -1, NULL) &&
+				      evfile_value_ok(value)));
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct mbevent_file *file = NULL;
 	char *error = NULL;
 
-	if (mbevent_parse((const char *)data, size, &file, &error) == 0)
+	if (mbevent_parse((const char *)data, size, &file, &error) == 0) {
+		value_ok(file->user);
+		value_ok(file->service);
+		for (unsigned int i = 0; i < file->events->len; i++) {
+			const struct mbevent *ev = file->events->pdata[i];
+
+			value_ok(ev->mailbox);
+			value_ok(ev->from);
+			value_ok(ev->message_id);
+			value_ok(ev->channel);
+			value_ok(ev->chat);
+			value_ok(ev->result);
+			value_ok(ev->message_ids);
+			value_ok(ev->outbox);
+			value_ok(ev->why);
+		}
 		mbevent_file_free(&file);
-	else
+	} else {
 		g_free(error);
+	}
 	round_trip(data, size);
 	return 0;
 }
