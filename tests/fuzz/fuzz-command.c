@@ -26,7 +26,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		const struct command *c = list->commands->pdata[i];
 
 		fuzz_assert(c->kind == COMMAND_NOTE || c->arg != NULL);
+		fuzz_assert(c->arg == NULL ||
+			    g_utf8_validate(c->arg, -1, NULL));
 	}
+	fuzz_assert(list->unknown == NULL ||
+		    g_utf8_validate(list->unknown, -1, NULL));
 	command_list_free(&list);
 	g_free(rest);
 	g_free(text);

@@ -2,7 +2,8 @@
    message in, plan out, against one store in a temporary folder that
    every input adds to, as a milter's would.  Input: the message as the
    MTA hands it over, then a byte of flags (who sends it and to whom,
-   below), last so that any mail file is a seed as it is.  A plan always comes back. */
+   below), last so that any mail file is a seed as it is.  A plan
+   always comes back. */
 
 #include "fuzz.h"
 #include "mailmsg.h"
