@@ -57,6 +57,18 @@ static const char *string_member(JsonObject *o, const char *name)
 	return string_value(json_object_get_member(o, name));
 }
 
+/* A number member, or def when it is missing or not a value.
+   json-glib's own _with_default getter logs a CRITICAL for a member
+   that is an object, an array or null. */
+static int64_t int_member(JsonObject *o, const char *name, int64_t def)
+{
+	JsonNode *node = json_object_get_member(o, name);
+
+	if (node == NULL || !JSON_NODE_HOLDS_VALUE(node))
+		return def;
+	return json_node_get_int(node);
+}
+
 /* The item's JSON object, borrowed from parser, or NULL with *error_r
    (g_free it). */
 static JsonObject *parse_object(JsonParser *parser, const char *data,
@@ -114,9 +126,8 @@ int outbox_decode(const char *data, size_t size, struct outbox_mail **mail_r,
 		goto out;
 	}
 	mail = g_new0(struct outbox_mail, 1);
-	mail->ticket = json_object_get_int_member_with_default(o, "ticket", 0);
-	mail->created = json_object_get_int_member_with_default(o, "created",
-								0);
+	mail->ticket = int_member(o, "ticket", 0);
+	mail->created = int_member(o, "created", 0);
 	mail->sender = g_strdup(sender);
 	mail->message = g_strdup(message);
 	mail->recipients = g_new0(char *, json_array_get_length(rcpts) + 1);
@@ -297,10 +308,9 @@ int outbox_message_decode(const char *data, size_t size,
 	msg->channel = g_strdup(channel);
 	msg->chat = g_strdup(chat);
 	msg->text = g_strdup(text);
-	msg->ticket = json_object_get_int_member_with_default(o, "ticket", 0);
-	msg->created = json_object_get_int_member_with_default(o, "created",
-							       0);
-	msg->order = json_object_get_int_member_with_default(o, "order", 0);
+	msg->ticket = int_member(o, "ticket", 0);
+	msg->created = int_member(o, "created", 0);
+	msg->order = int_member(o, "order", 0);
 	msg->queue = g_strdup(string_member(o, "queue") ?: "");
 	msg->agent = g_strdup(string_member(o, "agent") ?: "");
 	msg->subject = g_strdup(string_member(o, "subject") ?: "");
