@@ -335,8 +335,7 @@ static bool find_media(JsonObject *msg, struct media *m)
 	return false;
 }
 
-/* What a message without text or file holds, in words. */
-static char *other_content(JsonObject *msg)
+char *telegram_other_content(JsonObject *msg)
 {
 	static const char *const kinds[] = {
 		"sticker", "location", "contact", "poll", "venue", "dice",
@@ -418,8 +417,7 @@ static enum inbound_fetch fetch(struct telegram *tg, const struct media *media,
 	return got;
 }
 
-/* The sender's name (g_free it), or NULL when the message gives none. */
-static char *display_name(JsonObject *msg)
+char *telegram_display_name(JsonObject *msg)
 {
 	JsonObject *from = jsonget_object(msg, "from");
 	const char *first = jsonget_string(from, "first_name");
@@ -515,13 +513,13 @@ static enum inbound_result handle_update(struct telegram *tg, JsonNode *node,
 			return INBOUND_RETRY;
 		}
 		g_free(why);
-	} else if ((other = other_content(msg)) != NULL) {
+	} else if ((other = telegram_other_content(msg)) != NULL) {
 		g_string_append_printf(body, "%s%s", body->len > 0 ? "\n\n" :
 				       "", other);
 		g_free(other);
 	}
 
-	name = display_name(msg);
+	name = telegram_display_name(msg);
 	from = g_strdup_printf("tg.%" G_GINT64_FORMAT "@%s", chat_id,
 			       tg->ch->domain);
 	mid = message_id(tg, chat_id, id, edit_date);

@@ -2,6 +2,7 @@
 #define SHOPDESK_BRIDGE_TELEGRAM_H
 
 #include "config.h"
+#include <json-glib/json-glib.h>
 #include "messenger.h"
 
 /* The Telegram Bot API channel (https://core.telegram.org/bots/api).
@@ -38,5 +39,13 @@
 struct messenger *telegram_new(const struct config *config,
 			       const struct config_channel *channel,
 			       char **error_r);
+
+/* Of a Message object of an update, pure functions of its JSON (also
+   for tests/fuzz): the sender's name, or NULL when the message gives
+   none (g_free it; the channel layer writes it into the From); and what a message without text or
+   file holds, in words ("[location: ...]", "[sticker 😀]"), or NULL
+   (g_free it). */
+char *telegram_display_name(JsonObject *msg);
+char *telegram_other_content(JsonObject *msg);
 
 #endif

@@ -219,7 +219,7 @@ static void vb_send(void *impl, const struct outbox_message *m,
 
 /* --- inbound ---------------------------------------------------------- */
 
-static void read_message(JsonObject *msg, const char *type, GString *body)
+void viber_read_message(JsonObject *msg, const char *type, GString *body)
 {
 	JsonObject *o;
 
@@ -292,7 +292,7 @@ static enum inbound_result handle_message(struct viber *vb,
 	}
 	if (inbound_seen(vb->in, &item))
 		goto out;
-	read_message(msg, type, body);
+	viber_read_message(msg, type, body);
 	if (media != NULL && (strcmp(type, "picture") == 0 ||
 			      strcmp(type, "file") == 0 ||
 			      strcmp(type, "video") == 0)) {

@@ -2,6 +2,7 @@
 #define SHOPDESK_BRIDGE_VIBER_H
 
 #include "config.h"
+#include <json-glib/json-glib.h>
 #include "messenger.h"
 
 /* The Viber REST bot API channel
@@ -36,5 +37,10 @@
 struct messenger *viber_new(const struct config *config,
 			    const struct config_channel *channel,
 			    char **error_r);
+
+/* What a "message" object of type type ("text", "contact", "url"...)
+   holds in words, appended to body.  A pure function of the JSON (also
+   for tests/fuzz). */
+void viber_read_message(JsonObject *msg, const char *type, GString *body);
 
 #endif

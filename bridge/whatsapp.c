@@ -519,10 +519,8 @@ static char *message_id(struct whatsapp *wa, const char *wamid)
 	return id;
 }
 
-/* What a message holds in words, and the media id of its file, if any
-   (both point into msg). */
-static void read_message(JsonObject *msg, const char *type, GString *body,
-			 const char **media_r, const char **filename_r)
+void whatsapp_read_message(JsonObject *msg, const char *type, GString *body,
+			   const char **media_r, const char **filename_r)
 {
 	static const char *const media_kinds[] = {
 		"image", "document", "audio", "video", "sticker",
@@ -634,7 +632,7 @@ static enum inbound_result handle_message(struct whatsapp *wa,
 		goto out;
 	/* the window counts from the message, but never from the future */
 	note_inbound(wa, from, when);
-	read_message(msg, type, body, &media_id, &filename);
+	whatsapp_read_message(msg, type, body, &media_id, &filename);
 	if (media_id != NULL) {
 		GBytes *bytes = NULL;
 		char *ctype = NULL;

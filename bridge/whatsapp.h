@@ -2,6 +2,7 @@
 #define SHOPDESK_BRIDGE_WHATSAPP_H
 
 #include "config.h"
+#include <json-glib/json-glib.h>
 #include "messenger.h"
 
 /* The WhatsApp Cloud API channel (Meta's Graph API,
@@ -45,5 +46,12 @@
 struct messenger *whatsapp_new(const struct config *config,
 			       const struct config_channel *channel,
 			       char **error_r);
+
+/* What a message object of type type ("text", "image", "location"...)
+   holds in words, appended to body, and the media id and file name of
+   its file, if any (both point into msg, or NULL).  A pure function of
+   the JSON (also for tests/fuzz). */
+void whatsapp_read_message(JsonObject *msg, const char *type, GString *body,
+			   const char **media_r, const char **filename_r);
 
 #endif

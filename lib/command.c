@@ -78,6 +78,13 @@ static enum line_kind read_line(struct command_list *list, const char *line,
 		g_free(text);
 		return LINE_TEXT;
 	}
+	/* a command's argument goes into the store: bytes that are not
+	   UTF-8 make the line no command, and the agent is told of it */
+	if (!g_utf8_validate(text, -1, NULL)) {
+		list->unknown = g_utf8_make_valid(text, -1);
+		g_free(text);
+		return LINE_UNKNOWN;
+	}
 	parts = g_strsplit_set(text, " ", 2);
 	for (unsigned int i = 0; i < G_N_ELEMENTS(words); i++) {
 		char *arg = parts[1] != NULL ? g_strstrip(parts[1]) : NULL;

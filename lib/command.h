@@ -13,7 +13,8 @@
    act on the ticket and are removed before the customer sees the mail.
    Blank lines among them are allowed; the first other line ends them.
    An unknown command ("#clsoe") ends them too and stays in the text, so
-   the agent can be told. */
+   the agent can be told; so does a command line that is not valid
+   UTF-8.  Every arg and unknown is valid UTF-8. */
 
 enum command_kind {
 	COMMAND_STATUS,		/* arg: the status name */

@@ -50,13 +50,20 @@ JsonNode *jsonget_parse(const void *data, size_t size, char **error_r)
 	return root;
 }
 
-const char *jsonget_string(JsonObject *o, const char *name)
+const char *jsonget_text(JsonNode *node)
 {
-	JsonNode *node = o != NULL ? json_object_get_member(o, name) : NULL;
+	const char *value;
 
 	if (node == NULL || json_node_get_value_type(node) != G_TYPE_STRING)
 		return NULL;
-	return json_node_get_string(node);
+	value = json_node_get_string(node);
+	return g_utf8_validate(value, -1, NULL) ? value : NULL;
+}
+
+const char *jsonget_string(JsonObject *o, const char *name)
+{
+	return jsonget_text(o != NULL ? json_object_get_member(o, name) :
+			    NULL);
 }
 
 int64_t jsonget_int(JsonObject *o, const char *name, int64_t def)

@@ -22,7 +22,14 @@ bool jsonget_shallow(const void *data, size_t size);
    root (json_node_unref it), or NULL with *error_r (g_free it). */
 JsonNode *jsonget_parse(const void *data, size_t size, char **error_r);
 
-/* Members of o (which may be NULL): a string, or NULL; an integer (a
+/* node's string, or NULL when it is none.  json-glib's scanner takes
+   octal escapes ("\344"), which make bytes that are not UTF-8: such a
+   string is none either, or it would reach a provider's API, a header
+   or the store as it is. */
+const char *jsonget_text(JsonNode *node);
+
+/* Members of o (which may be NULL): a string (as jsonget_text()), or
+   NULL; an integer (a
    string of digits counts, as WhatsApp sends its timestamps), or def;
    an object or array, or NULL. */
 const char *jsonget_string(JsonObject *o, const char *name);

@@ -287,6 +287,7 @@ void mailmsg_read_fields(GMimeMessage *message, const char *envelope_from,
 	GMimeHeaderList *headers;
 	unsigned int parts = 0;
 	int count;
+	const char *name;
 
 	f->message_id = g_mime_message_get_message_id(message);
 	f->references = g_ptr_array_new_with_free_func(g_free);
@@ -295,25 +296,27 @@ void mailmsg_read_fields(GMimeMessage *message, const char *envelope_from,
 	add_references(f->references,
 		       g_mime_object_get_header(object, "References"));
 	g_ptr_array_add(f->references, NULL);
-	f->subject = g_mime_message_get_subject(message);
-	if (f->subject == NULL)
-		f->subject = "";
-	f->from_name = "";
+	/* Decoded header text is whatever bytes the sender chose (raw
+	   8-bit, or RFC 2047 words in a charset that lied): it becomes
+	   valid UTF-8 here, once, before the store, templates and logs
+	   see it. */
+	name = g_mime_message_get_subject(message);
+	f->subject = g_utf8_make_valid(name != NULL ? name : "", -1);
+	name = NULL;
 	for (int i = 0; from != NULL && i < internet_address_list_length(from);
 	     i++) {
 		InternetAddress *ia = internet_address_list_get_address(from,
 									i);
 
 		if (INTERNET_ADDRESS_IS_MAILBOX(ia)) {
-			const char *name = internet_address_get_name(ia);
-
-			f->from_name = name != NULL ? name : "";
+			name = internet_address_get_name(ia);
 			f->from_address = g_ascii_strdown(
 				internet_address_mailbox_get_addr(
 					INTERNET_ADDRESS_MAILBOX(ia)), -1);
 			break;
 		}
 	}
+	f->from_name = g_utf8_make_valid(name != NULL ? name : "", -1);
 	if (f->from_address == NULL)
 		f->from_address = g_ascii_strdown(envelope_from, -1);
 	if (!g_utf8_validate(f->from_address, -1, NULL)) {
@@ -375,6 +378,8 @@ void mailmsg_fields_clear(struct mailmsg_fields *f)
 		g_ptr_array_unref(f->references);
 	if (f->copied != NULL)
 		g_ptr_array_unref(f->copied);
+	g_free(f->subject);
+	g_free(f->from_name);
 	g_free(f->from_address);
 	g_free(f->snippet);
 	g_free(f->dmarc_pass);

@@ -23,9 +23,11 @@ struct mailmsg_fields {
 	   MAILMSG_REFERENCES_MAX, NULL-terminated (owned) */
 	GPtrArray *references;
 	const char *references_header;	/* as it came, or NULL */
-	const char *subject;		/* decoded, "" when none */
+	char *subject;			/* decoded, valid UTF-8, "" when
+					   none (owned) */
 	const char *content_language;	/* of the message or its text */
-	const char *from_name;		/* decoded, "" when none */
+	char *from_name;		/* decoded, valid UTF-8, "" when
+					   none (owned) */
 	char *from_address;		/* lowercased (owned): From:'s, else
 					   the envelope sender's */
 	int64_t date;			/* Unix seconds, 0 when none */

@@ -79,6 +79,12 @@ static int get_string(JsonObject *obj, const char *name, bool required,
 					   name);
 		return -1;
 	}
+	/* json-glib takes octal escapes ("\344"): bytes that are not
+	   UTF-8, which the store's GVariants refuse */
+	if (!g_utf8_validate(value, -1, NULL)) {
+		*error_r = g_strdup_printf("\"%s\" is not UTF-8", name);
+		return -1;
+	}
 	*value_r = g_strdup(value);
 	return 0;
 }

@@ -163,18 +163,25 @@ static void walk(struct html_text *t, xmlNode *node)
 char *msgtext_from_html(const char *html)
 {
 	struct html_text t = { .out = g_string_new(NULL) };
-	htmlDocPtr doc = htmlReadMemory(html, strlen(html), NULL, "UTF-8",
+	/* libxml2 passes bytes that are not UTF-8 through, or guesses
+	   another charset on its own: it is given UTF-8 only */
+	char *valid = g_utf8_make_valid(html, -1);
+	htmlDocPtr doc = htmlReadMemory(valid, strlen(valid), NULL, "UTF-8",
 					HTML_PARSE_NOERROR |
 					HTML_PARSE_NOWARNING |
 					HTML_PARSE_NONET);
-	char *text;
+	char *text, *out;
 
 	if (doc != NULL) {
 		walk(&t, xmlDocGetRootElement(doc));
 		xmlFreeDoc(doc);
 	}
+	g_free(valid);
+	/* and what it gives back is checked as well */
 	text = g_string_free(t.out, FALSE);
-	return g_strstrip(text);
+	out = g_utf8_make_valid(g_strstrip(text), -1);
+	g_free(text);
+	return out;
 }
 
 /* --- quotes and signature ---------------------------------------------- */
@@ -322,7 +329,10 @@ static unsigned int utf16_units(gunichar c)
 GPtrArray *msgtext_split(const char *text, unsigned int limit)
 {
 	GPtrArray *pieces = g_ptr_array_new_with_free_func(g_free);
-	const char *p = text;
+	/* the walk below steps by UTF-8 lead bytes: a lone lead byte at
+	   the end would step past the NUL */
+	char *valid = g_utf8_make_valid(text, -1);
+	const char *p = valid;
 
 	while (*p != '\0') {
 		const char *q = p, *newline = NULL, *space = NULL, *end;
@@ -359,5 +369,6 @@ GPtrArray *msgtext_split(const char *text, unsigned int limit)
 			g_free(piece);
 		p = end;
 	}
+	g_free(valid);
 	return pieces;
 }

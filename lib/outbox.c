@@ -96,15 +96,14 @@ int outbox_decode(const char *data, size_t size, struct outbox_mail **mail_r,
 		goto out;
 	}
 	mail = g_new0(struct outbox_mail, 1);
-	mail->ticket = json_object_get_int_member_with_default(o, "ticket", 0);
-	mail->created = json_object_get_int_member_with_default(o, "created",
-								0);
+	mail->ticket = jsonget_int(o, "ticket", 0);
+	mail->created = jsonget_int(o, "created", 0);
 	mail->sender = g_strdup(sender);
 	mail->message = g_strdup(message);
 	mail->recipients = g_new0(char *, json_array_get_length(rcpts) + 1);
 	for (guint i = 0; i < json_array_get_length(rcpts); i++) {
 		node = json_array_get_element(rcpts, i);
-		if (json_node_get_value_type(node) != G_TYPE_STRING ||
+		if (jsonget_text(node) == NULL ||
 		    *json_node_get_string(node) == '\0') {
 			*error_r = g_strdup("a recipient is not an address");
 			outbox_mail_free(&mail);
@@ -271,10 +270,9 @@ int outbox_message_decode(const char *data, size_t size,
 	msg->channel = g_strdup(channel);
 	msg->chat = g_strdup(chat);
 	msg->text = g_strdup(text);
-	msg->ticket = json_object_get_int_member_with_default(o, "ticket", 0);
-	msg->created = json_object_get_int_member_with_default(o, "created",
-							       0);
-	msg->order = json_object_get_int_member_with_default(o, "order", 0);
+	msg->ticket = jsonget_int(o, "ticket", 0);
+	msg->created = jsonget_int(o, "created", 0);
+	msg->order = jsonget_int(o, "order", 0);
 	msg->queue = g_strdup(jsonget_string(o, "queue") ?: "");
 	msg->agent = g_strdup(jsonget_string(o, "agent") ?: "");
 	msg->subject = g_strdup(jsonget_string(o, "subject") ?: "");
@@ -294,7 +292,7 @@ int outbox_message_decode(const char *data, size_t size,
 	     i++) {
 		JsonNode *node = json_array_get_element(sent, i);
 
-		if (json_node_get_value_type(node) != G_TYPE_STRING) {
+		if (jsonget_text(node) == NULL) {
 			*error_r = g_strdup("a sent id is not a string");
 			goto out;
 		}

@@ -855,22 +855,21 @@ out:
 /* A subject past SUBJECT_MAX bytes is cut at a character before it is
    stored or tagged, so that the tagged header stays within what
    libmilter (64 KiB a packet) and Postfix take: otherwise the ticket
-   would be stored and the header change refused.  Returns the cut copy
-   f->subject now points to (g_free it), or NULL. */
-static char *cut_subject(const struct pipeline_mail *mail,
-			 struct mailmsg_fields *f)
+   would be stored and the header change refused. */
+static void cut_subject(const struct pipeline_mail *mail,
+			struct mailmsg_fields *f)
 {
 	const char *end;
 	char *cut;
 
 	if (strlen(f->subject) <= SUBJECT_MAX)
-		return NULL;
+		return;
 	end = g_utf8_find_prev_char(f->subject, f->subject + SUBJECT_MAX);
 	cut = g_strndup(f->subject, end != NULL ? end - f->subject : 0);
 	log_info("%s: Subject of %zu bytes cut to %zu", mail->queue_id,
 		 strlen(f->subject), strlen(cut));
+	g_free(f->subject);
 	f->subject = cut;
-	return cut;
 }
 
 struct plan *pipeline_run(struct pipeline *p,
@@ -878,7 +877,6 @@ struct plan *pipeline_run(struct pipeline *p,
 {
 	struct plan *plan = plan_new();
 	struct mailmsg_fields f = { 0 };
-	char *subject;
 
 	if (mail->strip_total > p->config->strip_max) {
 		/* deleting thousands of headers is no plan Postfix can
@@ -896,7 +894,7 @@ struct plan *pipeline_run(struct pipeline *p,
 		return plan;
 	}
 	mailmsg_read_fields(mail->message, mail->envelope_from, p->config, &f);
-	subject = cut_subject(mail, &f);
+	cut_subject(mail, &f);
 	if (mail->agent != NULL && plan_reply(p, mail, &f, plan)) {
 		/* a reply or a note */
 	} else if (mail->queue == NULL) {
@@ -906,6 +904,5 @@ struct plan *pipeline_run(struct pipeline *p,
 		plan_inbound(p, mail, &f, plan);
 	}
 	mailmsg_fields_clear(&f);
-	g_free(subject);
 	return plan;
 }

@@ -184,6 +184,13 @@ int template_parse(const char *text, struct template **template_r,
 		if (sigil == '!')
 			continue;
 		name = strip_name(content, content_end);
+		/* "{{}}", "{{# }}": nothing to look up */
+		if (*name == '\0') {
+			*error_r = g_strdup_printf("line %u: a tag without a "
+						   "name", line_of(text, open));
+			g_free(name);
+			goto fail;
+		}
 		switch (sigil) {
 		case '#':
 		case '^': {

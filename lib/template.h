@@ -14,7 +14,8 @@ struct template;
 
 /* Parses text.  Returns 0 and a new template, or -1 with *error_r
    ("line N: reason", g_free it) for an unclosed tag or section, a
-   section closed by the wrong name, or an unsupported tag. */
+   section closed by the wrong name, a tag without a name, or an
+   unsupported tag. */
 int template_parse(const char *text, struct template **template_r,
 		   char **error_r);
 

@@ -10,6 +10,7 @@ SHOPDESK_PACKAGES="
 	postfix dovecot-core dovecot-imapd dovecot-lmtpd dovecot-sieve
 	miltertest swaks s-nail jq perl procps python3 curl
 	debhelper dpkg-dev fakeroot lintian systemd
+	clang libclang-rt-14-dev
 "
 
 install_deps() {

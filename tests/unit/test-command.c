@@ -29,6 +29,9 @@ static const struct {
 	{ "#assign ann bob\nText", "", NULL, "#assign ann bob" },
 	{ "#category shoes\nText", "", NULL, "#category shoes" },
 	{ "#close now\nText", "", NULL, "#close now" },
+	/* not UTF-8 (found by tests/fuzz: the name went into the store) */
+	{ "#close\n#assign \x9b\x91n\nText", "status:closed",
+	  "#assign \x9b\x91n\nText", "#assign \xef\xbf\xbd\xef\xbf\xbd" "n" },
 	{ "", "", NULL, NULL },
 };
 

@@ -95,6 +95,10 @@ static const struct parse_case parse_cases[] = {
 	{ "control-chars", FILE_OF("{\"type\": \"expunge\", \"ticket\": "
 				   "\"1\", \"mailbox\": \"IN\\nBOX\"}"),
 	  "\"mailbox\" has control characters" },
+	/* json-glib's octal escapes (found by tests/fuzz) */
+	{ "not-utf8", FILE_OF("{\"type\": \"expunge\", \"ticket\": "
+			      "\"1\", \"mailbox\": \"IN\\377BOX\"}"),
+	  "\"mailbox\" is not UTF-8" },
 	{ "half-good", FILE_OF("{\"type\": \"expunge\", \"ticket\": \"1\", "
 			       "\"mailbox\": \"INBOX\"}, {\"type\": "
 			       "\"keyword\"}"), "\"ticket\" is missing" },

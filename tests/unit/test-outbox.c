@@ -125,6 +125,15 @@ static const struct bad_case bad_cases[] = {
 	{ "sent id a number", "{\"kind\":\"message\",\"channel\":"
 	  "\"telegram\",\"chat\":\"5\",\"text\":\"x\",\"sent\":[1]}",
 	  "sent id" },
+	/* json-glib takes octal escapes: "\344" is a byte that is not
+	   UTF-8 (tests/fuzz found it going out again as JSON that json-glib
+	   refuses) */
+	{ "chat not UTF-8", "{\"kind\":\"message\",\"channel\":"
+	  "\"telegram\",\"chat\":\"1\\344\",\"text\":\"x\"}",
+	  "without channel, chat or text" },
+	{ "sent id not UTF-8", "{\"kind\":\"message\",\"channel\":"
+	  "\"telegram\",\"chat\":\"5\",\"text\":\"x\",\"sent\":"
+	  "[\"\\377\"]}", "sent id" },
 };
 
 static void test_bad(gconstpointer data)

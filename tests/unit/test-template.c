@@ -92,6 +92,10 @@ static const struct {
 	{ "x\n{{> header}}", "line 2: partials are not supported" },
 	{ "{{=<% %>=}}", "delimiter changes are not supported" },
 	{ "{{{raw}}", "unclosed tag" },
+	/* tests/fuzz found these reaching json-glib with no name */
+	{ "x\n{{}}", "line 2: a tag without a name" },
+	{ "{{# }}{{/ }}", "line 1: a tag without a name" },
+	{ "{{{ }}}", "a tag without a name" },
 };
 
 static void test_parse_errors(void)
