@@ -180,14 +180,14 @@ static sfsistat mlfi_negotiate(SMFICTX *ctx, unsigned long f0,
 
 	(void)f2;
 	(void)f3;
-	if ((f0 & mlfi_desc.xxfi_flags) != mlfi_desc.xxfi_flags) {
+	/* an MTA that cannot apply some edit makes them fail at end of
+	   message, where on_error decides, with a log line */
+	if ((f0 & mlfi_desc.xxfi_flags) != mlfi_desc.xxfi_flags)
 		log_error("the MTA does not offer every action shopdesk "
 			  "needs (offered 0x%lx, needed 0x%lx)", f0,
 			  mlfi_desc.xxfi_flags);
-		return SMFIS_REJECT;
-	}
 	conn->steps = f1 & WANTED_STEPS;
-	*pf0 = mlfi_desc.xxfi_flags;
+	*pf0 = f0 & mlfi_desc.xxfi_flags;
 	*pf1 = conn->steps;
 	*pf2 = 0;
 	*pf3 = 0;
