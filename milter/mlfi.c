@@ -9,8 +9,9 @@
    accepted untouched at DATA: it never reaches a desk mailbox, so its
    headers are not even asked for.  Every failure maps, in
    milter_code(), to an answer by its class: shopdesk never bounces mail
-   that Postfix would have delivered.  No network I/O and no child
-   processes here. */
+   that Postfix would have delivered, but for the one attack it refuses
+   (more forged X-Shopdesk-* headers than strip_max).  No network I/O
+   and no child processes here. */
 
 #include "mlfi.h"
 #include "log.h"
