@@ -465,6 +465,17 @@ mail_with() {
 	return 1
 }
 
+# wait_for_mail_with USER REGEX [SECONDS]: until a mail of USER's has
+# a header line matching REGEX; prints its file.
+wait_for_mail_with() {
+	local limit=$(( ${3:-40} * 10 ))
+	for _ in $(seq 1 "$limit"); do
+		mail_with "$1" "$2" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 header_of() {	# header_of FILE NAME: the first value, unfolded
 	sed '/^\r\?$/q' "$1" | tr -d '\r' |
 		awk -v n="$(echo "$2" | tr A-Z a-z)" '
