@@ -34,7 +34,7 @@ static const char *const shopdesk_keys[] = {
 	"recipient_delimiter", "on_error", "thread_window", "ack_burst",
 	"ack_burst_period", "ack_daily_max", "ack_reopen_period",
 	"outbox_retry_min", "outbox_retry_max", "outbox_lifetime",
-	"sendmail_timeout", "doveadm", "doveadm_timeout", "keywords",
+	"sendmail_timeout", "doveadm_socket", "doveadm_timeout", "keywords",
 	"header_max",
 	"body_memory_max", "parse_max", "mime_depth_max", "mime_parts_max",
 	"strip_max", "participants_max", "trusted_authserv_ids",
@@ -818,16 +818,14 @@ static int load_shopdesk(struct loader *l)
 		return -1;
 	}
 	g_strfreev(argv);
-	if (get_string(l, g, "doveadm", "/usr/bin/doveadm", &c->doveadm) < 0)
+	if (get_string(l, g, "doveadm_socket", "/run/dovecot/shopdesk-doveadm",
+		       &c->doveadm_socket) < 0)
 		return -1;
-	if (*c->doveadm != '\0' &&
-	    !g_shell_parse_argv(c->doveadm, NULL, &argv, &error)) {
-		fail(l, 0, g, "doveadm", "%s", error->message);
-		g_error_free(error);
-		return -1;
-	} else if (*c->doveadm != '\0') {
-		g_strfreev(argv);
-	}
+	if (*c->doveadm_socket != '\0' &&
+	    !valid_socket_path(c->doveadm_socket))
+		return fail(l, 0, g, "doveadm_socket",
+			    "not an absolute path of at most %zu bytes",
+			    SUN_PATH_MAX);
 	if (get_nonempty(l, g, "keywords", CONFIG_DEFAULT_KEYWORDS,
 			 &c->keywords) < 0 ||
 	    load_keywords(l, g) < 0)
@@ -1341,7 +1339,7 @@ void config_free(struct config **_config)
 	g_free(c->control_socket);
 	g_free(c->templates_dir);
 	g_free(c->sendmail);
-	g_free(c->doveadm);
+	g_free(c->doveadm_socket);
 	g_free(c->keywords);
 	g_strfreev(c->keyword_names);
 	g_free(c->keyword_status);
@@ -1470,7 +1468,7 @@ void config_print(const struct config *c, GString *out)
 	print_duration(out, "outbox_retry_max", c->outbox_retry_max);
 	print_duration(out, "outbox_lifetime", c->outbox_lifetime);
 	print_duration(out, "sendmail_timeout", c->sendmail_timeout);
-	print_string(out, "doveadm", c->doveadm);
+	print_string(out, "doveadm_socket", c->doveadm_socket);
 	print_duration(out, "doveadm_timeout", c->doveadm_timeout);
 	print_string(out, "keywords", c->keywords);
 	print_size(out, "header_max", c->header_max);

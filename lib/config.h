@@ -107,8 +107,9 @@ struct config {
 	int64_t sendmail_timeout;	/* default 60s */
 
 	/* The queue mailboxes' keywords show each ticket's status: the
-	   milter sets them with doveadm ("" turns that off). */
-	char *doveadm;		/* default "/usr/bin/doveadm" */
+	   milter sets them through Dovecot's doveadm server, on this unix
+	   socket ("" turns that off). */
+	char *doveadm_socket;	/* default "/run/dovecot/shopdesk-doveadm" */
 	int64_t doveadm_timeout;	/* default 60s */
 	char *keywords;		/* "KEYWORD=STATUS ...", as written */
 	char **keyword_names;	/* every mapped keyword, NULL-terminated */

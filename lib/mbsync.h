@@ -13,17 +13,17 @@
 
 enum mbsync_result {
 	MBSYNC_DONE,
-	MBSYNC_RETRY,		/* Dovecot not reachable, doveadm hung... */
+	MBSYNC_RETRY,		/* Dovecot not reachable, or too slow... */
 	MBSYNC_FAILED,		/* will never work: no such user, bad output */
 };
 
 /* Finds the ticket's messages in every folder of the Dovecot user
-   and sets their keywords, through config->doveadm with
-   -o plugin/shopdesk_events=no so that the plugin makes no events of
-   it.  Messages that already show the status are not written.  Sets
-   *changed_r to the number of messages changed, and *why_r (g_free it)
-   unless done.  Blocks for a few doveadm runs, each bounded by
-   doveadm_timeout. */
+   and sets their keywords, through the doveadm server on
+   config->doveadm_socket, in transactions the plugin is not told of so
+   that it makes no events of them.  Messages that already show the
+   status are not written.  Sets *changed_r to the number of messages
+   changed, and *why_r (g_free it) unless done.  Blocks for a few
+   doveadm commands, each bounded by doveadm_timeout. */
 enum mbsync_result mbsync_ticket(const struct config *config,
 				 const char *user, uint32_t id,
 				 enum ticket_status status,

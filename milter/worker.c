@@ -6,9 +6,10 @@
      the store fails, the same file is tried again (EVENT_ATTEMPTS times,
      then dead/) and nothing newer overtakes it.
    - The mailbox thread makes the queue mailboxes show every status
-     change the store marked, one ticket at a time, through doveadm, and
-     writes the status to spool_dir/status/ID, where the Dovecot plugin
-     reads it for a message delivered after the change.
+     change the store marked, one ticket at a time, through Dovecot's
+     doveadm server (mbsync.c), and writes the status to
+     spool_dir/status/ID, where the Dovecot plugin reads it for a
+     message delivered after the change.
      When Dovecot cannot be reached it waits (a growing pause, at most
      DOVEADM_PAUSE_MAX) and tries again, so a change is never lost, only
      late; a slow doveadm delays neither mail nor events.
@@ -231,7 +232,7 @@ static enum mbsync_result sync_ticket(struct worker *w, struct mark_context *c,
 
 	publish_status(w, c->ticket);
 	queue = config_queue_by_name(w->config, c->ticket->queue);
-	if (queue == NULL || *w->config->doveadm == '\0' ||
+	if (queue == NULL || *w->config->doveadm_socket == '\0' ||
 	    *queue->mailbox == '\0')
 		return MBSYNC_DONE;
 	result = mbsync_ticket(w->config, queue->mailbox, c->ticket->id,

@@ -168,6 +168,6 @@ tap_is "$?" 0 "SIGTERM: shopdesk-milter exits 0"
 MILTER_PID=
 tap_check "SIGTERM: it says it stops" grep -q 'shopdesk-milter.*stopping' \
 	"$H/milter.log"
-tap_check "SIGTERM: control socket removed" test ! -e "$H/control.sock"
+tap_check "SIGTERM: control socket removed" test ! -e "$H/run/control.sock"
 
 tap_done

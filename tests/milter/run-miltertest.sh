@@ -32,7 +32,7 @@ control_socket = $dir/control.sock
 templates_dir = $top_srcdir/templates
 ticket_tag = Ticket
 # no Dovecot here: no mailbox keywords to keep
-doveadm =
+doveadm_socket =
 $(cat "${script%.lua}.conf" 2>/dev/null)
 
 [queue sales]

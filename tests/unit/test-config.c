@@ -188,10 +188,10 @@ static const struct load_case load_cases[] = {
 	  "keywords = (x)=open\n"
 	  "[queue sales]\naddress = sales@shop.test\n",
 	  ":3: [shopdesk] keywords: '(x)' is not an IMAP keyword" },
-	{ "bad-doveadm", "[shopdesk]\ndomain = shop.test\n"
-	  "doveadm = doveadm -c 'unclosed\n"
+	{ "relative-doveadm-socket", "[shopdesk]\ndomain = shop.test\n"
+	  "doveadm_socket = run/shopdesk-doveadm\n"
 	  "[queue sales]\naddress = sales@shop.test\n",
-	  ":3: [shopdesk] doveadm:" },
+	  ":3: [shopdesk] doveadm_socket: not an absolute path" },
 	{ "bad-size", "[shopdesk]\ndomain = shop.test\n\n\n"
 	  "header_max = 1T\n[queue sales]\naddress = sales@shop.test\n",
 	  ":5: [shopdesk] header_max: not a size" },
