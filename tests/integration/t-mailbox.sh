@@ -5,7 +5,11 @@
 # COPYs and expunges; assertions read `shopdeskctl show --json` and the
 # keywords back over IMAP.  The milter is stopped for a while to show
 # that events wait and are applied once; a status changed by a mail
-# command shows up as a keyword.
+# command shows up as a keyword.  The milter runs as the mail user, not
+# root, and sets keywords through Dovecot's doveadm server socket (the
+# harness's Dovecot has README's service doveadm lines): while the
+# socket is gone it tries again, and a mailbox user Dovecot does not
+# know is given up.
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/harness.sh"
 
@@ -22,7 +26,21 @@ protocol lmtp {
 plugin {
   sieve_before = $H/sieve/shopdesk.sieve
 }"
+# a queue whose mailbox Dovecot does not know (12.)
+cat >> "$CONF" <<CONF
+
+[queue returns]
+address = returns@shop.test
+mailbox = nobody@shop.test
+CONF
 start_stack
+DOVEADM_SOCKET=$H/dovecot/run/shopdesk-doveadm
+mail_uid=$(id -u "$MAIL_USER")
+tap_is "$(awk '/^Uid:/ { print $2, $3, $4 }' "/proc/$MILTER_PID/status")" \
+	"$mail_uid $mail_uid $mail_uid" \
+	"the milter runs as $MAIL_USER: real, effective and saved uid"
+tap_is "$(stat -c '%a %U %F' "$DOVEADM_SOCKET")" "600 $MAIL_USER socket" \
+	"Dovecot's doveadm socket is the milter user's alone (mode 0600)"
 
 json() { ctl show "$1" --json | jq -r "$2"; }
 imap() { python3 "$here/imap.py" "$IMAP_PORT" sales@shop.test secret "$@"; }
@@ -48,9 +66,9 @@ wait_all_mail() {
 	done
 	return 1
 }
-# wait_until COMMAND...: true within 10 s
+# wait_until COMMAND...: true within 10 s (WAIT_SECONDS)
 wait_until() {
-	for _ in $(seq 1 100); do
+	for _ in $(seq 1 $(( ${WAIT_SECONDS:-10} * 10 ))); do
 		"$@" >/dev/null 2>&1 && return 0
 		sleep 0.1
 	done
@@ -235,5 +253,42 @@ tap_check "and logged by Dovecot" \
 chmod 2770 "$H/spool/events/tmp"
 imap store Sales 12 +FLAGS pending || bail "imap store failed"
 tap_check "the same STORE works once it can" wait_until status_is 12 pending
+tap_check "the agent's copy follows: 'pending'" \
+	wait_until keywords_are Sales/Sent 12 pending
+
+# 11. Without Dovecot's doveadm socket the milter waits and tries again
+#     (after 5 s); once it is back the keywords follow.
+mv "$DOVEADM_SOCKET" "$DOVEADM_SOCKET.away"
+imap store Sales 12 +FLAGS resolved || bail "imap store failed"
+tap_check "no doveadm socket: the ticket still changes" \
+	wait_until status_is 12 resolved
+tap_check "the milter says it will try again" wait_until grep -q \
+	"ticket=12: mailbox: doveadm server $DOVEADM_SOCKET: .*; trying again in 5 s" \
+	"$H/milter.log"
+tap_is "$(keywords Sales/Sent 12)" pending \
+	"meanwhile the agent's copy keeps 'pending'"
+mv "$DOVEADM_SOCKET.away" "$DOVEADM_SOCKET"
+WAIT_SECONDS=20 tap_check \
+	"with the socket back, the agent's copy shows 'resolved'" \
+	wait_until keywords_are Sales/Sent 12 resolved
+
+# 12. A queue whose mailbox user Dovecot does not know: given up at once
+#     (doveadm's NOUSER), with a log line, and the next tickets go on.
+send_mail c13@example.com returns@shop.test --header "Subject: Broken cup" \
+	--header "Message-Id: <q13@example.com>" --body "It arrived broken." ||
+	bail "swaks failed"
+swaks --silent 2 --server 127.0.0.1 --port "$SUBMIT_PORT" \
+	--auth PLAIN --auth-user ann@shop.test --auth-password secret \
+	--from ann@shop.test --to c13@example.com \
+	--header "Subject: Re: Broken cup" \
+	--header "In-Reply-To: <q13@example.com>" \
+	--body "#resolve
+A new one is on its way." || bail "agent's reply failed"
+tap_check "a mailbox user Dovecot does not know is given up" \
+	wait_until grep -q "mailbox nobody@shop.test: keywords not set, given up: doveadm fetch: NOUSER" \
+	"$H/milter.log"
+imap store Sales 12 -FLAGS resolved || bail "imap store failed"
+tap_check "later tickets' keywords are still kept" \
+	wait_until keywords_are Sales/Sent 12 open
 
 tap_done
