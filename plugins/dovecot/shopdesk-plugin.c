@@ -22,13 +22,14 @@
 
    The plugin only writes files under shopdesk_spool/events/, in the
    layout of the milter's spool.h and through lib/evfile.c (compiled
-   in: it owns the format), and never talks to the milter: an
-   IMAP command never waits on shopdesk.  It does not change keywords
-   after delivery: the milter does that, through doveadm with
-   shopdesk_events=no, so that its own changes make no events.  A crash
-   between the mailbox's commit and the rename leaves the events in
-   tmp/, unapplied: the milter cannot tell them from those of a commit
-   that never happened. */
+   in: it owns the format), and never talks to the milter: an IMAP
+   command never waits on shopdesk.  It does not change keywords after
+   delivery: the milter does that, through Dovecot's doveadm server, in
+   transactions flagged MAILBOX_TRANSACTION_FLAG_NO_NOTIFY, which the
+   notify plugin keeps from this one: the milter's own changes make no
+   events.  A crash between the mailbox's commit and the rename leaves
+   the events in tmp/, unapplied: the milter cannot tell them from
+   those of a commit that never happened. */
 
 #include "lib.h"
 #include "array.h"
@@ -89,7 +90,6 @@ struct shopdesk_user {
 				   the milter last showed it */
 	ARRAY_TYPE(mapping) keywords;
 	ARRAY_TYPE(mapping) folders;
-	bool events;		/* false: shopdesk_events=no */
 
 	/* The source of the message being moved: mailbox_move() expunges
 	   it right after its copy, in the same command. */
@@ -164,7 +164,7 @@ static const char *setting(struct mail_user *user, const char *name,
 static void shopdesk_mail_user_created(struct mail_user *user)
 {
 	struct shopdesk_user *suser;
-	const char *spool, *events, *error;
+	const char *spool, *error;
 
 	spool = mail_user_plugin_getenv(user, "shopdesk_spool");
 	if (spool == NULL || *spool == '\0') {
@@ -175,8 +175,6 @@ static void shopdesk_mail_user_created(struct mail_user *user)
 	suser = p_new(user->pool, struct shopdesk_user, 1);
 	suser->events_dir = p_strconcat(user->pool, spool, "/events", NULL);
 	suser->status_dir = p_strconcat(user->pool, spool, "/status", NULL);
-	events = mail_user_plugin_getenv(user, "shopdesk_events");
-	suser->events = events == NULL || strcmp(events, "no") != 0;
 	if (parse_mappings(user->pool,
 			   setting(user, "shopdesk_keywords", DEFAULT_KEYWORDS),
 			   &suser->keywords, &error) < 0 ||
@@ -311,7 +309,7 @@ static void *shopdesk_transaction_begin(struct mailbox_transaction_context *t)
 	struct shopdesk_user *suser = SHOPDESK_USER_CONTEXT(user);
 	struct shopdesk_txn *ctx;
 
-	if (suser == NULL || !suser->events)
+	if (suser == NULL)
 		return NULL;
 	ctx = i_new(struct shopdesk_txn, 1);
 	ctx->suser = suser;
