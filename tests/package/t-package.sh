@@ -3,10 +3,15 @@
 # shopdesk and dovecot-shopdesk from a copy of the tree (dpkg-buildpackage
 # -b, the suite left out), runs lintian (an error fails, warnings are
 # shown), installs both, checks what installing made (user, groups,
-# folders, conffile, postfix in the group), starts shopdesk-milter as root
-# on a unix socket and checks that it runs as shopdesk with the socket
-# 0660 and group shopdesk, verifies the units, then purges both and
-# checks that all of it is gone.  Needs root and dpkg; TAP.
+# folders, conffile, postfix in the group); applies README's Postfix and
+# Dovecot lines to a private Postfix and Dovecot (the installed plugin),
+# starts shopdesk-milter and shopdesk-bridge as root and checks that they
+# run as shopdesk (no uid of root, real, effective or saved; the milter's
+# socket 0660, group shopdesk), sends mail through Postfix and the
+# milter's unix socket, and has an agent's #resolve show as the keyword
+# the milter sets through Dovecot's doveadm socket; verifies the units,
+# then purges both and checks that all of it is gone.  Needs root and
+# dpkg; TAP.
 #
 # Units are verified, never started: the CI machine need not run systemd
 # as PID 1, so nothing here calls systemctl.
@@ -27,14 +32,22 @@ if dpkg-query -W -f='${Status}' shopdesk 2>/dev/null |
 fi
 
 W=$(mktemp -d /tmp/shopdesk-package.XXXXXX)
-H=$W	# harness_logs, after a bail
-MILTER_PID=
+MILTER_PID= BRIDGE_PID=
+stop_servers() {
+	[ -f "$PF_DIR/main.cf" ] && postfix -c "$PF_DIR" stop >/dev/null 2>&1
+	[ -f "$DC_CONF" ] && doveadm -c "$DC_CONF" stop >/dev/null 2>&1
+	rm -f "$PF_DIR/main.cf" "$DC_CONF"
+}
 cleanup() {
 	[ -n "$MILTER_PID" ] && kill "$MILTER_PID" 2>/dev/null
+	[ -n "$BRIDGE_PID" ] && kill "$BRIDGE_PID" 2>/dev/null
+	stop_servers
 	dpkg --purge dovecot-shopdesk shopdesk >/dev/null 2>&1
 	rm -rf "$W"
 }
 trap cleanup EXIT
+# the harness's folders and ports in $W (its own cleanup left to ours)
+HARNESS_DIR=$W HARNESS_PERSIST=1 harness_init
 
 # --- build ----------------------------------------------------------
 # What git tracks and what is new but not ignored: the tree as it is
@@ -138,8 +151,83 @@ tap_check "shopdesk.conf is a conffile" \
 tap_check "shopdesk.conf is commented: it sets nothing" \
 	sh -c "! grep -v '^#' /etc/shopdesk/shopdesk.conf | grep -q '='"
 
-# --- the milter, started as root --------------------------------------
-mkdir "$W/run"
+# --- README's lines, on a private Postfix and Dovecot -------------------
+# readme_block FILE LINE: the first code block after the line that
+# contains LINE, as an admin copies it (a list item's indent taken off)
+readme_block() {
+	awk -v line="$2" 'index($0, line) { after = 1; next }
+		after && /^ *```/ { if (inside) exit; inside = 1; next }
+		inside { sub(/^   /, ""); print }' "$1"
+}
+postfix_lines=$(readme_block "$top_srcdir/README.md" \
+	'4. Add to `/etc/postfix/main.cf`')
+dovecot_lines=$(readme_block "$top_srcdir/README.md" \
+	'In `dovecot.conf` (on Debian: `conf.d/10-mail.conf`')
+tap_check "README has the Dovecot lines of the milter's doveadm socket" \
+	grep -q 'unix_listener shopdesk-doveadm' <<<"$dovecot_lines"
+tap_check "README has the Postfix lines of the milter socket" \
+	grep -q '^smtpd_milters = unix:shopdesk/milter.sock' <<<"$postfix_lines"
+
+mkdir -p "$W/dovecot" "$MAILDIR_ROOT"
+chown "$MAIL_USER:" "$MAILDIR_ROOT"
+printf '%s\n' sales@shop.test ann@shop.test customer@example.com |
+	sed 's/$/:{PLAIN}secret::::::/' > "$W/dovecot/passwd"
+# the base of a private instance, then README's lines as they are, and
+# README.Debian's group for the events folder
+cat > "$DC_CONF" <<CONF
+base_dir = $W/dovecot/run
+state_dir = $W/dovecot/state
+log_path = $W/dovecot/dovecot.log
+protocols = lmtp
+listen = 127.0.0.1
+ssl = no
+default_internal_user = dovecot
+default_login_user = dovenull
+mail_uid = $MAIL_USER
+mail_gid = $MAIL_USER
+first_valid_uid = 1
+mail_location = maildir:$MAILDIR_ROOT/%d/%n/Maildir
+namespace inbox {
+  inbox = yes
+  separator = /
+}
+passdb {
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u $W/dovecot/passwd
+}
+userdb {
+  driver = static
+  args = uid=$MAIL_USER gid=$MAIL_USER home=$MAILDIR_ROOT/%d/%n
+}
+service lmtp {
+  inet_listener lmtp {
+    address = 127.0.0.1
+    port = $LMTP_PORT
+  }
+  unix_listener lmtp {
+    mode = 0
+  }
+}
+$dovecot_lines
+$(grep -o 'mail_access_groups = [a-z-]*' \
+	"$top_srcdir/debian/shopdesk.README.Debian")
+CONF
+if dovecot -c "$DC_CONF" 2>"$W/dovecot.err" && wait_port "$LMTP_PORT"; then
+	tap_ok "Dovecot starts with README's lines and the installed plugin"
+else
+	tap_fail "Dovecot starts with README's lines and the installed plugin" \
+		"$(cat "$W/dovecot.err" "$W/dovecot/dovecot.log" 2>/dev/null)"
+fi
+DOVEADM_SOCKET=$W/dovecot/run/shopdesk-doveadm
+tap_is "$(stat -c '%a %U %F' "$DOVEADM_SOCKET" 2>&1)" \
+	"600 shopdesk socket" "Dovecot's doveadm socket is shopdesk's alone"
+# The private Postfix has a queue directory of its own: README's socket,
+# relative to Postfix's, is written as the path it names.
+POSTFIX_EXTRA=$(sed 's|unix:shopdesk/|unix:/var/spool/postfix/shopdesk/|' \
+	<<<"$postfix_lines")
+start_postfix
+
+# --- the daemons, started as root ---------------------------------------
 cat >"$W/shopdesk.conf" <<CONF
 [shopdesk]
 domain = shop.test
@@ -147,7 +235,10 @@ state_dir = /var/lib/shopdesk
 spool_dir = /var/spool/shopdesk
 milter_socket = unix:/var/spool/postfix/shopdesk/milter.sock
 control_socket = /run/shopdesk/control.sock
-doveadm =
+doveadm_socket = $DOVEADM_SOCKET
+sendmail = /usr/sbin/sendmail -C $PF_DIR -i
+agents = ann@shop.test
+trusted_networks = 127.0.0.1
 
 [queue sales]
 address = sales@shop.test
@@ -159,14 +250,27 @@ if /usr/sbin/shopdesk-milter -c "$W/shopdesk.conf" \
 else
 	tap_fail "shopdesk-milter starts as root" "$(cat "$W/milter.out")"
 fi
-tap_is "$(ps -o user= -p "${MILTER_PID:-0}" 2>&1)" shopdesk \
-	"the milter runs as shopdesk"
-tap_is "$(awk '/^Uid:/ { print $2 $3 $4 $5 }' \
-	"/proc/${MILTER_PID:-0}/status" 2>&1)" \
-	"$(id -u shopdesk)$(id -u shopdesk)$(id -u shopdesk)$(id -u shopdesk)" \
-	"real, effective, saved and file uid are all shopdesk's"
-tap_is "$(awk '/^CapPrm:/ { print $2 }' "/proc/${MILTER_PID:-0}/status" \
-	2>&1)" 0000000000000000 "no capabilities left"
+if /usr/sbin/shopdesk-bridge -c "$W/shopdesk.conf" \
+	-p /run/shopdesk/bridge.pid >"$W/bridge.out" 2>&1; then
+	tap_ok "shopdesk-bridge starts as root"
+	BRIDGE_PID=$(cat /run/shopdesk/bridge.pid 2>/dev/null)
+else
+	tap_fail "shopdesk-bridge starts as root" "$(cat "$W/bridge.out")"
+fi
+uid=$(id -u shopdesk)
+for daemon in milter:$MILTER_PID bridge:$BRIDGE_PID; do
+	name=${daemon%%:*} pid=${daemon#*:}
+	tap_is "$(ps -o user= -p "${pid:-0}" 2>&1)" shopdesk \
+		"the $name runs as shopdesk"
+	tap_is "$(awk '/^Uid:/ { print $2, $3, $4, $5 }' \
+		"/proc/${pid:-0}/status" 2>&1)" "$uid $uid $uid $uid" \
+		"the $name: real, effective, saved and file uid are shopdesk's"
+	tap_check "the $name: no gid is root's" awk '/^Gid:/ {
+		for (i = 2; i <= NF; i++) if ($i == 0) exit 1; ok = 1 }
+		END { exit !ok }' "/proc/${pid:-0}/status"
+	tap_is "$(awk '/^CapPrm:/ { print $2 }' "/proc/${pid:-0}/status" \
+		2>&1)" 0000000000000000 "the $name: no capabilities left"
+done
 sock=/var/spool/postfix/shopdesk/milter.sock
 tap_is "$(stat -c '%a %G %F' $sock 2>&1)" "660 shopdesk socket" \
 	"the milter socket has mode 0660 and group shopdesk"
@@ -174,6 +278,61 @@ tap_check "postfix may write the socket" \
 	su -s /bin/sh postfix -c "test -w $sock"
 tap_is "$(stat -c %U /var/lib/shopdesk/$(ls /var/lib/shopdesk | head -1) \
 	2>&1)" shopdesk "the store is made as shopdesk"
+
+# --- mail through the milter's unix socket, keywords through Dovecot's ---
+# keywords: the shopdesk keywords the queue mailbox's messages show, each
+# once, as root's doveadm reads them
+keywords() {
+	doveadm -c "$DC_CONF" fetch -u sales@shop.test flags mailbox INBOX \
+		all 2>/dev/null | tr ' ' '\n' |
+		grep -xE 'new|open|pending|resolved|closed' | sort -u |
+		tr '\n' ' '
+}
+wait_for() {	# wait_for COMMAND...: true within 20 s
+	for _ in $(seq 1 200); do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	return 1
+}
+send_mail customer@example.com sales@shop.test \
+	--header "Subject: Where is my order?" \
+	--header "Message-Id: <pkg-1@example.com>" --body "Order 1001." ||
+	tap_fail "swaks: the customer's mail"
+if wait_for_mail sales@shop.test 1 20; then
+	tap_ok "the customer's mail is delivered"
+else
+	tap_fail "the customer's mail is delivered" "$(tail -n 20 "$H/maillog")"
+fi
+f=$(mail_files sales@shop.test | head -n 1)
+tap_is "$(header_of "${f:-/dev/null}" X-Shopdesk-Ticket)" 1 \
+	"the milter made it ticket 1 (through its unix socket)"
+tap_is "$(keywords)" "new " "the installed plugin tagged it 'new'"
+swaks --silent 2 --server 127.0.0.1 --port "$SMTP_PORT" \
+	--helo client.example --from ann@shop.test --to customer@example.com \
+	--header "Subject: Re: Where is my order?" \
+	--header "In-Reply-To: <pkg-1@example.com>" --body "#resolve
+It left today." || tap_fail "swaks: the agent's reply"
+shows_resolved() { [ "$(keywords)" = "resolved " ]; }
+if wait_for shows_resolved; then
+	tap_ok "the agent's #resolve: the milter, as shopdesk, set 'resolved' \
+through the doveadm socket, and took 'new' off"
+else
+	tap_fail "the agent's #resolve: the milter, as shopdesk, set 'resolved' \
+through the doveadm socket, and took 'new' off" "keywords: $(keywords)
+$(/usr/bin/shopdeskctl -c "$W/shopdesk.conf" show 1 2>&1)
+$(tail -n 20 "$W/dovecot/dovecot.log")"
+fi
+tap_check "Dovecot's log has no doveadm error" \
+	sh -c "! grep -i 'doveadm.*error' '$W/dovecot/dovecot.log'"
+
+# --- reload (SIGHUP) ------------------------------------------------------
+# RESERVED: the daemons' SIGHUP reload is being built elsewhere; its test
+# goes here (send SIGHUP to $MILTER_PID and $BRIDGE_PID, check that they
+# reload, still run as shopdesk, and that mail and keywords still work).
+# Not tested yet.
+
+# --- stop ---------------------------------------------------------------
 if [ -n "$MILTER_PID" ]; then
 	# libmilter notices the signal within its 5 s listening timeout
 	kill "$MILTER_PID"
@@ -186,7 +345,18 @@ if [ -n "$MILTER_PID" ]; then
 		       ! test -e /run/shopdesk/milter.pid"
 	MILTER_PID=
 fi
-sed -i 's/^doveadm =$/&\nuser = nosuchuser/' "$W/shopdesk.conf"
+if [ -n "$BRIDGE_PID" ]; then
+	kill "$BRIDGE_PID"
+	for _ in $(seq 1 100); do
+		kill -0 "$BRIDGE_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	tap_check "the bridge stops on SIGTERM" \
+		sh -c "! kill -0 $BRIDGE_PID 2>/dev/null"
+	BRIDGE_PID=
+fi
+stop_servers
+sed -i 's/^\[shopdesk\]$/&\nuser = nosuchuser/' "$W/shopdesk.conf"
 out=$(/usr/sbin/shopdesk-milter -c "$W/shopdesk.conf" 2>&1)
 tap_check "a user that does not exist is a clear error" \
 	grep -q 'user nosuchuser: no such user' <<<"$out"
