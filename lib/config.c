@@ -11,6 +11,7 @@
 
 #include "config.h"
 #include "hours.h"
+#include "sla.h"
 #include "ticket.h"
 
 #include <gio/gio.h>
@@ -43,7 +44,8 @@ static const char *const shopdesk_keys[] = {
 
 static const char *const queue_keys[] = {
 	"address", "name", "timezone", "hours", "holidays",
-	"sla_first_reply", "escalate_to", "autoack", "language", "mailbox",
+	"sla_first_reply", "sla_next_reply", "sla_warn", "autoclose_after",
+	"escalate_to", "autoack", "language", "mailbox",
 	NULL
 };
 
@@ -937,6 +939,9 @@ static void config_queue_free(struct config_queue *q)
 	g_free(q->hours);
 	g_free(q->holidays);
 	g_free(q->sla_first_reply);
+	g_free(q->sla_next_reply);
+	g_free(q->sla_warn);
+	g_free(q->autoclose_after);
 	g_free(q->escalate_to);
 	g_free(q->language);
 	g_free(q->mailbox);
@@ -975,6 +980,15 @@ static int check_hours(struct loader *l, const char *g,
 	else if (hours_deadline(hours, 0, q->sla_first_reply, &deadline,
 				&error) < 0)
 		ret = fail(l, 0, g, "sla_first_reply", "%s", error);
+	else if (hours_deadline(hours, 0, q->sla_next_reply, &deadline,
+				&error) < 0)
+		ret = fail(l, 0, g, "sla_next_reply", "%s", error);
+	else if (strcmp(q->autoclose_after, "off") != 0 &&
+		 hours_deadline(hours, 0, q->autoclose_after, &deadline,
+				&error) < 0)
+		ret = fail(l, 0, g, "autoclose_after", "%s (or off)", error);
+	else if (sla_warn_check(q->sla_warn, &error) < 0)
+		ret = fail(l, 0, g, "sla_warn", "%s", error);
 	hours_free(&hours);
 	g_free(error);
 	error = NULL;
@@ -1062,6 +1076,11 @@ static int load_queue(struct loader *l, const char *g, const char *name)
 	    get_string(l, g, "holidays", "", &q->holidays) < 0 ||
 	    get_nonempty(l, g, "sla_first_reply", "4h",
 			 &q->sla_first_reply) < 0 ||
+	    get_nonempty(l, g, "sla_next_reply", q->sla_first_reply,
+			 &q->sla_next_reply) < 0 ||
+	    get_nonempty(l, g, "sla_warn", "80%", &q->sla_warn) < 0 ||
+	    get_nonempty(l, g, "autoclose_after", "3d",
+			 &q->autoclose_after) < 0 ||
 	    get_string(l, g, "escalate_to", NULL, &q->escalate_to) < 0)
 		return -1;
 	if (check_hours(l, g, q) < 0)
@@ -1495,6 +1514,9 @@ void config_print(const struct config *c, GString *out)
 		print_string(out, "hours", q->hours);
 		print_string(out, "holidays", q->holidays);
 		print_string(out, "sla_first_reply", q->sla_first_reply);
+		print_string(out, "sla_next_reply", q->sla_next_reply);
+		print_string(out, "sla_warn", q->sla_warn);
+		print_string(out, "autoclose_after", q->autoclose_after);
 		print_string(out, "escalate_to", q->escalate_to);
 		print_bool(out, "autoack", q->autoack);
 		print_string(out, "language", q->language);

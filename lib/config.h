@@ -32,6 +32,12 @@ struct config_queue {
 	char *hours;		/* default "mon-fri 09:00-18:00" */
 	char *holidays;		/* dates "2026-12-25;..." or an .ics path */
 	char *sla_first_reply;	/* default "4h" */
+	char *sla_next_reply;	/* when a customer writes again after an
+				   answer; default sla_first_reply */
+	char *sla_warn;		/* sla.h; default "80%" */
+	char *autoclose_after;	/* business time resolved before closed,
+				   as sla_first_reply counts it, or "off";
+				   default "3d" */
 	char *escalate_to;	/* may be NULL */
 	bool autoack;		/* default true */
 	char *language;		/* default: [shopdesk] default_language */
