@@ -28,6 +28,8 @@ struct ack_templates {
 	GHashTable *languages;		/* code -> struct ack_language */
 	GHashTable *thanks;		/* words() of every language's
 					   [message] thanks */
+	GHashTable *solved, *unsolved;	/* and of [rating] solved and
+					   unsolved */
 };
 
 static void ack_language_free(gpointer data)
@@ -138,16 +140,16 @@ static char *words(const char *text)
 	return g_string_free(out, FALSE);
 }
 
-static void load_thanks(GKeyFile *kf, GHashTable *thanks)
+static void load_words(GKeyFile *kf, const char *group, const char *key,
+		       GHashTable *set)
 {
-	char **list = g_key_file_get_string_list(kf, "message", "thanks", NULL,
-						 NULL);
+	char **list = g_key_file_get_string_list(kf, group, key, NULL, NULL);
 
 	for (char **p = list; p != NULL && *p != NULL; p++) {
 		char *w = words(*p);
 
 		if (*w != '\0')
-			g_hash_table_add(thanks, w);
+			g_hash_table_add(set, w);
 		else
 			g_free(w);
 	}
@@ -155,7 +157,7 @@ static void load_thanks(GKeyFile *kf, GHashTable *thanks)
 }
 
 static int load_language(const char *dir, struct ack_language *l,
-			 GHashTable *thanks, char **error_r)
+			 struct ack_templates *t, char **error_r)
 {
 	char *path = g_build_filename(dir, "language.conf", NULL);
 	GKeyFile *kf = g_key_file_new();
@@ -174,7 +176,9 @@ static int load_language(const char *dir, struct ack_language *l,
 				error_r) == 0 &&
 		   parse_string(kf, path, "message", "subject", &l->subject,
 				error_r) == 0) {
-		load_thanks(kf, thanks);
+		load_words(kf, "message", "thanks", t->thanks);
+		load_words(kf, "rating", "solved", t->solved);
+		load_words(kf, "rating", "unsolved", t->unsolved);
 		ret = 0;
 	}
 	g_key_file_free(kf);
@@ -206,6 +210,10 @@ int ack_templates_load(const char *dir, struct ack_templates **templates_r,
 					     ack_language_free);
 	t->thanks = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 					  NULL);
+	t->solved = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+					  NULL);
+	t->unsolved = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+					    NULL);
 	if (d == NULL) {
 		*error_r = g_strdup_printf("templates: %s", error->message);
 		g_error_free(error);
@@ -221,7 +229,7 @@ int ack_templates_load(const char *dir, struct ack_templates **templates_r,
 							1);
 
 			g_hash_table_insert(t->languages, g_strdup(name), l);
-			ret = load_language(sub, l, t->thanks, error_r);
+			ret = load_language(sub, l, t, error_r);
 		}
 		g_free(ack);
 		g_free(sub);
@@ -244,6 +252,8 @@ void ack_templates_free(struct ack_templates **_templates)
 	*_templates = NULL;
 	g_hash_table_unref(t->languages);
 	g_hash_table_unref(t->thanks);
+	g_hash_table_unref(t->solved);
+	g_hash_table_unref(t->unsolved);
 	g_free(t);
 }
 
@@ -538,15 +548,14 @@ int ack_render_file(const char *dir, const char *language, const char *name,
 	return 0;
 }
 
-bool ack_is_thanks(const struct ack_templates *templates, const char *text)
+/* The customer's own words: up to the quote of our mail (and its
+   "On ... wrote:" line) or the signature, as words(). */
+static char *own_words(const char *text)
 {
 	GString *own = g_string_new(NULL);
 	const char *p = text;
 	char *w;
-	bool found;
 
-	/* the customer's own words: up to the quote of our mail (and its
-	   "On ... wrote:" line) or the signature */
 	while (*p != '\0') {
 		size_t len = strcspn(p, "\n");
 
@@ -563,8 +572,38 @@ bool ack_is_thanks(const struct ack_templates *templates, const char *text)
 			p++;
 	}
 	w = words(own->str);
-	found = g_hash_table_contains(templates->thanks, w);
-	g_free(w);
 	g_string_free(own, TRUE);
+	return w;
+}
+
+bool ack_is_thanks(const struct ack_templates *templates, const char *text)
+{
+	char *w = own_words(text);
+	bool found = g_hash_table_contains(templates->thanks, w);
+
+	g_free(w);
+	return found;
+}
+
+bool ack_rating(const struct ack_templates *templates, const char *text,
+		int *score_r, int *solved_r)
+{
+	char *w = own_words(text);
+	bool found = true;
+
+	*score_r = 0;
+	*solved_r = -1;
+	if (w[0] >= '1' && w[0] <= '5' &&
+	    (w[1] == '\0' || (w[1] == ' ' && strchr(w + 2, ' ') == NULL &&
+			      strlen(w + 2) <= 20)))
+		/* "5", "5 stars", "4 спасибо": a digit and a word at most */
+		*score_r = w[0] - '0';
+	else if (g_hash_table_contains(templates->solved, w))
+		*solved_r = 1;
+	else if (g_hash_table_contains(templates->unsolved, w))
+		*solved_r = 0;
+	else
+		found = false;
+	g_free(w);
 	return found;
 }

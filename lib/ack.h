@@ -75,6 +75,13 @@ char *ack_build(const struct ack_templates *templates,
    out) are only a thank-you of some language's [message] thanks. */
 bool ack_is_thanks(const struct ack_templates *templates, const char *text);
 
+/* Whether the customer's words in text answer "was it solved?": a
+   rating, a digit 1-5 alone or with one word ("5", "4 stars"), in
+   *score_r (else 0), or only words of some language's [rating] solved
+   or unsolved, *solved_r 1 or 0 (else -1). */
+bool ack_rating(const struct ack_templates *templates, const char *text,
+		int *score_r, int *solved_r);
+
 /* Renders templates/<language>/<name> with data; for previews.  Returns
    0 and the text, or -1 with *error_r (g_free it). */
 int ack_render_file(const char *dir, const char *language, const char *name,

@@ -44,7 +44,8 @@ static const char *const shopdesk_keys[] = {
 
 static const char *const queue_keys[] = {
 	"address", "name", "timezone", "hours", "holidays",
-	"sla_first_reply", "sla_next_reply", "sla_warn", "autoclose_after",
+	"sla_first_reply", "sla_next_reply", "sla_warn", "followup_after",
+	"autoclose_after",
 	"escalate_to", "autoack", "language", "mailbox",
 	NULL
 };
@@ -941,6 +942,7 @@ static void config_queue_free(struct config_queue *q)
 	g_free(q->sla_first_reply);
 	g_free(q->sla_next_reply);
 	g_free(q->sla_warn);
+	g_free(q->followup_after);
 	g_free(q->autoclose_after);
 	g_free(q->escalate_to);
 	g_free(q->language);
@@ -983,6 +985,10 @@ static int check_hours(struct loader *l, const char *g,
 	else if (hours_deadline(hours, 0, q->sla_next_reply, &deadline,
 				&error) < 0)
 		ret = fail(l, 0, g, "sla_next_reply", "%s", error);
+	else if (strcmp(q->followup_after, "off") != 0 &&
+		 hours_deadline(hours, 0, q->followup_after, &deadline,
+				&error) < 0)
+		ret = fail(l, 0, g, "followup_after", "%s (or off)", error);
 	else if (strcmp(q->autoclose_after, "off") != 0 &&
 		 hours_deadline(hours, 0, q->autoclose_after, &deadline,
 				&error) < 0)
@@ -1079,6 +1085,8 @@ static int load_queue(struct loader *l, const char *g, const char *name)
 	    get_nonempty(l, g, "sla_next_reply", q->sla_first_reply,
 			 &q->sla_next_reply) < 0 ||
 	    get_nonempty(l, g, "sla_warn", "80%", &q->sla_warn) < 0 ||
+	    get_nonempty(l, g, "followup_after", "1d",
+			 &q->followup_after) < 0 ||
 	    get_nonempty(l, g, "autoclose_after", "3d",
 			 &q->autoclose_after) < 0 ||
 	    get_string(l, g, "escalate_to", NULL, &q->escalate_to) < 0)
@@ -1516,6 +1524,7 @@ void config_print(const struct config *c, GString *out)
 		print_string(out, "sla_first_reply", q->sla_first_reply);
 		print_string(out, "sla_next_reply", q->sla_next_reply);
 		print_string(out, "sla_warn", q->sla_warn);
+		print_string(out, "followup_after", q->followup_after);
 		print_string(out, "autoclose_after", q->autoclose_after);
 		print_string(out, "escalate_to", q->escalate_to);
 		print_bool(out, "autoack", q->autoack);

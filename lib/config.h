@@ -35,6 +35,8 @@ struct config_queue {
 	char *sla_next_reply;	/* when a customer writes again after an
 				   answer; default sla_first_reply */
 	char *sla_warn;		/* sla.h; default "80%" */
+	char *followup_after;	/* business time resolved before "was it
+				   solved?", or "off"; default "1d" */
 	char *autoclose_after;	/* business time resolved before closed,
 				   as sla_first_reply counts it, or "off";
 				   default "3d" */

@@ -61,6 +61,7 @@ static struct ticket *new_ticket(const struct intake_message *msg,
 	ticket->status = TICKET_NEW;
 	ticket->created = msg->now;
 	ticket->reply_by = msg->reply_by;
+	ticket->quiet = msg->quiet;
 	if (msg->reply_by != 0) {
 		ticket->sla = SLA_OK;
 		ticket->awaiting = true;
@@ -136,6 +137,39 @@ static int reopen(struct store_txn *txn, struct ticket *ticket, int64_t now,
 						 ticket_status_name(old),
 						 ticket_status_name(
 							 TICKET_OPEN)),
+			    error_r);
+}
+
+/* The answer to "was it solved?" (asked once the ticket was resolved,
+   timers.c): a csat event with the rating; solved, 4 or 5 closes the
+   ticket (*closed_r), anything else is a reply like any other. */
+static int rate(struct store_txn *txn, struct ticket *ticket,
+		const struct intake_message *msg, bool *closed_r,
+		char **error_r)
+{
+	const char *solved = msg->solved == 1 ? "yes" :
+		msg->solved == 0 ? "no" : "";
+
+	*closed_r = false;
+	if (ticket->status != TICKET_RESOLVED || ticket->followup_sent == 0 ||
+	    (msg->rating == 0 && msg->solved < 0))
+		return 0;
+	if (msg->rating != 0)
+		ticket->rating = msg->rating;
+	if (append_event(txn, ticket, msg->now, "csat",
+			 g_variant_new_parsed("{'score': <%i>, "
+					      "'solved': <%s>}",
+					      (gint32)msg->rating, solved),
+			 error_r) < 0)
+		return -1;
+	if (msg->solved != 1 && msg->rating < 4)
+		return 0;
+	ticket_set_status(ticket, TICKET_CLOSED, msg->now);
+	*closed_r = true;
+	return append_event(txn, ticket, msg->now, "status",
+			    g_variant_new_parsed("{'from': <'resolved'>, "
+						 "'to': <'closed'>, "
+						 "'by': <'customer'>}"),
 			    error_r);
 }
 
@@ -378,7 +412,7 @@ static int intake_txn(struct store_txn *txn, void *context,
 	const struct intake_message *msg = c->msg;
 	struct intake_result *r = c->result;
 	struct ticket *ticket = NULL;
-	bool reopened = false;
+	bool reopened = false, closed = false;
 
 	if (resolve(txn, c, error_r) < 0)
 		return -1;
@@ -403,10 +437,12 @@ static int intake_txn(struct store_txn *txn, void *context,
 			goto done;
 		}
 		add_participants(ticket, msg, c->config->participants_max);
-		if (!msg->no_reopen &&
+		if (rate(txn, ticket, msg, &closed, error_r) < 0)
+			goto fail;
+		if (!msg->no_reopen && !closed &&
 		    reopen(txn, ticket, msg->now, &reopened, error_r) < 0)
 			goto fail;
-		if (!msg->no_reopen)
+		if (!msg->no_reopen && !closed)
 			promise_again(ticket, msg);
 	}
 	ticket->updated = msg->now;

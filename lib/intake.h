@@ -45,6 +45,11 @@ struct intake_message {
 				   (RFC 3834, 4), lowercased */
 	bool no_reopen;		/* a bounce, an out-of-office reply or a
 				   bare thank-you: filed, reopens nothing */
+	bool quiet;		/* RFC 3834 forbids answering it: a ticket
+				   it opens gets no follow-up */
+	int rating;		/* its words are a rating 1-5, else 0 */
+	int solved;		/* or say solved (1), not solved (0), else
+				   -1 (ack_rating()) */
 };
 
 struct intake_result {

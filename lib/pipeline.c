@@ -47,7 +47,9 @@ struct customer {
 	const char *answer;	/* its canned answer, or NULL */
 	const char *channel;	/* "email", or the messenger's name */
 	const char *ack_refusal;	/* why no ack, or NULL */
+	const char *quiet;	/* why RFC 3834 forbids answering, or NULL */
 	const char *no_reopen;	/* why this mail reopens nothing, or NULL */
+	int rating, solved;	/* as ack_rating() reads the words */
 };
 
 static void hours_destroy(gpointer data)
@@ -248,11 +250,13 @@ static void read_customer(const struct pipeline *p,
 	own[n++] = mail->queue_rcpt;
 	for (unsigned int i = 0; all[i] != NULL; i++)
 		own[n++] = all[i];
-	c->ack_refusal = mail->queue->autoack ?
-		autoreply_refusal(mail->message, mail->envelope_from, own) :
+	c->quiet = autoreply_refusal(mail->message, mail->envelope_from, own);
+	c->ack_refusal = mail->queue->autoack ? c->quiet :
 		"autoack is off for the queue";
 	c->no_reopen = autoreply_automatic(mail->message, mail->envelope_from);
-	if (c->no_reopen == NULL && ack_is_thanks(p->templates, f->snippet))
+	if (c->no_reopen == NULL &&
+	    !ack_rating(p->templates, f->snippet, &c->rating, &c->solved) &&
+	    ack_is_thanks(p->templates, f->snippet))
 		c->no_reopen = "a bare thank-you";
 	g_free(text);
 	g_free(own);
@@ -473,7 +477,7 @@ static void plan_ack(const struct pipeline *p,
 static void plan_inbound(struct pipeline *p, const struct pipeline_mail *mail,
 			 struct mailmsg_fields *f, struct plan *plan)
 {
-	struct customer c = { 0 };
+	struct customer c = { .solved = -1 };
 	struct intake_result r;
 	GPtrArray *participants;
 	char *fingerprint_id = NULL, *envelope_to;
@@ -518,6 +522,9 @@ static void plan_inbound(struct pipeline *p, const struct pipeline_mail *mail,
 		.ack_wanted = c.ack_refusal == NULL,
 		.ack_to = envelope_to,
 		.no_reopen = c.no_reopen != NULL,
+		.quiet = c.quiet != NULL,
+		.rating = c.rating,
+		.solved = c.solved,
 	};
 	promise(p, mail, mail->queue, mail->queue->sla_first_reply,
 		&in.reply_by, &in.warn_at);

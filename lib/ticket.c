@@ -10,7 +10,7 @@
 /* Version 1 lacked the acknowledgement fields, version 2 the timers;
    both are still read. */
 #define TICKET_RECORD_VERSION 3
-#define TICKET_RECORD_TYPE "(yussssssssxxxxsasuuxsssbxxxx)"
+#define TICKET_RECORD_TYPE "(yussssssssxxxxsasuuxsssbxxxxxxib)"
 #define TICKET_RECORD_V2_TYPE "(yussssssssxxxxsasuuxss)"
 #define TICKET_RECORD_V1_TYPE "(yussssssssxxxxsasuu)"
 #define EVENT_RECORD_VERSION 1
@@ -76,6 +76,7 @@ static const char *const timer_names[] = {
 	[TIMER_SLA_WARN] = "sla_warn",
 	[TIMER_SLA_BREACH] = "sla_breach",
 	[TIMER_SCHEDULE] = "schedule",
+	[TIMER_FOLLOWUP] = "followup",
 	[TIMER_AUTOCLOSE] = "autoclose",
 };
 
@@ -100,9 +101,12 @@ void ticket_set_status(struct ticket *ticket, enum ticket_status status,
 {
 	if (status == TICKET_RESOLVED && ticket->status != TICKET_RESOLVED) {
 		ticket->resolved_at = now;
+		ticket->followup_at = 0;
 		ticket->autoclose_at = 0;
+		ticket->followup_sent = 0;
 	} else if (status != TICKET_RESOLVED) {
 		ticket->resolved_at = 0;
+		ticket->followup_at = 0;
 		ticket->autoclose_at = 0;
 	}
 	ticket->status = status;
@@ -123,10 +127,15 @@ unsigned int ticket_timers(const struct ticket *ticket,
 						       TIMER_SLA_BREACH };
 	if (ticket->status != TICKET_RESOLVED || ticket->resolved_at == 0)
 		return n;
-	if (ticket->autoclose_at == 0)
+	if (ticket->followup_at == 0 && ticket->autoclose_at == 0) {
 		timers_r[n++] = (struct ticket_timer){ ticket->resolved_at,
 						       TIMER_SCHEDULE };
-	else if (ticket->autoclose_at != TIMER_OFF)
+		return n;
+	}
+	if (ticket->followup_at != TIMER_OFF && ticket->followup_sent == 0)
+		timers_r[n++] = (struct ticket_timer){ ticket->followup_at,
+						       TIMER_FOLLOWUP };
+	if (ticket->autoclose_at != TIMER_OFF)
 		timers_r[n++] = (struct ticket_timer){ ticket->autoclose_at,
 						       TIMER_AUTOCLOSE };
 	return n;
@@ -190,7 +199,11 @@ GBytes *ticket_serialize(const struct ticket *ticket)
 			       (gint64)ticket->promise_by,
 			       (gint64)ticket->warn_at,
 			       (gint64)ticket->resolved_at,
-			       (gint64)ticket->autoclose_at);
+			       (gint64)ticket->followup_at,
+			       (gint64)ticket->autoclose_at,
+			       (gint64)ticket->followup_sent,
+			       (gint32)ticket->rating,
+			       (gboolean)ticket->quiet);
 	g_variant_ref_sink(record);
 	bytes = g_variant_get_data_as_bytes(record);
 	g_variant_unref(record);
@@ -230,12 +243,16 @@ static int read_timers(GVariant *record, struct ticket *ticket,
 {
 	const char *sla;
 	gboolean awaiting;
-	gint64 t[4];
+	gboolean quiet;
+	gint64 t[6];
+	gint32 rating;
 
 	g_variant_get_child(record, 21, "&s", &sla);
 	g_variant_get_child(record, 22, "b", &awaiting);
 	for (unsigned int i = 0; i < G_N_ELEMENTS(t); i++)
 		g_variant_get_child(record, 23 + i, "x", &t[i]);
+	g_variant_get_child(record, 29, "i", &rating);
+	g_variant_get_child(record, 30, "b", &quiet);
 	ticket->sla = SLA_NONE;
 	for (unsigned int i = 0; i < G_N_ELEMENTS(sla_names); i++) {
 		if (strcmp(sla, sla_names[i]) == 0)
@@ -249,7 +266,11 @@ static int read_timers(GVariant *record, struct ticket *ticket,
 	ticket->promise_by = t[0];
 	ticket->warn_at = t[1];
 	ticket->resolved_at = t[2];
-	ticket->autoclose_at = t[3];
+	ticket->followup_at = t[3];
+	ticket->autoclose_at = t[4];
+	ticket->followup_sent = t[5];
+	ticket->rating = rating;
+	ticket->quiet = quiet;
 	return 0;
 }
 
@@ -515,6 +536,11 @@ JsonNode *ticket_to_json(const struct ticket *ticket, const GPtrArray *events)
 	add_optional_string(b, "assignee", ticket->assignee);
 	add_optional_string(b, "sla", ticket_sla_name(ticket->sla));
 	add_time(b, "promise_by", ticket->promise_by);
+	json_builder_set_member_name(b, "rating");
+	if (ticket->rating == 0)
+		json_builder_add_null_value(b);
+	else
+		json_builder_add_int_value(b, ticket->rating);
 	json_builder_set_member_name(b, "linked_to");
 	if (ticket->linked_to == 0)
 		json_builder_add_null_value(b);

@@ -35,18 +35,19 @@ enum ticket_sla {
 enum ticket_timer_kind {
 	TIMER_SLA_WARN = 1,	/* warn_at: the promise is about to break */
 	TIMER_SLA_BREACH,	/* promise_by: it broke */
-	TIMER_SCHEDULE,		/* resolved_at: compute autoclose_at in
-				   business time */
+	TIMER_SCHEDULE,		/* resolved_at: compute followup_at and
+				   autoclose_at in business time */
+	TIMER_FOLLOWUP,		/* followup_at: ask "was it solved?" */
 	TIMER_AUTOCLOSE,	/* autoclose_at: close it */
 };
-#define TICKET_TIMERS_MAX 3
+#define TICKET_TIMERS_MAX 4
 
 struct ticket_timer {
 	int64_t due;
 	enum ticket_timer_kind kind;
 };
 
-/* autoclose_at when the queue turned it off */
+/* followup_at or autoclose_at when the queue turned it off */
 #define TIMER_OFF INT64_MAX
 
 struct ticket {
@@ -79,7 +80,12 @@ struct ticket {
 	int64_t warn_at;	/* sla_warn of the current promise, 0: none */
 	/* after it was resolved */
 	int64_t resolved_at;	/* 0 unless status is resolved */
+	int64_t followup_at;	/* 0: not computed yet; TIMER_OFF */
 	int64_t autoclose_at;	/* 0: not computed yet; TIMER_OFF */
+	int64_t followup_sent;	/* 0 unless asked since resolved_at */
+	int rating;		/* the customer's latest, 1-5; 0: none */
+	bool quiet;		/* RFC 3834 forbade answering the mail that
+				   opened it: no follow-up either */
 };
 
 /* One history event: a message in or out, a status change, a note.
@@ -98,9 +104,9 @@ const char *ticket_status_name(enum ticket_status status);
 /* "" for SLA_NONE, then "ok", "warned", "breached", "met". */
 const char *ticket_sla_name(enum ticket_sla sla);
 const char *ticket_timer_name(enum ticket_timer_kind kind);
-/* Sets the status; entering resolved starts the clock of the
-   auto-close (resolved_at = now, its time to be computed), leaving it
-   stops it. */
+/* Sets the status; entering resolved starts the clocks of the
+   follow-up and the auto-close (resolved_at = now, their times to be
+   computed), leaving it stops them. */
 void ticket_set_status(struct ticket *ticket, enum ticket_status status,
 		       int64_t now);
 /* The ticket's pending timers, at most TICKET_TIMERS_MAX, in *timers_r;

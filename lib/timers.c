@@ -4,8 +4,13 @@
      queue's escalate_to, gets a short mail; the ticket is "warned".
    - sla_breach: the reply-by passed without a human reply: escalate_to
      gets a mail; the ticket is "breached" (and stays so).
-   - schedule: the ticket was resolved: its auto-close time is computed
-     in the queue's business time (autoclose_after).
+   - schedule: the ticket was resolved: its follow-up and auto-close
+     times are computed in the queue's business time (followup_after,
+     autoclose_after).
+   - followup: the customer is asked, on their own channel (mail, or
+     the chat they wrote from) and in their language, whether it was
+     solved, with a rating 1-5; intake reads the answer.  Not when RFC
+     3834 forbade answering the mail that opened the ticket.
    - autoclose: resolved that long with no word from the customer: the
      ticket closes; a customer who writes later gets a new, linked one.
    The mails are notices (notice.c): from the queue, with the ticket's
@@ -14,9 +19,15 @@
    customer like any other. */
 
 #include "timers.h"
+#include "ack.h"
+#include "channel.h"
 #include "hours.h"
 #include "log.h"
 #include "notice.h"
+#include "outbox.h"
+#include "subject.h"
+
+#include <gmime/gmime.h>
 
 #include <string.h>
 
@@ -344,6 +355,13 @@ static void fire_schedule(struct fire *f, struct ticket *ticket,
 {
 	char *text;
 
+	ticket->followup_at = after(f->timers, ticket,
+				    queue != NULL ? queue->followup_after :
+				    NULL, ticket->resolved_at);
+	text = ticket->followup_at == TIMER_OFF ? g_strdup("off") :
+		ticket_format_time(ticket->followup_at);
+	g_string_append_printf(f->log, " followup=%s", text);
+	g_free(text);
 	ticket->autoclose_at = after(f->timers, ticket,
 				     queue != NULL ? queue->autoclose_after :
 				     NULL, ticket->resolved_at);
@@ -351,6 +369,258 @@ static void fire_schedule(struct fire *f, struct ticket *ticket,
 		ticket_format_time(ticket->autoclose_at);
 	g_string_append_printf(f->log, " autoclose=%s", text);
 	g_free(text);
+}
+
+/* --- "was it solved?" ------------------------------------------------ */
+
+static JsonNode *followup_data(const struct timers *t,
+			       const struct ticket *ticket,
+			       const struct config_queue *queue)
+{
+	JsonObject *obj = json_object_new();
+	JsonObject *o = json_object_new();
+	JsonNode *node = json_node_new(JSON_NODE_OBJECT);
+	char *tag = g_strdup_printf("[%s #%u]", t->config->ticket_tag,
+				    ticket->id);
+
+	json_object_set_string_member(o, "name", ticket->customer_name);
+	json_object_set_string_member(o, "address",
+				      ticket->customer_address);
+	json_object_set_object_member(obj, "customer", o);
+	o = json_object_new();
+	json_object_set_string_member(o, "name", queue->display_name);
+	json_object_set_string_member(o, "address", queue->address);
+	json_object_set_object_member(obj, "queue", o);
+	o = json_object_new();
+	json_object_set_int_member(o, "id", ticket->id);
+	json_object_set_string_member(o, "tag", tag);
+	json_object_set_object_member(obj, "ticket", o);
+	json_object_set_string_member(obj, "subject", ticket->subject);
+	json_node_take_object(node, obj);
+	g_free(tag);
+	return node;
+}
+
+/* templates/<the customer's language>/name, else the queue's, else
+   English.  Returns the text, or NULL with *error_r. */
+static char *render(const struct timers *t, const struct ticket *ticket,
+		    const struct config_queue *queue, const char *name,
+		    JsonNode *data, const char **language_r, char **error_r)
+{
+	const char *languages[] = { ticket->language, queue->language, "en" };
+	char *text = NULL;
+
+	for (unsigned int i = 0; i < G_N_ELEMENTS(languages); i++) {
+		if (*languages[i] == '\0')
+			continue;
+		g_clear_pointer(error_r, g_free);
+		if (ack_render_file(t->config->templates_dir, languages[i],
+				    name, data, &text, error_r) == 0) {
+			*language_r = languages[i];
+			return text;
+		}
+	}
+	return NULL;
+}
+
+static char *followup_message(const struct timers *t,
+			      const struct ticket *ticket,
+			      const struct config_queue *queue,
+			      const char *message_id,
+			      const struct last_message *last,
+			      const char *language, const char *body)
+{
+	GMimeMessage *msg = g_mime_message_new(TRUE);
+	GMimeTextPart *part = g_mime_text_part_new_with_subtype("plain");
+	GDateTime *now = g_date_time_new_now_utc();
+	char *re = g_strconcat("Re: ", ticket->subject, NULL);
+	char *subject = subject_add_tag(re, t->config->ticket_tag,
+					ticket->id);
+	char *text;
+
+	g_mime_message_add_mailbox(msg, GMIME_ADDRESS_TYPE_FROM,
+				   queue->display_name, queue->address);
+	g_mime_message_add_mailbox(msg, GMIME_ADDRESS_TYPE_TO,
+				   ticket->customer_name,
+				   ticket->customer_address);
+	g_mime_message_set_subject(msg, subject, "utf-8");
+	g_mime_message_set_date(msg, now);
+	g_mime_message_set_message_id(msg, message_id);
+	g_mime_object_set_header(GMIME_OBJECT(msg), "Auto-Submitted",
+				 "auto-generated", NULL);
+	g_mime_object_set_header(GMIME_OBJECT(msg), "Content-Language",
+				 language, NULL);
+	if (*last->message_id != '\0') {
+		char *value = g_strdup_printf("<%s>", last->message_id);
+
+		g_mime_object_set_header(GMIME_OBJECT(msg), "In-Reply-To",
+					 value, NULL);
+		g_mime_object_set_header(GMIME_OBJECT(msg), "References",
+					 value, NULL);
+		g_free(value);
+	}
+	g_mime_text_part_set_text(part, body);
+	g_mime_message_set_mime_part(msg, GMIME_OBJECT(part));
+	text = g_mime_object_to_string(GMIME_OBJECT(msg), NULL);
+	g_object_unref(part);
+	g_object_unref(msg);
+	g_date_time_unref(now);
+	g_free(subject);
+	g_free(re);
+	return text;
+}
+
+/* By mail: from the queue, in reply to the customer's last message;
+   its Message-ID names the ticket, so that the answer threads. */
+static int followup_by_mail(struct fire *f, struct store_txn *txn,
+			    const struct ticket *ticket,
+			    const struct config_queue *queue,
+			    const char *key, const char **skipped_r,
+			    char **error_r)
+{
+	struct timers *t = f->timers;
+	char *message_id = g_strdup_printf("%s@%s", key, t->config->domain);
+	char *recipients[] = { ticket->customer_address, NULL };
+	JsonNode *data = followup_data(t, ticket, queue);
+	struct outbox_mail mail = {
+		.ticket = ticket->id,
+		.created = f->now,
+		.sender = "",
+		.recipients = recipients,
+	};
+	struct last_message last;
+	const char *language = NULL;
+	char *body, *item = NULL, *why = NULL;
+	int ret = -1;
+
+	body = render(t, ticket, queue, "followup.txt", data, &language,
+		      &why);
+	json_node_unref(data);
+	if (body == NULL) {
+		/* waiting would not mend the template: said, and given up */
+		log_error("timer: ticket=%u followup: %s", ticket->id, why);
+		g_free(why);
+		*skipped_r = "no template renders";
+		ret = 0;
+		goto out;
+	}
+	if (last_message(txn, ticket->id, &last, error_r) < 0)
+		goto out;
+	mail.message = followup_message(t, ticket, queue, message_id, &last,
+					language, body);
+	last_message_clear(&last);
+	item = outbox_mail_encode(&mail);
+	g_free(mail.message);
+	if (spool_put(t->outbox, key, item, strlen(item), error_r) < 0 ||
+	    store_msgid_put(txn, message_id, ticket->id, error_r) < 0)
+		goto out;
+	g_string_append_printf(f->log, " outbox=%s to=<%s> lang=%s", key,
+			       ticket->customer_address, language);
+	ret = 0;
+out:
+	g_free(item);
+	g_free(body);
+	g_free(message_id);
+	return ret;
+}
+
+/* In the chat the customer wrote from, through the bridge. */
+static int followup_by_chat(struct fire *f, const struct ticket *ticket,
+			    const struct config_queue *queue,
+			    const struct config_channel *ch, char *chat,
+			    const char *key, const char **skipped_r,
+			    char **error_r)
+{
+	struct timers *t = f->timers;
+	JsonNode *data = followup_data(t, ticket, queue);
+	struct outbox_message *m = outbox_message_new();
+	char *escalate = queue->escalate_to;
+	const char *language = NULL;
+	char *item_key, *item = NULL, *why = NULL;
+	int ret = -1;
+
+	m->text = render(t, ticket, queue, "followup-chat.txt", data,
+			 &language, &why);
+	json_node_unref(data);
+	if (m->text == NULL) {
+		log_error("timer: ticket=%u followup: %s", ticket->id, why);
+		g_free(why);
+		*skipped_r = "no template renders";
+		m->text = g_strdup("");
+		g_free(chat);
+		ret = 0;
+		goto out;
+	}
+	g_strchomp(m->text);
+	g_free(m->channel);
+	m->channel = g_strdup(ch->name);
+	g_free(m->chat);
+	m->chat = chat;
+	m->ticket = ticket->id;
+	m->created = f->now;
+	m->order = g_get_real_time();
+	g_free(m->queue);
+	m->queue = g_strdup(ticket->queue);
+	/* who hears of it if it cannot be delivered */
+	g_free(m->agent);
+	m->agent = *ticket->assignee != '\0' ?
+		assignee_address(t->config, ticket) :
+		g_strdup(escalate != NULL ? escalate : "");
+	g_free(m->subject);
+	m->subject = g_strdup(ticket->subject);
+	item_key = outbox_message_key(ch->name, m->chat, key);
+	item = outbox_message_encode(m);
+	if (spool_put(t->outbox, item_key, item, strlen(item), error_r) >= 0) {
+		g_string_append_printf(f->log, " outbox=%s channel=%s "
+				       "lang=%s", item_key, ch->name,
+				       language);
+		ret = 0;
+	}
+	g_free(item_key);
+out:
+	g_free(item);
+	outbox_message_free(&m);
+	return ret;
+}
+
+static int fire_followup(struct fire *f, struct store_txn *txn,
+			 struct ticket *ticket,
+			 const struct config_queue *queue, char **error_r)
+{
+	char *key = g_strdup_printf("followup.%u.%" G_GINT64_FORMAT,
+				    ticket->id, ticket->resolved_at);
+	const struct config_channel *ch = NULL;
+	const char *skipped = NULL, *why = NULL;
+	char *chat = NULL;
+	int ret = 0;
+
+	if (ticket->quiet)
+		skipped = "RFC 3834 forbade answering the customer";
+	else if (queue == NULL)
+		skipped = "no such queue";
+	else if (strcmp(ticket->channel, "email") != 0 &&
+		 channel_address_parse(f->timers->config,
+				       ticket->customer_address, &ch, &chat,
+				       &why) <= 0)
+		skipped = why != NULL ? why : "the channel is not configured";
+	if (skipped != NULL)
+		g_string_append_printf(f->log, " not sent: %s", skipped);
+	else if (ch != NULL)
+		ret = followup_by_chat(f, ticket, queue, ch, chat, key,
+				       &skipped, error_r);
+	else
+		ret = followup_by_mail(f, txn, ticket, queue, key, &skipped,
+				       error_r);
+	ticket->followup_sent = f->now;
+	if (ret == 0)
+		ret = append(txn, ticket, f->now, "followup",
+			     g_variant_new_parsed("{'channel': <%s>, "
+						  "'skipped': <%s>}",
+						  ticket->channel,
+						  skipped != NULL ? skipped :
+						  ""), error_r);
+	g_free(key);
+	return ret;
 }
 
 static int fire_autoclose(struct fire *f, struct store_txn *txn,
@@ -405,6 +675,9 @@ static int fire_txn(struct store_txn *txn, void *context, char **error_r)
 	case TIMER_SCHEDULE:
 		fire_schedule(f, ticket, queue);
 		break;
+	case TIMER_FOLLOWUP:
+		ret = fire_followup(f, txn, ticket, queue, error_r);
+		break;
 	case TIMER_AUTOCLOSE:
 		ret = fire_autoclose(f, txn, ticket, error_r);
 		break;
@@ -423,8 +696,10 @@ static int scan_txn(struct store_txn *txn, void *context, char **error_r)
 	return store_timers_due(txn, s->until, s->max, &s->due, error_r);
 }
 
-int timers_run(struct timers *t, int64_t now, unsigned int max,
-	       unsigned int *fired_r, char **error_r)
+/* One scan of the index and the firing of what it found.  Returns the
+   number fired in *fired_r; 0 or -1. */
+static int run_once(struct timers *t, int64_t now, unsigned int max,
+		    unsigned int *fired_r, char **error_r)
 {
 	struct fire f = { .timers = t, .now = now };
 	struct scan scan = { .until = now, .max = max };
@@ -453,4 +728,20 @@ int timers_run(struct timers *t, int64_t now, unsigned int max,
 	g_string_free(f.log, TRUE);
 	g_array_unref(scan.due);
 	return ret;
+}
+
+int timers_run(struct timers *t, int64_t now, unsigned int max,
+	       unsigned int *fired_r, char **error_r)
+{
+	unsigned int fired;
+
+	/* again while firing made more due: a schedule computes a
+	   follow-up that is already late after a long stop */
+	*fired_r = 0;
+	do {
+		if (run_once(t, now, max - *fired_r, &fired, error_r) < 0)
+			return -1;
+		*fired_r += fired;
+	} while (fired > 0 && *fired_r < max);
+	return 0;
 }

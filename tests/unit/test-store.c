@@ -407,10 +407,17 @@ static void test_record_timers(void)
 	g_assert_cmpuint(ticket_timers(ticket, timers), ==, 1);
 	g_assert_cmpint(timers[0].kind, ==, TIMER_SCHEDULE);
 	g_assert_cmpint(timers[0].due, ==, 2000);
+	ticket->followup_at = 4000;
 	ticket->autoclose_at = 5000;
+	g_assert_cmpuint(ticket_timers(ticket, timers), ==, 2);
+	g_assert_cmpint(timers[0].kind, ==, TIMER_FOLLOWUP);
+	g_assert_cmpint(timers[0].due, ==, 4000);
+	g_assert_cmpint(timers[1].kind, ==, TIMER_AUTOCLOSE);
+	ticket->followup_sent = 4100;
 	g_assert_cmpuint(ticket_timers(ticket, timers), ==, 1);
 	g_assert_cmpint(timers[0].kind, ==, TIMER_AUTOCLOSE);
 	ticket->autoclose_at = TIMER_OFF;
+	ticket->rating = 4;
 	g_assert_cmpuint(ticket_timers(ticket, timers), ==, 0);
 
 	bytes = ticket_serialize(ticket);
@@ -422,6 +429,9 @@ static void test_record_timers(void)
 	g_assert_cmpint(back->warn_at, ==, 800);
 	g_assert_cmpint(back->resolved_at, ==, 2000);
 	g_assert_cmpint(back->autoclose_at, ==, TIMER_OFF);
+	g_assert_cmpint(back->followup_at, ==, 4000);
+	g_assert_cmpint(back->followup_sent, ==, 4100);
+	g_assert_cmpint(back->rating, ==, 4);
 	ticket_set_status(back, TICKET_OPEN, 3000);
 	g_assert_cmpint(back->resolved_at, ==, 0);
 	g_assert_cmpuint(ticket_timers(back, timers), ==, 0);

@@ -171,6 +171,39 @@ static uint32_t mail(struct fixture *f, const char *agent, const char *id,
 	return ticket;
 }
 
+/* A customer mail RFC 3834 forbids answering (Precedence: bulk). */
+static uint32_t mail_bulk(struct fixture *f, const char *id, int64_t now)
+{
+	char *text = g_strdup_printf(
+		"From: News <news@example.com>\nTo: sales@shop.test\n"
+		"Subject: Offers\nPrecedence: bulk\nMessage-ID: <%s>\n\n"
+		"Our offers.\n", id);
+	const char *none[] = { NULL };
+	struct pipeline_mail m = {
+		.queue_id = "TESTQID",
+		.envelope_from = "news@example.com",
+		.queue = config_queue_by_name(f->config, "sales"),
+		.queue_rcpt = "sales@shop.test",
+		.customers = none,
+		.customer_rcpts = none,
+		.tokens = none,
+		.strip = none,
+		.has_message_id = true,
+		.subject_count = 1,
+		.headers = text,
+		.headers_size = strlen(text),
+		.message = parse(text),
+		.now = now,
+	};
+	struct plan *plan = pipeline_run(f->pipeline, &m);
+	uint32_t ticket = plan->ticket;
+
+	plan_free(&plan);
+	g_object_unref(m.message);
+	g_free(text);
+	return ticket;
+}
+
 static unsigned int run(struct fixture *f, int64_t now)
 {
 	unsigned int fired;
@@ -377,7 +410,7 @@ static void test_autoclose(void)
 	char *history;
 	uint32_t id, next;
 
-	setup(&f, NULL);
+	setup(&f, "followup_after = off\n");
 	id = mail(&f, NULL, "lamp-1@example.com", NULL, "Broken.", T0);
 	mail(&f, "ann", "r-1@shop.test", "lamp-1@example.com",
 	     "#resolve\nSent a new one.", T0 + 10 * MINUTE);
@@ -415,7 +448,7 @@ static void test_autoclose_stopped(void)
 	char *history;
 	uint32_t id;
 
-	setup(&f, NULL);
+	setup(&f, "followup_after = off\n");
 	id = mail(&f, NULL, "lamp-1@example.com", NULL, "Broken.", T0);
 	mail(&f, "ann", "r-1@shop.test", "lamp-1@example.com",
 	     "#resolve\nSent a new one.", T0 + 10 * MINUTE);
@@ -431,7 +464,7 @@ static void test_autoclose_stopped(void)
 	g_free(history);
 	teardown(&f);
 
-	setup(&f, "autoclose_after = off\n");
+	setup(&f, "autoclose_after = off\nfollowup_after = off\n");
 	id = mail(&f, NULL, "lamp-1@example.com", NULL, "Broken.", T0);
 	mail(&f, "ann", "r-1@shop.test", "lamp-1@example.com",
 	     "#resolve\nSent a new one.", T0 + 10 * MINUTE);
@@ -445,6 +478,125 @@ static void test_autoclose_stopped(void)
 	teardown(&f);
 }
 
+/* Resolved: a day later the customer is asked, in their language and
+   on their channel; a rating or yes closes, no reopens. */
+static void test_followup(void)
+{
+	struct fixture f;
+	struct ticket *t;
+	char *history, *key, *item;
+	uint32_t id;
+
+	setup(&f, NULL);
+	id = mail(&f, NULL, "lamp-1@example.com", NULL, "Broken.", T0);
+	mail(&f, "ann", "r-1@shop.test", "lamp-1@example.com",
+	     "#resolve\nSent a new one.", T0 + 10 * MINUTE);
+	g_assert_cmpuint(run(&f, T0 + 11 * MINUTE), ==, 1);	/* schedule */
+	g_assert_cmpuint(run(&f, T0 + DAY), ==, 0);
+	g_assert_cmpuint(run(&f, T0 + DAY + 10 * MINUTE), ==, 1);
+	g_assert_cmpuint(run(&f, T0 + DAY + 20 * MINUTE), ==, 0);
+	key = g_strdup_printf("followup.1.%d", T0 + 10 * MINUTE);
+	item = outbox_item(&f, key);
+	assert_has(item, "anna@example.com");
+	assert_has(item, "Was your problem solved?");
+	assert_has(item, "Content-Language: en");
+	assert_has(item, "In-Reply-To: <lamp-1@example.com>");
+	assert_has(item, "Subject: Re: [Ticket #1] Broken lamp");
+	g_free(item);
+	t = read_ticket(&f, id, &history);
+	g_assert_cmpint(t->followup_sent, ==, T0 + DAY + 10 * MINUTE);
+	assert_has(history, "followup;");
+	ticket_free(&t);
+	g_free(history);
+
+	/* the answer, in reply to the follow-up: a 5 closes */
+	item = g_strdup_printf("%s@shop.test", key);
+	g_assert_cmpuint(mail(&f, NULL, "lamp-5@example.com", item,
+			      "5\n\n> Was your problem solved?",
+			      T0 + 2 * DAY), ==, id);
+	g_free(item);
+	g_free(key);
+	t = read_ticket(&f, id, &history);
+	g_assert_cmpint(t->status, ==, TICKET_CLOSED);
+	g_assert_cmpint(t->rating, ==, 5);
+	assert_has(history, "followup;csat;status customer;message;");
+	ticket_free(&t);
+	g_free(history);
+	/* and the auto-close has nothing left to do */
+	g_assert_cmpuint(run(&f, T0 + 10 * DAY), ==, 0);
+	teardown(&f);
+
+	/* "no" reopens, with a new promise */
+	setup(&f, "autoclose_after = off\n");
+	id = mail(&f, NULL, "lamp-1@example.com", NULL, "Broken.", T0);
+	mail(&f, "ann", "r-1@shop.test", "lamp-1@example.com",
+	     "#resolve\nSent a new one.", T0 + 10 * MINUTE);
+	g_assert_cmpuint(run(&f, T0 + 2 * DAY), ==, 2);
+	mail(&f, NULL, "lamp-5@example.com", "r-1@shop.test", "No",
+	     T0 + 3 * DAY);
+	t = read_ticket(&f, id, &history);
+	g_assert_cmpint(t->status, ==, TICKET_OPEN);
+	g_assert_cmpint(t->rating, ==, 0);
+	g_assert_cmpint(t->sla, ==, SLA_OK);
+	assert_has(history, "csat;status customer;");
+	ticket_free(&t);
+	g_free(history);
+	/* resolved again: asked again */
+	mail(&f, "ann", "r-2@shop.test", "lamp-5@example.com",
+	     "#resolve\nSent another one.", T0 + 4 * DAY);
+	g_assert_cmpuint(run(&f, T0 + 6 * DAY), ==, 2);
+	t = read_ticket(&f, id, &history);
+	g_assert_cmpint(t->followup_sent, ==, T0 + 6 * DAY);
+	ticket_free(&t);
+	g_free(history);
+	teardown(&f);
+}
+
+/* Mail that RFC 3834 forbids answering opens a ticket that is never
+   asked; a Russian customer is asked in Russian. */
+static void test_followup_who(void)
+{
+	struct fixture f;
+	struct ticket *t;
+	char *history, *key, *item;
+	uint32_t id;
+
+	setup(&f, "autoclose_after = off\n");
+	id = mail(&f, NULL, "lamp-1@example.com", NULL,
+		  "Здравствуйте! Лампа мигает с понедельника, что делать?",
+		  T0);
+	mail(&f, "ann", "r-1@shop.test", "lamp-1@example.com",
+	     "#resolve\nОтправили новую.", T0 + 10 * MINUTE);
+	g_assert_cmpuint(run(&f, T0 + 2 * DAY), ==, 2);
+	key = g_strdup_printf("followup.%u.%d", id, T0 + 10 * MINUTE);
+	item = outbox_item(&f, key);
+	assert_has(item, "Content-Language: ru");
+	g_free(item);
+	g_free(key);
+	/* "да" is yes */
+	mail(&f, NULL, "lamp-5@example.com", "r-1@shop.test", "Да, спасибо!",
+	     T0 + 3 * DAY);
+	t = read_ticket(&f, id, &history);
+	g_assert_cmpint(t->status, ==, TICKET_CLOSED);
+	ticket_free(&t);
+	g_free(history);
+
+	id = mail_bulk(&f, "news-1@example.com", T0 + 4 * DAY);
+	mail(&f, "ann", "r-3@shop.test", "news-1@example.com",
+	     "#resolve\nNoted.", T0 + 4 * DAY + 10 * MINUTE);
+	g_assert_cmpuint(run(&f, T0 + 7 * DAY), ==, 2);
+	t = read_ticket(&f, id, &history);
+	g_assert_true(t->quiet);
+	g_assert_cmpint(t->followup_sent, !=, 0);
+	ticket_free(&t);
+	g_free(history);
+	key = g_strdup_printf("followup.%u.%d", id,
+			      T0 + 4 * DAY + 10 * MINUTE);
+	g_assert_null(outbox_item(&f, key));
+	g_free(key);
+	teardown(&f);
+}
+
 int main(int argc, char *argv[])
 {
 	g_test_init(&argc, &argv, NULL);
@@ -453,5 +605,7 @@ int main(int argc, char *argv[])
 	g_test_add_func("/timers/met-and-next", test_met_and_next);
 	g_test_add_func("/timers/autoclose", test_autoclose);
 	g_test_add_func("/timers/autoclose-stopped", test_autoclose_stopped);
+	g_test_add_func("/timers/followup", test_followup);
+	g_test_add_func("/timers/followup-who", test_followup_who);
 	return g_test_run();
 }
