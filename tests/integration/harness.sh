@@ -307,6 +307,7 @@ mynetworks = 127.0.0.0/8
 virtual_mailbox_domains = shop.test example.com
 virtual_transport = lmtp:inet:127.0.0.1:$LMTP_PORT
 relayhost = [127.0.0.1]:$SINK_PORT
+smtp_header_checks = regexp:$top_srcdir/postfix/smtp_header_checks
 recipient_delimiter = +
 smtpd_milters = $milters
 non_smtpd_milters = $milters
