@@ -63,12 +63,15 @@ wait_for_folder_mail() {	# wait_for_folder_mail USER FOLDER REGEX
 	done
 	return 1
 }
-# agent_reply TO IN-REPLY-TO MESSAGE-ID: ann answers from her workstation
+# agent_reply TO IN-REPLY-TO MESSAGE-ID: ann answers from her workstation,
+# with a client that names her in Sender and asks for a read receipt
 agent_reply() {
 	swaks --silent 2 --server 127.0.0.1 --port "$SUBMIT_PORT" \
 		--auth PLAIN --auth-user ann@shop.test --auth-password secret \
 		--helo ann-pc.office.shop.test --from ann@shop.test --to "$1" \
 		--header 'From: "Ann Lee" <ann@shop.test>' \
+		--header 'Sender: "Ann Lee" <ann@shop.test>' \
+		--header 'Disposition-Notification-To: ann@shop.test' \
 		--header "Subject: Re: Broken lamp" \
 		--header "In-Reply-To: <$2>" --header "Message-Id: <$3>" \
 		--body "A new lamp leaves tomorrow."
@@ -111,7 +114,7 @@ for h in Ticket Queue Status Channel Direction; do
 done
 tap_check "nor any other X-Shopdesk-* header" \
 	no_header_matches "$out" '^X-Shopdesk-'
-tap_check "nor the agent's own address" \
+tap_check "nor the agent's own address (Sender, read receipt)" \
 	no_header_matches "$out" 'ann@shop\.test'
 tap_check "nor her computer's name" no_header_matches "$out" 'ann-pc'
 tap_check "nor the Received line of the authenticated submission" \
