@@ -569,11 +569,49 @@ static bool names_queue(const struct pipeline *p,
 		queue;
 }
 
+/* Headers of an agent's reply that name the agent's own mailbox, which
+   the reply no longer comes from: Sender ("ann@ on behalf of Sales") and
+   the requests for a read receipt to it.  The customer never learns an
+   agent's address, and a receipt could not reach the ticket anyway. */
+static const char *const agent_headers[] = {
+	"Sender", "Disposition-Notification-To", "Return-Receipt-To", NULL
+};
+
+/* Deletes every agent_headers[] header the message has (those the
+   mailbuf kept: the first ones, in order, up to header_max), the last of
+   each name first, so that no deletion renumbers one still to come. */
+static void plan_agent_headers(const struct pipeline_mail *mail,
+			       struct plan *plan)
+{
+	GMimeHeaderList *list;
+	int count;
+
+	if (mail->message == NULL)
+		return;
+	list = g_mime_object_get_header_list(GMIME_OBJECT(mail->message));
+	count = g_mime_header_list_get_count(list);
+	for (unsigned int i = 0; agent_headers[i] != NULL; i++) {
+		unsigned int n = 0;
+
+		for (int j = 0; j < count; j++) {
+			GMimeHeader *h = g_mime_header_list_get_header_at(
+				list, j);
+
+			if (g_ascii_strcasecmp(g_mime_header_get_name(h),
+					       agent_headers[i]) == 0)
+				n++;
+		}
+		for (; n > 0; n--)
+			plan_header_delete(plan, agent_headers[i], n);
+	}
+}
+
 /* An agent's reply goes out as the queue: From the queue address with
    the agent's name, the envelope sender the queue's, Reply-To with the
-   ticket token, the tag in the subject, Outlook's threading headers, and
-   a copy for the queue mailbox (the record).  A note keeps its sender
-   and goes to the queue mailbox alone. */
+   ticket token, no header naming the agent's own mailbox, the tag in
+   the subject, Outlook's threading headers, and a copy for the queue
+   mailbox (the record).  A note keeps its sender and goes to the queue
+   mailbox alone. */
 static void plan_rewrite(const struct pipeline *p,
 			 const struct pipeline_mail *mail,
 			 const struct mailmsg_fields *f,
@@ -601,6 +639,7 @@ static void plan_rewrite(const struct pipeline *p,
 		plan_from_change(plan, envelope);
 		plan_header_change(plan, "From", 1, from);
 		plan_header_change(plan, "Reply-To", 1, reply_to);
+		plan_agent_headers(mail, plan);
 	}
 	plan_header_change(plan, "Subject", 1, subject);
 	plan_header_change(plan, "Thread-Topic", 1, topic_encoded);

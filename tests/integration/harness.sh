@@ -197,9 +197,14 @@ start_dovecot() {
 		"$H/dovecot/modules/"
 	local user
 	: > "$H/dovecot/passwd"
-	for user in sales@shop.test manager@shop.test ann@shop.test \
-		    bob@shop.test customer@example.com alice@example.com \
-		    ${HARNESS_USERS:-}; do
+	# the desk's mailboxes run Sieve's filing script (DESK_SIEVE, set by
+	# the tests that file) through a userdb field, as README says
+	for user in sales@shop.test manager@shop.test; do
+		echo "$user:{PLAIN}secret::::::${DESK_SIEVE:+userdb_sieve_before=$DESK_SIEVE}" \
+			>> "$H/dovecot/passwd"
+	done
+	for user in ann@shop.test bob@shop.test customer@example.com \
+		    alice@example.com ${HARNESS_USERS:-}; do
 		echo "$user:{PLAIN}secret::::::" >> "$H/dovecot/passwd"
 	done
 	cat > "$DC_CONF" <<CONF
@@ -231,8 +236,9 @@ passdb {
   args = scheme=PLAIN username_format=%u $H/dovecot/passwd
 }
 userdb {
-  driver = static
-  args = uid=$MAIL_USER gid=$MAIL_USER home=$MAILDIR_ROOT/%d/%n
+  driver = passwd-file
+  args = username_format=%u $H/dovecot/passwd
+  default_fields = uid=$MAIL_USER gid=$MAIL_USER home=$MAILDIR_ROOT/%d/%n
 }
 service imap-login {
   inet_listener imap {
@@ -301,6 +307,7 @@ mynetworks = 127.0.0.0/8
 virtual_mailbox_domains = shop.test example.com
 virtual_transport = lmtp:inet:127.0.0.1:$LMTP_PORT
 relayhost = [127.0.0.1]:$SINK_PORT
+smtp_header_checks = regexp:$top_srcdir/postfix/smtp_header_checks
 recipient_delimiter = +
 smtpd_milters = $milters
 non_smtpd_milters = $milters

@@ -156,6 +156,24 @@ static const struct scenario scenarios[] = {
 		  .ticket = 1,
 		  .want = { "item notice notice.1.",
 			    "unknown=\"#frobnicate\"" } },
+		/* what names the agent's own mailbox goes: each Sender and
+		   read-receipt request, the last first */
+		{ "ann@shop.test", { "<anna@example.com>" }, "ann",
+		  .message = "From: Ann Lee <ann@shop.test>\n"
+			     "Sender: Ann Lee <ann@shop.test>\n"
+			     "To: anna@example.com\n"
+			     "Subject: Re: [Ticket #1] Broken lamp\n"
+			     "Disposition-Notification-To: ann@shop.test\n"
+			     "sender: ann@shop.test\n"
+			     "Return-Receipt-To: ann@shop.test\n"
+			     "Message-ID: <reply-4@shop.test>\n"
+			     "In-Reply-To: <lamp-1@example.com>\n\nSoon.\n",
+		  .ticket = 1,
+		  .want = { "change From 1: Ann Lee <sales@shop.test>",
+			    "Sender 2\nSender 1\n",
+			    "\nDisposition-Notification-To 1\n",
+			    "\nReturn-Receipt-To 1\n" },
+		  .not = { "Sender 3", "To 2" } },
 		/* names no ticket: passed on as it is */
 		{ "ann@shop.test", { "<friend@example.org>" }, "ann",
 		  .message = "From: ann@shop.test\nTo: friend@example.org\n"
