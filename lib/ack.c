@@ -17,6 +17,7 @@
 struct ack_language {
 	struct template *text;
 	struct template *html;		/* NULL: text only */
+	struct template *chat;		/* ack-chat.txt, NULL: English's */
 	struct template *subject;
 	struct template *date;
 	char **weekdays;		/* 7 */
@@ -38,6 +39,7 @@ static void ack_language_free(gpointer data)
 
 	template_free(&l->text);
 	template_free(&l->html);
+	template_free(&l->chat);
 	template_free(&l->subject);
 	template_free(&l->date);
 	g_strfreev(l->weekdays);
@@ -193,6 +195,11 @@ static int load_language(const char *dir, struct ack_language *l,
 		return -1;
 	path = g_build_filename(dir, "ack.html", NULL);
 	ret = parse_file(path, true, &l->html, error_r);
+	g_free(path);
+	if (ret < 0)
+		return -1;
+	path = g_build_filename(dir, "ack-chat.txt", NULL);
+	ret = parse_file(path, true, &l->chat, error_r);
 	g_free(path);
 	return ret;
 }
@@ -351,6 +358,54 @@ static void add_reply_by(JsonBuilder *b, const struct ack_language *l,
 	g_time_zone_unref(tz);
 }
 
+/* When the queue opens, in its zone, when it is closed at in->now:
+   "opens": {"text", "iso"}, else null. */
+static void add_opens(JsonBuilder *b, const struct ack_language *l,
+		      const struct ack_input *in)
+{
+	GDateTime *utc, *local;
+	JsonBuilder *d;
+	JsonNode *data;
+	char *time, *text, *iso;
+	int64_t opens;
+
+	json_builder_set_member_name(b, "opens");
+	if (in->hours == NULL ||
+	    hours_add_open(in->hours, in->now, 0, &opens) < 0 ||
+	    opens <= in->now) {
+		json_builder_add_null_value(b);
+		return;
+	}
+	utc = g_date_time_new_from_unix_utc(opens);
+	local = g_date_time_to_timezone(utc, hours_timezone(in->hours));
+	d = json_builder_new();
+	json_builder_begin_object(d);
+	set_string(d, "weekday",
+		   l->weekdays[g_date_time_get_day_of_week(local) - 1]);
+	json_builder_set_member_name(d, "day");
+	json_builder_add_int_value(d, g_date_time_get_day_of_month(local));
+	set_string(d, "month", l->months[g_date_time_get_month(local) - 1]);
+	json_builder_set_member_name(d, "year");
+	json_builder_add_int_value(d, g_date_time_get_year(local));
+	time = g_date_time_format(local, "%H:%M");
+	set_string(d, "time", time);
+	json_builder_end_object(d);
+	data = json_builder_get_root(d);
+	text = template_render(l->date, data);
+	iso = g_date_time_format_iso8601(local);
+	json_builder_begin_object(b);
+	set_string(b, "text", text);
+	set_string(b, "iso", iso);
+	json_builder_end_object(b);
+	g_free(iso);
+	g_free(text);
+	g_free(time);
+	json_node_unref(data);
+	g_object_unref(d);
+	g_date_time_unref(local);
+	g_date_time_unref(utc);
+}
+
 JsonNode *ack_data(const struct ack_templates *templates,
 		   const struct ack_input *in)
 {
@@ -384,6 +439,7 @@ JsonNode *ack_data(const struct ack_templates *templates,
 	set_string(b, "timezone", in->queue->timezone);
 	json_builder_end_object(b);
 	add_reply_by(b, l, in);
+	add_opens(b, l, in);
 	json_builder_set_member_name(b, "hours");
 	json_builder_begin_array(b);
 	if (in->hours != NULL) {
@@ -446,6 +502,27 @@ static char *references(const struct ack_input *in)
 		g_string_append_printf(out, "<%s>", in->in_reply_to);
 	g_strchomp(out->str);
 	return g_string_free(out, FALSE);
+}
+
+char *ack_build_chat(const struct ack_templates *templates,
+		     const struct ack_input *in)
+{
+	const struct ack_language *l = g_hash_table_lookup(templates->languages,
+							   in->language);
+	const struct ack_language *en = g_hash_table_lookup(
+		templates->languages, "en");
+	const struct template *chat = l->chat != NULL ? l->chat :
+		en != NULL ? en->chat : NULL;
+	JsonNode *data;
+	char *text;
+
+	if (chat == NULL)
+		return NULL;
+	data = ack_data(templates, in);
+	text = template_render(chat, data);
+	json_node_unref(data);
+	g_strstrip(text);
+	return text;
 }
 
 char *ack_build(const struct ack_templates *templates,

@@ -71,6 +71,12 @@ JsonNode *ack_data(const struct ack_templates *templates,
 char *ack_build(const struct ack_templates *templates,
 		const struct ack_input *in);
 
+/* The acknowledgement for a messenger chat: templates/<language>/
+   ack-chat.txt (or English's) with ack_data(), as plain text; NULL when
+   neither exists (g_free it). */
+char *ack_build_chat(const struct ack_templates *templates,
+		     const struct ack_input *in);
+
 /* Whether the customer's words in text (quoted lines and signature left
    out) are only a thank-you of some language's [message] thanks. */
 bool ack_is_thanks(const struct ack_templates *templates, const char *text);

@@ -279,13 +279,10 @@ static void read_channel(const struct pipeline *p,
 
 	c->channel = "email";
 	if (ret > 0 && mail->local) {
+		/* acknowledged in the chat (plan_chat_ack) */
 		c->channel = ch->name;
 		g_free(f->from_address);
 		f->from_address = g_ascii_strdown(mail->envelope_from, -1);
-		/* acknowledgements are mail; a chat customer gets none
-		   (the messenger shows the message was delivered) */
-		if (c->ack_refusal == NULL)
-			c->ack_refusal = "messenger customer";
 	} else if (ret != 0) {
 		log_warning("%s: sender <%s> is in [channel %s]'s domain but "
 			    "%s: filed as email", mail->queue_id,
@@ -461,14 +458,61 @@ static void plan_ack(const struct pipeline *p,
 		.sender = "",
 		.recipients = recipients,
 	};
-	char *item;
+	char *item, *chat = NULL, *name, *key;
+	const struct config_channel *ch;
+	struct outbox_message *m;
+	const char *why;
 
-	ack.message = ack_build(p->templates, &in);
-	item = outbox_mail_encode(&ack);
-	plan_item_add(plan, r->ack_id, item, PLAN_FAIL_ACK,
-		      "the acknowledgement");
+	if (strcmp(c->channel, "email") == 0) {
+		ack.message = ack_build(p->templates, &in);
+		item = outbox_mail_encode(&ack);
+		plan_item_add(plan, r->ack_id, item, PLAN_FAIL_ACK,
+			      "the acknowledgement");
+		g_free(item);
+		g_free(ack.message);
+		goto out;
+	}
+	/* in the chat: plain text, times in the shop's zone, the name
+	   without the "(Telegram)" the bridge added */
+	if (channel_address_parse(p->config, mail->envelope_from, &ch, &chat,
+				  &why) <= 0)
+		goto out;
+	name = g_strdup(f->from_name);
+	if (g_str_has_suffix(name, ")") && strrchr(name, '(') != NULL &&
+	    strrchr(name, '(') > name)
+		*(strrchr(name, '(') - 1) = '\0';
+	in.customer_name = name;
+	in.customer_offset_known = false;
+	m = outbox_message_new();
+	m->text = ack_build_chat(p->templates, &in);
+	g_free(name);
+	if (m->text == NULL) {
+		log_warning("%s: ticket=%u no ack-chat.txt template: no "
+			    "acknowledgement in the chat", mail->queue_id,
+			    r->ticket_id);
+		outbox_message_free(&m);
+		g_free(chat);
+		goto out;
+	}
+	g_free(m->channel);
+	m->channel = g_strdup(ch->name);
+	g_free(m->chat);
+	m->chat = chat;
+	m->ticket = r->ticket_id;
+	m->created = mail->now;
+	m->order = g_get_real_time();
+	g_free(m->queue);
+	m->queue = g_strdup(queue->name);
+	g_free(m->subject);
+	m->subject = g_strdup(f->subject);
+	key = outbox_message_key(ch->name, m->chat, r->ack_id);
+	item = outbox_message_encode(m);
+	plan_item_add(plan, key, item, PLAN_FAIL_ACK,
+		      "the acknowledgement in the chat");
 	g_free(item);
-	g_free(ack.message);
+	g_free(key);
+	outbox_message_free(&m);
+out:
 	g_free(recipients[0]);
 	g_free(reply_to);
 }

@@ -353,8 +353,8 @@ static const struct scenario scenarios[] = {
 		  .not = { "strip 0", "add ", "item" } },
 	} },
 	{ "messenger", NULL, {
-		/* the bridge's mail from a chat: a telegram ticket, no ack
-		   by mail */
+		/* the bridge's mail from a chat: a telegram ticket,
+		   acknowledged in the chat, not by mail */
 		{ "tg.777@telegram.shop.test", { "<sales@shop.test>" },
 		  .local = true,
 		  .message = "From: \"Ivan (Telegram)\" "
@@ -364,8 +364,8 @@ static const struct scenario scenarios[] = {
 			     "Where is my order?\n",
 		  .ticket = 1,
 		  .want = { "add X-Shopdesk-Channel: telegram",
-			    "ack=none (messenger customer)" },
-		  .not = { "item" } },
+			    "item ack msg.telegram.777." },
+		  .not = { "item ack ack." } },
 		/* the same from outside: email, and never the chat's */
 		{ "tg.777@telegram.shop.test", { "<sales@shop.test>" },
 		  .message = "From: tg.777@telegram.shop.test\n"
