@@ -19,6 +19,7 @@
 #include "log.h"
 #include "mbevent.h"
 #include "mbsync.h"
+#include "settings.h"
 #include "spool.h"
 
 #include <glib/gstdio.h>
@@ -34,7 +35,6 @@
 #define DOVEADM_PAUSE_MAX 300
 
 struct worker {
-	const struct config *config;
 	struct store *store;
 	struct spool *events;
 	char *status_dir;	/* spool_dir/status */
@@ -222,20 +222,27 @@ static void publish_status(struct worker *w, const struct ticket *ticket)
 	g_free(text);
 }
 
+/* Under the current configuration (settings.h): the queue's mailbox
+   and doveadm may have changed since the mark was made. */
 static enum mbsync_result sync_ticket(struct worker *w, struct mark_context *c,
 				      char **why_r)
 {
+	struct settings *settings;
 	const struct config_queue *queue;
 	enum mbsync_result result;
 	unsigned int changed = 0;
 
 	publish_status(w, c->ticket);
-	queue = config_queue_by_name(w->config, c->ticket->queue);
-	if (queue == NULL || *w->config->doveadm == '\0' ||
-	    *queue->mailbox == '\0')
+	settings = settings_get();
+	queue = config_queue_by_name(settings->config, c->ticket->queue);
+	if (queue == NULL || *settings->config->doveadm == '\0' ||
+	    *queue->mailbox == '\0') {
+		settings_put(&settings);
 		return MBSYNC_DONE;
-	result = mbsync_ticket(w->config, queue->mailbox, c->ticket->id,
-			       c->ticket->status, &changed, why_r);
+	}
+	result = mbsync_ticket(settings->config, queue->mailbox,
+			       c->ticket->id, c->ticket->status, &changed,
+			       why_r);
 	if (result == MBSYNC_DONE && changed > 0)
 		log_info("ticket=%u: mailbox %s: %u message(s) now show %s",
 			 c->ticket->id, queue->mailbox, changed,
@@ -243,6 +250,7 @@ static enum mbsync_result sync_ticket(struct worker *w, struct mark_context *c,
 	else if (result == MBSYNC_FAILED)
 		log_warning("ticket=%u: mailbox %s: keywords not set, given "
 			    "up: %s", c->ticket->id, queue->mailbox, *why_r);
+	settings_put(&settings);
 	return result;
 }
 
@@ -376,7 +384,6 @@ int worker_start(const struct config *config, struct store *store,
 		log_info("events: forgot %u applied key(s) of finished items",
 			 prune.forgotten);
 	g_free(error);
-	w->config = config;
 	w->store = store;
 	w->status_dir = g_build_filename(config->spool_dir, "status", NULL);
 	if (g_mkdir_with_parents(w->status_dir, 0755) < 0 ||
