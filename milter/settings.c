@@ -104,8 +104,8 @@ void settings_reload(void)
 		goto out;
 	}
 	if (kept != NULL)
-		log_warning("%s: %s changed: kept as they were until "
-			    "shopdesk-milter restarts", path, kept);
+		log_warning("%s: %s: changed in the file, the running "
+			    "value stays until a restart", path, kept);
 	g_free(kept);
 	install(next);
 	log_info("reloaded configuration from %s", path);
