@@ -178,6 +178,26 @@ int channels_start(struct channels *c, char **error_r)
 	return 0;
 }
 
+/* Starts the channels made by a reload; how says, for each, what its
+   log line says. */
+static void start_fresh(GPtrArray *fresh, GPtrArray *how)
+{
+	for (unsigned int i = 0; i < fresh->len; i++) {
+		struct messenger *m =
+			((struct channel *)fresh->pdata[i])->messenger;
+		char *error = NULL;
+
+		if (inbound_start(m->inbound, &error) < 0) {
+			log_error("[channel %s]: %s; it receives nothing until "
+				  "it is started again", m->name, error);
+			g_free(error);
+		} else {
+			log_info("[channel %s]: %s", m->name,
+				 (const char *)how->pdata[i]);
+		}
+	}
+}
+
 struct channels *channels_reload(struct channels **_old, struct config *next,
 				 char **error_r)
 {
@@ -229,20 +249,7 @@ struct channels *channels_reload(struct channels **_old, struct config *next,
 				 ch->messenger->name);
 	}
 	channels_free(_old);
-	for (unsigned int i = 0; i < fresh->len; i++) {
-		struct messenger *m =
-			((struct channel *)fresh->pdata[i])->messenger;
-		char *error = NULL;
-
-		if (inbound_start(m->inbound, &error) < 0) {
-			log_error("[channel %s]: %s; it receives nothing until "
-				  "it is started again", m->name, error);
-			g_free(error);
-		} else {
-			log_info("[channel %s]: %s", m->name,
-				 (const char *)how->pdata[i]);
-		}
-	}
+	start_fresh(fresh, how);
 	g_ptr_array_unref(fresh);
 	g_ptr_array_unref(how);
 	return c;
