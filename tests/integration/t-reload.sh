@@ -8,7 +8,8 @@
 # began with and is not lost.  The bridge: a Telegram channel's api_url
 # changed to another fake Bot API gets the replies from then on (its
 # poll loop restarted there); a broken file keeps the old settings; a
-# reply queued while the channel restarts still goes.
+# reply queued while the channel restarts still goes; a change the
+# channel does not read leaves it alone.
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/harness.sh"
 
@@ -274,5 +275,17 @@ hup "$BRIDGE_PID" "$H/bridge.log"
 tap_check "the waiting reply is sent after the reload, to fake 1" \
 	wait_send "$TG1" "Answer four."
 tap_check "the outbox is empty" outbox_idle 10
+
+# 11. A change no channel reads (another queue's name): the Telegram
+#     channel goes on untouched, its poll loop not started again.
+polls=$(grep -c "receiving by long polling" "$H/bridge.log")
+sed -i 's/^name = Manager$/name = Managers/' "$CONF"
+hup "$BRIDGE_PID" "$H/bridge.log"
+tap_is "$(grep -c "reloaded configuration from" "$H/bridge.log")" 3 \
+	"the bridge reloaded"
+tap_is "$(grep -c "receiving by long polling" "$H/bridge.log")" "$polls" \
+	"a channel whose settings did not change goes on untouched"
+tap_is "$(grep -c "settings changed, restarted" "$H/bridge.log")" 2 \
+	"only the two changes of api_url restarted it"
 
 tap_done
