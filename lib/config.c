@@ -1324,6 +1324,7 @@ int config_load(const char *path, struct config **config_r, char **error_r)
 	scan_lines(&l, text, size);
 	l.keyfile = g_key_file_new();
 	l.config = g_new0(struct config, 1);
+	g_atomic_ref_count_init(&l.config->refs);
 	l.config->path = g_strdup(path);
 	l.config->queues =
 		g_ptr_array_new_with_free_func((GDestroyNotify)
@@ -1351,6 +1352,12 @@ int config_load(const char *path, struct config **config_r, char **error_r)
 	return 0;
 }
 
+struct config *config_ref(struct config *config)
+{
+	g_atomic_ref_count_inc(&config->refs);
+	return config;
+}
+
 void config_free(struct config **_config)
 {
 	struct config *c = *_config;
@@ -1358,6 +1365,8 @@ void config_free(struct config **_config)
 	if (c == NULL)
 		return;
 	*_config = NULL;
+	if (!g_atomic_ref_count_dec(&c->refs))
+		return;
 	g_free(c->path);
 	g_free(c->domain);
 	g_free(c->state_dir);
@@ -1465,7 +1474,7 @@ static void print_size(GString *out, const char *key, size_t bytes)
 	g_string_append_printf(out, "%s = %zu\n", key, bytes);
 }
 
-void config_print(const struct config *c, GString *out)
+void config_print_shopdesk(const struct config *c, GString *out)
 {
 	g_string_append(out, "[shopdesk]\n");
 	print_string(out, "domain", c->domain);
@@ -1511,47 +1520,130 @@ void config_print(const struct config *c, GString *out)
 	g_string_append_printf(out, "participants_max = %u\n",
 			       c->participants_max);
 	print_list(out, "trusted_authserv_ids", c->trusted_authserv_ids);
+}
 
+void config_print_queue(const struct config_queue *q, GString *out)
+{
+	g_string_append_printf(out, "[queue %s]\n", q->name);
+	print_list(out, "address", q->addresses);
+	print_string(out, "name", q->display_name);
+	print_string(out, "timezone", q->timezone);
+	print_string(out, "hours", q->hours);
+	print_string(out, "holidays", q->holidays);
+	print_string(out, "sla_first_reply", q->sla_first_reply);
+	print_string(out, "sla_next_reply", q->sla_next_reply);
+	print_string(out, "sla_warn", q->sla_warn);
+	print_string(out, "followup_after", q->followup_after);
+	print_string(out, "autoclose_after", q->autoclose_after);
+	print_string(out, "escalate_to", q->escalate_to);
+	print_bool(out, "autoack", q->autoack);
+	print_string(out, "language", q->language);
+	print_string(out, "mailbox", q->mailbox);
+}
+
+void config_print_channel(const struct config_channel *ch, GString *out)
+{
+	g_string_append_printf(out, "[channel %s]\n", ch->name);
+	print_string(out, "api_url", ch->api_url);
+	print_string(out, "token_file", ch->token_file);
+	print_string(out, "domain", ch->domain);
+	print_string(out, "queue", ch->queue);
+	print_size(out, "attachment_max", ch->attachment_max);
+	print_duration(out, "poll_timeout", ch->poll_timeout);
+	print_string(out, "webhook_listen", ch->webhook_listen);
+	print_string(out, "webhook_secret_file", ch->webhook_secret_file);
+	if (strcmp(ch->name, "whatsapp") != 0)
+		return;
+	print_string(out, "phone_number_id", ch->phone_number_id);
+	print_string(out, "app_secret_file", ch->app_secret_file);
+	print_string(out, "verify_token_file", ch->verify_token_file);
+	print_string(out, "template", ch->template_name);
+	print_string(out, "template_language", ch->template_language);
+}
+
+void config_print(const struct config *c, GString *out)
+{
+	config_print_shopdesk(c, out);
 	for (unsigned int i = 0; i < c->queues->len; i++) {
-		const struct config_queue *q = c->queues->pdata[i];
-
-		g_string_append_printf(out, "\n[queue %s]\n", q->name);
-		print_list(out, "address", q->addresses);
-		print_string(out, "name", q->display_name);
-		print_string(out, "timezone", q->timezone);
-		print_string(out, "hours", q->hours);
-		print_string(out, "holidays", q->holidays);
-		print_string(out, "sla_first_reply", q->sla_first_reply);
-		print_string(out, "sla_next_reply", q->sla_next_reply);
-		print_string(out, "sla_warn", q->sla_warn);
-		print_string(out, "followup_after", q->followup_after);
-		print_string(out, "autoclose_after", q->autoclose_after);
-		print_string(out, "escalate_to", q->escalate_to);
-		print_bool(out, "autoack", q->autoack);
-		print_string(out, "language", q->language);
-		print_string(out, "mailbox", q->mailbox);
+		g_string_append_c(out, '\n');
+		config_print_queue(c->queues->pdata[i], out);
 	}
 	for (unsigned int i = 0; i < c->channels->len; i++) {
-		const struct config_channel *ch = c->channels->pdata[i];
-
-		g_string_append_printf(out, "\n[channel %s]\n", ch->name);
-		print_string(out, "api_url", ch->api_url);
-		print_string(out, "token_file", ch->token_file);
-		print_string(out, "domain", ch->domain);
-		print_string(out, "queue", ch->queue);
-		print_size(out, "attachment_max", ch->attachment_max);
-		print_duration(out, "poll_timeout", ch->poll_timeout);
-		print_string(out, "webhook_listen", ch->webhook_listen);
-		print_string(out, "webhook_secret_file",
-			     ch->webhook_secret_file);
-		if (strcmp(ch->name, "whatsapp") != 0)
-			continue;
-		print_string(out, "phone_number_id", ch->phone_number_id);
-		print_string(out, "app_secret_file", ch->app_secret_file);
-		print_string(out, "verify_token_file", ch->verify_token_file);
-		print_string(out, "template", ch->template_name);
-		print_string(out, "template_language", ch->template_language);
+		g_string_append_c(out, '\n');
+		config_print_channel(c->channels->pdata[i], out);
 	}
+}
+
+/* The settings config_keep_running() may keep, by key: a string, or
+   milter_socket_mode. */
+static const struct {
+	const char *key;
+	size_t offset;
+	bool is_string;
+} running_keys[] = {
+	{ "state_dir", G_STRUCT_OFFSET(struct config, state_dir), true },
+	{ "spool_dir", G_STRUCT_OFFSET(struct config, spool_dir), true },
+	{ "milter_socket", G_STRUCT_OFFSET(struct config, milter_socket),
+	  true },
+	{ "milter_socket_mode",
+	  G_STRUCT_OFFSET(struct config, milter_socket_mode), false },
+	{ "milter_socket_group",
+	  G_STRUCT_OFFSET(struct config, milter_socket_group), true },
+	{ "user", G_STRUCT_OFFSET(struct config, user), true },
+	{ "control_socket", G_STRUCT_OFFSET(struct config, control_socket),
+	  true },
+};
+
+/* Makes next's value of running_keys[i] running's again; returns
+   whether they differed. */
+static bool keep_running_key(struct config *next,
+			     const struct config *running, unsigned int i)
+{
+	size_t offset = running_keys[i].offset;
+
+	if (running_keys[i].is_string) {
+		char **to = G_STRUCT_MEMBER_P(next, offset);
+		const char *from = G_STRUCT_MEMBER(const char *, running,
+						   offset);
+
+		if (strcmp(*to, from) == 0)
+			return false;
+		g_free(*to);
+		*to = g_strdup(from);
+	} else {
+		unsigned int *to = G_STRUCT_MEMBER_P(next, offset);
+		unsigned int from = G_STRUCT_MEMBER(unsigned int, running,
+						    offset);
+
+		if (*to == from)
+			return false;
+		*to = from;
+	}
+	return true;
+}
+
+char *config_keep_running(struct config *next, const struct config *running,
+			  const char *const *keys)
+{
+	GString *changed = g_string_new(NULL);
+
+	for (unsigned int k = 0; keys[k] != NULL; k++) {
+		unsigned int i = 0;
+
+		while (strcmp(running_keys[i].key, keys[k]) != 0) {
+			i++;
+			g_assert(i < G_N_ELEMENTS(running_keys));
+		}
+		if (keep_running_key(next, running, i))
+			g_string_append_printf(changed, "%s%s",
+					       changed->len > 0 ? ", " : "",
+					       keys[k]);
+	}
+	if (changed->len == 0) {
+		g_string_free(changed, TRUE);
+		return NULL;
+	}
+	return g_string_free(changed, FALSE);
 }
 
 /* The length of address's local part when the recipient (local part

@@ -74,6 +74,7 @@ struct config_channel {
 };
 
 struct config {
+	gatomicrefcount refs;	/* config_ref(), config_free() */
 	char *path;
 
 	/* [shopdesk] */
@@ -154,12 +155,32 @@ struct config {
    errors. */
 int config_load(const char *path, struct config **config_r, char **error_r);
 
-/* Frees the config and sets *_config to NULL. */
+/* A daemon reloading its configuration (SIGHUP) shares it by
+   reference: what started with the old one finishes with it.
+   config_ref() adds a reference and returns config; config_free()
+   drops the caller's and sets *_config to NULL, freeing the config with
+   the last one.  Any thread. */
+struct config *config_ref(struct config *config);
 void config_free(struct config **_config);
+
+/* Settings a running daemon cannot take without a restart (the sockets
+   it listens on, its user, the folders it holds open), for reloading:
+   each of keys ("spool_dir", ...: state_dir, spool_dir, milter_socket,
+   milter_socket_mode, milter_socket_group, user, control_socket) that
+   differs in next takes running's value again.  Returns the keys that
+   differed, ", "-separated (g_free it), or NULL when none did. */
+char *config_keep_running(struct config *next, const struct config *running,
+			  const char *const *keys);
 
 /* Appends the effective configuration, defaults included, in the file's
    own syntax. */
 void config_print(const struct config *config, GString *out);
+
+/* Appends one group of it the same way: [shopdesk], a queue, a
+   channel. */
+void config_print_shopdesk(const struct config *config, GString *out);
+void config_print_queue(const struct config_queue *queue, GString *out);
+void config_print_channel(const struct config_channel *ch, GString *out);
 
 /* Returns the queue one of whose addresses the recipient address names,
    directly or with an extension ("sales+EXT@domain"), or NULL.

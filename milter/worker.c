@@ -21,6 +21,7 @@
 #include "log.h"
 #include "mbevent.h"
 #include "mbsync.h"
+#include "settings.h"
 #include "spool.h"
 #include "timers.h"
 
@@ -38,12 +39,13 @@
 #define TIMERS_PER_ROUND 100
 
 struct worker {
-	const struct config *config;
 	struct store *store;
 	struct spool *events;
 	char *status_dir;	/* spool_dir/status */
 	struct spool *outbox;	/* where timers put their mail */
-	struct timers *timers;
+	struct timers *timers;	/* made of timers_settings, which it
+				   holds a reference to */
+	struct settings *timers_settings;
 	GThread *events_thread, *mailbox_thread, *timers_thread;
 	GMutex lock;
 	GCond wake;
@@ -228,20 +230,27 @@ static void publish_status(struct worker *w, const struct ticket *ticket)
 	g_free(text);
 }
 
+/* Under the current configuration (settings.h): the queue's mailbox
+   and doveadm may have changed since the mark was made. */
 static enum mbsync_result sync_ticket(struct worker *w, struct mark_context *c,
 				      char **why_r)
 {
+	struct settings *settings;
 	const struct config_queue *queue;
 	enum mbsync_result result;
 	unsigned int changed = 0;
 
 	publish_status(w, c->ticket);
-	queue = config_queue_by_name(w->config, c->ticket->queue);
-	if (queue == NULL || *w->config->doveadm == '\0' ||
-	    *queue->mailbox == '\0')
+	settings = settings_get();
+	queue = config_queue_by_name(settings->config, c->ticket->queue);
+	if (queue == NULL || *settings->config->doveadm == '\0' ||
+	    *queue->mailbox == '\0') {
+		settings_put(&settings);
 		return MBSYNC_DONE;
-	result = mbsync_ticket(w->config, queue->mailbox, c->ticket->id,
-			       c->ticket->status, &changed, why_r);
+	}
+	result = mbsync_ticket(settings->config, queue->mailbox,
+			       c->ticket->id, c->ticket->status, &changed,
+			       why_r);
 	if (result == MBSYNC_DONE && changed > 0)
 		log_info("ticket=%u: mailbox %s: %u message(s) now show %s",
 			 c->ticket->id, queue->mailbox, changed,
@@ -249,6 +258,7 @@ static enum mbsync_result sync_ticket(struct worker *w, struct mark_context *c,
 	else if (result == MBSYNC_FAILED)
 		log_warning("ticket=%u: mailbox %s: keywords not set, given "
 			    "up: %s", c->ticket->id, queue->mailbox, *why_r);
+	settings_put(&settings);
 	return result;
 }
 
@@ -338,13 +348,29 @@ static gpointer mailbox_main(gpointer data)
 	return NULL;
 }
 
-/* Fires what is due; a store failure is said and tried again next
-   round, when the timers are still due. */
+/* Fires what is due under the current settings (after a reload, the
+   timers are made again of the new ones); a store failure is said and
+   tried again next round, when the timers are still due. */
 static void fire_timers(struct worker *w)
 {
+	struct settings *settings = settings_get();
 	unsigned int fired;
 	char *error = NULL;
 
+	if (settings == w->timers_settings) {
+		settings_put(&settings);
+	} else {
+		timers_close(&w->timers);
+		settings_put(&w->timers_settings);
+		if (timers_open(settings->config, w->store, w->outbox,
+				&w->timers, &error) < 0) {
+			log_error("timer: %s", error);
+			g_free(error);
+			settings_put(&settings);
+			return;
+		}
+		w->timers_settings = settings;
+	}
 	do {
 		if (timers_run(w->timers, now(), TIMERS_PER_ROUND, &fired,
 			       &error) < 0) {
@@ -399,9 +425,6 @@ int worker_start(const struct config *config, struct store *store,
 		ret = spool_open(dir, false, &w->outbox, error_r);
 		g_free(dir);
 	}
-	if (ret == 0)
-		ret = timers_open(config, store, w->outbox, &w->timers,
-				  error_r);
 	if (ret < 0) {
 		spool_close(&w->outbox);
 		spool_close(&w->events);
@@ -415,7 +438,6 @@ int worker_start(const struct config *config, struct store *store,
 		log_info("events: forgot %u applied key(s) of finished items",
 			 prune.forgotten);
 	g_free(error);
-	w->config = config;
 	w->store = store;
 	w->status_dir = g_build_filename(config->spool_dir, "status", NULL);
 	if (g_mkdir_with_parents(w->status_dir, 0755) < 0 ||
@@ -445,6 +467,7 @@ void worker_stop(struct worker **_worker)
 	g_thread_join(w->mailbox_thread);
 	g_thread_join(w->timers_thread);
 	timers_close(&w->timers);
+	settings_put(&w->timers_settings);
 	spool_close(&w->outbox);
 	spool_item_free(&w->held);
 	spool_close(&w->events);
