@@ -446,6 +446,7 @@ static int intake_txn(struct store_txn *txn, void *context,
 			promise_again(ticket, msg);
 	}
 	ticket->updated = msg->now;
+	ticket->last_inbound = msg->now;
 	if (append_event(txn, ticket, msg->now, "message",
 			 message_fields(msg, &r->thread), error_r) < 0 ||
 	    decide_ack(txn, c->config, msg, ticket, r->created, reopened, r,

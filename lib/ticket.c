@@ -10,7 +10,7 @@
 /* Version 1 lacked the acknowledgement fields, version 2 the timers;
    both are still read. */
 #define TICKET_RECORD_VERSION 3
-#define TICKET_RECORD_TYPE "(yussssssssxxxxsasuuxsssbxxxxxxib)"
+#define TICKET_RECORD_TYPE "(yussssssssxxxxsasuuxsssbxxxxxxibxx)"
 #define TICKET_RECORD_V2_TYPE "(yussssssssxxxxsasuuxss)"
 #define TICKET_RECORD_V1_TYPE "(yussssssssxxxxsasuu)"
 #define EVENT_RECORD_VERSION 1
@@ -78,6 +78,7 @@ static const char *const timer_names[] = {
 	[TIMER_SCHEDULE] = "schedule",
 	[TIMER_FOLLOWUP] = "followup",
 	[TIMER_AUTOCLOSE] = "autoclose",
+	[TIMER_WINDOW] = "window",
 };
 
 const char *ticket_status_name(enum ticket_status status)
@@ -125,6 +126,12 @@ unsigned int ticket_timers(const struct ticket *ticket,
 	    (ticket->sla == SLA_OK || ticket->sla == SLA_WARNED))
 		timers_r[n++] = (struct ticket_timer){ ticket->promise_by,
 						       TIMER_SLA_BREACH };
+	if (ticket->awaiting && strcmp(ticket->channel, "whatsapp") == 0 &&
+	    ticket->last_inbound != 0 &&
+	    ticket->window_warned != ticket->last_inbound)
+		timers_r[n++] = (struct ticket_timer){
+			ticket->last_inbound + WHATSAPP_WINDOW -
+			WHATSAPP_WINDOW_WARNING, TIMER_WINDOW };
 	if (ticket->status != TICKET_RESOLVED || ticket->resolved_at == 0)
 		return n;
 	if (ticket->followup_at == 0 && ticket->autoclose_at == 0) {
@@ -203,7 +210,9 @@ GBytes *ticket_serialize(const struct ticket *ticket)
 			       (gint64)ticket->autoclose_at,
 			       (gint64)ticket->followup_sent,
 			       (gint32)ticket->rating,
-			       (gboolean)ticket->quiet);
+			       (gboolean)ticket->quiet,
+			       (gint64)ticket->last_inbound,
+			       (gint64)ticket->window_warned);
 	g_variant_ref_sink(record);
 	bytes = g_variant_get_data_as_bytes(record);
 	g_variant_unref(record);
@@ -244,7 +253,7 @@ static int read_timers(GVariant *record, struct ticket *ticket,
 	const char *sla;
 	gboolean awaiting;
 	gboolean quiet;
-	gint64 t[6];
+	gint64 t[6], last_inbound, window_warned;
 	gint32 rating;
 
 	g_variant_get_child(record, 21, "&s", &sla);
@@ -253,6 +262,8 @@ static int read_timers(GVariant *record, struct ticket *ticket,
 		g_variant_get_child(record, 23 + i, "x", &t[i]);
 	g_variant_get_child(record, 29, "i", &rating);
 	g_variant_get_child(record, 30, "b", &quiet);
+	g_variant_get_child(record, 31, "x", &last_inbound);
+	g_variant_get_child(record, 32, "x", &window_warned);
 	ticket->sla = SLA_NONE;
 	for (unsigned int i = 0; i < G_N_ELEMENTS(sla_names); i++) {
 		if (strcmp(sla, sla_names[i]) == 0)
@@ -271,6 +282,8 @@ static int read_timers(GVariant *record, struct ticket *ticket,
 	ticket->followup_sent = t[5];
 	ticket->rating = rating;
 	ticket->quiet = quiet;
+	ticket->last_inbound = last_inbound;
+	ticket->window_warned = window_warned;
 	return 0;
 }
 

@@ -39,8 +39,15 @@ enum ticket_timer_kind {
 				   autoclose_at in business time */
 	TIMER_FOLLOWUP,		/* followup_at: ask "was it solved?" */
 	TIMER_AUTOCLOSE,	/* autoclose_at: close it */
+	TIMER_WINDOW,		/* an hour before WhatsApp's 24-hour window
+				   for free-form replies closes unanswered */
 };
-#define TICKET_TIMERS_MAX 4
+#define TICKET_TIMERS_MAX 5
+
+/* WhatsApp lets a business answer freely for 24 hours after the
+   customer's last message. */
+#define WHATSAPP_WINDOW (24 * 3600)
+#define WHATSAPP_WINDOW_WARNING 3600
 
 struct ticket_timer {
 	int64_t due;
@@ -86,6 +93,9 @@ struct ticket {
 	int rating;		/* the customer's latest, 1-5; 0: none */
 	bool quiet;		/* RFC 3834 forbade answering the mail that
 				   opened it: no follow-up either */
+	int64_t last_inbound;	/* the customer's latest message */
+	int64_t window_warned;	/* last_inbound when the window's end was
+				   told, 0: not */
 };
 
 /* One history event: a message in or out, a status change, a note.

@@ -7,6 +7,9 @@
    - schedule: the ticket was resolved: its follow-up and auto-close
      times are computed in the queue's business time (followup_after,
      autoclose_after).
+   - window: a WhatsApp customer's 24-hour window for free-form replies
+     closes within the hour and nobody answered: the assignee, else
+     escalate_to, is told.
    - followup: the customer is asked, on their own channel (mail, or
      the chat they wrote from) and in their language, whether it was
      solved, with a rating 1-5; intake reads the answer.  Not when RFC
@@ -239,6 +242,14 @@ static JsonNode *escalation_data(const struct timers *t,
 	json_object_set_string_member(obj, "reply_by", reply_by);
 	json_object_set_int_member(obj, "minutes_left",
 				   left > 0 ? (left + 59) / 60 : 0);
+	if (ticket->last_inbound != 0) {
+		char *closes = queue_time(t, ticket->queue,
+					  ticket->last_inbound +
+					  WHATSAPP_WINDOW);
+
+		json_object_set_string_member(obj, "window_closes", closes);
+		g_free(closes);
+	}
 	if (*ticket->assignee != '\0')
 		json_object_set_string_member(obj, "assignee",
 					      ticket->assignee);
@@ -296,6 +307,35 @@ out:
 	return ret;
 }
 
+static int fire_window(struct fire *f, struct store_txn *txn,
+		       struct ticket *ticket, const struct config_queue *queue,
+		       char **error_r)
+{
+	char *to = assignee_address(f->timers->config, ticket);
+	char *closes = ticket_format_time(ticket->last_inbound +
+					  WHATSAPP_WINDOW);
+	int ret = 0;
+
+	if (to == NULL && queue != NULL && queue->escalate_to != NULL)
+		to = g_strdup(queue->escalate_to);
+	if (to != NULL && queue != NULL)
+		ret = escalation_mail(f, txn, ticket, queue, to,
+				      "notice-window.txt", error_r);
+	else
+		g_string_append(f->log, " (nobody to tell: no assignee, "
+				"no escalate_to)");
+	ticket->window_warned = ticket->last_inbound;
+	if (ret == 0)
+		ret = append(txn, ticket, f->now, "window",
+			     g_variant_new_parsed("{'closes': <%s>, "
+						  "'to': <%s>}", closes,
+						  to != NULL ? to : ""),
+			     error_r);
+	g_free(closes);
+	g_free(to);
+	return ret;
+}
+
 static int fire_sla(struct fire *f, struct store_txn *txn,
 		    struct ticket *ticket, const struct config_queue *queue,
 		    char **error_r)
@@ -309,7 +349,7 @@ static int fire_sla(struct fire *f, struct store_txn *txn,
 		to = assignee_address(f->timers->config, ticket);
 	if (to == NULL && queue != NULL && queue->escalate_to != NULL)
 		to = g_strdup(queue->escalate_to);
-	if (to != NULL)
+	if (to != NULL && queue != NULL)
 		ret = escalation_mail(f, txn, ticket, queue, to,
 				      warn ? "notice-sla-warning.txt" :
 				      "notice-sla-breach.txt", error_r);
@@ -680,6 +720,9 @@ static int fire_txn(struct store_txn *txn, void *context, char **error_r)
 		break;
 	case TIMER_AUTOCLOSE:
 		ret = fire_autoclose(f, txn, ticket, error_r);
+		break;
+	case TIMER_WINDOW:
+		ret = fire_window(f, txn, ticket, queue, error_r);
 		break;
 	}
 	if (ret == 0)

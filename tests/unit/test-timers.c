@@ -597,6 +597,72 @@ static void test_followup_who(void)
 	teardown(&f);
 }
 
+/* A WhatsApp customer unanswered for 23 hours: the assignee (else
+   escalate_to) hears the free-form window closes within the hour; once
+   per customer message, never after an answer. */
+static void test_window(void)
+{
+	static const char chat_mail[] =
+		"From: \"Ona (WhatsApp)\" <wa.37060000001@whatsapp.shop.test>\n"
+		"To: sales@shop.test\nSubject: Delivery\n"
+		"Message-ID: <wa.%s@whatsapp.shop.test>\n\nWhere is it?\n";
+	struct fixture f;
+	struct ticket *t;
+	char *history, *key, *item;
+	uint32_t id = 0;
+
+	setup(&f, "escalate_to = boss@shop.test\n"
+		  "[channel whatsapp]\n"
+		  "token_file = /nonexistent/whatsapp.token\n"
+		  "phone_number_id = 106540352242922\n"
+		  "domain = whatsapp.shop.test\nqueue = sales\n");
+	for (unsigned int i = 0; i < 2; i++) {
+		char *text = g_strdup_printf(chat_mail, i == 0 ? "A1" : "A2");
+		const char *none[] = { NULL };
+		struct pipeline_mail m = {
+			.queue_id = "TESTQID",
+			.envelope_from = "wa.37060000001@whatsapp.shop.test",
+			.queue = config_queue_by_name(f.config, "sales"),
+			.queue_rcpt = "sales@shop.test",
+			.customers = none,
+			.customer_rcpts = none,
+			.tokens = none,
+			.strip = none,
+			.local = true,
+			.has_message_id = true,
+			.subject_count = 1,
+			.headers = text,
+			.headers_size = strlen(text),
+			.message = parse(text),
+			.now = T0 + i * 2 * HOUR,
+		};
+		struct plan *plan = pipeline_run(f.pipeline, &m);
+
+		id = plan->ticket;
+		plan_free(&plan);
+		g_object_unref(m.message);
+		g_free(text);
+	}
+	/* the promise's warning and breach; the window is counted from
+	   the latest message */
+	g_assert_cmpuint(run(&f, T0 + 23 * HOUR), ==, 2);
+	g_assert_cmpuint(run(&f, T0 + 25 * HOUR), ==, 1);
+	g_assert_cmpuint(run(&f, T0 + 25 * HOUR + MINUTE), ==, 0);
+	key = g_strdup_printf("timer.window.%u.%d", id, T0 + 25 * HOUR);
+	item = outbox_item(&f, key);
+	assert_has(item, "boss@shop.test");
+	assert_has(item, "Reply-To: wa.37060000001@whatsapp.shop.test");
+	assert_has(item, "freely only");
+	g_free(item);
+	g_free(key);
+	t = read_ticket(&f, id, &history);
+	g_assert_cmpstr(t->channel, ==, "whatsapp");
+	assert_has(history, "window;");
+	ticket_free(&t);
+	g_free(history);
+	teardown(&f);
+}
+
 int main(int argc, char *argv[])
 {
 	g_test_init(&argc, &argv, NULL);
@@ -607,5 +673,6 @@ int main(int argc, char *argv[])
 	g_test_add_func("/timers/autoclose-stopped", test_autoclose_stopped);
 	g_test_add_func("/timers/followup", test_followup);
 	g_test_add_func("/timers/followup-who", test_followup_who);
+	g_test_add_func("/timers/window", test_window);
 	return g_test_run();
 }
