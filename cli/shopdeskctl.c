@@ -43,6 +43,7 @@ static const char usage_text[] =
 	"                               list tickets\n"
 	"  show ID [--json]             one ticket with its messages and "
 	"history\n"
+	"  timers [--json]              what is due, when and why\n"
 	"  sla QUEUE TIME               the reply-by deadline for a message\n"
 	"                               received at TIME (ISO 8601; without\n"
 	"                               an offset, in the queue's time zone)\n"
@@ -599,7 +600,7 @@ static void print_ticket(JsonObject *ticket)
 		"subject", "category",
 	};
 	static const char *const times[] = {
-		"created", "updated", "reply_by", "first_reply",
+		"created", "updated", "reply_by", "first_reply", "promise_by",
 	};
 
 	for (unsigned int i = 0; i < G_N_ELEMENTS(plain); i++)
@@ -609,6 +610,7 @@ static void print_ticket(JsonObject *ticket)
 		print_field(ticket, after_customer[i]);
 	for (unsigned int i = 0; i < G_N_ELEMENTS(times); i++)
 		print_time_field(ticket, times[i]);
+	print_field(ticket, "sla");
 	print_field(ticket, "assignee");
 	print_field(ticket, "linked_to");
 	print_participants(ticket);
@@ -649,6 +651,55 @@ static int cmd_show(const char *config_path, int argc, char **argv)
 		print_json(reply);
 	else
 		print_ticket(json_node_get_object(reply));
+	json_node_unref(reply);
+	config_free(&config);
+	return 0;
+}
+
+static int cmd_timers(const char *config_path, int argc, char **argv)
+{
+	struct config *config;
+	JsonNode *reply;
+	JsonArray *timers;
+	bool json = false;
+
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0)
+			json = true;
+		else
+			usage_error("timers: unknown argument %s", argv[i]);
+	}
+	config = load_config(config_path);
+	reply = ask(config, "timers");
+	if (!JSON_NODE_HOLDS_OBJECT(reply) ||
+	    (timers = jsonget_array(json_node_get_object(reply),
+				   "timers")) == NULL)
+		die("%s: unexpected reply: no timer list",
+		    config->control_socket);
+	if (json) {
+		print_json(reply);
+	} else {
+		printf("%-*s  %-10s  %-9s  %-8s  %s\n", TIME_WIDTH, "DUE",
+		       "TIMER", "TICKET", "STATUS", "QUEUE");
+		for (unsigned int i = 0; i < json_array_get_length(timers);
+		     i++) {
+			JsonObject *t = json_array_get_object_element(timers,
+								       i);
+			char *due = member_time(t, "due");
+			char *kind = member_text(t, "timer");
+			char *ticket = member_text(t, "ticket");
+			char *status = member_text(t, "status");
+			char *queue = member_text(t, "queue");
+
+			printf("%-*s  %-10s  %-9s  %-8s  %s\n", TIME_WIDTH,
+			       due, kind, ticket, status, queue);
+			g_free(due);
+			g_free(kind);
+			g_free(ticket);
+			g_free(status);
+			g_free(queue);
+		}
+	}
 	json_node_unref(reply);
 	config_free(&config);
 	return 0;
@@ -984,6 +1035,7 @@ static const struct {
 	{ "config", cmd_config },
 	{ "tickets", cmd_tickets },
 	{ "show", cmd_show },
+	{ "timers", cmd_timers },
 	{ "sla", cmd_sla },
 	{ "template", cmd_template },
 };

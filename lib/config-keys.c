@@ -367,12 +367,37 @@ const struct config_key config_keys[] = {
 		"of day one business day later, moved into open hours if it "
 		"falls outside them. Shown to customers in the "
 		"acknowledgement." },
+	{ .name = "sla_next_reply", QU(sla_next_reply),
+	  .kind = CONFIG_KIND_TEXT,
+	  .def = "$sla_first_reply",
+	  .doc =
+		"The promise when a customer writes again after an answer: "
+		"the time to the next human reply, counted from their "
+		"message in business time as `sla_first_reply` counts it." },
+	{ .name = "sla_warn", QU(sla_warn),
+	  .kind = CONFIG_KIND_TEXT,
+	  .def = "80%",
+	  .doc =
+		"When to warn that a ticket's reply-by time is near: `N%` "
+		"(once N% of the open time to it has passed, 1 to 99), a "
+		"duration of open time before it (`30m`, `2h`), or `off`. "
+		"The ticket's assignee, else `escalate_to`, gets a short "
+		"mail, once." },
+	{ .name = "autoclose_after", QU(autoclose_after),
+	  .kind = CONFIG_KIND_TEXT,
+	  .def = "3d",
+	  .doc =
+		"How long a resolved ticket waits, in business time as "
+		"`sla_first_reply` counts it, for a word from the customer "
+		"before it is closed; `off`: never. A customer who writes "
+		"after that gets a new ticket, linked to the old one." },
 	{ .name = "escalate_to", QU(escalate_to),
 	  .kind = CONFIG_KIND_TEXT,
 	  .def = "",
 	  .doc =
 		"Address that is told when a ticket passes its reply-by time "
-		"without a human reply." },
+		"without a human reply, and warned before (`sla_warn`) when "
+		"the ticket has no assignee." },
 	{ .name = "autoack", QU(autoack),
 	  .kind = CONFIG_KIND_BOOL,
 	  .def = "true",

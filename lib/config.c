@@ -14,6 +14,7 @@
 
 #include "config.h"
 #include "hours.h"
+#include "sla.h"
 #include "ticket.h"
 
 #include <gio/gio.h>
@@ -340,12 +341,30 @@ static bool classify_group(const char *group, enum config_group *group_r,
 	return false;
 }
 
+/* The struct of the group called name: c itself, a queue or a channel */
+static const void *group_struct(const struct config *c,
+				enum config_group group, const char *name)
+{
+	if (group == CONFIG_GROUP_QUEUE)
+		return config_queue_by_name(c, name);
+	if (group == CONFIG_GROUP_CHANNEL) {
+		for (unsigned int i = 0; i < c->channels->len; i++) {
+			const struct config_channel *ch = c->channels->pdata[i];
+
+			if (strcmp(ch->name, name) == 0)
+				return ch;
+		}
+		return NULL;
+	}
+	return c;
+}
+
 /* The default of key for the group called name, newly allocated, its
    "$..." replaced by what they stand for in c (see struct config_key);
-   with defaults, a key of [shopdesk] named there stands for its own
-   default, if it has one, instead of its value.  NULL for a key without
-   a default.  The loader reads [shopdesk] first and a queue's address
-   before its other keys, so what a default names is there. */
+   with defaults, a key named there stands for its own default, if it
+   has one, instead of its value.  NULL for a key without a default.  The
+   loader reads [shopdesk] first, and a group's keys in the table's
+   order, so what a default names is there. */
 static char *key_default(const struct config *c, const struct config_key *key,
 			 const char *name, bool defaults)
 {
@@ -357,6 +376,7 @@ static char *key_default(const struct config *c, const struct config_key *key,
 	out = g_string_new(NULL);
 	for (p = key->def; *p != '\0';) {
 		const struct config_key *var;
+		const void *base;
 		char *word, *owned = NULL;
 		const char *value = NULL;
 		size_t len = 0;
@@ -370,7 +390,14 @@ static char *key_default(const struct config *c, const struct config_key *key,
 			len++;
 		word = g_strndup(p, len);
 		p += len;
-		var = config_key_lookup(CONFIG_GROUP_SHOPDESK, word);
+		/* a key of the group before this one (read already), else
+		   [shopdesk]'s: a channel's "$NAME.$domain" is the shop's */
+		base = group_struct(c, key->group, name);
+		var = config_key_lookup(key->group, word);
+		if (var == NULL || var >= key) {
+			base = c;
+			var = config_key_lookup(CONFIG_GROUP_SHOPDESK, word);
+		}
 		if (strcmp(word, "NAME") == 0)
 			value = name;
 		else if (strcmp(word, "address") == 0)
@@ -379,9 +406,10 @@ static char *key_default(const struct config *c, const struct config_key *key,
 			value = config_provider_api(name);
 		else if (var != NULL && var->kind == CONFIG_KIND_TEXT &&
 			 defaults && var->def != NULL)
-			value = owned = key_default(c, var, NULL, true);
+			value = owned = key_default(c, var, name, true);
 		else if (var != NULL && var->kind == CONFIG_KIND_TEXT)
-			value = *(char *const *)((const char *)c + var->offset);
+			value = *(char *const *)((const char *)base +
+						 var->offset);
 		if (value == NULL)
 			g_error("config_keys: %s: $%s stands for nothing",
 				key->name, word);
@@ -943,6 +971,9 @@ static void config_queue_free(struct config_queue *q)
 	g_free(q->hours);
 	g_free(q->holidays);
 	g_free(q->sla_first_reply);
+	g_free(q->sla_next_reply);
+	g_free(q->sla_warn);
+	g_free(q->autoclose_after);
 	g_free(q->escalate_to);
 	g_free(q->language);
 	g_free(q->mailbox);
@@ -981,6 +1012,15 @@ static int check_hours(struct loader *l, const char *g,
 	else if (hours_deadline(hours, 0, q->sla_first_reply, &deadline,
 				&error) < 0)
 		ret = fail(l, 0, g, "sla_first_reply", "%s", error);
+	else if (hours_deadline(hours, 0, q->sla_next_reply, &deadline,
+				&error) < 0)
+		ret = fail(l, 0, g, "sla_next_reply", "%s", error);
+	else if (strcmp(q->autoclose_after, "off") != 0 &&
+		 hours_deadline(hours, 0, q->autoclose_after, &deadline,
+				&error) < 0)
+		ret = fail(l, 0, g, "autoclose_after", "%s (or off)", error);
+	else if (sla_warn_check(q->sla_warn, &error) < 0)
+		ret = fail(l, 0, g, "sla_warn", "%s", error);
 	hours_free(&hours);
 	g_free(error);
 	error = NULL;
@@ -1067,6 +1107,9 @@ static int load_queue(struct loader *l, const char *g, const char *name)
 	if (get_nonempty(l, g, "hours", &q->hours) < 0 ||
 	    get_string(l, g, "holidays", &q->holidays) < 0 ||
 	    get_nonempty(l, g, "sla_first_reply", &q->sla_first_reply) < 0 ||
+	    get_nonempty(l, g, "sla_next_reply", &q->sla_next_reply) < 0 ||
+	    get_nonempty(l, g, "sla_warn", &q->sla_warn) < 0 ||
+	    get_nonempty(l, g, "autoclose_after", &q->autoclose_after) < 0 ||
 	    get_string(l, g, "escalate_to", &q->escalate_to) < 0)
 		return -1;
 	if (check_hours(l, g, q) < 0)

@@ -32,6 +32,12 @@ struct config_queue {
 	char *hours;		/* default "mon-fri 09:00-18:00" */
 	char *holidays;		/* dates "2026-12-25;..." or an .ics path */
 	char *sla_first_reply;	/* default "4h" */
+	char *sla_next_reply;	/* when a customer writes again after an
+				   answer; default sla_first_reply */
+	char *sla_warn;		/* sla.h; default "80%" */
+	char *autoclose_after;	/* business time resolved before closed,
+				   as sla_first_reply counts it, or "off";
+				   default "3d" */
 	char *escalate_to;	/* may be NULL */
 	bool autoack;		/* default true */
 	char *language;		/* default: [shopdesk] default_language */
@@ -169,8 +175,9 @@ struct config_key {
 	/* As the file would say it; NULL: required, there is none.  "$NAME"
 	   stands for the group's name, "$address" for the queue's first
 	   address, "$provider_api" for the channel's provider's API
-	   (config_channel_kinds), "$domain" and "$default_language" for
-	   those keys of [shopdesk]. */
+	   (config_channel_kinds), "$KEY" for the value of the key KEY:
+	   one above this one in the same group (read before it), else that
+	   of [shopdesk]; KEY's default when defaults are printed. */
 	const char *def;
 	const char *only;	/* the one [channel NAME] that has it, or
 				   NULL */

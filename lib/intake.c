@@ -61,6 +61,12 @@ static struct ticket *new_ticket(const struct intake_message *msg,
 	ticket->status = TICKET_NEW;
 	ticket->created = msg->now;
 	ticket->reply_by = msg->reply_by;
+	if (msg->reply_by != 0) {
+		ticket->sla = SLA_OK;
+		ticket->awaiting = true;
+		ticket->promise_by = msg->reply_by;
+		ticket->warn_at = msg->warn_at;
+	}
 	ticket->linked_to = linked_to;
 	if (msg->language != NULL) {
 		g_free(ticket->language);
@@ -122,7 +128,7 @@ static int reopen(struct store_txn *txn, struct ticket *ticket, int64_t now,
 
 	if (old != TICKET_PENDING && old != TICKET_RESOLVED)
 		return 0;
-	ticket->status = TICKET_OPEN;
+	ticket_set_status(ticket, TICKET_OPEN, now);
 	*reopened_r = true;
 	return append_event(txn, ticket, now, "status",
 			    g_variant_new_parsed("{'from': <%s>, 'to': <%s>, "
@@ -131,6 +137,20 @@ static int reopen(struct store_txn *txn, struct ticket *ticket, int64_t now,
 						 ticket_status_name(
 							 TICKET_OPEN)),
 			    error_r);
+}
+
+/* A customer who writes after a human answer waits again: a new
+   promise (sla_next_reply), watched as the first one. */
+static void promise_again(struct ticket *ticket,
+			  const struct intake_message *msg)
+{
+	if (ticket->awaiting || ticket->status == TICKET_CLOSED ||
+	    msg->next_reply_by == 0)
+		return;
+	ticket->sla = SLA_OK;
+	ticket->awaiting = true;
+	ticket->promise_by = msg->next_reply_by;
+	ticket->warn_at = msg->next_warn_at;
 }
 
 static int created_event(struct store_txn *txn, struct ticket *ticket,
@@ -386,6 +406,8 @@ static int intake_txn(struct store_txn *txn, void *context,
 		if (!msg->no_reopen &&
 		    reopen(txn, ticket, msg->now, &reopened, error_r) < 0)
 			goto fail;
+		if (!msg->no_reopen)
+			promise_again(ticket, msg);
 	}
 	ticket->updated = msg->now;
 	if (append_event(txn, ticket, msg->now, "message",
@@ -476,7 +498,7 @@ static int change_field(struct store_txn *txn, struct ticket *ticket,
    the status a reply would give. */
 static int apply_commands(struct store_txn *txn, struct ticket *ticket,
 			  const struct intake_reply *reply,
-			  char **error_r)
+			  enum ticket_status *status, char **error_r)
 {
 	for (unsigned int i = 0; reply->commands != NULL &&
 	     i < reply->commands->commands->len; i++) {
@@ -485,7 +507,7 @@ static int apply_commands(struct store_txn *txn, struct ticket *ticket,
 
 		switch (c->kind) {
 		case COMMAND_STATUS:
-			ret = ticket_status_parse(c->arg, &ticket->status);
+			ret = ticket_status_parse(c->arg, status);
 			if (ret < 0)
 				*error_r = g_strdup("command with an unknown "
 						    "status");
@@ -507,6 +529,16 @@ static int apply_commands(struct store_txn *txn, struct ticket *ticket,
 	return 0;
 }
 
+/* A human answered: the promise is met, unless it broke before. */
+static void promise_kept(struct ticket *ticket)
+{
+	if (!ticket->awaiting)
+		return;
+	ticket->awaiting = false;
+	if (ticket->sla == SLA_OK || ticket->sla == SLA_WARNED)
+		ticket->sla = SLA_MET;
+}
+
 static int reply_txn(struct store_txn *txn, void *context,
 		     char **error_r)
 {
@@ -515,7 +547,7 @@ static int reply_txn(struct store_txn *txn, void *context,
 	struct intake_result *r = c->result;
 	bool note = reply->note;
 	struct ticket *ticket = NULL;
-	enum ticket_status old;
+	enum ticket_status old, status;
 
 	if (resolve(txn, c, error_r) < 0)
 		return -1;
@@ -533,12 +565,16 @@ static int reply_txn(struct store_txn *txn, void *context,
 			goto fail;
 		if (!note && ticket->first_reply == 0)
 			ticket->first_reply = reply->now;
+		if (!note)
+			promise_kept(ticket);
+		status = old;
 		if (!note && (old == TICKET_NEW || old == TICKET_OPEN))
-			ticket->status = TICKET_PENDING;
+			status = TICKET_PENDING;
 		else if (note && old == TICKET_NEW)
-			ticket->status = TICKET_OPEN;
-		if (apply_commands(txn, ticket, reply, error_r) < 0)
+			status = TICKET_OPEN;
+		if (apply_commands(txn, ticket, reply, &status, error_r) < 0)
 			goto fail;
+		ticket_set_status(ticket, status, reply->now);
 		if (ticket->status != old &&
 		    append_event(txn, ticket, reply->now, "status",
 				 g_variant_new_parsed(

@@ -7,6 +7,7 @@
    libmilter function and writes no spool: the milter applies the plan. */
 
 #include "pipeline.h"
+#include "sla.h"
 #include "ack.h"
 #include "autoreply.h"
 #include "category.h"
@@ -176,25 +177,24 @@ static char *digest_of(const struct pipeline_mail *mail)
 	return text;
 }
 
-/* The queue's promise for a message received at now, or 0 (with a log
-   line) if it cannot be computed. */
-static int64_t reply_by(const struct pipeline *p,
-			const struct pipeline_mail *mail,
-			const struct config_queue *queue)
+/* The queue's promise (sla) for a message received at now and its
+   warning, or 0 (with a log line) if it cannot be computed. */
+static void promise(const struct pipeline *p, const struct pipeline_mail *mail,
+		    const struct config_queue *queue, const char *sla,
+		    int64_t *reply_by_r, int64_t *warn_at_r)
 {
 	const struct hours *hours = g_hash_table_lookup(p->hours,
 							queue->name);
-	int64_t deadline;
 	char *error;
 
-	if (hours_deadline(hours, mail->now, queue->sla_first_reply,
-			   &deadline, &error) < 0) {
+	if (sla_promise(hours, sla, queue->sla_warn, mail->now, reply_by_r,
+			warn_at_r, &error) < 0) {
 		log_warning("%s: [queue %s] no reply-by time: %s",
 			    mail->queue_id, queue->name, error);
 		g_free(error);
-		return 0;
+		*reply_by_r = 0;
+		*warn_at_r = 0;
 	}
-	return deadline;
 }
 
 /* "2026-11-24T13:00:00+02:00": in the queue's zone, as the promise is
@@ -515,11 +515,14 @@ static void plan_inbound(struct pipeline *p, const struct pipeline_mail *mail,
 		.language = c.language,
 		.category = c.category,
 		.now = mail->now,
-		.reply_by = reply_by(p, mail, mail->queue),
 		.ack_wanted = c.ack_refusal == NULL,
 		.ack_to = envelope_to,
 		.no_reopen = c.no_reopen != NULL,
 	};
+	promise(p, mail, mail->queue, mail->queue->sla_first_reply,
+		&in.reply_by, &in.warn_at);
+	promise(p, mail, mail->queue, mail->queue->sla_next_reply,
+		&in.next_reply_by, &in.next_warn_at);
 	if (intake_message(p->store, p->config, p->key, &in, &r,
 			   &error) < 0) {
 		plan_fail(plan, PLAN_FAIL_INTERNAL, "%s", error);

@@ -67,6 +67,9 @@ struct store_backend {
 			   char **error_r);
 	int (*applied_del)(struct store_txn *txn, const char *key,
 			   char **error_r);
+	int (*timers_due)(struct store_txn *txn, int64_t until,
+			  unsigned int max, GArray **timers_r,
+			  char **error_r);
 	int (*applied_list)(struct store_txn *txn, GPtrArray **keys_r,
 			    char **error_r);
 };

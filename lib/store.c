@@ -120,6 +120,12 @@ int store_mailbox_done(struct store_txn *txn,
 	return txn->backend->mailbox_done(txn, mark, error_r);
 }
 
+int store_timers_due(struct store_txn *txn, int64_t until, unsigned int max,
+		     GArray **timers_r, char **error_r)
+{
+	return txn->backend->timers_due(txn, until, max, timers_r, error_r);
+}
+
 int store_applied_get(struct store_txn *txn, const char *key,
 		      char **error_r)
 {

@@ -20,6 +20,9 @@
                    queue mailbox's keywords show it (store_mailbox_*)
      applied.db    keys of spool items applied but not yet done
      meta.db       "next_id" -> next ticket id
+     timers.db     due time + kind -> ticket id: the timers each ticket
+                   record implies (ticket_timers), an index Berkeley DB
+                   keeps itself whenever a ticket is written
    Every access happens inside store_transaction(), which commits
    durably (fsync of the log) and retries deadlocks.
 
@@ -146,5 +149,17 @@ int store_applied_del(struct store_txn *txn, const char *key,
    Returns 0 or -1. */
 int store_applied_list(struct store_txn *txn, GPtrArray **keys_r,
 		       char **error_r);
+
+/* A timer in the index. */
+struct store_timer {
+	int64_t due;
+	uint32_t id;
+	enum ticket_timer_kind kind;
+};
+
+/* Returns in *timers_r (always set; g_array_unref it) at most max timers
+   due at or before until, earliest first.  Returns 0 or -1. */
+int store_timers_due(struct store_txn *txn, int64_t until, unsigned int max,
+		     GArray **timers_r, char **error_r);
 
 #endif

@@ -12,6 +12,8 @@
      When Dovecot cannot be reached it waits (a growing pause, at most
      DOVEADM_PAUSE_MAX) and tries again, so a change is never lost, only
      late; a slow doveadm delays neither mail nor events.
+   - The timers thread fires what the store's timer index says is due
+     (timers.c): escalations, auto-close; mail never waits on it.
    At start, keys of applied events whose files are gone (a crash
    between done and forgetting) are forgotten. */
 
@@ -20,6 +22,7 @@
 #include "mbevent.h"
 #include "mbsync.h"
 #include "spool.h"
+#include "timers.h"
 
 #include <glib/gstdio.h>
 #include <errno.h>
@@ -32,13 +35,16 @@
 #define SYNCS_PER_ROUND 20
 #define DOVEADM_PAUSE_MIN 5
 #define DOVEADM_PAUSE_MAX 300
+#define TIMERS_PER_ROUND 100
 
 struct worker {
 	const struct config *config;
 	struct store *store;
 	struct spool *events;
 	char *status_dir;	/* spool_dir/status */
-	GThread *events_thread, *mailbox_thread;
+	struct spool *outbox;	/* where timers put their mail */
+	struct timers *timers;
+	GThread *events_thread, *mailbox_thread, *timers_thread;
 	GMutex lock;
 	GCond wake;
 	bool stopping;
@@ -332,6 +338,29 @@ static gpointer mailbox_main(gpointer data)
 	return NULL;
 }
 
+/* Fires what is due; a store failure is said and tried again next
+   round, when the timers are still due. */
+static void fire_timers(struct worker *w)
+{
+	unsigned int fired;
+	char *error = NULL;
+
+	do {
+		if (timers_run(w->timers, now(), TIMERS_PER_ROUND, &fired,
+			       &error) < 0) {
+			log_error("timer: store: %s; will try again", error);
+			g_free(error);
+			return;
+		}
+	} while (fired == TIMERS_PER_ROUND && !stopping(w));
+}
+
+static gpointer timers_main(gpointer data)
+{
+	run_rounds(data, fire_timers);
+	return NULL;
+}
+
 struct prune_context {
 	struct spool *events;
 	unsigned int forgotten;
@@ -365,7 +394,17 @@ int worker_start(const struct config *config, struct store *store,
 	int ret = spool_open(dir, true, &w->events, error_r);
 
 	g_free(dir);
+	if (ret == 0) {
+		dir = g_build_filename(config->spool_dir, "outbox", NULL);
+		ret = spool_open(dir, false, &w->outbox, error_r);
+		g_free(dir);
+	}
+	if (ret == 0)
+		ret = timers_open(config, store, w->outbox, &w->timers,
+				  error_r);
 	if (ret < 0) {
+		spool_close(&w->outbox);
+		spool_close(&w->events);
 		g_free(w);
 		return -1;
 	}
@@ -386,6 +425,7 @@ int worker_start(const struct config *config, struct store *store,
 	g_cond_init(&w->wake);
 	w->events_thread = g_thread_new("events", events_main, w);
 	w->mailbox_thread = g_thread_new("mailbox", mailbox_main, w);
+	w->timers_thread = g_thread_new("timers", timers_main, w);
 	*worker_r = w;
 	return 0;
 }
@@ -403,6 +443,9 @@ void worker_stop(struct worker **_worker)
 	g_mutex_unlock(&w->lock);
 	g_thread_join(w->events_thread);
 	g_thread_join(w->mailbox_thread);
+	g_thread_join(w->timers_thread);
+	timers_close(&w->timers);
+	spool_close(&w->outbox);
 	spool_item_free(&w->held);
 	spool_close(&w->events);
 	g_free(w->status_dir);

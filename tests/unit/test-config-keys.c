@@ -88,6 +88,9 @@ static const struct sample {
 	{ CONFIG_GROUP_QUEUE, "hours", "mon-sat 10:00-16:00" },
 	{ CONFIG_GROUP_QUEUE, "holidays", "2026-12-25" },
 	{ CONFIG_GROUP_QUEUE, "sla_first_reply", "2h" },
+	{ CONFIG_GROUP_QUEUE, "sla_next_reply", "1h" },
+	{ CONFIG_GROUP_QUEUE, "sla_warn", "30m" },
+	{ CONFIG_GROUP_QUEUE, "autoclose_after", "off" },
 	{ CONFIG_GROUP_QUEUE, "escalate_to", "boss@shop.test" },
 	{ CONFIG_GROUP_QUEUE, "autoack", "false" },
 	{ CONFIG_GROUP_QUEUE, "language", "lt" },
@@ -297,6 +300,7 @@ static void test_defaults_are_the_parsers(void)
 	"[queue sales]\n" \
 	"address = sales@shop.test, orders@shop.test\n" \
 	"name = Sales desk\n" \
+	"sla_first_reply = 2h\n" \
 	"autoack = false\n" \
 	"[queue manager]\n" \
 	"address = manager@shop.test\n" \
@@ -336,6 +340,7 @@ static void test_print_defaults(void)
 	assert_line(defaults, "agents =");
 	assert_line(defaults, "address = sales@shop.test;orders@shop.test");
 	assert_line(defaults, "name = sales");
+	assert_line(defaults, "sla_next_reply = 4h");
 	assert_line(defaults, "autoack = true");
 	assert_line(defaults, "language = en");
 	assert_line(defaults, "mailbox = manager@shop.test");
@@ -401,6 +406,9 @@ static void test_print_changed_round_trip(void)
 	assert_line(changed, "sendmail_timeout = 2m");
 	assert_line(changed, "language = lt");
 	assert_line(changed, "mailbox =");
+	/* sla_next_reply follows sla_first_reply */
+	assert_line(changed, "sla_first_reply = 2h");
+	g_assert_null(strstr(changed, "sla_next_reply"));
 	/* sales' language is ru, its default with default_language = ru */
 	g_assert_null(strstr(changed, "\nlanguage = ru\n"));
 	g_assert_null(strstr(changed, "api_url"));

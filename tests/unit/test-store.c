@@ -345,11 +345,89 @@ static void test_record_v1(void)
 	/* and is written back in the current format */
 	again = ticket_serialize(ticket);
 	g_assert_cmpuint(((const guint8 *)g_bytes_get_data(again, NULL))[0],
-			 ==, 2);
+			 ==, 3);
 	g_bytes_unref(again);
 	ticket_free(&ticket);
 	g_variant_unref(v1);
 	g_free(error);
+}
+
+/* A record of format 2 (before the timers) reads with no promise
+   watched and nothing due. */
+static void test_record_v2(void)
+{
+	const char *participants[] = { "anna@example.com", NULL };
+	GVariant *v2 = g_variant_ref_sink(g_variant_new(
+		"(yussssssssxxxxs^asuuxss)", 2, 7, "sales", "resolved",
+		"email", "Anna", "anna@example.com", "en", "Lamp", "",
+		(gint64)100, (gint64)200, (gint64)300, (gint64)0, "",
+		participants, 0, 4, (gint64)150, "ack@shop.test",
+		"lamp@example.com"));
+	struct ticket_timer timers[TICKET_TIMERS_MAX];
+	struct ticket *ticket = NULL;
+	char *error = NULL;
+
+	g_assert_cmpint(ticket_deserialize(g_variant_get_data(v2),
+					   g_variant_get_size(v2), &ticket,
+					   &error), ==, 0);
+	g_assert_cmpint(ticket->status, ==, TICKET_RESOLVED);
+	g_assert_cmpint(ticket->last_ack, ==, 150);
+	g_assert_cmpstr(ticket->ack_for, ==, "lamp@example.com");
+	g_assert_cmpint(ticket->sla, ==, SLA_NONE);
+	g_assert_false(ticket->awaiting);
+	g_assert_cmpuint(ticket_timers(ticket, timers), ==, 0);
+	ticket_free(&ticket);
+	g_variant_unref(v2);
+}
+
+/* The timers a record implies, and a round trip of them. */
+static void test_record_timers(void)
+{
+	struct ticket_timer timers[TICKET_TIMERS_MAX];
+	struct ticket *ticket = ticket_new(), *back = NULL;
+	char *error = NULL;
+	GBytes *bytes;
+
+	ticket->id = 3;
+	ticket->sla = SLA_OK;
+	ticket->awaiting = true;
+	ticket->promise_by = 1000;
+	ticket->warn_at = 800;
+	g_assert_cmpuint(ticket_timers(ticket, timers), ==, 2);
+	g_assert_cmpint(timers[0].kind, ==, TIMER_SLA_WARN);
+	g_assert_cmpint(timers[0].due, ==, 800);
+	g_assert_cmpint(timers[1].kind, ==, TIMER_SLA_BREACH);
+	ticket->sla = SLA_WARNED;
+	g_assert_cmpuint(ticket_timers(ticket, timers), ==, 1);
+	g_assert_cmpint(timers[0].kind, ==, TIMER_SLA_BREACH);
+	ticket->awaiting = false;
+	g_assert_cmpuint(ticket_timers(ticket, timers), ==, 0);
+
+	ticket_set_status(ticket, TICKET_RESOLVED, 2000);
+	g_assert_cmpuint(ticket_timers(ticket, timers), ==, 1);
+	g_assert_cmpint(timers[0].kind, ==, TIMER_SCHEDULE);
+	g_assert_cmpint(timers[0].due, ==, 2000);
+	ticket->autoclose_at = 5000;
+	g_assert_cmpuint(ticket_timers(ticket, timers), ==, 1);
+	g_assert_cmpint(timers[0].kind, ==, TIMER_AUTOCLOSE);
+	ticket->autoclose_at = TIMER_OFF;
+	g_assert_cmpuint(ticket_timers(ticket, timers), ==, 0);
+
+	bytes = ticket_serialize(ticket);
+	g_assert_cmpint(ticket_deserialize(g_bytes_get_data(bytes, NULL),
+					   g_bytes_get_size(bytes), &back,
+					   &error), ==, 0);
+	g_assert_cmpint(back->sla, ==, SLA_WARNED);
+	g_assert_cmpint(back->promise_by, ==, 1000);
+	g_assert_cmpint(back->warn_at, ==, 800);
+	g_assert_cmpint(back->resolved_at, ==, 2000);
+	g_assert_cmpint(back->autoclose_at, ==, TIMER_OFF);
+	ticket_set_status(back, TICKET_OPEN, 3000);
+	g_assert_cmpint(back->resolved_at, ==, 0);
+	g_assert_cmpuint(ticket_timers(back, timers), ==, 0);
+	g_bytes_unref(bytes);
+	ticket_free(&back);
+	ticket_free(&ticket);
 }
 
 /* Index keys over 4 KiB that differ only at the end stay two keys. */
@@ -395,6 +473,8 @@ int main(int argc, char *argv[])
 {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/store/record-v1", test_record_v1);
+	g_test_add_func("/store/record-v2", test_record_v2);
+	g_test_add_func("/store/record-timers", test_record_timers);
 	g_test_add("/store/sequential-ids", struct fixture, NULL, setup,
 		   test_sequential_ids, teardown);
 	g_test_add("/store/round-trip", struct fixture, NULL, setup,
