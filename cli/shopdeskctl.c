@@ -1,5 +1,5 @@
 /* shopdeskctl.c: the admin's command line.  `config` checks and prints
-   the configuration; `tickets` and `show` ask shopdesk-milter over the
+   the configuration (-d its defaults, -n what differs from them); `tickets` and `show` ask shopdesk-milter over the
    control socket and print its JSON reply as a table, as key: value
    lines, or (--json) as it came, pretty-printed.
 
@@ -35,8 +35,10 @@
 static const char usage_text[] =
 	"usage: shopdeskctl [-c FILE] COMMAND [ARGS]\n"
 	"\n"
-	"  config                       check and print the configuration,\n"
-	"                               defaults included\n"
+	"  config [-d | -n]             check and print the configuration,\n"
+	"                               defaults included; -d: every key's\n"
+	"                               default, -n: only the keys that\n"
+	"                               differ from their default\n"
 	"  tickets [--status S] [--queue Q] [--json]\n"
 	"                               list tickets\n"
 	"  show ID [--json]             one ticket with its messages and "
@@ -361,17 +363,25 @@ static void check_templates(const struct config *config)
 	ack_templates_free(&templates);
 }
 
+/* -d and -n as postconf has them: a key without a default (domain, a
+   queue's address) shows its value in both, so that each output is a
+   configuration that loads. */
 static int cmd_config(const char *config_path, int argc, char **argv)
 {
+	enum config_print_what what = CONFIG_PRINT_ALL;
 	struct config *config;
 	GString *out;
 
-	if (argc > 0)
-		usage_error("config takes no arguments");
+	if (argc == 1 && strcmp(argv[0], "-d") == 0)
+		what = CONFIG_PRINT_DEFAULTS;
+	else if (argc == 1 && strcmp(argv[0], "-n") == 0)
+		what = CONFIG_PRINT_CHANGED;
+	else if (argc > 0)
+		usage_error("config takes -d or -n, not %s", argv[argc - 1]);
 	config = load_config(config_path);
 	check_templates(config);
 	out = g_string_new(NULL);
-	config_print(config, out);
+	config_print(config, what, out);
 	fputs(out->str, stdout);
 	g_string_free(out, TRUE);
 	config_free(&config);

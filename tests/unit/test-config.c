@@ -624,7 +624,7 @@ static void test_defaults(void)
 	GString *out = g_string_new("\n");
 	const char *templates;
 
-	config_print(c, out);
+	config_print(c, CONFIG_PRINT_ALL, out);
 	for (unsigned int i = 0; i < G_N_ELEMENTS(lines); i++)
 		assert_line(out->str, lines[i]);
 	templates = strstr(out->str, "\ntemplates_dir = /");
@@ -662,10 +662,10 @@ static void test_print_round_trip(void)
 	struct config *c = load_text("round-trip-1", EVERYTHING);
 	GString *first = g_string_new(NULL), *second = g_string_new(NULL);
 
-	config_print(c, first);
+	config_print(c, CONFIG_PRINT_ALL, first);
 	config_free(&c);
 	c = load_text("round-trip-2", first->str);
-	config_print(c, second);
+	config_print(c, CONFIG_PRINT_ALL, second);
 	g_assert_cmpstr(first->str, ==, second->str);
 	assert_line(first->str, "agents = ann@shop.test;bob@shop.test");
 	assert_line(first->str, "address = Sales@Shop.Test;orders@shop.test;"
