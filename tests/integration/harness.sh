@@ -387,6 +387,28 @@ start_milter() {
 	wait_port "$MILTER_PORT" || bail "shopdesk-milter did not start"
 }
 
+# start_milter_at FAKETIME: the milter under libfaketime's thread-safe
+# library, its clock FAKETIME ("+4d", "@2026-10-23 14:00:00" in UTC):
+# preloaded directly rather than through faketime(1), which would stay
+# the parent, so that MILTER_PID is the milter's own pid (kill -9).
+start_milter_at() {
+	local lib
+	lib=$(dpkg -L libfaketime 2>/dev/null | grep '/libfaketimeMT\.so\.1$')
+	[ -n "$lib" ] || bail "libfaketime (Debian package faketime) is missing"
+	TZ=UTC LD_PRELOAD=$lib FAKETIME=$1 FAKETIME_DONT_RESET=1 \
+		"$MILTER_BIN" -f -c "$CONF" >>"$H/milter.log" 2>&1 &
+	MILTER_PID=$!
+	echo "$MILTER_PID" > "$H/milter.pid"
+	wait_port "$MILTER_PORT" || bail "shopdesk-milter did not start"
+}
+
+# restart_milter_at FAKETIME: kill -9, then start_milter_at
+restart_milter_at() {
+	kill -9 "$MILTER_PID"
+	wait "$MILTER_PID" 2>/dev/null
+	start_milter_at "$1"
+}
+
 stop_milter() {
 	[ -n "${MILTER_PID:-}" ] || return 0
 	kill "$MILTER_PID" 2>/dev/null
