@@ -611,6 +611,7 @@ static void print_ticket(JsonObject *ticket)
 	for (unsigned int i = 0; i < G_N_ELEMENTS(times); i++)
 		print_time_field(ticket, times[i]);
 	print_field(ticket, "sla");
+	print_field(ticket, "rating");
 	print_field(ticket, "assignee");
 	print_field(ticket, "linked_to");
 	print_participants(ticket);
