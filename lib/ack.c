@@ -31,6 +31,7 @@ struct ack_templates {
 					   [message] thanks */
 	GHashTable *solved, *unsolved;	/* and of [rating] solved and
 					   unsolved */
+	GHashTable *stop;		/* and of [message] stop */
 };
 
 static void ack_language_free(gpointer data)
@@ -179,6 +180,7 @@ static int load_language(const char *dir, struct ack_language *l,
 		   parse_string(kf, path, "message", "subject", &l->subject,
 				error_r) == 0) {
 		load_words(kf, "message", "thanks", t->thanks);
+		load_words(kf, "message", "stop", t->stop);
 		load_words(kf, "rating", "solved", t->solved);
 		load_words(kf, "rating", "unsolved", t->unsolved);
 		ret = 0;
@@ -221,6 +223,8 @@ int ack_templates_load(const char *dir, struct ack_templates **templates_r,
 					  NULL);
 	t->unsolved = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 					    NULL);
+	t->stop = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+					NULL);
 	if (d == NULL) {
 		*error_r = g_strdup_printf("templates: %s", error->message);
 		g_error_free(error);
@@ -261,6 +265,7 @@ void ack_templates_free(struct ack_templates **_templates)
 	g_hash_table_unref(t->thanks);
 	g_hash_table_unref(t->solved);
 	g_hash_table_unref(t->unsolved);
+	g_hash_table_unref(t->stop);
 	g_free(t);
 }
 
@@ -657,6 +662,15 @@ bool ack_is_thanks(const struct ack_templates *templates, const char *text)
 {
 	char *w = own_words(text);
 	bool found = g_hash_table_contains(templates->thanks, w);
+
+	g_free(w);
+	return found;
+}
+
+bool ack_is_stop(const struct ack_templates *templates, const char *text)
+{
+	char *w = own_words(text);
+	bool found = g_hash_table_contains(templates->stop, w);
 
 	g_free(w);
 	return found;

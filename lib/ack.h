@@ -81,6 +81,10 @@ char *ack_build_chat(const struct ack_templates *templates,
    out) are only a thank-you of some language's [message] thanks. */
 bool ack_is_thanks(const struct ack_templates *templates, const char *text);
 
+/* Whether the customer's words are only a request for no more
+   automatic mail: some language's [message] stop. */
+bool ack_is_stop(const struct ack_templates *templates, const char *text);
+
 /* Whether the customer's words in text answer "was it solved?": a
    rating, a digit 1-5 alone or with one word ("5", "4 stars"), in
    *score_r (else 0), or only words of some language's [rating] solved

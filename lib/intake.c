@@ -61,7 +61,7 @@ static struct ticket *new_ticket(const struct intake_message *msg,
 	ticket->status = TICKET_NEW;
 	ticket->created = msg->now;
 	ticket->reply_by = msg->reply_by;
-	ticket->quiet = msg->quiet;
+	ticket->quiet = msg->quiet || msg->stop;
 	if (msg->reply_by != 0) {
 		ticket->sla = SLA_OK;
 		ticket->awaiting = true;
@@ -437,6 +437,8 @@ static int intake_txn(struct store_txn *txn, void *context,
 			goto done;
 		}
 		add_participants(ticket, msg, c->config->participants_max);
+		if (msg->stop)
+			ticket->quiet = true;
 		if (rate(txn, ticket, msg, &closed, error_r) < 0)
 			goto fail;
 		if (!msg->no_reopen && !closed &&

@@ -47,6 +47,8 @@ struct intake_message {
 				   bare thank-you: filed, reopens nothing */
 	bool quiet;		/* RFC 3834 forbids answering it: a ticket
 				   it opens gets no follow-up */
+	bool stop;		/* the customer asks for no more automatic
+				   mail: their ticket gets none from now */
 	int rating;		/* its words are a rating 1-5, else 0 */
 	int solved;		/* or say solved (1), not solved (0), else
 				   -1 (ack_rating()) */

@@ -50,6 +50,7 @@ struct customer {
 	const char *quiet;	/* why RFC 3834 forbids answering, or NULL */
 	const char *no_reopen;	/* why this mail reopens nothing, or NULL */
 	int rating, solved;	/* as ack_rating() reads the words */
+	bool stop;		/* the words ask for no more automatic mail */
 };
 
 static void hours_destroy(gpointer data)
@@ -254,6 +255,13 @@ static void read_customer(const struct pipeline *p,
 	c->ack_refusal = mail->queue->autoack ? c->quiet :
 		"autoack is off for the queue";
 	c->no_reopen = autoreply_automatic(mail->message, mail->envelope_from);
+	if (c->no_reopen == NULL && ack_is_stop(p->templates, f->snippet)) {
+		/* no more automatic mail to them, this one's ack included */
+		c->stop = true;
+		c->no_reopen = "asks for no more automatic mail";
+		if (c->ack_refusal == NULL)
+			c->ack_refusal = c->no_reopen;
+	}
 	if (c->no_reopen == NULL &&
 	    !ack_rating(p->templates, f->snippet, &c->rating, &c->solved) &&
 	    ack_is_thanks(p->templates, f->snippet))
@@ -567,6 +575,7 @@ static void plan_inbound(struct pipeline *p, const struct pipeline_mail *mail,
 		.ack_to = envelope_to,
 		.no_reopen = c.no_reopen != NULL,
 		.quiet = c.quiet != NULL,
+		.stop = c.stop,
 		.rating = c.rating,
 		.solved = c.solved,
 	};

@@ -594,6 +594,25 @@ static void test_followup_who(void)
 			      T0 + 4 * DAY + 10 * MINUTE);
 	g_assert_null(outbox_item(&f, key));
 	g_free(key);
+
+	/* a customer who says "stop" gets no follow-up either */
+	id = mail(&f, NULL, "cup-1@example.com", NULL,
+		  "Hello, the cup I ordered came broken.", T0 + 8 * DAY);
+	mail(&f, "ann", "r-4@shop.test", "cup-1@example.com",
+	     "We are sending another.", T0 + 8 * DAY + 10 * MINUTE);
+	mail(&f, NULL, "cup-2@example.com", "r-4@shop.test", "Stop!",
+	     T0 + 8 * DAY + 20 * MINUTE);
+	mail(&f, "ann", "r-5@shop.test", "cup-2@example.com",
+	     "#resolve\nSorry.", T0 + 8 * DAY + 30 * MINUTE);
+	g_assert_cmpuint(run(&f, T0 + 11 * DAY), ==, 2);
+	t = read_ticket(&f, id, &history);
+	g_assert_true(t->quiet);
+	ticket_free(&t);
+	g_free(history);
+	key = g_strdup_printf("followup.%u.%d", id,
+			      T0 + 8 * DAY + 30 * MINUTE);
+	g_assert_null(outbox_item(&f, key));
+	g_free(key);
 	teardown(&f);
 }
 
