@@ -324,6 +324,40 @@ static void test_escalation(void)
 	teardown(&f);
 }
 
+/* A mail that cannot be made (its template gone) fails the firing with
+   the reason: nothing is sent or changed, and the timer fires once the
+   template is back. */
+static void test_no_template(void)
+{
+	struct fixture f;
+	struct ticket *t;
+	char *history, *templates, *error = NULL;
+	unsigned int fired;
+
+	setup(&f, "escalate_to = boss@shop.test\n");
+	g_assert_cmpuint(mail(&f, NULL, "lamp-1@example.com", NULL,
+			      "Hello, my lamp is broken.", T0), ==, 1);
+	templates = f.config->templates_dir;
+	f.config->templates_dir = g_build_filename(f.dir, "none", NULL);
+	g_assert_cmpint(timers_run(f.timers, T0 + 48 * MINUTE, 100, &fired,
+				   &error), ==, -1);
+	assert_has(error, "notice-sla-warning.txt");
+	g_free(error);
+	g_assert_cmpuint(fired, ==, 0);
+	g_assert_cmpuint(outbox_count(&f), ==, 0);
+	t = read_ticket(&f, 1, &history);
+	g_assert_cmpint(t->sla, ==, SLA_OK);
+	g_assert_null(strstr(history, "sla_warn"));
+	ticket_free(&t);
+	g_free(history);
+
+	g_free(f.config->templates_dir);
+	f.config->templates_dir = templates;
+	g_assert_cmpuint(run(&f, T0 + 48 * MINUTE), ==, 1);
+	g_assert_cmpuint(outbox_count(&f), ==, 1);
+	teardown(&f);
+}
+
 /* An answer in time: met, and no timer fires; the customer writes
    again and a new promise (sla_next_reply) is watched. */
 static void test_met_and_next(void)
@@ -450,6 +484,7 @@ int main(int argc, char *argv[])
 	g_test_init(&argc, &argv, NULL);
 	g_mime_init();
 	g_test_add_func("/timers/escalation", test_escalation);
+	g_test_add_func("/timers/no-template", test_no_template);
 	g_test_add_func("/timers/met-and-next", test_met_and_next);
 	g_test_add_func("/timers/autoclose", test_autoclose);
 	g_test_add_func("/timers/autoclose-stopped", test_autoclose_stopped);
