@@ -401,7 +401,7 @@ static gpointer watch_main(gpointer data)
 }
 
 struct soon_context {
-	uint32_t next;		/* the next ticket id to look at, downwards */
+	uint32_t next;		/* the ticket to look at next (going down) */
 	unsigned int done, count, want;
 	int64_t base;
 	int seconds;		/* they fall due over it */
@@ -538,6 +538,15 @@ static void remove_tree(const char *dir)
 	g_rmdir(dir);
 }
 
+/* the store and spool: a hundred megabytes, gone however it ends */
+static char *bench_dir;
+
+static void remove_bench_dir(void)
+{
+	remove_tree(bench_dir);
+	g_free(bench_dir);
+}
+
 int main(int argc, char *argv[])
 {
 	unsigned long small = argc > 1 ? strtoul(argv[1], NULL, 10) : 1000;
@@ -559,6 +568,8 @@ int main(int argc, char *argv[])
 	/* each figure as soon as it is known: the run takes minutes */
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	b.dir = g_dir_make_tmp("bench-timers-XXXXXX", NULL);
+	bench_dir = g_strdup(b.dir);
+	atexit(remove_bench_dir);
 	templates = g_build_filename(top != NULL ? top : ".", "templates",
 				     NULL);
 	path = g_build_filename(b.dir, "shopdesk.conf", NULL);
@@ -593,7 +604,6 @@ int main(int argc, char *argv[])
 	printf("a synced write on the store's disk now: %.2f ms p50\n",
 	       sync_ms(&b));
 
-	remove_tree(b.dir);
 	g_rand_free(b.rand);
 	config_free(&b.config);
 	token_key_free(&b.key);
