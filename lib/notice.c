@@ -91,10 +91,15 @@ char *notice_build(const struct config *config, const struct notice *n,
 			    n->language != NULL ? n->language :
 			    config->default_language, n->template_name,
 			    n->data, &body, error_r) < 0) {
+		/* when English fails too, the first error is the one said */
+		char *en_error = NULL;
+
 		if (ack_render_file(config->templates_dir, "en",
 				    n->template_name, n->data, &body,
-				    NULL) < 0)
+				    &en_error) < 0) {
+			g_free(en_error);
 			return NULL;
+		}
 		g_clear_pointer(error_r, g_free);
 	}
 	mail.message = message_text(config, n, body);

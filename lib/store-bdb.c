@@ -314,6 +314,29 @@ static void bdb_close(struct store **_store)
 	*_store = NULL;
 }
 
+static int bdb_cache_stat(struct store *_store, uint64_t *requested_r,
+			  uint64_t *read_r, char **error_r)
+{
+	struct bdb_store *store = (struct bdb_store *)_store;
+	DB_MPOOL_STAT *stat = NULL;
+	int ret = -1;
+
+	g_rw_lock_reader_lock(&store->lock);
+	if (store->env == NULL)
+		*error_r = g_strdup("the store could not be reopened");
+	else if ((ret = store->env->memp_stat(store->env, &stat, NULL,
+					      0)) != 0)
+		*error_r = g_strdup_printf("memp_stat: %s",
+					   db_strerror(ret));
+	g_rw_lock_reader_unlock(&store->lock);
+	if (ret != 0)
+		return -1;
+	*requested_r = (uint64_t)stat->st_cache_hit + stat->st_cache_miss;
+	*read_r = stat->st_page_in;
+	free(stat);
+	return 0;
+}
+
 /* After Berkeley DB panics (the disk filled up under its log, say),
    every operation fails until the environment is opened again, which
    runs recovery.  The first transaction to find it so does that, with
@@ -1023,6 +1046,7 @@ const struct store_backend store_bdb_backend = {
 	.name = "bdb",
 	.open = bdb_open,
 	.close = bdb_close,
+	.cache_stat = bdb_cache_stat,
 	.transaction = bdb_transaction,
 	.ticket_get = bdb_ticket_get,
 	.ticket_put = bdb_ticket_put,

@@ -17,6 +17,13 @@ void store_close(struct store **_store)
 		(*_store)->backend->close(_store);
 }
 
+int store_cache_stat(struct store *store, uint64_t *requested_r,
+		     uint64_t *read_r, char **error_r)
+{
+	return store->backend->cache_stat(store, requested_r, read_r,
+					  error_r);
+}
+
 int store_transaction(struct store *store, store_txn_func_t *func,
 		      void *context, char **error_r)
 {

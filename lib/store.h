@@ -46,6 +46,14 @@ int store_open(const char *dir, enum store_flags flags, struct store **store_r,
 /* Checkpoints, closes every database and the environment. */
 void store_close(struct store **_store);
 
+/* The pages the store's cache handed out since the store was opened:
+   asked for (found in the cache or read into it) in *requested_r, of
+   them read from disk in *read_r.  What an operation costs, counted so
+   that a benchmark's figure does not depend on the machine.  Returns 0
+   or -1. */
+int store_cache_stat(struct store *store, uint64_t *requested_r,
+		     uint64_t *read_r, char **error_r);
+
 /* A unit of work.  Returns 0 to commit, -1 (with *error_r) to abort.
    It may be called more than once (after a deadlock), so it must keep
    no effects outside the transaction from an earlier call. */

@@ -32,13 +32,18 @@
 
 #include <gmime/gmime.h>
 
+#include <stdio.h>
 #include <string.h>
+
+#define FAILURE_LOG_PERIOD 60
 
 struct timers {
 	const struct config *config;
 	struct store *store;
 	struct spool *outbox;
 	GHashTable *hours;	/* queue name -> struct hours */
+	GHashTable *failing;	/* "ID.KIND.DUE" of a timer that failed ->
+				   when that was last logged */
 };
 
 struct fire {
@@ -73,6 +78,8 @@ int timers_open(const struct config *config, struct store *store,
 	t->outbox = outbox;
 	t->hours = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
 					 hours_destroy);
+	t->failing = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+					   NULL);
 	for (unsigned int i = 0; i < config->queues->len; i++) {
 		const struct config_queue *q = config->queues->pdata[i];
 		struct hours *hours;
@@ -96,6 +103,7 @@ void timers_close(struct timers **_timers)
 		return;
 	*_timers = NULL;
 	g_hash_table_unref(t->hours);
+	g_hash_table_unref(t->failing);
 	g_free(t);
 }
 
@@ -739,6 +747,27 @@ static int scan_txn(struct store_txn *txn, void *context, char **error_r)
 	return store_timers_due(txn, s->until, s->max, &s->due, error_r);
 }
 
+/* A timer that could not fire stays due and is tried again at every
+   run, without holding up the others; said once a minute (takes key). */
+static void failed(struct timers *t, char *key, const char *when,
+		   const char *error)
+{
+	int64_t now = g_get_monotonic_time() / G_USEC_PER_SEC;
+	gpointer last;
+	unsigned int id;
+	int kind;
+
+	if (g_hash_table_lookup_extended(t->failing, key, NULL, &last) &&
+	    now - GPOINTER_TO_SIZE(last) < FAILURE_LOG_PERIOD) {
+		g_free(key);
+		return;
+	}
+	if (sscanf(key, "%u.%d", &id, &kind) == 2)
+		log_error("timer: ticket=%u %s due=%s: %s; will try again",
+			  id, ticket_timer_name(kind), when, error);
+	g_hash_table_insert(t->failing, key, GSIZE_TO_POINTER(now));
+}
+
 /* One scan of the index and the firing of what it found.  Returns the
    number fired in *fired_r; 0 or -1. */
 static int run_once(struct timers *t, int64_t now, unsigned int max,
@@ -755,22 +784,32 @@ static int run_once(struct timers *t, int64_t now, unsigned int max,
 		return -1;
 	}
 	f.log = g_string_new(NULL);
-	for (unsigned int i = 0; i < scan.due->len && ret == 0; i++) {
-		char *when;
+	for (unsigned int i = 0; i < scan.due->len; i++) {
+		char *when, *error = NULL, *key;
 
 		f.timer = g_array_index(scan.due, struct store_timer, i);
-		ret = store_transaction(t->store, fire_txn, &f, error_r);
-		if (ret < 0 || !f.fired)
-			continue;
 		when = ticket_format_time(f.timer.due);
-		log_info("timer: ticket=%u %s due=%s%s", f.timer.id,
-			 ticket_timer_name(f.timer.kind), when, f.log->str);
+		key = g_strdup_printf("%u.%d.%" G_GINT64_FORMAT, f.timer.id,
+				      f.timer.kind, f.timer.due);
+		if (store_transaction(t->store, fire_txn, &f, &error) < 0) {
+			failed(t, key, when, error);
+			g_free(error);
+		} else {
+			g_hash_table_remove(t->failing, key);
+			g_free(key);
+			if (f.fired) {
+				log_info("timer: ticket=%u %s due=%s%s",
+					 f.timer.id,
+					 ticket_timer_name(f.timer.kind),
+					 when, f.log->str);
+				(*fired_r)++;
+			}
+		}
 		g_free(when);
-		(*fired_r)++;
 	}
 	g_string_free(f.log, TRUE);
 	g_array_unref(scan.due);
-	return ret;
+	return 0;
 }
 
 int timers_run(struct timers *t, int64_t now, unsigned int max,

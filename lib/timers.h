@@ -29,8 +29,10 @@ int timers_open(const struct config *config, struct store *store,
 void timers_close(struct timers **_timers);
 
 /* Fires at most max timers due at now or earlier, earliest first, and
-   says how many fired in *fired_r.  Returns 0, or -1 with *error_r
-   when the store failed (what fired before stays fired). */
+   says how many fired in *fired_r.  A timer that fails (the store, the
+   outbox, a template) is logged and stays due, to be tried again at
+   the next run; the others go on.  Returns 0, or -1 with *error_r when
+   the index cannot be read. */
 int timers_run(struct timers *timers, int64_t now, unsigned int max,
 	       unsigned int *fired_r, char **error_r);
 

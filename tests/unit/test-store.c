@@ -1,7 +1,8 @@
 /* Unit tests of the ticket store on a real Berkeley DB environment in a
    temporary directory: records round-trip, ids are sequential and
    survive a reopen, histories stay apart, indexes work, a second opener
-   is refused, and concurrent writers all land (deadlocks retried). */
+   is refused, concurrent writers all land (deadlocks retried), and the
+   cache's page counts move as reads do. */
 
 #include "store.h"
 
@@ -479,6 +480,38 @@ static void test_long_keys(struct fixture *fx, gconstpointer data)
 	g_free(error);
 }
 
+/* Reading a ticket asks the cache for pages; right after it was
+   written they are in it, after a reopen they come from disk. */
+static void test_cache_stat(struct fixture *fx, gconstpointer data)
+{
+	struct get_ctx c = { 0 };
+	uint64_t requested, read, requested2, read2;
+	char *error = NULL;
+
+	c.id = create(fx->store, "counted");
+	if (store_cache_stat(fx->store, &requested, &read, &error) < 0)
+		g_error("store_cache_stat: %s", error);
+	get(fx->store, &c);
+	g_assert_cmpint(c.found, ==, 1);
+	if (store_cache_stat(fx->store, &requested2, &read2, &error) < 0)
+		g_error("store_cache_stat: %s", error);
+	g_assert_cmpuint(requested2, >, requested);
+	g_assert_cmpuint(read2, ==, read);
+
+	store_close(&fx->store);
+	if (store_open(fx->dir, 0, &fx->store, &error) < 0)
+		g_error("store_open: %s", error);
+	if (store_cache_stat(fx->store, &requested, &read, &error) < 0)
+		g_error("store_cache_stat: %s", error);
+	get(fx->store, &c);
+	g_assert_cmpint(c.found, ==, 1);
+	if (store_cache_stat(fx->store, &requested2, &read2, &error) < 0)
+		g_error("store_cache_stat: %s", error);
+	g_assert_cmpuint(requested2, >, requested);
+	g_assert_cmpuint(read2, >, read);
+	get_ctx_clear(&c);
+}
+
 int main(int argc, char *argv[])
 {
 	g_test_init(&argc, &argv, NULL);
@@ -498,5 +531,7 @@ int main(int argc, char *argv[])
 	g_test_add_func("/store/bad-record", test_bad_record);
 	g_test_add("/store/long-keys", struct fixture, NULL, setup,
 		   test_long_keys, teardown);
+	g_test_add("/store/cache-stat", struct fixture, NULL, setup,
+		   test_cache_stat, teardown);
 	return g_test_run();
 }

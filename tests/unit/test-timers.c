@@ -127,15 +127,18 @@ static GMimeMessage *parse(const char *text)
 
 /* A mail through the pipeline at time now: from the customer when
    agent is NULL, else an agent's reply to the customer. */
-static uint32_t mail(struct fixture *f, const char *agent, const char *id,
-		     const char *in_reply_to, const char *body, int64_t now)
+static uint32_t mail_about(struct fixture *f, const char *agent,
+			   const char *subject, const char *id,
+			   const char *in_reply_to, const char *body,
+			   int64_t now)
 {
 	char *text = g_strdup_printf(
-		"From: %s\nTo: %s\nSubject: Broken lamp\n"
+		"From: %s\nTo: %s\nSubject: %s\n"
 		"Message-ID: <%s>\n%s%s%s\n%s\n",
 		agent != NULL ? "Ann <ann@shop.test>" :
 		"Anna <anna@example.com>",
-		agent != NULL ? "anna@example.com" : "sales@shop.test", id,
+		agent != NULL ? "anna@example.com" : "sales@shop.test",
+		subject, id,
 		in_reply_to != NULL ? "In-Reply-To: <" : "",
 		in_reply_to != NULL ? in_reply_to : "",
 		in_reply_to != NULL ? ">\n" : "", body);
@@ -169,6 +172,13 @@ static uint32_t mail(struct fixture *f, const char *agent, const char *id,
 	g_object_unref(m.message);
 	g_free(text);
 	return ticket;
+}
+
+static uint32_t mail(struct fixture *f, const char *agent, const char *id,
+		     const char *in_reply_to, const char *body, int64_t now)
+{
+	return mail_about(f, agent, "Broken lamp", id, in_reply_to, body,
+			  now);
 }
 
 /* A customer mail RFC 3834 forbids answering (Precedence: bulk). */
@@ -354,6 +364,50 @@ static void test_escalation(void)
 	g_assert_false(t->awaiting);
 	ticket_free(&t);
 	g_free(history);
+	teardown(&f);
+}
+
+/* A mail that cannot be made (its template gone) fails its firing:
+   nothing is sent or changed, the other timers go on, and it fires
+   once the template is back. */
+static void test_no_template(void)
+{
+	struct fixture f;
+	struct ticket *t;
+	char *history, *templates, *error = NULL;
+	unsigned int fired;
+
+	setup(&f, "escalate_to = boss@shop.test\nautoclose_after = 5m\n"
+		  "followup_after = off\n");
+	g_assert_cmpuint(mail(&f, NULL, "lamp-1@example.com", NULL,
+			      "Hello, my lamp is broken.", T0), ==, 1);
+	/* another ticket, resolved: its timers need no template */
+	g_assert_cmpuint(mail_about(&f, NULL, "Broken cup", "cup-1@example.com",
+				    NULL, "The cup is broken.", T0), ==, 2);
+	mail(&f, "ann", "r-1@shop.test", "cup-1@example.com",
+	     "#resolve\nAnother is on its way.", T0 + MINUTE);
+	templates = f.config->templates_dir;
+	f.config->templates_dir = g_build_filename(f.dir, "none", NULL);
+	g_assert_cmpint(timers_run(f.timers, T0 + 48 * MINUTE, 100, &fired,
+				   &error), ==, 0);
+	/* ticket 2 scheduled and auto-closed; ticket 1's warning not */
+	g_assert_cmpuint(fired, ==, 2);
+	g_assert_cmpuint(outbox_count(&f), ==, 0);
+	t = read_ticket(&f, 1, &history);
+	g_assert_cmpint(t->sla, ==, SLA_OK);
+	g_assert_null(strstr(history, "sla_warn"));
+	ticket_free(&t);
+	g_free(history);
+
+	t = read_ticket(&f, 2, &history);
+	g_assert_cmpint(t->status, ==, TICKET_CLOSED);
+	ticket_free(&t);
+	g_free(history);
+
+	g_free(f.config->templates_dir);
+	f.config->templates_dir = templates;
+	g_assert_cmpuint(run(&f, T0 + 48 * MINUTE), ==, 1);
+	g_assert_cmpuint(outbox_count(&f), ==, 1);
 	teardown(&f);
 }
 
@@ -687,6 +741,7 @@ int main(int argc, char *argv[])
 	g_test_init(&argc, &argv, NULL);
 	g_mime_init();
 	g_test_add_func("/timers/escalation", test_escalation);
+	g_test_add_func("/timers/no-template", test_no_template);
 	g_test_add_func("/timers/met-and-next", test_met_and_next);
 	g_test_add_func("/timers/autoclose", test_autoclose);
 	g_test_add_func("/timers/autoclose-stopped", test_autoclose_stopped);
