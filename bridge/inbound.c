@@ -316,6 +316,7 @@ enum inbound_result inbound_deliver(struct inbound *in,
 	const struct inmail mail = {
 		.name = name,
 		.address = message->address,
+		.language = message->language,
 		.queue = in->queue,
 		.subject = subject_line,
 		.date = message->date,

@@ -133,6 +133,9 @@ struct inbound_message {
 	const char *sender;	/* the customer's name, as the provider gives
 				   it, or NULL: "TITLE user" */
 	const char *address;	/* the customer's: tg.12345@... */
+	const char *language;	/* the language the customer's app is set
+				   to, as the provider says it ("en",
+				   "pt-br"), or NULL */
 	const char *kind;	/* what it is, when more than words:
 				   "photo"; NULL or "text": a message */
 	const char *subject_text;	/* the words of the subject, or

@@ -71,6 +71,28 @@ static GMimeObject *attachment(const struct inmail_file *f)
 	return GMIME_OBJECT(part);
 }
 
+/* Content-Language: the primary tag of what the provider says ("pt" of
+   "pt-br"), when it is 2 or 3 letters; the milter picks the templates
+   by it (RFC 3282). */
+static void set_language(GMimeMessage *m, const char *language)
+{
+	char tag[4];
+	size_t n = 0;
+
+	if (language == NULL)
+		return;
+	while (n < sizeof(tag) - 1 && g_ascii_isalpha(language[n])) {
+		tag[n] = g_ascii_tolower(language[n]);
+		n++;
+	}
+	tag[n] = '\0';
+	if (n < 2 || (language[n] != '\0' && language[n] != '-' &&
+		      language[n] != '_'))
+		return;
+	g_mime_object_set_header(GMIME_OBJECT(m), "Content-Language", tag,
+				 NULL);
+}
+
 enum mail_result inmail_send(const struct config *config,
 			     const struct inmail *in, char **why_r)
 {
@@ -97,6 +119,7 @@ enum mail_result inmail_send(const struct config *config,
 	g_mime_message_set_date(m, when);
 	g_date_time_unref(when);
 	g_mime_message_set_message_id(m, in->message_id);
+	set_language(m, in->language);
 	if (in->in_reply_to != NULL) {
 		char *value = g_strdup_printf("<%s>", in->in_reply_to);
 

@@ -22,6 +22,8 @@ struct inmail_file {
 struct inmail {
 	const char *name;	/* display name: "Ivan (WhatsApp)" */
 	const char *address;	/* the customer's: wa.37060000001@... */
+	const char *language;	/* as the provider gave it, or NULL: the
+				   primary tag becomes Content-Language */
 	const struct config_queue *queue;
 	const char *subject;
 	int64_t date;		/* Unix seconds; 0 or less: now */

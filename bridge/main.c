@@ -11,11 +11,16 @@
    is recorded in the item before the next.  A message given up (the
    provider refuses it for good, or it outlived outbox_lifetime) goes to
    dead/ and its agent gets a notice mail.  The messengers' inbound side
-   runs in their own threads (inbound.c). */
+   runs in their own threads (inbound.c).
 
+   SIGHUP reloads the configuration between two items: the channels
+   whose settings changed restart (channels.h), the others go on; the
+   outbox is not touched. */
+
+#include "ack.h"
+#include "channels.h"
 #include "config.h"
 #include "daemon.h"
-#include "inbound.h"
 #include "log.h"
 #include "mail.h"
 #include "messenger.h"
@@ -24,9 +29,6 @@
 #include "provider.h"
 #include "receipt.h"
 #include "spool.h"
-#include "telegram.h"
-#include "viber.h"
-#include "whatsapp.h"
 
 #include <curl/curl.h>
 #include <gmime/gmime.h>
@@ -46,12 +48,16 @@
 /* A provider's pause longer than this is waited out in the spool */
 #define WAIT_MAX (2 * G_USEC_PER_SEC)
 
+/* What the bridge holds open from its start; the rest of the file
+   takes effect at a reload. */
+static const char *const restart_keys[] = { "spool_dir", "user", NULL };
+
 struct bridge {
-	const struct config *config;
+	struct config *config;	/* the current one */
 	struct spool *outbox;
 	struct spool *events;	/* delivery results, for the history */
 	GMainLoop *loop;
-	GPtrArray *messengers;	/* struct messenger * */
+	struct channels *channels;
 	bool draining;		/* drain_more() is scheduled */
 };
 
@@ -117,17 +123,6 @@ static void deliver_mail(struct bridge *b, struct spool_item **item,
 	g_free(error);
 	g_free(why);
 	g_free(what);
-}
-
-static struct messenger *messenger_of(struct bridge *b, const char *name)
-{
-	for (unsigned int i = 0; i < b->messengers->len; i++) {
-		struct messenger *m = b->messengers->pdata[i];
-
-		if (strcmp(m->name, name) == 0)
-			return m;
-	}
-	return NULL;
 }
 
 /* Whether an item of the same chat that came earlier still waits in
@@ -221,7 +216,7 @@ static void deliver_message(struct bridge *b, struct spool_item **item)
 	}
 	what = g_strdup_printf("%s: ticket=%u channel=%s chat=%s",
 			       (*item)->key, m->ticket, m->channel, m->chat);
-	messenger = messenger_of(b, m->channel);
+	messenger = channels_find(b->channels, m->channel);
 	if (messenger == NULL) {
 		/* the admin may yet configure it: nothing is given up
 		   before outbox_lifetime */
@@ -328,13 +323,6 @@ out:
 	outbox_message_free(&m);
 }
 
-static void messenger_destroy(gpointer data)
-{
-	struct messenger *m = data;
-
-	messenger_free(&m);
-}
-
 static void handle(struct bridge *b, struct spool_item **item)
 {
 	struct outbox_mail *mail = NULL;
@@ -425,6 +413,48 @@ static gboolean stop(gpointer data)
 	return G_SOURCE_CONTINUE;
 }
 
+/* The configuration again, with the templates it names; when either is
+   wrong the old one stays.  It runs in the main loop, between two
+   items: nothing is being sent. */
+static gboolean reload(gpointer data)
+{
+	struct bridge *b = data;
+	const char *path = b->config->path;
+	struct ack_templates *templates = NULL;
+	struct channels *channels;
+	struct config *next;
+	char *error = NULL, *kept;
+
+	if (config_load(path, &next, &error) < 0) {
+		log_error("configuration not reloaded, the old one stays: %s",
+			  error);
+		g_free(error);
+		return G_SOURCE_CONTINUE;
+	}
+	kept = config_keep_running(next, b->config, restart_keys);
+	if (ack_templates_load(next->templates_dir, &templates, &error) < 0 ||
+	    (channels = channels_reload(&b->channels, next, &error)) ==
+	    NULL) {
+		log_error("configuration not reloaded, the old one stays: "
+			  "%s: %s", path, error);
+		g_free(error);
+		g_free(kept);
+		ack_templates_free(&templates);
+		config_free(&next);
+		return G_SOURCE_CONTINUE;
+	}
+	ack_templates_free(&templates);
+	if (kept != NULL)
+		log_warning("%s: %s: changed in the file, the running value "
+			    "stays until a restart", next->path, kept);
+	g_free(kept);
+	b->channels = channels;
+	config_free(&b->config);
+	b->config = next;
+	log_info("reloaded configuration from %s", next->path);
+	return G_SOURCE_CONTINUE;
+}
+
 int main(int argc, char *argv[])
 {
 	struct config *config = daemon_start("shopdesk-bridge", argc, argv);
@@ -448,50 +478,29 @@ int main(int argc, char *argv[])
 		daemon_die("events: %s", error);
 	g_free(dir);
 	dir = g_build_filename(config->spool_dir, "outbox", NULL);
-	b.messengers = g_ptr_array_new_with_free_func(messenger_destroy);
-	for (unsigned int i = 0; i < config->channels->len; i++) {
-		const struct config_channel *ch = config->channels->pdata[i];
-		struct messenger *m = NULL;
-
-		if (strcmp(ch->name, "telegram") == 0)
-			m = telegram_new(config, ch, &error);
-		else if (strcmp(ch->name, "whatsapp") == 0)
-			m = whatsapp_new(config, ch, &error);
-		else if (strcmp(ch->name, "viber") == 0)
-			m = viber_new(config, ch, &error);
-		else {
-			log_warning("[channel %s]: not supported by this "
-				    "bridge; its messages wait in the outbox",
-				    ch->name);
-			continue;
-		}
-		if (m == NULL)
-			daemon_die("[channel %s]: %s", ch->name, error);
-		g_ptr_array_add(b.messengers, m);
-	}
+	b.channels = channels_new(config, &error);
+	if (b.channels == NULL)
+		daemon_die("%s", error);
 	b.loop = g_main_loop_new(NULL, FALSE);
 	g_unix_signal_add(SIGTERM, stop, &b);
 	g_unix_signal_add(SIGINT, stop, &b);
+	g_unix_signal_add(SIGHUP, reload, &b);
 	g_timeout_add(POLL_MS, drain, &b);
 	log_info("starting: outbox %s, sendmail \"%s\"", dir,
 		 config->sendmail);
-	for (unsigned int i = 0; i < b.messengers->len; i++) {
-		struct messenger *m = b.messengers->pdata[i];
-
-		if (inbound_start(m->inbound, &error) < 0)
-			daemon_die("[channel %s]: %s", m->name, error);
-	}
+	if (channels_start(b.channels, &error) < 0)
+		daemon_die("%s", error);
 	daemon_ready();
 	drain(&b);
 	g_main_loop_run(b.loop);
 	log_info("stopping");
 
-	g_ptr_array_unref(b.messengers);	/* stops their threads */
+	channels_free(&b.channels);	/* stops their threads */
 	curl_global_cleanup();
 	g_main_loop_unref(b.loop);
 	spool_close(&b.outbox);
 	spool_close(&b.events);
 	g_free(dir);
-	config_free(&config);
+	config_free(&b.config);
 	return 0;
 }

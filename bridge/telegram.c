@@ -526,6 +526,8 @@ static enum inbound_result handle_update(struct telegram *tg, JsonNode *node,
 
 	message.sender = name;
 	message.address = from;
+	message.language = jsonget_string(jsonget_object(msg, "from"),
+					  "language_code");
 	message.kind = media.what;
 	message.subject_text = words != NULL ? words : "";
 	/* a message without a date is dated when it arrives (0) */

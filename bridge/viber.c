@@ -276,6 +276,7 @@ static enum inbound_result handle_message(struct viber *vb,
 	char *address = NULL, *mid = NULL, *why = NULL;
 	struct inbound_message message = {
 		.sender = jsonget_string(sender, "name"),
+		.language = jsonget_string(sender, "language"),
 		.kind = type,
 		.date = inbound_date(jsonget_int(event, "timestamp", 0) / 1000),
 		.files = files,

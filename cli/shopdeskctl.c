@@ -1,5 +1,5 @@
 /* shopdeskctl.c: the admin's command line.  `config` checks and prints
-   the configuration; `tickets` and `show` ask shopdesk-milter over the
+   the configuration (-d its defaults, -n what differs from them); `tickets` and `show` ask shopdesk-milter over the
    control socket and print its JSON reply as a table, as key: value
    lines, or (--json) as it came, pretty-printed.
 
@@ -35,12 +35,15 @@
 static const char usage_text[] =
 	"usage: shopdeskctl [-c FILE] COMMAND [ARGS]\n"
 	"\n"
-	"  config                       check and print the configuration,\n"
-	"                               defaults included\n"
+	"  config [-d | -n]             check and print the configuration,\n"
+	"                               defaults included; -d: every key's\n"
+	"                               default, -n: only the keys that\n"
+	"                               differ from their default\n"
 	"  tickets [--status S] [--queue Q] [--json]\n"
 	"                               list tickets\n"
 	"  show ID [--json]             one ticket with its messages and "
 	"history\n"
+	"  timers [--json]              what is due, when and why\n"
 	"  sla QUEUE TIME               the reply-by deadline for a message\n"
 	"                               received at TIME (ISO 8601; without\n"
 	"                               an offset, in the queue's time zone)\n"
@@ -360,17 +363,25 @@ static void check_templates(const struct config *config)
 	ack_templates_free(&templates);
 }
 
+/* -d and -n as postconf has them: a key without a default (domain, a
+   queue's address) shows its value in both, so that each output is a
+   configuration that loads. */
 static int cmd_config(const char *config_path, int argc, char **argv)
 {
+	enum config_print_what what = CONFIG_PRINT_ALL;
 	struct config *config;
 	GString *out;
 
-	if (argc > 0)
-		usage_error("config takes no arguments");
+	if (argc == 1 && strcmp(argv[0], "-d") == 0)
+		what = CONFIG_PRINT_DEFAULTS;
+	else if (argc == 1 && strcmp(argv[0], "-n") == 0)
+		what = CONFIG_PRINT_CHANGED;
+	else if (argc > 0)
+		usage_error("config takes -d or -n, not %s", argv[argc - 1]);
 	config = load_config(config_path);
 	check_templates(config);
 	out = g_string_new(NULL);
-	config_print(config, out);
+	config_print(config, what, out);
 	fputs(out->str, stdout);
 	g_string_free(out, TRUE);
 	config_free(&config);
@@ -589,7 +600,7 @@ static void print_ticket(JsonObject *ticket)
 		"subject", "category",
 	};
 	static const char *const times[] = {
-		"created", "updated", "reply_by", "first_reply",
+		"created", "updated", "reply_by", "first_reply", "promise_by",
 	};
 
 	for (unsigned int i = 0; i < G_N_ELEMENTS(plain); i++)
@@ -599,6 +610,8 @@ static void print_ticket(JsonObject *ticket)
 		print_field(ticket, after_customer[i]);
 	for (unsigned int i = 0; i < G_N_ELEMENTS(times); i++)
 		print_time_field(ticket, times[i]);
+	print_field(ticket, "sla");
+	print_field(ticket, "rating");
 	print_field(ticket, "assignee");
 	print_field(ticket, "linked_to");
 	print_participants(ticket);
@@ -639,6 +652,55 @@ static int cmd_show(const char *config_path, int argc, char **argv)
 		print_json(reply);
 	else
 		print_ticket(json_node_get_object(reply));
+	json_node_unref(reply);
+	config_free(&config);
+	return 0;
+}
+
+static int cmd_timers(const char *config_path, int argc, char **argv)
+{
+	struct config *config;
+	JsonNode *reply;
+	JsonArray *timers;
+	bool json = false;
+
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0)
+			json = true;
+		else
+			usage_error("timers: unknown argument %s", argv[i]);
+	}
+	config = load_config(config_path);
+	reply = ask(config, "timers");
+	if (!JSON_NODE_HOLDS_OBJECT(reply) ||
+	    (timers = jsonget_array(json_node_get_object(reply),
+				   "timers")) == NULL)
+		die("%s: unexpected reply: no timer list",
+		    config->control_socket);
+	if (json) {
+		print_json(reply);
+	} else {
+		printf("%-*s  %-10s  %-9s  %-8s  %s\n", TIME_WIDTH, "DUE",
+		       "TIMER", "TICKET", "STATUS", "QUEUE");
+		for (unsigned int i = 0; i < json_array_get_length(timers);
+		     i++) {
+			JsonObject *t = json_array_get_object_element(timers,
+								       i);
+			char *due = member_time(t, "due");
+			char *kind = member_text(t, "timer");
+			char *ticket = member_text(t, "ticket");
+			char *status = member_text(t, "status");
+			char *queue = member_text(t, "queue");
+
+			printf("%-*s  %-10s  %-9s  %-8s  %s\n", TIME_WIDTH,
+			       due, kind, ticket, status, queue);
+			g_free(due);
+			g_free(kind);
+			g_free(ticket);
+			g_free(status);
+			g_free(queue);
+		}
+	}
 	json_node_unref(reply);
 	config_free(&config);
 	return 0;
@@ -974,6 +1036,7 @@ static const struct {
 	{ "config", cmd_config },
 	{ "tickets", cmd_tickets },
 	{ "show", cmd_show },
+	{ "timers", cmd_timers },
 	{ "sla", cmd_sla },
 	{ "template", cmd_template },
 };

@@ -17,6 +17,7 @@
 struct ack_language {
 	struct template *text;
 	struct template *html;		/* NULL: text only */
+	struct template *chat;		/* ack-chat.txt, NULL: English's */
 	struct template *subject;
 	struct template *date;
 	char **weekdays;		/* 7 */
@@ -28,6 +29,9 @@ struct ack_templates {
 	GHashTable *languages;		/* code -> struct ack_language */
 	GHashTable *thanks;		/* words() of every language's
 					   [message] thanks */
+	GHashTable *solved, *unsolved;	/* and of [rating] solved and
+					   unsolved */
+	GHashTable *stop;		/* and of [message] stop */
 };
 
 static void ack_language_free(gpointer data)
@@ -36,6 +40,7 @@ static void ack_language_free(gpointer data)
 
 	template_free(&l->text);
 	template_free(&l->html);
+	template_free(&l->chat);
 	template_free(&l->subject);
 	template_free(&l->date);
 	g_strfreev(l->weekdays);
@@ -138,16 +143,16 @@ static char *words(const char *text)
 	return g_string_free(out, FALSE);
 }
 
-static void load_thanks(GKeyFile *kf, GHashTable *thanks)
+static void load_words(GKeyFile *kf, const char *group, const char *key,
+		       GHashTable *set)
 {
-	char **list = g_key_file_get_string_list(kf, "message", "thanks", NULL,
-						 NULL);
+	char **list = g_key_file_get_string_list(kf, group, key, NULL, NULL);
 
 	for (char **p = list; p != NULL && *p != NULL; p++) {
 		char *w = words(*p);
 
 		if (*w != '\0')
-			g_hash_table_add(thanks, w);
+			g_hash_table_add(set, w);
 		else
 			g_free(w);
 	}
@@ -155,7 +160,7 @@ static void load_thanks(GKeyFile *kf, GHashTable *thanks)
 }
 
 static int load_language(const char *dir, struct ack_language *l,
-			 GHashTable *thanks, char **error_r)
+			 struct ack_templates *t, char **error_r)
 {
 	char *path = g_build_filename(dir, "language.conf", NULL);
 	GKeyFile *kf = g_key_file_new();
@@ -174,7 +179,10 @@ static int load_language(const char *dir, struct ack_language *l,
 				error_r) == 0 &&
 		   parse_string(kf, path, "message", "subject", &l->subject,
 				error_r) == 0) {
-		load_thanks(kf, thanks);
+		load_words(kf, "message", "thanks", t->thanks);
+		load_words(kf, "message", "stop", t->stop);
+		load_words(kf, "rating", "solved", t->solved);
+		load_words(kf, "rating", "unsolved", t->unsolved);
 		ret = 0;
 	}
 	g_key_file_free(kf);
@@ -189,6 +197,11 @@ static int load_language(const char *dir, struct ack_language *l,
 		return -1;
 	path = g_build_filename(dir, "ack.html", NULL);
 	ret = parse_file(path, true, &l->html, error_r);
+	g_free(path);
+	if (ret < 0)
+		return -1;
+	path = g_build_filename(dir, "ack-chat.txt", NULL);
+	ret = parse_file(path, true, &l->chat, error_r);
 	g_free(path);
 	return ret;
 }
@@ -206,6 +219,12 @@ int ack_templates_load(const char *dir, struct ack_templates **templates_r,
 					     ack_language_free);
 	t->thanks = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 					  NULL);
+	t->solved = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+					  NULL);
+	t->unsolved = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+					    NULL);
+	t->stop = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+					NULL);
 	if (d == NULL) {
 		*error_r = g_strdup_printf("templates: %s", error->message);
 		g_error_free(error);
@@ -221,7 +240,7 @@ int ack_templates_load(const char *dir, struct ack_templates **templates_r,
 							1);
 
 			g_hash_table_insert(t->languages, g_strdup(name), l);
-			ret = load_language(sub, l, t->thanks, error_r);
+			ret = load_language(sub, l, t, error_r);
 		}
 		g_free(ack);
 		g_free(sub);
@@ -244,6 +263,9 @@ void ack_templates_free(struct ack_templates **_templates)
 	*_templates = NULL;
 	g_hash_table_unref(t->languages);
 	g_hash_table_unref(t->thanks);
+	g_hash_table_unref(t->solved);
+	g_hash_table_unref(t->unsolved);
+	g_hash_table_unref(t->stop);
 	g_free(t);
 }
 
@@ -341,6 +363,54 @@ static void add_reply_by(JsonBuilder *b, const struct ack_language *l,
 	g_time_zone_unref(tz);
 }
 
+/* When the queue opens, in its zone, when it is closed at in->now:
+   "opens": {"text", "iso"}, else null. */
+static void add_opens(JsonBuilder *b, const struct ack_language *l,
+		      const struct ack_input *in)
+{
+	GDateTime *utc, *local;
+	JsonBuilder *d;
+	JsonNode *data;
+	char *time, *text, *iso;
+	int64_t opens;
+
+	json_builder_set_member_name(b, "opens");
+	if (in->hours == NULL ||
+	    hours_add_open(in->hours, in->now, 0, &opens) < 0 ||
+	    opens <= in->now) {
+		json_builder_add_null_value(b);
+		return;
+	}
+	utc = g_date_time_new_from_unix_utc(opens);
+	local = g_date_time_to_timezone(utc, hours_timezone(in->hours));
+	d = json_builder_new();
+	json_builder_begin_object(d);
+	set_string(d, "weekday",
+		   l->weekdays[g_date_time_get_day_of_week(local) - 1]);
+	json_builder_set_member_name(d, "day");
+	json_builder_add_int_value(d, g_date_time_get_day_of_month(local));
+	set_string(d, "month", l->months[g_date_time_get_month(local) - 1]);
+	json_builder_set_member_name(d, "year");
+	json_builder_add_int_value(d, g_date_time_get_year(local));
+	time = g_date_time_format(local, "%H:%M");
+	set_string(d, "time", time);
+	json_builder_end_object(d);
+	data = json_builder_get_root(d);
+	text = template_render(l->date, data);
+	iso = g_date_time_format_iso8601(local);
+	json_builder_begin_object(b);
+	set_string(b, "text", text);
+	set_string(b, "iso", iso);
+	json_builder_end_object(b);
+	g_free(iso);
+	g_free(text);
+	g_free(time);
+	json_node_unref(data);
+	g_object_unref(d);
+	g_date_time_unref(local);
+	g_date_time_unref(utc);
+}
+
 JsonNode *ack_data(const struct ack_templates *templates,
 		   const struct ack_input *in)
 {
@@ -374,6 +444,7 @@ JsonNode *ack_data(const struct ack_templates *templates,
 	set_string(b, "timezone", in->queue->timezone);
 	json_builder_end_object(b);
 	add_reply_by(b, l, in);
+	add_opens(b, l, in);
 	json_builder_set_member_name(b, "hours");
 	json_builder_begin_array(b);
 	if (in->hours != NULL) {
@@ -436,6 +507,27 @@ static char *references(const struct ack_input *in)
 		g_string_append_printf(out, "<%s>", in->in_reply_to);
 	g_strchomp(out->str);
 	return g_string_free(out, FALSE);
+}
+
+char *ack_build_chat(const struct ack_templates *templates,
+		     const struct ack_input *in)
+{
+	const struct ack_language *l = g_hash_table_lookup(templates->languages,
+							   in->language);
+	const struct ack_language *en = g_hash_table_lookup(
+		templates->languages, "en");
+	const struct template *chat = l->chat != NULL ? l->chat :
+		en != NULL ? en->chat : NULL;
+	JsonNode *data;
+	char *text;
+
+	if (chat == NULL)
+		return NULL;
+	data = ack_data(templates, in);
+	text = template_render(chat, data);
+	json_node_unref(data);
+	g_strstrip(text);
+	return text;
 }
 
 char *ack_build(const struct ack_templates *templates,
@@ -538,15 +630,14 @@ int ack_render_file(const char *dir, const char *language, const char *name,
 	return 0;
 }
 
-bool ack_is_thanks(const struct ack_templates *templates, const char *text)
+/* The customer's own words: up to the quote of our mail (and its
+   "On ... wrote:" line) or the signature, as words(). */
+static char *own_words(const char *text)
 {
 	GString *own = g_string_new(NULL);
 	const char *p = text;
 	char *w;
-	bool found;
 
-	/* the customer's own words: up to the quote of our mail (and its
-	   "On ... wrote:" line) or the signature */
 	while (*p != '\0') {
 		size_t len = strcspn(p, "\n");
 
@@ -563,8 +654,47 @@ bool ack_is_thanks(const struct ack_templates *templates, const char *text)
 			p++;
 	}
 	w = words(own->str);
-	found = g_hash_table_contains(templates->thanks, w);
-	g_free(w);
 	g_string_free(own, TRUE);
+	return w;
+}
+
+bool ack_is_thanks(const struct ack_templates *templates, const char *text)
+{
+	char *w = own_words(text);
+	bool found = g_hash_table_contains(templates->thanks, w);
+
+	g_free(w);
+	return found;
+}
+
+bool ack_is_stop(const struct ack_templates *templates, const char *text)
+{
+	char *w = own_words(text);
+	bool found = g_hash_table_contains(templates->stop, w);
+
+	g_free(w);
+	return found;
+}
+
+bool ack_rating(const struct ack_templates *templates, const char *text,
+		int *score_r, int *solved_r)
+{
+	char *w = own_words(text);
+	bool found = true;
+
+	*score_r = 0;
+	*solved_r = -1;
+	if (w[0] >= '1' && w[0] <= '5' &&
+	    (w[1] == '\0' || (w[1] == ' ' && strchr(w + 2, ' ') == NULL &&
+			      strlen(w + 2) <= 20)))
+		/* "5", "5 stars", "4 спасибо": a digit and a word at most */
+		*score_r = w[0] - '0';
+	else if (g_hash_table_contains(templates->solved, w))
+		*solved_r = 1;
+	else if (g_hash_table_contains(templates->unsolved, w))
+		*solved_r = 0;
+	else
+		found = false;
+	g_free(w);
 	return found;
 }

@@ -71,9 +71,26 @@ JsonNode *ack_data(const struct ack_templates *templates,
 char *ack_build(const struct ack_templates *templates,
 		const struct ack_input *in);
 
+/* The acknowledgement for a messenger chat: templates/<language>/
+   ack-chat.txt (or English's) with ack_data(), as plain text; NULL when
+   neither exists (g_free it). */
+char *ack_build_chat(const struct ack_templates *templates,
+		     const struct ack_input *in);
+
 /* Whether the customer's words in text (quoted lines and signature left
    out) are only a thank-you of some language's [message] thanks. */
 bool ack_is_thanks(const struct ack_templates *templates, const char *text);
+
+/* Whether the customer's words are only a request for no more
+   automatic mail: some language's [message] stop. */
+bool ack_is_stop(const struct ack_templates *templates, const char *text);
+
+/* Whether the customer's words in text answer "was it solved?": a
+   rating, a digit 1-5 alone or with one word ("5", "4 stars"), in
+   *score_r (else 0), or only words of some language's [rating] solved
+   or unsolved, *solved_r 1 or 0 (else -1). */
+bool ack_rating(const struct ack_templates *templates, const char *text,
+		int *score_r, int *solved_r);
 
 /* Renders templates/<language>/<name> with data; for previews.  Returns
    0 and the text, or -1 with *error_r (g_free it). */

@@ -7,80 +7,23 @@
 
    hours, holidays and sla_first_reply are checked by the business-hours
    clock (hours.c) itself, so that both agree on what is valid.  It opens
-   none of the files and sockets it names: the programs that use them do. */
+   none of the files and sockets it names: the programs that use them do.
+
+   Which keys exist and their defaults come from the table of
+   config-keys.c; the checks of each value are here. */
 
 #include "config.h"
 #include "hours.h"
+#include "sla.h"
 #include "ticket.h"
 
 #include <gio/gio.h>
 #include <string.h>
 #include <sys/un.h>
 
-#ifndef PKGDATADIR
-/* Builds outside automake; the Makefile passes $(pkgdatadir). */
-#define PKGDATADIR "/usr/local/share/shopdesk"
-#endif
-
 #define QUEUE_NAME_MAX 63
 #define TICKET_TAG_MAX 32
 #define SUN_PATH_MAX (sizeof(((struct sockaddr_un *)NULL)->sun_path) - 1)
-
-static const char *const shopdesk_keys[] = {
-	"domain", "state_dir", "spool_dir", "milter_socket",
-	"milter_socket_mode", "milter_socket_group", "user",
-	"control_socket", "templates_dir", "sendmail", "ticket_tag",
-	"subject_tag", "agents", "trusted_networks", "default_language",
-	"recipient_delimiter", "on_error", "thread_window", "ack_burst",
-	"ack_burst_period", "ack_daily_max", "ack_reopen_period",
-	"outbox_retry_min", "outbox_retry_max", "outbox_lifetime",
-	"sendmail_timeout", "doveadm_socket", "doveadm_timeout", "keywords",
-	"header_max",
-	"body_memory_max", "parse_max", "mime_depth_max", "mime_parts_max",
-	"strip_max", "participants_max", "trusted_authserv_ids",
-	NULL
-};
-
-static const char *const queue_keys[] = {
-	"address", "name", "timezone", "hours", "holidays",
-	"sla_first_reply", "escalate_to", "autoack", "language", "mailbox",
-	NULL
-};
-
-static const char *const channel_keys[] = {
-	"api_url", "token_file", "domain", "queue", "attachment_max",
-	"poll_timeout", "webhook_listen", "webhook_secret_file",
-	"phone_number_id", "app_secret_file", "verify_token_file",
-	"template", "template_language", NULL
-};
-
-/* Keys of channel_keys only one kind of channel has. */
-static const struct {
-	const char *key;
-	const char *channel;
-} channel_own_keys[] = {
-	{ "phone_number_id", "whatsapp" },
-	{ "app_secret_file", "whatsapp" },
-	{ "verify_token_file", "whatsapp" },
-	{ "template", "whatsapp" },
-	{ "template_language", "whatsapp" },
-};
-
-static const struct {
-	const char *name;
-	const char *api_url;
-} channel_kinds[] = {
-	{ "telegram", "https://api.telegram.org" },
-	{ "whatsapp", "https://graph.facebook.com/v19.0" },
-	{ "viber", "https://chatapi.viber.com/pa" },
-};
-
-enum group_kind {
-	GROUP_SHOPDESK,
-	GROUP_QUEUE,
-	GROUP_CHANNEL,
-	GROUP_UNKNOWN,
-};
 
 /* A group header or key line of the raw text. */
 struct location {
@@ -375,17 +318,145 @@ static bool valid_delimiter(const char *s)
 	return true;
 }
 
-/* Sets *value_r to the value, trimmed, or to a copy of def when the key
-   is absent (def may be NULL). */
+/* [shopdesk], [queue NAME] or [channel NAME]; *name_r gets NAME (NULL
+   for [shopdesk]).  False for any other group. */
+static bool classify_group(const char *group, enum config_group *group_r,
+			   const char **name_r)
+{
+	*name_r = NULL;
+	if (strcmp(group, "shopdesk") == 0) {
+		*group_r = CONFIG_GROUP_SHOPDESK;
+		return true;
+	}
+	if (g_str_has_prefix(group, "queue ")) {
+		*group_r = CONFIG_GROUP_QUEUE;
+		*name_r = group + 6;
+		return true;
+	}
+	if (g_str_has_prefix(group, "channel ")) {
+		*group_r = CONFIG_GROUP_CHANNEL;
+		*name_r = group + 8;
+		return true;
+	}
+	return false;
+}
+
+/* The struct of the group called name: c itself, a queue or a channel */
+static const void *group_struct(const struct config *c,
+				enum config_group group, const char *name)
+{
+	if (group == CONFIG_GROUP_QUEUE)
+		return config_queue_by_name(c, name);
+	if (group == CONFIG_GROUP_CHANNEL) {
+		for (unsigned int i = 0; i < c->channels->len; i++) {
+			const struct config_channel *ch = c->channels->pdata[i];
+
+			if (strcmp(ch->name, name) == 0)
+				return ch;
+		}
+		return NULL;
+	}
+	return c;
+}
+
+/* The default of key for the group called name, newly allocated, its
+   "$..." replaced by what they stand for in c (see struct config_key);
+   with defaults, a key named there stands for its own default, if it
+   has one, instead of its value.  NULL for a key without a default.  The
+   loader reads [shopdesk] first, and a group's keys in the table's
+   order, so what a default names is there. */
+static char *key_default(const struct config *c, const struct config_key *key,
+			 const char *name, bool defaults)
+{
+	GString *out;
+	const char *p;
+
+	if (key->def == NULL)
+		return NULL;
+	out = g_string_new(NULL);
+	for (p = key->def; *p != '\0';) {
+		const struct config_key *var;
+		const void *base;
+		char *word, *owned = NULL;
+		const char *value = NULL;
+		size_t len = 0;
+
+		if (*p != '$') {
+			g_string_append_c(out, *p++);
+			continue;
+		}
+		p++;
+		while (g_ascii_isalnum(p[len]) || p[len] == '_')
+			len++;
+		word = g_strndup(p, len);
+		p += len;
+		/* a key of the group before this one (read already), else
+		   [shopdesk]'s: a channel's "$NAME.$domain" is the shop's */
+		base = group_struct(c, key->group, name);
+		var = config_key_lookup(key->group, word);
+		if (var == NULL || var >= key) {
+			base = c;
+			var = config_key_lookup(CONFIG_GROUP_SHOPDESK, word);
+		}
+		if (strcmp(word, "NAME") == 0)
+			value = name;
+		else if (strcmp(word, "address") == 0)
+			value = config_queue_by_name(c, name)->address;
+		else if (strcmp(word, "provider_api") == 0)
+			value = config_provider_api(name);
+		else if (var != NULL && var->kind == CONFIG_KIND_TEXT &&
+			 defaults && var->def != NULL)
+			value = owned = key_default(c, var, name, true);
+		else if (var != NULL && var->kind == CONFIG_KIND_TEXT)
+			value = *(char *const *)((const char *)base +
+						 var->offset);
+		if (value == NULL)
+			g_error("config_keys: %s: $%s stands for nothing",
+				key->name, word);
+		g_string_append(out, value);
+		g_free(owned);
+		g_free(word);
+	}
+	return g_string_free(out, FALSE);
+}
+
+/* The entry of key in group (the group's header): every key the loader
+   reads is in config_keys. */
+static const struct config_key *table_key(const char *group, const char *key)
+{
+	const struct config_key *entry = NULL;
+	enum config_group kind;
+	const char *name;
+
+	if (classify_group(group, &kind, &name))
+		entry = config_key_lookup(kind, key);
+	if (entry == NULL)
+		g_error("config: [%s] %s is not in config_keys", group, key);
+	return entry;
+}
+
+/* The default of key in group, from config_keys. */
+static char *table_default(struct loader *l, const char *group,
+			   const char *key)
+{
+	enum config_group kind;
+	const char *name;
+
+	(void)classify_group(group, &kind, &name);
+	return key_default(l->config, table_key(group, key), name, false);
+}
+
+/* Sets *value_r to the value, trimmed, or to the key's default when it
+   is absent (NULL for a key without one). */
 static int get_string(struct loader *l, const char *group, const char *key,
-		      const char *def, char **value_r)
+		      char **value_r)
 {
 	GError *error = NULL;
 	char *value;
 
 	*value_r = NULL;
 	if (!g_key_file_has_key(l->keyfile, group, key, NULL)) {
-		*value_r = g_strdup(def);
+		*value_r = table_default(l, group, key);
 		return 0;
 	}
 	value = g_key_file_get_string(l->keyfile, group, key, &error);
@@ -406,20 +477,21 @@ static int get_string(struct loader *l, const char *group, const char *key,
 
 /* Like get_string, but the value must not be empty. */
 static int get_nonempty(struct loader *l, const char *group, const char *key,
-			const char *def, char **value_r)
+			char **value_r)
 {
-	if (get_string(l, group, key, def, value_r) < 0)
+	if (get_string(l, group, key, value_r) < 0)
 		return -1;
 	if (*value_r != NULL && **value_r == '\0')
 		return fail(l, 0, group, key, "empty value");
 	return 0;
 }
 
-/* A value that must be given; what describes it in the error message. */
+/* A value that must be given (its key has no default); what describes
+   it in the error message. */
 static int get_required(struct loader *l, const char *group, const char *key,
 			const char *what, char **value_r)
 {
-	if (get_nonempty(l, group, key, NULL, value_r) < 0)
+	if (get_nonempty(l, group, key, value_r) < 0)
 		return -1;
 	if (*value_r == NULL)
 		return fail(l, 0, group, key, "missing (%s)", what);
@@ -427,12 +499,12 @@ static int get_required(struct loader *l, const char *group, const char *key,
 }
 
 static int get_bool(struct loader *l, const char *group, const char *key,
-		    bool def, bool *value_r)
+		    bool *value_r)
 {
 	GError *error = NULL;
 	char *raw;
 
-	*value_r = def;
+	*value_r = strcmp(table_key(group, key)->def, "true") == 0;
 	if (!g_key_file_has_key(l->keyfile, group, key, NULL))
 		return 0;
 	*value_r = g_key_file_get_boolean(l->keyfile, group, key, &error);
@@ -446,12 +518,12 @@ static int get_bool(struct loader *l, const char *group, const char *key,
 }
 
 static int get_duration(struct loader *l, const char *group, const char *key,
-			const char *def, int64_t *value_r)
+			int64_t *value_r)
 {
 	char *value;
 	int ret = 0;
 
-	if (get_string(l, group, key, def, &value) < 0)
+	if (get_string(l, group, key, &value) < 0)
 		return -1;
 	if (config_parse_duration(value, value_r) < 0)
 		ret = fail(l, 0, group, key,
@@ -462,12 +534,12 @@ static int get_duration(struct loader *l, const char *group, const char *key,
 }
 
 static int get_size(struct loader *l, const char *group, const char *key,
-		    const char *def, size_t *value_r)
+		    size_t *value_r)
 {
 	char *value;
 	int ret = 0;
 
-	if (get_string(l, group, key, def, &value) < 0)
+	if (get_string(l, group, key, &value) < 0)
 		return -1;
 	if (config_parse_size(value, value_r) < 0 || *value_r == 0)
 		ret = fail(l, 0, group, key,
@@ -477,16 +549,16 @@ static int get_size(struct loader *l, const char *group, const char *key,
 }
 
 static int get_uint(struct loader *l, const char *group, const char *key,
-		    unsigned int def, unsigned int max, unsigned int *value_r)
+		    unsigned int max, unsigned int *value_r)
 {
 	char *value;
 	guint64 n;
 	int ret = 0;
 
-	*value_r = def;
+	*value_r = g_ascii_strtoull(table_key(group, key)->def, NULL, 10);
 	if (!g_key_file_has_key(l->keyfile, group, key, NULL))
 		return 0;
-	if (get_string(l, group, key, NULL, &value) < 0)
+	if (get_string(l, group, key, &value) < 0)
 		return -1;
 	if (!g_ascii_string_to_unsigned(value, 10, 1, max, &n, NULL))
 		ret = fail(l, 0, group, key,
@@ -495,6 +567,36 @@ static int get_uint(struct loader *l, const char *group, const char *key,
 		*value_r = n;
 	g_free(value);
 	return ret;
+}
+
+/* One of the key's choices: *value_r gets its index. */
+static int get_choice(struct loader *l, const char *group, const char *key,
+		      int *value_r)
+{
+	const char *const *choices = table_key(group, key)->choices;
+	GString *expected;
+	char *value;
+
+	if (get_nonempty(l, group, key, &value) < 0)
+		return -1;
+	for (int i = 0; choices[i] != NULL; i++) {
+		if (strcmp(choices[i], value) == 0) {
+			*value_r = i;
+			g_free(value);
+			return 0;
+		}
+	}
+	expected = g_string_new(NULL);
+	for (unsigned int i = 0; choices[i] != NULL; i++) {
+		if (i > 0)
+			g_string_append(expected, choices[i + 1] != NULL ?
+					", " : " or ");
+		g_string_append(expected, choices[i]);
+	}
+	fail(l, 0, group, key, "%s expected: %s", expected->str, value);
+	g_string_free(expected, TRUE);
+	g_free(value);
+	return -1;
 }
 
 /* A ';'-separated list; items are trimmed and empty ones dropped. */
@@ -506,6 +608,7 @@ static int get_list(struct loader *l, const char *group, const char *key,
 	char **raw;
 
 	*list_r = NULL;
+	(void)table_key(group, key);	/* a key not there is a bug */
 	if (g_key_file_has_key(l->keyfile, group, key, NULL)) {
 		raw = g_key_file_get_string_list(l->keyfile, group, key,
 						 NULL, &error);
@@ -573,22 +676,6 @@ static int get_address_list(struct loader *l, const char *group,
 	return 0;
 }
 
-static enum group_kind classify_group(const char *group, const char **name_r)
-{
-	*name_r = NULL;
-	if (strcmp(group, "shopdesk") == 0)
-		return GROUP_SHOPDESK;
-	if (g_str_has_prefix(group, "queue ")) {
-		*name_r = group + 6;
-		return GROUP_QUEUE;
-	}
-	if (g_str_has_prefix(group, "channel ")) {
-		*name_r = group + 8;
-		return GROUP_CHANNEL;
-	}
-	return GROUP_UNKNOWN;
-}
-
 static bool valid_queue_name(const char *name)
 {
 	size_t len = strlen(name);
@@ -603,32 +690,15 @@ static bool valid_queue_name(const char *name)
 	return true;
 }
 
-static int channel_kind(const char *name)
-{
-	for (unsigned int i = 0; i < G_N_ELEMENTS(channel_kinds); i++) {
-		if (strcmp(channel_kinds[i].name, name) == 0)
-			return i;
-	}
-	return -1;
-}
-
-static bool in_list(const char *const *list, const char *s)
-{
-	for (; *list != NULL; list++) {
-		if (strcmp(*list, s) == 0)
-			return true;
-	}
-	return false;
-}
-
 /* Checks every group header and key line, in file order: known groups
-   and keys only, each given once. */
+   and keys (those of config_keys) only, each given once. */
 static int check_structure(struct loader *l)
 {
 	for (unsigned int i = 0; i < l->locations->len; i++) {
 		const struct location *loc =
 			&g_array_index(l->locations, struct location, i);
-		const char *const *keys = NULL;
+		const struct config_key *key;
+		enum config_group group;
 		const char *name;
 
 		for (unsigned int j = 0; j < i; j++) {
@@ -646,42 +716,29 @@ static int check_structure(struct loader *l)
 				    "key given twice (first at line %u)",
 				    prev->line);
 		}
-		switch (classify_group(loc->group, &name)) {
-		case GROUP_SHOPDESK:
-			keys = shopdesk_keys;
-			break;
-		case GROUP_QUEUE:
-			if (!valid_queue_name(name))
-				return fail(l, loc->line, loc->group, NULL,
-					    "a queue name is 1 to %d "
-					    "lowercase letters, digits, '-' "
-					    "or '_'", QUEUE_NAME_MAX);
-			keys = queue_keys;
-			break;
-		case GROUP_CHANNEL:
-			if (channel_kind(name) < 0)
-				return fail(l, loc->line, loc->group, NULL,
-					    "unknown channel (telegram, "
-					    "whatsapp or viber)");
-			keys = channel_keys;
-			break;
-		case GROUP_UNKNOWN:
+		if (!classify_group(loc->group, &group, &name))
 			return fail(l, loc->line, loc->group, NULL,
 				    "unknown group ([shopdesk], [queue NAME] "
 				    "or [channel NAME])");
-		}
-		if (loc->key != NULL && !in_list(keys, loc->key))
+		if (group == CONFIG_GROUP_QUEUE && !valid_queue_name(name))
+			return fail(l, loc->line, loc->group, NULL,
+				    "a queue name is 1 to %d lowercase "
+				    "letters, digits, '-' or '_'",
+				    QUEUE_NAME_MAX);
+		if (group == CONFIG_GROUP_CHANNEL &&
+		    config_provider_api(name) == NULL)
+			return fail(l, loc->line, loc->group, NULL,
+				    "unknown channel (telegram, whatsapp or "
+				    "viber)");
+		if (loc->key == NULL)
+			continue;
+		key = config_key_lookup(group, loc->key);
+		if (key == NULL)
 			return fail(l, loc->line, loc->group, loc->key,
 				    "unknown key");
-		for (unsigned int k = 0; keys == channel_keys &&
-		     loc->key != NULL && k < G_N_ELEMENTS(channel_own_keys);
-		     k++) {
-			if (strcmp(loc->key, channel_own_keys[k].key) == 0 &&
-			    strcmp(name, channel_own_keys[k].channel) != 0)
-				return fail(l, loc->line, loc->group, loc->key,
-					    "only [channel %s] has it",
-					    channel_own_keys[k].channel);
-		}
+		if (key->only != NULL && strcmp(name, key->only) != 0)
+			return fail(l, loc->line, loc->group, loc->key,
+				    "only [channel %s] has it", key->only);
 	}
 	return 0;
 }
@@ -749,6 +806,7 @@ static int load_shopdesk(struct loader *l)
 	char *value = NULL;
 	char **argv;
 	GError *error = NULL;
+	int on_error;
 
 	if (get_required(l, g, "domain", "the shop's mail domain",
 			 &c->domain) < 0)
@@ -757,26 +815,22 @@ static int load_shopdesk(struct loader *l)
 		return fail(l, 0, g, "domain", "not a domain name: %s",
 			    c->domain);
 	lower_in_place(c->domain);
-	if (get_nonempty(l, g, "state_dir", "/var/lib/shopdesk",
-			 &c->state_dir) < 0)
+	if (get_nonempty(l, g, "state_dir", &c->state_dir) < 0)
 		return -1;
 	if (!g_path_is_absolute(c->state_dir))
 		return fail(l, 0, g, "state_dir", "not an absolute path");
-	if (get_nonempty(l, g, "spool_dir", "/var/spool/shopdesk",
-			 &c->spool_dir) < 0)
+	if (get_nonempty(l, g, "spool_dir", &c->spool_dir) < 0)
 		return -1;
 	if (!g_path_is_absolute(c->spool_dir))
 		return fail(l, 0, g, "spool_dir", "not an absolute path");
-	if (get_nonempty(l, g, "milter_socket",
-			 "unix:/run/shopdesk/milter.sock",
-			 &c->milter_socket) < 0)
+	if (get_nonempty(l, g, "milter_socket", &c->milter_socket) < 0)
 		return -1;
 	if (!valid_milter_socket(c->milter_socket))
 		return fail(l, 0, g, "milter_socket",
 			    "not unix:/PATH, local:/PATH, inet:PORT@HOST or "
 			    "inet6:PORT@HOST (paths absolute, at most %zu "
 			    "bytes): %s", SUN_PATH_MAX, c->milter_socket);
-	if (get_nonempty(l, g, "milter_socket_mode", "0660", &value) < 0)
+	if (get_nonempty(l, g, "milter_socket_mode", &value) < 0)
 		return -1;
 	if (!valid_mode(value, &c->milter_socket_mode)) {
 		fail(l, 0, g, "milter_socket_mode",
@@ -785,32 +839,28 @@ static int load_shopdesk(struct loader *l)
 		return -1;
 	}
 	g_free(value);
-	if (get_string(l, g, "milter_socket_group", "",
+	if (get_string(l, g, "milter_socket_group",
 		       &c->milter_socket_group) < 0)
 		return -1;
 	if (*c->milter_socket_group != '\0' &&
 	    !valid_account_name(c->milter_socket_group))
 		return fail(l, 0, g, "milter_socket_group",
 			    "not a group name: %s", c->milter_socket_group);
-	if (get_nonempty(l, g, "user", "shopdesk", &c->user) < 0)
+	if (get_nonempty(l, g, "user", &c->user) < 0)
 		return -1;
 	if (!valid_account_name(c->user))
 		return fail(l, 0, g, "user", "not a user name: %s", c->user);
-	if (get_nonempty(l, g, "control_socket",
-			 "/run/shopdesk/control.sock",
-			 &c->control_socket) < 0)
+	if (get_nonempty(l, g, "control_socket", &c->control_socket) < 0)
 		return -1;
 	if (!valid_socket_path(c->control_socket))
 		return fail(l, 0, g, "control_socket",
 			    "not an absolute path of at most %zu bytes",
 			    SUN_PATH_MAX);
-	if (get_nonempty(l, g, "templates_dir", PKGDATADIR "/templates",
-			 &c->templates_dir) < 0)
+	if (get_nonempty(l, g, "templates_dir", &c->templates_dir) < 0)
 		return -1;
 	if (!g_path_is_absolute(c->templates_dir))
 		return fail(l, 0, g, "templates_dir", "not an absolute path");
-	if (get_nonempty(l, g, "sendmail", "/usr/sbin/sendmail -i",
-			 &c->sendmail) < 0)
+	if (get_nonempty(l, g, "sendmail", &c->sendmail) < 0)
 		return -1;
 	if (!g_shell_parse_argv(c->sendmail, NULL, &argv, &error)) {
 		fail(l, 0, g, "sendmail", "%s", error->message);
@@ -818,26 +868,24 @@ static int load_shopdesk(struct loader *l)
 		return -1;
 	}
 	g_strfreev(argv);
-	if (get_string(l, g, "doveadm_socket", "/run/dovecot/shopdesk-doveadm",
-		       &c->doveadm_socket) < 0)
+	if (get_string(l, g, "doveadm_socket", &c->doveadm_socket) < 0)
 		return -1;
 	if (*c->doveadm_socket != '\0' &&
 	    !valid_socket_path(c->doveadm_socket))
 		return fail(l, 0, g, "doveadm_socket",
 			    "not an absolute path of at most %zu bytes",
 			    SUN_PATH_MAX);
-	if (get_nonempty(l, g, "keywords", CONFIG_DEFAULT_KEYWORDS,
-			 &c->keywords) < 0 ||
+	if (get_nonempty(l, g, "keywords", &c->keywords) < 0 ||
 	    load_keywords(l, g) < 0)
 		return -1;
-	if (get_nonempty(l, g, "ticket_tag", "Ticket", &c->ticket_tag) < 0)
+	if (get_nonempty(l, g, "ticket_tag", &c->ticket_tag) < 0)
 		return -1;
 	if (strlen(c->ticket_tag) > TICKET_TAG_MAX ||
 	    strpbrk(c->ticket_tag, " []#") != NULL)
 		return fail(l, 0, g, "ticket_tag",
 			    "at most %d bytes, without spaces, '[', ']' or "
 			    "'#'", TICKET_TAG_MAX);
-	if (get_bool(l, g, "subject_tag", true, &c->subject_tag) < 0)
+	if (get_bool(l, g, "subject_tag", &c->subject_tag) < 0)
 		return -1;
 	if (get_list(l, g, "agents", &c->agents) < 0)
 		return -1;
@@ -860,60 +908,45 @@ static int load_shopdesk(struct loader *l)
 				    c->trusted_networks[i]);
 		g_object_unref(mask);
 	}
-	if (get_nonempty(l, g, "default_language", "en",
-			 &c->default_language) < 0)
+	if (get_nonempty(l, g, "default_language", &c->default_language) < 0)
 		return -1;
 	if (!valid_language(c->default_language))
 		return fail(l, 0, g, "default_language",
 			    "not a language code (2 or 3 lowercase "
 			    "letters): %s", c->default_language);
-	if (get_nonempty(l, g, "recipient_delimiter", "+",
+	if (get_nonempty(l, g, "recipient_delimiter",
 			 &c->recipient_delimiter) < 0)
 		return -1;
 	if (!valid_delimiter(c->recipient_delimiter))
 		return fail(l, 0, g, "recipient_delimiter",
 			    "punctuation characters other than @ < > \" \\ "
 			    "expected: %s", c->recipient_delimiter);
-	if (get_nonempty(l, g, "on_error", "accept", &value) < 0)
+	if (get_choice(l, g, "on_error", &on_error) < 0)
 		return -1;
-	if (strcmp(value, "accept") == 0) {
-		c->on_error = CONFIG_ON_ERROR_ACCEPT;
-	} else if (strcmp(value, "tempfail") == 0) {
-		c->on_error = CONFIG_ON_ERROR_TEMPFAIL;
-	} else {
-		fail(l, 0, g, "on_error", "accept or tempfail expected: %s",
-		     value);
-		g_free(value);
-		return -1;
-	}
-	g_free(value);
-	if (get_duration(l, g, "thread_window", "7d", &c->thread_window) < 0 ||
-	    get_uint(l, g, "ack_burst", 3, 1000, &c->ack_burst) < 0 ||
-	    get_duration(l, g, "ack_burst_period", "1h",
+	c->on_error = on_error;
+	if (get_duration(l, g, "thread_window", &c->thread_window) < 0 ||
+	    get_uint(l, g, "ack_burst", 1000, &c->ack_burst) < 0 ||
+	    get_duration(l, g, "ack_burst_period",
 			 &c->ack_burst_period) < 0 ||
-	    get_uint(l, g, "ack_daily_max", 10, 1000, &c->ack_daily_max) < 0 ||
-	    get_duration(l, g, "ack_reopen_period", "1d",
+	    get_uint(l, g, "ack_daily_max", 1000, &c->ack_daily_max) < 0 ||
+	    get_duration(l, g, "ack_reopen_period",
 			 &c->ack_reopen_period) < 0 ||
-	    get_duration(l, g, "outbox_retry_min", "30s",
+	    get_duration(l, g, "outbox_retry_min",
 			 &c->outbox_retry_min) < 0 ||
-	    get_duration(l, g, "outbox_retry_max", "1h",
+	    get_duration(l, g, "outbox_retry_max",
 			 &c->outbox_retry_max) < 0 ||
-	    get_duration(l, g, "outbox_lifetime", "5d",
-			 &c->outbox_lifetime) < 0 ||
-	    get_duration(l, g, "sendmail_timeout", "60s",
+	    get_duration(l, g, "outbox_lifetime", &c->outbox_lifetime) < 0 ||
+	    get_duration(l, g, "sendmail_timeout",
 			 &c->sendmail_timeout) < 0 ||
-	    get_duration(l, g, "doveadm_timeout", "60s",
-			 &c->doveadm_timeout) < 0 ||
-	    get_size(l, g, "header_max", "1M", &c->header_max) < 0 ||
-	    get_size(l, g, "body_memory_max", "256k",
-		     &c->body_memory_max) < 0 ||
-	    get_size(l, g, "parse_max", "64M", &c->parse_max) < 0 ||
-	    get_uint(l, g, "mime_depth_max", 32, 1000,
-		     &c->mime_depth_max) < 0 ||
-	    get_uint(l, g, "mime_parts_max", 256, 100000,
+	    get_duration(l, g, "doveadm_timeout", &c->doveadm_timeout) < 0 ||
+	    get_size(l, g, "header_max", &c->header_max) < 0 ||
+	    get_size(l, g, "body_memory_max", &c->body_memory_max) < 0 ||
+	    get_size(l, g, "parse_max", &c->parse_max) < 0 ||
+	    get_uint(l, g, "mime_depth_max", 1000, &c->mime_depth_max) < 0 ||
+	    get_uint(l, g, "mime_parts_max", 100000,
 		     &c->mime_parts_max) < 0 ||
-	    get_uint(l, g, "strip_max", 100, 10000, &c->strip_max) < 0 ||
-	    get_uint(l, g, "participants_max", 20, 1000,
+	    get_uint(l, g, "strip_max", 10000, &c->strip_max) < 0 ||
+	    get_uint(l, g, "participants_max", 1000,
 		     &c->participants_max) < 0 ||
 	    get_list(l, g, "trusted_authserv_ids",
 		     &c->trusted_authserv_ids) < 0)
@@ -935,6 +968,10 @@ static void config_queue_free(struct config_queue *q)
 	g_free(q->hours);
 	g_free(q->holidays);
 	g_free(q->sla_first_reply);
+	g_free(q->sla_next_reply);
+	g_free(q->sla_warn);
+	g_free(q->followup_after);
+	g_free(q->autoclose_after);
 	g_free(q->escalate_to);
 	g_free(q->language);
 	g_free(q->mailbox);
@@ -973,6 +1010,19 @@ static int check_hours(struct loader *l, const char *g,
 	else if (hours_deadline(hours, 0, q->sla_first_reply, &deadline,
 				&error) < 0)
 		ret = fail(l, 0, g, "sla_first_reply", "%s", error);
+	else if (hours_deadline(hours, 0, q->sla_next_reply, &deadline,
+				&error) < 0)
+		ret = fail(l, 0, g, "sla_next_reply", "%s", error);
+	else if (strcmp(q->followup_after, "off") != 0 &&
+		 hours_deadline(hours, 0, q->followup_after, &deadline,
+				&error) < 0)
+		ret = fail(l, 0, g, "followup_after", "%s (or off)", error);
+	else if (strcmp(q->autoclose_after, "off") != 0 &&
+		 hours_deadline(hours, 0, q->autoclose_after, &deadline,
+				&error) < 0)
+		ret = fail(l, 0, g, "autoclose_after", "%s (or off)", error);
+	else if (sla_warn_check(q->sla_warn, &error) < 0)
+		ret = fail(l, 0, g, "sla_warn", "%s", error);
 	hours_free(&hours);
 	g_free(error);
 	error = NULL;
@@ -1050,17 +1100,20 @@ static int load_queue(struct loader *l, const char *g, const char *name)
 	g_ptr_array_add(c->queues, q);
 	if (load_addresses(l, g, q) < 0)
 		return -1;
-	if (get_nonempty(l, g, "name", name, &q->display_name) < 0 ||
-	    get_nonempty(l, g, "timezone", "UTC", &q->timezone) < 0)
+	if (get_nonempty(l, g, "name", &q->display_name) < 0 ||
+	    get_nonempty(l, g, "timezone", &q->timezone) < 0)
 		return -1;
 	if (!valid_timezone(q->timezone))
 		return fail(l, 0, g, "timezone", "unknown time zone: %s",
 			    q->timezone);
-	if (get_nonempty(l, g, "hours", "mon-fri 09:00-18:00", &q->hours) < 0 ||
-	    get_string(l, g, "holidays", "", &q->holidays) < 0 ||
-	    get_nonempty(l, g, "sla_first_reply", "4h",
-			 &q->sla_first_reply) < 0 ||
-	    get_string(l, g, "escalate_to", NULL, &q->escalate_to) < 0)
+	if (get_nonempty(l, g, "hours", &q->hours) < 0 ||
+	    get_string(l, g, "holidays", &q->holidays) < 0 ||
+	    get_nonempty(l, g, "sla_first_reply", &q->sla_first_reply) < 0 ||
+	    get_nonempty(l, g, "sla_next_reply", &q->sla_next_reply) < 0 ||
+	    get_nonempty(l, g, "sla_warn", &q->sla_warn) < 0 ||
+	    get_nonempty(l, g, "followup_after", &q->followup_after) < 0 ||
+	    get_nonempty(l, g, "autoclose_after", &q->autoclose_after) < 0 ||
+	    get_string(l, g, "escalate_to", &q->escalate_to) < 0)
 		return -1;
 	if (check_hours(l, g, q) < 0)
 		return -1;
@@ -1069,10 +1122,9 @@ static int load_queue(struct loader *l, const char *g, const char *name)
 	if (q->escalate_to != NULL && !valid_address(q->escalate_to))
 		return fail(l, 0, g, "escalate_to", "not an address: %s",
 			    q->escalate_to);
-	if (get_bool(l, g, "autoack", true, &q->autoack) < 0 ||
-	    get_nonempty(l, g, "language", c->default_language,
-			 &q->language) < 0 ||
-	    get_string(l, g, "mailbox", q->address, &q->mailbox) < 0)
+	if (get_bool(l, g, "autoack", &q->autoack) < 0 ||
+	    get_nonempty(l, g, "language", &q->language) < 0 ||
+	    get_string(l, g, "mailbox", &q->mailbox) < 0)
 		return -1;
 	if (!valid_language(q->language))
 		return fail(l, 0, g, "language",
@@ -1094,11 +1146,10 @@ static int load_whatsapp(struct loader *l, const char *g,
 	    strlen(ch->phone_number_id))
 		return fail(l, 0, g, "phone_number_id", "not a Graph API id "
 			    "(digits): %s", ch->phone_number_id);
-	if (get_string(l, g, "app_secret_file", "", &ch->app_secret_file) < 0 ||
-	    get_string(l, g, "verify_token_file", "",
-		       &ch->verify_token_file) < 0 ||
-	    get_string(l, g, "template", "", &ch->template_name) < 0 ||
-	    get_nonempty(l, g, "template_language", "en_US",
+	if (get_string(l, g, "app_secret_file", &ch->app_secret_file) < 0 ||
+	    get_string(l, g, "verify_token_file", &ch->verify_token_file) < 0 ||
+	    get_string(l, g, "template", &ch->template_name) < 0 ||
+	    get_nonempty(l, g, "template_language",
 			 &ch->template_language) < 0)
 		return -1;
 	if (*ch->webhook_listen != '\0' && *ch->app_secret_file == '\0')
@@ -1135,14 +1186,10 @@ static int load_channel(struct loader *l, const char *g, const char *name)
 {
 	struct config *c = l->config;
 	struct config_channel *ch = g_new0(struct config_channel, 1);
-	char *def_domain;
-	int ret;
 
 	ch->name = g_strdup(name);
 	g_ptr_array_add(c->channels, ch);
-	if (get_nonempty(l, g, "api_url",
-			 channel_kinds[channel_kind(name)].api_url,
-			 &ch->api_url) < 0)
+	if (get_nonempty(l, g, "api_url", &ch->api_url) < 0)
 		return -1;
 	if (!valid_http_url(ch->api_url))
 		return fail(l, 0, g, "api_url", "not an http(s) URL: %s",
@@ -1152,10 +1199,7 @@ static int load_channel(struct loader *l, const char *g, const char *name)
 		return -1;
 	if (!g_path_is_absolute(ch->token_file))
 		return fail(l, 0, g, "token_file", "not an absolute path");
-	def_domain = g_strdup_printf("%s.%s", name, c->domain);
-	ret = get_nonempty(l, g, "domain", def_domain, &ch->domain);
-	g_free(def_domain);
-	if (ret < 0)
+	if (get_nonempty(l, g, "domain", &ch->domain) < 0)
 		return -1;
 	if (!valid_domain(ch->domain))
 		return fail(l, 0, g, "domain", "not a domain name: %s",
@@ -1193,15 +1237,15 @@ static int load_channel(struct loader *l, const char *g, const char *name)
 			    ch->queue);
 	/* Telegram bots may send files up to 50 MB; items carry them in
 	   base64, a third more */
-	if (get_size(l, g, "attachment_max", "20M", &ch->attachment_max) < 0 ||
-	    get_duration(l, g, "poll_timeout", "25s", &ch->poll_timeout) < 0)
+	if (get_size(l, g, "attachment_max", &ch->attachment_max) < 0 ||
+	    get_duration(l, g, "poll_timeout", &ch->poll_timeout) < 0)
 		return -1;
 	if (ch->attachment_max > 50 * 1024 * 1024)
 		return fail(l, 0, g, "attachment_max", "at most 50M");
 	if (ch->poll_timeout < 1 || ch->poll_timeout > 600)
 		return fail(l, 0, g, "poll_timeout", "from 1s to 10m");
-	if (get_string(l, g, "webhook_listen", "", &ch->webhook_listen) < 0 ||
-	    get_string(l, g, "webhook_secret_file", "",
+	if (get_string(l, g, "webhook_listen", &ch->webhook_listen) < 0 ||
+	    get_string(l, g, "webhook_secret_file",
 		       &ch->webhook_secret_file) < 0)
 		return -1;
 	if (*ch->webhook_listen != '\0') {
@@ -1241,6 +1285,7 @@ static int load_groups(struct loader *l)
 {
 	gsize n_groups;
 	char **groups = g_key_file_get_groups(l->keyfile, &n_groups);
+	enum config_group group;
 	const char *name;
 	int ret = 0;
 
@@ -1251,11 +1296,13 @@ static int load_groups(struct loader *l)
 		return -1;
 	}
 	for (gsize i = 0; i < n_groups && ret == 0; i++) {
-		if (classify_group(groups[i], &name) == GROUP_QUEUE)
+		if (classify_group(groups[i], &group, &name) &&
+		    group == CONFIG_GROUP_QUEUE)
 			ret = load_queue(l, groups[i], name);
 	}
 	for (gsize i = 0; i < n_groups && ret == 0; i++) {
-		if (classify_group(groups[i], &name) == GROUP_CHANNEL)
+		if (classify_group(groups[i], &group, &name) &&
+		    group == CONFIG_GROUP_CHANNEL)
 			ret = load_channel(l, groups[i], name);
 	}
 	g_strfreev(groups);
@@ -1295,6 +1342,7 @@ int config_load(const char *path, struct config **config_r, char **error_r)
 	scan_lines(&l, text, size);
 	l.keyfile = g_key_file_new();
 	l.config = g_new0(struct config, 1);
+	g_atomic_ref_count_init(&l.config->refs);
 	l.config->path = g_strdup(path);
 	l.config->queues =
 		g_ptr_array_new_with_free_func((GDestroyNotify)
@@ -1322,6 +1370,12 @@ int config_load(const char *path, struct config **config_r, char **error_r)
 	return 0;
 }
 
+struct config *config_ref(struct config *config)
+{
+	g_atomic_ref_count_inc(&config->refs);
+	return config;
+}
+
 void config_free(struct config **_config)
 {
 	struct config *c = *_config;
@@ -1329,6 +1383,8 @@ void config_free(struct config **_config)
 	if (c == NULL)
 		return;
 	*_config = NULL;
+	if (!g_atomic_ref_count_dec(&c->refs))
+		return;
 	g_free(c->path);
 	g_free(c->domain);
 	g_free(c->state_dir);
@@ -1368,33 +1424,7 @@ static void append_escaped(GString *out, const char *value, bool list_item)
 	}
 }
 
-static void print_string(GString *out, const char *key, const char *value)
-{
-	g_string_append_printf(out, "%s =", key);
-	if (value != NULL && *value != '\0') {
-		g_string_append_c(out, ' ');
-		append_escaped(out, value, false);
-	}
-	g_string_append_c(out, '\n');
-}
-
-static void print_list(GString *out, const char *key, char **list)
-{
-	g_string_append_printf(out, "%s =", key);
-	for (unsigned int i = 0; list[i] != NULL; i++) {
-		g_string_append(out, i == 0 ? " " : ";");
-		append_escaped(out, list[i], true);
-	}
-	g_string_append_c(out, '\n');
-}
-
-static void print_bool(GString *out, const char *key, bool value)
-{
-	g_string_append_printf(out, "%s = %s\n", key,
-			       value ? "true" : "false");
-}
-
-static void print_duration(GString *out, const char *key, int64_t seconds)
+static void append_duration(GString *out, int64_t seconds)
 {
 	static const struct {
 		int64_t seconds;
@@ -1411,11 +1441,10 @@ static void print_duration(GString *out, const char *key, int64_t seconds)
 			break;
 		}
 	}
-	g_string_append_printf(out, "%s = %" G_GINT64_FORMAT "%c\n", key, n,
-			       unit);
+	g_string_append_printf(out, "%" G_GINT64_FORMAT "%c", n, unit);
 }
 
-static void print_size(GString *out, const char *key, size_t bytes)
+static void append_size(GString *out, size_t bytes)
 {
 	static const struct {
 		size_t bytes;
@@ -1427,98 +1456,236 @@ static void print_size(GString *out, const char *key, size_t bytes)
 
 	for (unsigned int i = 0; i < G_N_ELEMENTS(units); i++) {
 		if (bytes % units[i].bytes == 0) {
-			g_string_append_printf(out, "%s = %zu%s\n", key,
+			g_string_append_printf(out, "%zu%s",
 					       bytes / units[i].bytes,
 					       units[i].unit);
 			return;
 		}
 	}
-	g_string_append_printf(out, "%s = %zu\n", key, bytes);
+	g_string_append_printf(out, "%zu", bytes);
 }
 
-void config_print(const struct config *c, GString *out)
+/* The value of key in its group's struct at base, as the file says it
+   (escaped), newly allocated. */
+static char *format_field(const struct config_key *key, const void *base)
+{
+	const char *field = (const char *)base + key->offset;
+	GString *out = g_string_new(NULL);
+	const char *text;
+	char *const *list;
+
+	switch (key->kind) {
+	case CONFIG_KIND_TEXT:
+		text = *(char *const *)field;
+		if (text != NULL)
+			append_escaped(out, text, false);
+		break;
+	case CONFIG_KIND_LIST:
+		list = *(char **const *)field;
+		for (unsigned int i = 0; list[i] != NULL; i++) {
+			if (i > 0)
+				g_string_append_c(out, ';');
+			append_escaped(out, list[i], true);
+		}
+		break;
+	case CONFIG_KIND_BOOL:
+		g_string_append(out, *(const bool *)field ? "true" : "false");
+		break;
+	case CONFIG_KIND_DURATION:
+		append_duration(out, *(const int64_t *)field);
+		break;
+	case CONFIG_KIND_SIZE:
+		append_size(out, *(const size_t *)field);
+		break;
+	case CONFIG_KIND_NUMBER:
+		g_string_append_printf(out, "%u", *(const unsigned int *)field);
+		break;
+	case CONFIG_KIND_MODE:
+		g_string_append_printf(out, "%04o",
+				       *(const unsigned int *)field);
+		break;
+	case CONFIG_KIND_CHOICE:
+		g_string_append(out, key->choices[*(const int *)field]);
+		break;
+	}
+	return g_string_free(out, FALSE);
+}
+
+/* The default of key, written as format_field() writes values, so that
+   the two compare; NULL for a key without one. */
+static char *format_default(const struct config *c,
+			    const struct config_key *key, const char *name,
+			    bool defaults)
+{
+	char *def = key_default(c, key, name, defaults);
+	GString *out;
+	int64_t seconds;
+	size_t bytes;
+
+	if (def == NULL)
+		return NULL;
+	out = g_string_new(NULL);
+	switch (key->kind) {
+	case CONFIG_KIND_DURATION:
+		if (config_parse_duration(def, &seconds) < 0)
+			g_error("config_keys: %s: bad default", key->name);
+		append_duration(out, seconds);
+		break;
+	case CONFIG_KIND_SIZE:
+		if (config_parse_size(def, &bytes) < 0)
+			g_error("config_keys: %s: bad default", key->name);
+		append_size(out, bytes);
+		break;
+	case CONFIG_KIND_LIST:
+		/* already in the file's syntax */
+		g_string_append(out, def);
+		break;
+	default:
+		append_escaped(out, def, false);
+		break;
+	}
+	g_free(def);
+	return g_string_free(out, FALSE);
+}
+
+/* The keys of one group, whose struct is at base, name its NAME. */
+static void print_group(const struct config *c, enum config_print_what what,
+			enum config_group group, const char *name,
+			const void *base, GString *out)
+{
+	for (unsigned int i = 0; i < config_keys_count; i++) {
+		const struct config_key *key = &config_keys[i];
+		char *value, *def = NULL;
+		const char *shown;
+
+		if (key->group != group ||
+		    (key->only != NULL && strcmp(key->only, name) != 0))
+			continue;
+		value = format_field(key, base);
+		if (what != CONFIG_PRINT_ALL)
+			def = format_default(c, key, name,
+					     what == CONFIG_PRINT_DEFAULTS);
+		shown = what == CONFIG_PRINT_DEFAULTS && def != NULL ?
+			def : value;
+		if (what != CONFIG_PRINT_CHANGED || def == NULL ||
+		    strcmp(value, def) != 0)
+			g_string_append_printf(out, "%s =%s%s\n", key->name,
+					       *shown != '\0' ? " " : "",
+					       shown);
+		g_free(value);
+		g_free(def);
+	}
+}
+
+void config_print_shopdesk(const struct config *c, GString *out)
 {
 	g_string_append(out, "[shopdesk]\n");
-	print_string(out, "domain", c->domain);
-	print_string(out, "state_dir", c->state_dir);
-	print_string(out, "spool_dir", c->spool_dir);
-	print_string(out, "milter_socket", c->milter_socket);
-	g_string_append_printf(out, "milter_socket_mode = %04o\n",
-			       c->milter_socket_mode);
-	print_string(out, "milter_socket_group", c->milter_socket_group);
-	print_string(out, "user", c->user);
-	print_string(out, "control_socket", c->control_socket);
-	print_string(out, "templates_dir", c->templates_dir);
-	print_string(out, "sendmail", c->sendmail);
-	print_string(out, "ticket_tag", c->ticket_tag);
-	print_bool(out, "subject_tag", c->subject_tag);
-	print_list(out, "agents", c->agents);
-	print_list(out, "trusted_networks", c->trusted_networks);
-	print_string(out, "default_language", c->default_language);
-	print_string(out, "recipient_delimiter", c->recipient_delimiter);
-	print_string(out, "on_error",
-		     c->on_error == CONFIG_ON_ERROR_TEMPFAIL ?
-		     "tempfail" : "accept");
-	print_duration(out, "thread_window", c->thread_window);
-	g_string_append_printf(out, "ack_burst = %u\n", c->ack_burst);
-	print_duration(out, "ack_burst_period", c->ack_burst_period);
-	g_string_append_printf(out, "ack_daily_max = %u\n", c->ack_daily_max);
-	print_duration(out, "ack_reopen_period", c->ack_reopen_period);
-	print_duration(out, "outbox_retry_min", c->outbox_retry_min);
-	print_duration(out, "outbox_retry_max", c->outbox_retry_max);
-	print_duration(out, "outbox_lifetime", c->outbox_lifetime);
-	print_duration(out, "sendmail_timeout", c->sendmail_timeout);
-	print_string(out, "doveadm_socket", c->doveadm_socket);
-	print_duration(out, "doveadm_timeout", c->doveadm_timeout);
-	print_string(out, "keywords", c->keywords);
-	print_size(out, "header_max", c->header_max);
-	print_size(out, "body_memory_max", c->body_memory_max);
-	print_size(out, "parse_max", c->parse_max);
-	g_string_append_printf(out, "mime_depth_max = %u\n",
-			       c->mime_depth_max);
-	g_string_append_printf(out, "mime_parts_max = %u\n",
-			       c->mime_parts_max);
-	g_string_append_printf(out, "strip_max = %u\n", c->strip_max);
-	g_string_append_printf(out, "participants_max = %u\n",
-			       c->participants_max);
-	print_list(out, "trusted_authserv_ids", c->trusted_authserv_ids);
+	print_group(c, CONFIG_PRINT_ALL, CONFIG_GROUP_SHOPDESK, NULL, c, out);
+}
 
+void config_print_queue(const struct config_queue *q, GString *out)
+{
+	g_string_append_printf(out, "[queue %s]\n", q->name);
+	print_group(NULL, CONFIG_PRINT_ALL, CONFIG_GROUP_QUEUE, q->name, q,
+		    out);
+}
+
+void config_print_channel(const struct config_channel *ch, GString *out)
+{
+	g_string_append_printf(out, "[channel %s]\n", ch->name);
+	print_group(NULL, CONFIG_PRINT_ALL, CONFIG_GROUP_CHANNEL, ch->name,
+		    ch, out);
+}
+
+void config_print(const struct config *c, enum config_print_what what,
+		  GString *out)
+{
+	g_string_append(out, "[shopdesk]\n");
+	print_group(c, what, CONFIG_GROUP_SHOPDESK, NULL, c, out);
 	for (unsigned int i = 0; i < c->queues->len; i++) {
 		const struct config_queue *q = c->queues->pdata[i];
 
 		g_string_append_printf(out, "\n[queue %s]\n", q->name);
-		print_list(out, "address", q->addresses);
-		print_string(out, "name", q->display_name);
-		print_string(out, "timezone", q->timezone);
-		print_string(out, "hours", q->hours);
-		print_string(out, "holidays", q->holidays);
-		print_string(out, "sla_first_reply", q->sla_first_reply);
-		print_string(out, "escalate_to", q->escalate_to);
-		print_bool(out, "autoack", q->autoack);
-		print_string(out, "language", q->language);
-		print_string(out, "mailbox", q->mailbox);
+		print_group(c, what, CONFIG_GROUP_QUEUE, q->name, q, out);
 	}
 	for (unsigned int i = 0; i < c->channels->len; i++) {
 		const struct config_channel *ch = c->channels->pdata[i];
 
 		g_string_append_printf(out, "\n[channel %s]\n", ch->name);
-		print_string(out, "api_url", ch->api_url);
-		print_string(out, "token_file", ch->token_file);
-		print_string(out, "domain", ch->domain);
-		print_string(out, "queue", ch->queue);
-		print_size(out, "attachment_max", ch->attachment_max);
-		print_duration(out, "poll_timeout", ch->poll_timeout);
-		print_string(out, "webhook_listen", ch->webhook_listen);
-		print_string(out, "webhook_secret_file",
-			     ch->webhook_secret_file);
-		if (strcmp(ch->name, "whatsapp") != 0)
-			continue;
-		print_string(out, "phone_number_id", ch->phone_number_id);
-		print_string(out, "app_secret_file", ch->app_secret_file);
-		print_string(out, "verify_token_file", ch->verify_token_file);
-		print_string(out, "template", ch->template_name);
-		print_string(out, "template_language", ch->template_language);
+		print_group(c, what, CONFIG_GROUP_CHANNEL, ch->name, ch, out);
 	}
+}
+
+/* The settings config_keep_running() may keep, by key: a string, or
+   milter_socket_mode. */
+static const struct {
+	const char *key;
+	size_t offset;
+	bool is_string;
+} running_keys[] = {
+	{ "state_dir", G_STRUCT_OFFSET(struct config, state_dir), true },
+	{ "spool_dir", G_STRUCT_OFFSET(struct config, spool_dir), true },
+	{ "milter_socket", G_STRUCT_OFFSET(struct config, milter_socket),
+	  true },
+	{ "milter_socket_mode",
+	  G_STRUCT_OFFSET(struct config, milter_socket_mode), false },
+	{ "milter_socket_group",
+	  G_STRUCT_OFFSET(struct config, milter_socket_group), true },
+	{ "user", G_STRUCT_OFFSET(struct config, user), true },
+	{ "control_socket", G_STRUCT_OFFSET(struct config, control_socket),
+	  true },
+};
+
+/* Makes next's value of running_keys[i] running's again; returns
+   whether they differed. */
+static bool keep_running_key(struct config *next,
+			     const struct config *running, unsigned int i)
+{
+	size_t offset = running_keys[i].offset;
+
+	if (running_keys[i].is_string) {
+		char **to = G_STRUCT_MEMBER_P(next, offset);
+		const char *from = G_STRUCT_MEMBER(const char *, running,
+						   offset);
+
+		if (strcmp(*to, from) == 0)
+			return false;
+		g_free(*to);
+		*to = g_strdup(from);
+	} else {
+		unsigned int *to = G_STRUCT_MEMBER_P(next, offset);
+		unsigned int from = G_STRUCT_MEMBER(unsigned int, running,
+						    offset);
+
+		if (*to == from)
+			return false;
+		*to = from;
+	}
+	return true;
+}
+
+char *config_keep_running(struct config *next, const struct config *running,
+			  const char *const *keys)
+{
+	GString *changed = g_string_new(NULL);
+
+	for (unsigned int k = 0; keys[k] != NULL; k++) {
+		unsigned int i = 0;
+
+		while (strcmp(running_keys[i].key, keys[k]) != 0) {
+			i++;
+			g_assert(i < G_N_ELEMENTS(running_keys));
+		}
+		if (keep_running_key(next, running, i))
+			g_string_append_printf(changed, "%s%s",
+					       changed->len > 0 ? ", " : "",
+					       keys[k]);
+	}
+	if (changed->len == 0) {
+		g_string_free(changed, TRUE);
+		return NULL;
+	}
+	return g_string_free(changed, FALSE);
 }
 
 /* The length of address's local part when the recipient (local part

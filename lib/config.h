@@ -32,6 +32,14 @@ struct config_queue {
 	char *hours;		/* default "mon-fri 09:00-18:00" */
 	char *holidays;		/* dates "2026-12-25;..." or an .ics path */
 	char *sla_first_reply;	/* default "4h" */
+	char *sla_next_reply;	/* when a customer writes again after an
+				   answer; default sla_first_reply */
+	char *sla_warn;		/* sla.h; default "80%" */
+	char *followup_after;	/* business time resolved before "was it
+				   solved?", or "off"; default "1d" */
+	char *autoclose_after;	/* business time resolved before closed,
+				   as sla_first_reply counts it, or "off";
+				   default "3d" */
 	char *escalate_to;	/* may be NULL */
 	bool autoack;		/* default true */
 	char *language;		/* default: [shopdesk] default_language */
@@ -66,6 +74,7 @@ struct config_channel {
 };
 
 struct config {
+	gatomicrefcount refs;	/* config_ref(), config_free() */
 	char *path;
 
 	/* [shopdesk] */
@@ -140,6 +149,68 @@ struct config {
 					   from the queues, NULL-terminated */
 };
 
+/* The groups of the file, and the kinds of value a key holds. */
+enum config_group {
+	CONFIG_GROUP_SHOPDESK,	/* [shopdesk]: struct config */
+	CONFIG_GROUP_QUEUE,	/* [queue NAME]: struct config_queue */
+	CONFIG_GROUP_CHANNEL,	/* [channel NAME]: struct config_channel */
+};
+
+enum config_kind {
+	CONFIG_KIND_TEXT,	/* char * */
+	CONFIG_KIND_LIST,	/* char **, NULL-terminated; ';' between */
+	CONFIG_KIND_BOOL,	/* bool */
+	CONFIG_KIND_DURATION,	/* int64_t seconds: 30s, 90m, 2h, 7d */
+	CONFIG_KIND_SIZE,	/* size_t bytes: 512, 256k, 64M, 1G */
+	CONFIG_KIND_NUMBER,	/* unsigned int */
+	CONFIG_KIND_MODE,	/* unsigned int, written in octal */
+	CONFIG_KIND_CHOICE,	/* an enum: the index of the word in
+				   choices */
+};
+
+/* One key of shopdesk.conf (config-keys.c holds them all, in the order
+   they are printed and documented).  The parser knows no other key, and
+   takes each key's default from here; config_print() and the reference
+   (doc/config.md, shopdesk.conf(5)) come from the same entries. */
+struct config_key {
+	enum config_group group;
+	const char *name;
+	enum config_kind kind;
+	/* As the file would say it; NULL: required, there is none.  "$NAME"
+	   stands for the group's name, "$address" for the queue's first
+	   address, "$provider_api" for the channel's provider's API
+	   (config_channel_kinds), "$KEY" for the value of the key KEY:
+	   one above this one in the same group (read before it), else that
+	   of [shopdesk]; KEY's default when defaults are printed. */
+	const char *def;
+	const char *only;	/* the one [channel NAME] that has it, or
+				   NULL */
+	const char *const *choices;	/* CONFIG_KIND_CHOICE's words,
+					   NULL-terminated */
+	size_t offset;		/* of its field in the group's struct */
+	const char *doc;	/* what it means: Markdown's `code` and
+				   *emphasis*, nothing else */
+};
+
+/* The channels there are, and their providers' APIs; the last has a
+   NULL name. */
+struct config_channel_kind {
+	const char *name;
+	const char *api_url;
+};
+
+extern const struct config_channel_kind config_channel_kinds[];
+extern const struct config_key config_keys[];
+extern const unsigned int config_keys_count;
+
+/* The key called name in group, or NULL. */
+const struct config_key *
+config_key_lookup(enum config_group group, const char *name);
+
+/* The base URL of the API of the channel called name, or NULL when there
+   is no such channel. */
+const char *config_provider_api(const char *channel);
+
 /* Reads and checks the file at path.  Returns 0 and a new config, or -1
    with *error_r set to "FILE:LINE: [group] key: reason" (the caller
    g_free()s it).  Unknown groups or keys, bad values, a queue without
@@ -147,12 +218,45 @@ struct config {
    errors. */
 int config_load(const char *path, struct config **config_r, char **error_r);
 
-/* Frees the config and sets *_config to NULL. */
+/* A daemon reloading its configuration (SIGHUP) shares it by
+   reference: what started with the old one finishes with it.
+   config_ref() adds a reference and returns config; config_free()
+   drops the caller's and sets *_config to NULL, freeing the config with
+   the last one.  Any thread. */
+struct config *config_ref(struct config *config);
 void config_free(struct config **_config);
 
-/* Appends the effective configuration, defaults included, in the file's
-   own syntax. */
-void config_print(const struct config *config, GString *out);
+/* Settings a running daemon cannot take without a restart (the sockets
+   it listens on, its user, the folders it holds open), for reloading:
+   each of keys ("spool_dir", ...: state_dir, spool_dir, milter_socket,
+   milter_socket_mode, milter_socket_group, user, control_socket) that
+   differs in next takes running's value again.  Returns the keys that
+   differed, ", "-separated (g_free it), or NULL when none did. */
+char *config_keep_running(struct config *next, const struct config *running,
+			  const char *const *keys);
+
+/* What config_print() writes of each key, for each group of the file:
+   its effective value; its default (shopdeskctl config -d, like
+   postconf -d); or its effective value only when that differs from the
+   default (-n).  A key without a default (domain, address, ...) always
+   shows its effective value.  Each output loads back as a
+   configuration: that of ALL and CHANGED means the same as config. */
+enum config_print_what {
+	CONFIG_PRINT_ALL,
+	CONFIG_PRINT_DEFAULTS,
+	CONFIG_PRINT_CHANGED,
+};
+
+/* Appends the configuration, in the file's own syntax: [shopdesk], then
+   the queues and the channels in the file's order. */
+void config_print(const struct config *config, enum config_print_what what,
+		  GString *out);
+
+/* Appends one group of it with every effective value (as
+   CONFIG_PRINT_ALL): [shopdesk], a queue, a channel. */
+void config_print_shopdesk(const struct config *config, GString *out);
+void config_print_queue(const struct config_queue *queue, GString *out);
+void config_print_channel(const struct config_channel *ch, GString *out);
 
 /* Returns the queue one of whose addresses the recipient address names,
    directly or with an extension ("sales+EXT@domain"), or NULL.

@@ -171,7 +171,7 @@ struct config *daemon_start(const char *ident, int argc, char *argv[])
 {
 	const char *config_path = CONFIG_DEFAULT_PATH;
 	struct config *config;
-	char *error = NULL;
+	char *error = NULL, *path;
 	bool foreground = false;
 	int opt;
 
@@ -197,10 +197,14 @@ struct config *daemon_start(const char *ident, int argc, char *argv[])
 	}
 	if (optind != argc)
 		usage(ident);
-	if (config_load(config_path, &config, &error) < 0) {
+	/* absolute: a reload (SIGHUP) reads it again after detaching has
+	   left the working directory */
+	path = g_canonicalize_filename(config_path, NULL);
+	if (config_load(path, &config, &error) < 0) {
 		fprintf(stderr, "%s: %s\n", ident, error);
 		exit(1);
 	}
+	g_free(path);
 	log_open(ident, foreground);
 	if (!foreground)
 		daemon_detach(ident);

@@ -494,6 +494,39 @@ static int add_open_time(const struct hours *hours, int64_t start,
 	return -1;
 }
 
+int hours_add_open(const struct hours *hours, int64_t start, int64_t seconds,
+		   int64_t *t_r)
+{
+	return add_open_time(hours, start, seconds, t_r);
+}
+
+int64_t hours_open_seconds(const struct hours *hours, int64_t from,
+			   int64_t to)
+{
+	int64_t open = 0;
+	struct day day;
+
+	day_of(hours, from, &day);
+	for (int n = 0; n < SEARCH_DAYS; n++, day_next(&day)) {
+		GArray *ivs = day_intervals(hours, &day);
+
+		if (wall_time(hours, &day, 0) >= to)
+			break;
+		for (unsigned int i = 0; ivs != NULL && i < ivs->len; i++) {
+			struct interval *iv = &g_array_index(ivs,
+							     struct interval,
+							     i);
+			int64_t a = MAX(wall_time(hours, &day, iv->start),
+					from);
+			int64_t b = MIN(wall_time(hours, &day, iv->end), to);
+
+			if (b > a)
+				open += b - a;
+		}
+	}
+	return open;
+}
+
 /* Same wall time of day, days business days later, then forward to the
    next opening if closed. */
 static int add_business_days(const struct hours *hours, int64_t start,

@@ -36,6 +36,15 @@ bool hours_is_open(const struct hours *hours, int64_t t);
 int hours_deadline(const struct hours *hours, int64_t start, const char *sla,
 		   int64_t *deadline_r, char **error_r);
 
+/* The moment seconds of open time after start (start itself, or the
+   next opening, for 0).  Returns 0, or -1 when the schedule is never
+   open. */
+int hours_add_open(const struct hours *hours, int64_t start, int64_t seconds,
+		   int64_t *t_r);
+/* Seconds of open time between from and to. */
+int64_t hours_open_seconds(const struct hours *hours, int64_t from,
+			   int64_t to);
+
 /* The schedule for people: one line per group as the schedule was
    written, "Mon–Fri 09:00–13:00, 14:00–19:00", with the given day names
    (Monday first).  Returns strings (g_ptr_array_unref it). */

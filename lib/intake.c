@@ -61,6 +61,13 @@ static struct ticket *new_ticket(const struct intake_message *msg,
 	ticket->status = TICKET_NEW;
 	ticket->created = msg->now;
 	ticket->reply_by = msg->reply_by;
+	ticket->quiet = msg->quiet || msg->stop;
+	if (msg->reply_by != 0) {
+		ticket->sla = SLA_OK;
+		ticket->awaiting = true;
+		ticket->promise_by = msg->reply_by;
+		ticket->warn_at = msg->warn_at;
+	}
 	ticket->linked_to = linked_to;
 	if (msg->language != NULL) {
 		g_free(ticket->language);
@@ -122,7 +129,7 @@ static int reopen(struct store_txn *txn, struct ticket *ticket, int64_t now,
 
 	if (old != TICKET_PENDING && old != TICKET_RESOLVED)
 		return 0;
-	ticket->status = TICKET_OPEN;
+	ticket_set_status(ticket, TICKET_OPEN, now);
 	*reopened_r = true;
 	return append_event(txn, ticket, now, "status",
 			    g_variant_new_parsed("{'from': <%s>, 'to': <%s>, "
@@ -131,6 +138,53 @@ static int reopen(struct store_txn *txn, struct ticket *ticket, int64_t now,
 						 ticket_status_name(
 							 TICKET_OPEN)),
 			    error_r);
+}
+
+/* The answer to "was it solved?" (asked once the ticket was resolved,
+   timers.c): a csat event with the rating; solved, 4 or 5 closes the
+   ticket (*closed_r), anything else is a reply like any other. */
+static int rate(struct store_txn *txn, struct ticket *ticket,
+		const struct intake_message *msg, bool *closed_r,
+		char **error_r)
+{
+	const char *solved = msg->solved == 1 ? "yes" :
+		msg->solved == 0 ? "no" : "";
+
+	*closed_r = false;
+	if (ticket->status != TICKET_RESOLVED || ticket->followup_sent == 0 ||
+	    (msg->rating == 0 && msg->solved < 0))
+		return 0;
+	if (msg->rating != 0)
+		ticket->rating = msg->rating;
+	if (append_event(txn, ticket, msg->now, "csat",
+			 g_variant_new_parsed("{'score': <%i>, "
+					      "'solved': <%s>}",
+					      (gint32)msg->rating, solved),
+			 error_r) < 0)
+		return -1;
+	if (msg->solved != 1 && msg->rating < 4)
+		return 0;
+	ticket_set_status(ticket, TICKET_CLOSED, msg->now);
+	*closed_r = true;
+	return append_event(txn, ticket, msg->now, "status",
+			    g_variant_new_parsed("{'from': <'resolved'>, "
+						 "'to': <'closed'>, "
+						 "'by': <'customer'>}"),
+			    error_r);
+}
+
+/* A customer who writes after a human answer waits again: a new
+   promise (sla_next_reply), watched as the first one. */
+static void promise_again(struct ticket *ticket,
+			  const struct intake_message *msg)
+{
+	if (ticket->awaiting || ticket->status == TICKET_CLOSED ||
+	    msg->next_reply_by == 0)
+		return;
+	ticket->sla = SLA_OK;
+	ticket->awaiting = true;
+	ticket->promise_by = msg->next_reply_by;
+	ticket->warn_at = msg->next_warn_at;
 }
 
 static int created_event(struct store_txn *txn, struct ticket *ticket,
@@ -358,7 +412,7 @@ static int intake_txn(struct store_txn *txn, void *context,
 	const struct intake_message *msg = c->msg;
 	struct intake_result *r = c->result;
 	struct ticket *ticket = NULL;
-	bool reopened = false;
+	bool reopened = false, closed = false;
 
 	if (resolve(txn, c, error_r) < 0)
 		return -1;
@@ -383,11 +437,18 @@ static int intake_txn(struct store_txn *txn, void *context,
 			goto done;
 		}
 		add_participants(ticket, msg, c->config->participants_max);
-		if (!msg->no_reopen &&
+		if (msg->stop)
+			ticket->quiet = true;
+		if (rate(txn, ticket, msg, &closed, error_r) < 0)
+			goto fail;
+		if (!msg->no_reopen && !closed &&
 		    reopen(txn, ticket, msg->now, &reopened, error_r) < 0)
 			goto fail;
+		if (!msg->no_reopen && !closed)
+			promise_again(ticket, msg);
 	}
 	ticket->updated = msg->now;
+	ticket->last_inbound = msg->now;
 	if (append_event(txn, ticket, msg->now, "message",
 			 message_fields(msg, &r->thread), error_r) < 0 ||
 	    decide_ack(txn, c->config, msg, ticket, r->created, reopened, r,
@@ -476,7 +537,7 @@ static int change_field(struct store_txn *txn, struct ticket *ticket,
    the status a reply would give. */
 static int apply_commands(struct store_txn *txn, struct ticket *ticket,
 			  const struct intake_reply *reply,
-			  char **error_r)
+			  enum ticket_status *status, char **error_r)
 {
 	for (unsigned int i = 0; reply->commands != NULL &&
 	     i < reply->commands->commands->len; i++) {
@@ -485,7 +546,7 @@ static int apply_commands(struct store_txn *txn, struct ticket *ticket,
 
 		switch (c->kind) {
 		case COMMAND_STATUS:
-			ret = ticket_status_parse(c->arg, &ticket->status);
+			ret = ticket_status_parse(c->arg, status);
 			if (ret < 0)
 				*error_r = g_strdup("command with an unknown "
 						    "status");
@@ -507,6 +568,16 @@ static int apply_commands(struct store_txn *txn, struct ticket *ticket,
 	return 0;
 }
 
+/* A human answered: the promise is met, unless it broke before. */
+static void promise_kept(struct ticket *ticket)
+{
+	if (!ticket->awaiting)
+		return;
+	ticket->awaiting = false;
+	if (ticket->sla == SLA_OK || ticket->sla == SLA_WARNED)
+		ticket->sla = SLA_MET;
+}
+
 static int reply_txn(struct store_txn *txn, void *context,
 		     char **error_r)
 {
@@ -515,7 +586,7 @@ static int reply_txn(struct store_txn *txn, void *context,
 	struct intake_result *r = c->result;
 	bool note = reply->note;
 	struct ticket *ticket = NULL;
-	enum ticket_status old;
+	enum ticket_status old, status;
 
 	if (resolve(txn, c, error_r) < 0)
 		return -1;
@@ -533,12 +604,16 @@ static int reply_txn(struct store_txn *txn, void *context,
 			goto fail;
 		if (!note && ticket->first_reply == 0)
 			ticket->first_reply = reply->now;
+		if (!note)
+			promise_kept(ticket);
+		status = old;
 		if (!note && (old == TICKET_NEW || old == TICKET_OPEN))
-			ticket->status = TICKET_PENDING;
+			status = TICKET_PENDING;
 		else if (note && old == TICKET_NEW)
-			ticket->status = TICKET_OPEN;
-		if (apply_commands(txn, ticket, reply, error_r) < 0)
+			status = TICKET_OPEN;
+		if (apply_commands(txn, ticket, reply, &status, error_r) < 0)
 			goto fail;
+		ticket_set_status(ticket, status, reply->now);
 		if (ticket->status != old &&
 		    append_event(txn, ticket, reply->now, "status",
 				 g_variant_new_parsed(

@@ -35,12 +35,23 @@ struct intake_message {
 	const char *category;	/* for a new ticket, "" when none */
 	int64_t now;
 	int64_t reply_by;	/* the queue's promise, for a new ticket */
+	int64_t warn_at;	/* its warning (sla.h), 0 for none */
+	int64_t next_reply_by;	/* the promise when the customer writes
+				   again after an answer */
+	int64_t next_warn_at;
 	bool ack_wanted;	/* the queue acknowledges and RFC 3834 lets
 				   this message be answered */
 	const char *ack_to;	/* where an ack goes: the envelope sender
 				   (RFC 3834, 4), lowercased */
 	bool no_reopen;		/* a bounce, an out-of-office reply or a
 				   bare thank-you: filed, reopens nothing */
+	bool quiet;		/* RFC 3834 forbids answering it: a ticket
+				   it opens gets no follow-up */
+	bool stop;		/* the customer asks for no more automatic
+				   mail: their ticket gets none from now */
+	int rating;		/* its words are a rating 1-5, else 0 */
+	int solved;		/* or say solved (1), not solved (0), else
+				   -1 (ack_rating()) */
 };
 
 struct intake_result {
@@ -93,8 +104,9 @@ struct intake_reply {
 /* Files an agent's mail into the ticket it answers (token, References,
    or the tag, which counts from agents whoever the participants are):
    a reply to the customer is recorded as outbound, sets the first
-   reply time once and makes a new or open ticket pending (waiting on
-   the customer); a note is recorded as such.  Then the commands act:
+   reply time once, keeps or misses the promise and makes a new or open
+   ticket pending (waiting on the customer); a note is recorded as
+   such.  Then the commands act:
    status, assignee, category, each change in the history with the
    agent's name.  Mail
    that names no ticket, or a closed one, is no reply: result_r's

@@ -354,7 +354,7 @@ static int apply_status(struct store_txn *txn, struct apply_context *c,
 			ticket_status_name(old)));
 		return 0;
 	}
-	ticket->status = to;
+	ticket_set_status(ticket, to, when);
 	ticket->updated = when;
 	te = ticket_event_new(when, "status", g_variant_new_parsed(
 		"{'from': <%s>, 'to': <%s>, 'by': <%s>, 'via': <%s>, "

@@ -33,7 +33,7 @@ static char *message_text(const struct config *config,
 	GDateTime *now = g_date_time_new_now_utc();
 	char *subject = subject_add_tag(n->subject, config->ticket_tag,
 					n->ticket);
-	char *text;
+	char *ticket, *text;
 
 	g_mime_message_add_mailbox(msg, GMIME_ADDRESS_TYPE_FROM,
 				   n->queue->display_name, n->queue->address);
@@ -43,6 +43,20 @@ static char *message_text(const struct config *config,
 	g_mime_message_set_message_id(msg, n->message_id);
 	g_mime_object_set_header(GMIME_OBJECT(msg), "Auto-Submitted",
 				 "auto-generated", NULL);
+	ticket = g_strdup_printf("%u", n->ticket);
+	g_mime_object_set_header(GMIME_OBJECT(msg), "X-Shopdesk-Ticket",
+				 ticket, NULL);
+	g_free(ticket);
+	if (n->reply_to != NULL && *n->reply_to != '\0')
+		g_mime_message_add_mailbox(msg, GMIME_ADDRESS_TYPE_REPLY_TO,
+					   NULL, n->reply_to);
+	if (n->urgent) {
+		/* what mail clients show as high priority */
+		g_mime_object_set_header(GMIME_OBJECT(msg), "Importance",
+					 "high", NULL);
+		g_mime_object_set_header(GMIME_OBJECT(msg), "X-Priority",
+					 "1 (Highest)", NULL);
+	}
 	if (n->in_reply_to != NULL && *n->in_reply_to != '\0') {
 		char *value = g_strdup_printf("<%s>", n->in_reply_to);
 
@@ -77,10 +91,15 @@ char *notice_build(const struct config *config, const struct notice *n,
 			    n->language != NULL ? n->language :
 			    config->default_language, n->template_name,
 			    n->data, &body, error_r) < 0) {
+		/* when English fails too, the first error is the one said */
+		char *en_error = NULL;
+
 		if (ack_render_file(config->templates_dir, "en",
 				    n->template_name, n->data, &body,
-				    NULL) < 0)
+				    &en_error) < 0) {
+			g_free(en_error);
 			return NULL;
+		}
 		g_clear_pointer(error_r, g_free);
 	}
 	mail.message = message_text(config, n, body);

@@ -1,6 +1,7 @@
 #ifndef SHOPDESK_NOTICE_H
 #define SHOPDESK_NOTICE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <json-glib/json-glib.h>
 
@@ -11,7 +12,8 @@
 /* Bounce-style notices to agents: a plain-text mail from the queue,
    rendered from templates/<lang>/<name>, that leaves through the outbox
    like every mail shopdesk writes (null envelope sender,
-   Auto-Submitted), so that nothing answers it. */
+   Auto-Submitted), so that nothing answers it automatically; it names
+   its ticket (the tag, X-Shopdesk-Ticket). */
 
 struct notice {
 	const struct config_queue *queue;	/* From: its name, address */
@@ -21,6 +23,9 @@ struct notice {
 					   it is there */
 	const char *in_reply_to;	/* the agent's mail, without <>; NULL
 					   or "" for none */
+	const char *reply_to;		/* where the agent's answer goes:
+					   the customer, or NULL */
+	bool urgent;			/* marked high priority */
 	const char *message_id;		/* the notice's own, without <>: the
 					   same on a repeat */
 	const char *language;		/* NULL: config's default_language */

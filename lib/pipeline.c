@@ -7,6 +7,7 @@
    libmilter function and writes no spool: the milter applies the plan. */
 
 #include "pipeline.h"
+#include "sla.h"
 #include "ack.h"
 #include "autoreply.h"
 #include "category.h"
@@ -46,7 +47,10 @@ struct customer {
 	const char *answer;	/* its canned answer, or NULL */
 	const char *channel;	/* "email", or the messenger's name */
 	const char *ack_refusal;	/* why no ack, or NULL */
+	const char *quiet;	/* why RFC 3834 forbids answering, or NULL */
 	const char *no_reopen;	/* why this mail reopens nothing, or NULL */
+	int rating, solved;	/* as ack_rating() reads the words */
+	bool stop;		/* the words ask for no more automatic mail */
 };
 
 static void hours_destroy(gpointer data)
@@ -176,25 +180,24 @@ static char *digest_of(const struct pipeline_mail *mail)
 	return text;
 }
 
-/* The queue's promise for a message received at now, or 0 (with a log
-   line) if it cannot be computed. */
-static int64_t reply_by(const struct pipeline *p,
-			const struct pipeline_mail *mail,
-			const struct config_queue *queue)
+/* The queue's promise (sla) for a message received at now and its
+   warning, or 0 (with a log line) if it cannot be computed. */
+static void promise(const struct pipeline *p, const struct pipeline_mail *mail,
+		    const struct config_queue *queue, const char *sla,
+		    int64_t *reply_by_r, int64_t *warn_at_r)
 {
 	const struct hours *hours = g_hash_table_lookup(p->hours,
 							queue->name);
-	int64_t deadline;
 	char *error;
 
-	if (hours_deadline(hours, mail->now, queue->sla_first_reply,
-			   &deadline, &error) < 0) {
+	if (sla_promise(hours, sla, queue->sla_warn, mail->now, reply_by_r,
+			warn_at_r, &error) < 0) {
 		log_warning("%s: [queue %s] no reply-by time: %s",
 			    mail->queue_id, queue->name, error);
 		g_free(error);
-		return 0;
+		*reply_by_r = 0;
+		*warn_at_r = 0;
 	}
-	return deadline;
 }
 
 /* "2026-11-24T13:00:00+02:00": in the queue's zone, as the promise is
@@ -248,11 +251,20 @@ static void read_customer(const struct pipeline *p,
 	own[n++] = mail->queue_rcpt;
 	for (unsigned int i = 0; all[i] != NULL; i++)
 		own[n++] = all[i];
-	c->ack_refusal = mail->queue->autoack ?
-		autoreply_refusal(mail->message, mail->envelope_from, own) :
+	c->quiet = autoreply_refusal(mail->message, mail->envelope_from, own);
+	c->ack_refusal = mail->queue->autoack ? c->quiet :
 		"autoack is off for the queue";
 	c->no_reopen = autoreply_automatic(mail->message, mail->envelope_from);
-	if (c->no_reopen == NULL && ack_is_thanks(p->templates, f->snippet))
+	if (c->no_reopen == NULL && ack_is_stop(p->templates, f->snippet)) {
+		/* no more automatic mail to them, this one's ack included */
+		c->stop = true;
+		c->no_reopen = "asks for no more automatic mail";
+		if (c->ack_refusal == NULL)
+			c->ack_refusal = c->no_reopen;
+	}
+	if (c->no_reopen == NULL &&
+	    !ack_rating(p->templates, f->snippet, &c->rating, &c->solved) &&
+	    ack_is_thanks(p->templates, f->snippet))
 		c->no_reopen = "a bare thank-you";
 	g_free(text);
 	g_free(own);
@@ -275,13 +287,10 @@ static void read_channel(const struct pipeline *p,
 
 	c->channel = "email";
 	if (ret > 0 && mail->local) {
+		/* acknowledged in the chat (plan_chat_ack) */
 		c->channel = ch->name;
 		g_free(f->from_address);
 		f->from_address = g_ascii_strdown(mail->envelope_from, -1);
-		/* acknowledgements are mail; a chat customer gets none
-		   (the messenger shows the message was delivered) */
-		if (c->ack_refusal == NULL)
-			c->ack_refusal = "messenger customer";
 	} else if (ret != 0) {
 		log_warning("%s: sender <%s> is in [channel %s]'s domain but "
 			    "%s: filed as email", mail->queue_id,
@@ -457,14 +466,61 @@ static void plan_ack(const struct pipeline *p,
 		.sender = "",
 		.recipients = recipients,
 	};
-	char *item;
+	char *item, *chat = NULL, *name, *key;
+	const struct config_channel *ch;
+	struct outbox_message *m;
+	const char *why;
 
-	ack.message = ack_build(p->templates, &in);
-	item = outbox_mail_encode(&ack);
-	plan_item_add(plan, r->ack_id, item, PLAN_FAIL_ACK,
-		      "the acknowledgement");
+	if (strcmp(c->channel, "email") == 0) {
+		ack.message = ack_build(p->templates, &in);
+		item = outbox_mail_encode(&ack);
+		plan_item_add(plan, r->ack_id, item, PLAN_FAIL_ACK,
+			      "the acknowledgement");
+		g_free(item);
+		g_free(ack.message);
+		goto out;
+	}
+	/* in the chat: plain text, times in the shop's zone, the name
+	   without the "(Telegram)" the bridge added */
+	if (channel_address_parse(p->config, mail->envelope_from, &ch, &chat,
+				  &why) <= 0)
+		goto out;
+	name = g_strdup(f->from_name);
+	if (g_str_has_suffix(name, ")") && strrchr(name, '(') != NULL &&
+	    strrchr(name, '(') > name)
+		*(strrchr(name, '(') - 1) = '\0';
+	in.customer_name = name;
+	in.customer_offset_known = false;
+	m = outbox_message_new();
+	m->text = ack_build_chat(p->templates, &in);
+	g_free(name);
+	if (m->text == NULL) {
+		log_warning("%s: ticket=%u no ack-chat.txt template: no "
+			    "acknowledgement in the chat", mail->queue_id,
+			    r->ticket_id);
+		outbox_message_free(&m);
+		g_free(chat);
+		goto out;
+	}
+	g_free(m->channel);
+	m->channel = g_strdup(ch->name);
+	g_free(m->chat);
+	m->chat = chat;
+	m->ticket = r->ticket_id;
+	m->created = mail->now;
+	m->order = g_get_real_time();
+	g_free(m->queue);
+	m->queue = g_strdup(queue->name);
+	g_free(m->subject);
+	m->subject = g_strdup(f->subject);
+	key = outbox_message_key(ch->name, m->chat, r->ack_id);
+	item = outbox_message_encode(m);
+	plan_item_add(plan, key, item, PLAN_FAIL_ACK,
+		      "the acknowledgement in the chat");
 	g_free(item);
-	g_free(ack.message);
+	g_free(key);
+	outbox_message_free(&m);
+out:
 	g_free(recipients[0]);
 	g_free(reply_to);
 }
@@ -473,7 +529,7 @@ static void plan_ack(const struct pipeline *p,
 static void plan_inbound(struct pipeline *p, const struct pipeline_mail *mail,
 			 struct mailmsg_fields *f, struct plan *plan)
 {
-	struct customer c = { 0 };
+	struct customer c = { .solved = -1 };
 	struct intake_result r;
 	GPtrArray *participants;
 	char *fingerprint_id = NULL, *envelope_to;
@@ -515,11 +571,18 @@ static void plan_inbound(struct pipeline *p, const struct pipeline_mail *mail,
 		.language = c.language,
 		.category = c.category,
 		.now = mail->now,
-		.reply_by = reply_by(p, mail, mail->queue),
 		.ack_wanted = c.ack_refusal == NULL,
 		.ack_to = envelope_to,
 		.no_reopen = c.no_reopen != NULL,
+		.quiet = c.quiet != NULL,
+		.stop = c.stop,
+		.rating = c.rating,
+		.solved = c.solved,
 	};
+	promise(p, mail, mail->queue, mail->queue->sla_first_reply,
+		&in.reply_by, &in.warn_at);
+	promise(p, mail, mail->queue, mail->queue->sla_next_reply,
+		&in.next_reply_by, &in.next_warn_at);
 	if (intake_message(p->store, p->config, p->key, &in, &r,
 			   &error) < 0) {
 		plan_fail(plan, PLAN_FAIL_INTERNAL, "%s", error);
@@ -559,11 +622,49 @@ static bool names_queue(const struct pipeline *p,
 		queue;
 }
 
+/* Headers of an agent's reply that name the agent's own mailbox, which
+   the reply no longer comes from: Sender ("ann@ on behalf of Sales") and
+   the requests for a read receipt to it.  The customer never learns an
+   agent's address, and a receipt could not reach the ticket anyway. */
+static const char *const agent_headers[] = {
+	"Sender", "Disposition-Notification-To", "Return-Receipt-To", NULL
+};
+
+/* Deletes every agent_headers[] header the message has (those the
+   mailbuf kept: the first ones, in order, up to header_max), the last of
+   each name first, so that no deletion renumbers one still to come. */
+static void plan_agent_headers(const struct pipeline_mail *mail,
+			       struct plan *plan)
+{
+	GMimeHeaderList *list;
+	int count;
+
+	if (mail->message == NULL)
+		return;
+	list = g_mime_object_get_header_list(GMIME_OBJECT(mail->message));
+	count = g_mime_header_list_get_count(list);
+	for (unsigned int i = 0; agent_headers[i] != NULL; i++) {
+		unsigned int n = 0;
+
+		for (int j = 0; j < count; j++) {
+			GMimeHeader *h = g_mime_header_list_get_header_at(
+				list, j);
+
+			if (g_ascii_strcasecmp(g_mime_header_get_name(h),
+					       agent_headers[i]) == 0)
+				n++;
+		}
+		for (; n > 0; n--)
+			plan_header_delete(plan, agent_headers[i], n);
+	}
+}
+
 /* An agent's reply goes out as the queue: From the queue address with
    the agent's name, the envelope sender the queue's, Reply-To with the
-   ticket token, the tag in the subject, Outlook's threading headers, and
-   a copy for the queue mailbox (the record).  A note keeps its sender
-   and goes to the queue mailbox alone. */
+   ticket token, no header naming the agent's own mailbox, the tag in
+   the subject, Outlook's threading headers, and a copy for the queue
+   mailbox (the record).  A note keeps its sender and goes to the queue
+   mailbox alone. */
 static void plan_rewrite(const struct pipeline *p,
 			 const struct pipeline_mail *mail,
 			 const struct mailmsg_fields *f,
@@ -591,6 +692,7 @@ static void plan_rewrite(const struct pipeline *p,
 		plan_from_change(plan, envelope);
 		plan_header_change(plan, "From", 1, from);
 		plan_header_change(plan, "Reply-To", 1, reply_to);
+		plan_agent_headers(mail, plan);
 	}
 	plan_header_change(plan, "Subject", 1, subject);
 	plan_header_change(plan, "Thread-Topic", 1, topic_encoded);

@@ -91,6 +91,12 @@ void plan_header_change(struct plan *plan, const char *name,
 	edit_new(plan->edits, PLAN_HEADER_CHANGE, name, index, value);
 }
 
+void plan_header_delete(struct plan *plan, const char *name,
+			unsigned int index)
+{
+	edit_new(plan->edits, PLAN_HEADER_DELETE, name, index, NULL);
+}
+
 void plan_from_change(struct plan *plan, const char *address)
 {
 	edit_new(plan->edits, PLAN_FROM_CHANGE, NULL, 0, address);

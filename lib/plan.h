@@ -89,6 +89,9 @@ void plan_fail(struct plan *plan, enum plan_failure failure,
 void plan_header_add(struct plan *plan, const char *name, const char *value);
 void plan_header_change(struct plan *plan, const char *name,
 			unsigned int index, const char *value);
+/* Deletes the index-th (1-based) header called name. */
+void plan_header_delete(struct plan *plan, const char *name,
+			unsigned int index);
 void plan_from_change(struct plan *plan, const char *address);
 void plan_rcpt_add(struct plan *plan, const char *address);
 void plan_rcpt_delete(struct plan *plan, const char *rcpt);

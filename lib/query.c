@@ -144,6 +144,81 @@ static JsonNode *handle_show(struct store *store, char **args)
 	return c.reply;
 }
 
+#define TIMERS_LISTED_MAX 100000
+
+struct timers_context {
+	GArray *timers;
+	JsonArray *out;
+};
+
+static int timers_txn(struct store_txn *txn, void *context, char **error_r)
+{
+	struct timers_context *c = context;
+
+	g_clear_pointer(&c->timers, g_array_unref);
+	if (c->out != NULL)
+		json_array_unref(c->out);
+	c->out = json_array_new();
+	if (store_timers_due(txn, INT64_MAX, TIMERS_LISTED_MAX, &c->timers,
+			     error_r) < 0)
+		return -1;
+	for (unsigned int i = 0; i < c->timers->len; i++) {
+		const struct store_timer *t = &g_array_index(
+			c->timers, struct store_timer, i);
+		JsonObject *obj = json_object_new();
+		char *due = ticket_format_time(t->due);
+		struct ticket *ticket;
+		int ret = store_ticket_get(txn, t->id, &ticket, error_r);
+
+		if (ret < 0) {
+			json_object_unref(obj);
+			g_free(due);
+			return -1;
+		}
+		json_object_set_int_member(obj, "ticket", t->id);
+		json_object_set_string_member(obj, "timer",
+					      ticket_timer_name(t->kind));
+		json_object_set_string_member(obj, "due", due);
+		if (ret > 0) {
+			json_object_set_string_member(obj, "queue",
+						      ticket->queue);
+			json_object_set_string_member(
+				obj, "status",
+				ticket_status_name(ticket->status));
+			ticket_free(&ticket);
+		}
+		json_array_add_object_element(c->out, obj);
+		g_free(due);
+	}
+	return 0;
+}
+
+/* Every timer in the index, the earliest first. */
+static JsonNode *handle_timers(struct store *store, char **args)
+{
+	struct timers_context c = { 0 };
+	JsonObject *obj;
+	JsonNode *node;
+	char *error = NULL;
+
+	if (args[0] != NULL && *args[0] != '\0')
+		return error_reply("usage: timers");
+	if (store_transaction(store, timers_txn, &c, &error) < 0) {
+		node = error_reply("store: %s", error);
+		g_free(error);
+	} else {
+		obj = json_object_new();
+		json_object_set_array_member(obj, "timers",
+					     json_array_ref(c.out));
+		node = json_node_new(JSON_NODE_OBJECT);
+		json_node_take_object(node, obj);
+	}
+	g_clear_pointer(&c.timers, g_array_unref);
+	if (c.out != NULL)
+		json_array_unref(c.out);
+	return node;
+}
+
 JsonNode *query_handle(struct store *store, const char *request)
 {
 	char **words = g_strsplit_set(request, " \t", -1);
@@ -153,6 +228,8 @@ JsonNode *query_handle(struct store *store, const char *request)
 		reply = handle_tickets(store, words + 1);
 	else if (g_strcmp0(words[0], "show") == 0)
 		reply = handle_show(store, words + 1);
+	else if (g_strcmp0(words[0], "timers") == 0)
+		reply = handle_timers(store, words + 1);
 	else
 		reply = error_reply("unknown request: %s", words[0]);
 	g_strfreev(words);

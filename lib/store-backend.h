@@ -24,6 +24,8 @@ struct store_backend {
 	int (*open)(const char *where, enum store_flags flags,
 		    struct store **store_r, char **error_r);
 	void (*close)(struct store **_store);
+	int (*cache_stat)(struct store *store, uint64_t *requested_r,
+			  uint64_t *read_r, char **error_r);
 	int (*transaction)(struct store *store, store_txn_func_t *func,
 			   void *context, char **error_r);
 	int (*ticket_get)(struct store_txn *txn, uint32_t id,
@@ -67,6 +69,9 @@ struct store_backend {
 			   char **error_r);
 	int (*applied_del)(struct store_txn *txn, const char *key,
 			   char **error_r);
+	int (*timers_due)(struct store_txn *txn, int64_t until,
+			  unsigned int max, GArray **timers_r,
+			  char **error_r);
 	int (*applied_list)(struct store_txn *txn, GPtrArray **keys_r,
 			    char **error_r);
 };

@@ -45,6 +45,7 @@ struct bdb_store {
 	DB *mailbox;
 	DB *applied;
 	DB *meta;
+	DB *timers;		/* secondary of tickets */
 };
 
 struct bdb_txn {
@@ -92,12 +93,103 @@ static int open_db(struct bdb_store *store, DB **db_r, const char *file,
 	return 0;
 }
 
+/* timers.db's keys: the due time (big-endian, so that keys sort by
+   it) and the kind. */
+#define TIMER_KEY_SIZE 9
+
+static void timer_key(guint8 buf[TIMER_KEY_SIZE], int64_t due,
+		      enum ticket_timer_kind kind)
+{
+	guint64 be = GUINT64_TO_BE((guint64)due);
+
+	memcpy(buf, &be, 8);
+	buf[8] = (guint8)kind;
+}
+
+/* Berkeley DB calls it for every ticket written (DB->associate): the
+   keys of the timers the record implies.  Memory it hands back is
+   freed by Berkeley DB with free(). */
+static int timer_keys(DB *secondary, const DBT *key, const DBT *data,
+		      DBT *result)
+{
+	struct ticket_timer timers[TICKET_TIMERS_MAX];
+	struct ticket *ticket;
+	char *error = NULL;
+	unsigned int n;
+	DBT *keys;
+
+	if (ticket_deserialize(data->data, data->size, &ticket, &error) < 0) {
+		g_free(error);	/* ticket_get says it to whoever reads it */
+		return DB_DONOTINDEX;
+	}
+	n = ticket_timers(ticket, timers);
+	ticket_free(&ticket);
+	if (n == 0)
+		return DB_DONOTINDEX;
+	keys = calloc(n, sizeof(*keys));
+	if (keys == NULL)
+		return ENOMEM;
+	for (unsigned int i = 0; i < n; i++) {
+		keys[i].data = malloc(TIMER_KEY_SIZE);
+		if (keys[i].data == NULL) {
+			while (i-- > 0)
+				free(keys[i].data);
+			free(keys);
+			return ENOMEM;
+		}
+		timer_key(keys[i].data, timers[i].due, timers[i].kind);
+		keys[i].size = TIMER_KEY_SIZE;
+		keys[i].flags = DB_DBT_APPMALLOC;
+	}
+	memset(result, 0, sizeof(*result));
+	result->data = keys;
+	result->size = n;
+	result->flags = DB_DBT_MULTIPLE | DB_DBT_APPMALLOC;
+	return 0;
+}
+
+/* Opens timers.db and ties it to tickets.db; DB_CREATE fills it from
+   the tickets when it is new (a store written before timers were). */
+static int open_timers(struct bdb_store *store, char **error_r)
+{
+	DB_TXN *txn = NULL;
+	DB *db;
+	int ret;
+
+	if ((ret = db_create(&db, store->env, 0)) != 0) {
+		*error_r = g_strdup_printf("db_create: %s", db_strerror(ret));
+		return -1;
+	}
+	if ((ret = db->set_flags(db, DB_DUPSORT)) != 0 ||
+	    (ret = db->open(db, NULL, "timers.db", NULL, DB_BTREE,
+			    DB_CREATE | DB_AUTO_COMMIT | DB_THREAD,
+			    0600)) != 0) {
+		*error_r = g_strdup_printf("open timers.db: %s",
+					   db_strerror(ret));
+		db->close(db, 0);
+		return -1;
+	}
+	store->timers = db;
+	if ((ret = store->env->txn_begin(store->env, NULL, &txn, 0)) != 0 ||
+	    (ret = store->tickets->associate(store->tickets, txn, db,
+					     timer_keys, DB_CREATE)) != 0 ||
+	    (ret = txn->commit(txn, 0)) != 0) {
+		if (txn != NULL && ret != 0)
+			txn->abort(txn);
+		*error_r = g_strdup_printf("index timers.db: %s",
+					   db_strerror(ret));
+		return -1;
+	}
+	return 0;
+}
+
 static void env_close(struct bdb_store *store)
 {
 	DB **dbs[] = {
 		&store->tickets, &store->history, &store->msgid,
 		&store->thread, &store->customer, &store->senders,
-		&store->mailbox, &store->applied, &store->meta,
+		&store->timers, &store->mailbox, &store->applied,
+		&store->meta,
 	};
 
 	for (unsigned int i = 0; i < G_N_ELEMENTS(dbs); i++) {
@@ -171,7 +263,8 @@ static int env_open(struct bdb_store *store, char **error_r)
 	    open_db(store, &store->senders, "senders.db", error_r) < 0 ||
 	    open_db(store, &store->mailbox, "mailbox.db", error_r) < 0 ||
 	    open_db(store, &store->applied, "applied.db", error_r) < 0 ||
-	    open_db(store, &store->meta, "meta.db", error_r) < 0) {
+	    open_db(store, &store->meta, "meta.db", error_r) < 0 ||
+	    open_timers(store, error_r) < 0) {
 		env_close(store);
 		return -1;
 	}
@@ -219,6 +312,29 @@ static void bdb_close(struct store **_store)
 {
 	bdb_free((struct bdb_store *)*_store);
 	*_store = NULL;
+}
+
+static int bdb_cache_stat(struct store *_store, uint64_t *requested_r,
+			  uint64_t *read_r, char **error_r)
+{
+	struct bdb_store *store = (struct bdb_store *)_store;
+	DB_MPOOL_STAT *stat = NULL;
+	int ret = -1;
+
+	g_rw_lock_reader_lock(&store->lock);
+	if (store->env == NULL)
+		*error_r = g_strdup("the store could not be reopened");
+	else if ((ret = store->env->memp_stat(store->env, &stat, NULL,
+					      0)) != 0)
+		*error_r = g_strdup_printf("memp_stat: %s",
+					   db_strerror(ret));
+	g_rw_lock_reader_unlock(&store->lock);
+	if (ret != 0)
+		return -1;
+	*requested_r = (uint64_t)stat->st_cache_hit + stat->st_cache_miss;
+	*read_r = stat->st_page_in;
+	free(stat);
+	return 0;
 }
 
 /* After Berkeley DB panics (the disk filled up under its log, say),
@@ -871,10 +987,66 @@ static int bdb_applied_list(struct store_txn *txn, GPtrArray **keys_r,
 	return 0;
 }
 
+static int bdb_timers_due(struct store_txn *txn, int64_t until,
+			  unsigned int max, GArray **timers_r,
+			  char **error_r)
+{
+	struct bdb_txn *t = (struct bdb_txn *)txn;
+	GArray *timers = g_array_new(FALSE, FALSE, sizeof(struct store_timer));
+	guint8 start[TIMER_KEY_SIZE];
+	DBC *cursor;
+	DBT k, id, record;
+	u_int32_t op = DB_SET_RANGE;
+	int ret;
+
+	*timers_r = timers;
+	/* read committed, as a listing: no read lock held on what the
+	   scan passed, so the milter never waits on it */
+	ret = t->store->timers->cursor(t->store->timers, t->txn, &cursor,
+				       DB_READ_COMMITTED);
+	if (ret != 0)
+		return db_failed(t, ret, error_r);
+	timer_key(start, 0, 0);
+	/* the ticket's id, not its record */
+	memset(&record, 0, sizeof(record));
+	record.flags = DB_DBT_PARTIAL | DB_DBT_USERMEM;
+	while (timers->len < max) {
+		struct store_timer timer;
+		guint64 be;
+
+		dbt_out(&k);
+		dbt_out(&id);
+		if (op == DB_SET_RANGE) {
+			k.data = start;
+			k.size = sizeof(start);
+		}
+		if ((ret = cursor->pget(cursor, &k, &id, &record, op)) != 0)
+			break;
+		op = DB_NEXT;
+		timer.due = 0;
+		if (k.size == TIMER_KEY_SIZE) {
+			memcpy(&be, k.data, 8);
+			timer.due = (int64_t)GUINT64_FROM_BE(be);
+			timer.kind = ((const guint8 *)k.data)[8];
+			timer.id = id_value(&id);
+		}
+		free(k.data);
+		free(id.data);
+		if (timer.due == 0 || timer.due > until)
+			break;
+		g_array_append_val(timers, timer);
+	}
+	cursor->close(cursor);
+	if (ret != 0 && ret != DB_NOTFOUND)
+		return db_failed(t, ret, error_r);
+	return 0;
+}
+
 const struct store_backend store_bdb_backend = {
 	.name = "bdb",
 	.open = bdb_open,
 	.close = bdb_close,
+	.cache_stat = bdb_cache_stat,
 	.transaction = bdb_transaction,
 	.ticket_get = bdb_ticket_get,
 	.ticket_put = bdb_ticket_put,
@@ -896,4 +1068,5 @@ const struct store_backend store_bdb_backend = {
 	.applied_put = bdb_applied_put,
 	.applied_del = bdb_applied_del,
 	.applied_list = bdb_applied_list,
+	.timers_due = bdb_timers_due,
 };

@@ -17,6 +17,13 @@ void store_close(struct store **_store)
 		(*_store)->backend->close(_store);
 }
 
+int store_cache_stat(struct store *store, uint64_t *requested_r,
+		     uint64_t *read_r, char **error_r)
+{
+	return store->backend->cache_stat(store, requested_r, read_r,
+					  error_r);
+}
+
 int store_transaction(struct store *store, store_txn_func_t *func,
 		      void *context, char **error_r)
 {
@@ -118,6 +125,12 @@ int store_mailbox_done(struct store_txn *txn,
 		       char **error_r)
 {
 	return txn->backend->mailbox_done(txn, mark, error_r);
+}
+
+int store_timers_due(struct store_txn *txn, int64_t until, unsigned int max,
+		     GArray **timers_r, char **error_r)
+{
+	return txn->backend->timers_due(txn, until, max, timers_r, error_r);
 }
 
 int store_applied_get(struct store_txn *txn, const char *key,

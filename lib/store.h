@@ -20,6 +20,9 @@
                    queue mailbox's keywords show it (store_mailbox_*)
      applied.db    keys of spool items applied but not yet done
      meta.db       "next_id" -> next ticket id
+     timers.db     due time + kind -> ticket id: the timers each ticket
+                   record implies (ticket_timers), an index Berkeley DB
+                   keeps itself whenever a ticket is written
    Every access happens inside store_transaction(), which commits
    durably (fsync of the log) and retries deadlocks.
 
@@ -42,6 +45,14 @@ int store_open(const char *dir, enum store_flags flags, struct store **store_r,
 
 /* Checkpoints, closes every database and the environment. */
 void store_close(struct store **_store);
+
+/* The pages the store's cache handed out since the store was opened:
+   asked for (found in the cache or read into it) in *requested_r, of
+   them read from disk in *read_r.  What an operation costs, counted so
+   that a benchmark's figure does not depend on the machine.  Returns 0
+   or -1. */
+int store_cache_stat(struct store *store, uint64_t *requested_r,
+		     uint64_t *read_r, char **error_r);
 
 /* A unit of work.  Returns 0 to commit, -1 (with *error_r) to abort.
    It may be called more than once (after a deadlock), so it must keep
@@ -146,5 +157,17 @@ int store_applied_del(struct store_txn *txn, const char *key,
    Returns 0 or -1. */
 int store_applied_list(struct store_txn *txn, GPtrArray **keys_r,
 		       char **error_r);
+
+/* A timer in the index. */
+struct store_timer {
+	int64_t due;
+	uint32_t id;
+	enum ticket_timer_kind kind;
+};
+
+/* Returns in *timers_r (always set; g_array_unref it) at most max timers
+   due at or before until, earliest first.  Returns 0 or -1. */
+int store_timers_due(struct store_txn *txn, int64_t until, unsigned int max,
+		     GArray **timers_r, char **error_r);
 
 #endif

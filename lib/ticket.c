@@ -7,9 +7,11 @@
 
 #include <string.h>
 
-/* Version 1 lacked the acknowledgement fields; it is still read. */
-#define TICKET_RECORD_VERSION 2
-#define TICKET_RECORD_TYPE "(yussssssssxxxxsasuuxss)"
+/* Version 1 lacked the acknowledgement fields, version 2 the timers;
+   both are still read. */
+#define TICKET_RECORD_VERSION 3
+#define TICKET_RECORD_TYPE "(yussssssssxxxxsasuuxsssbxxxxxxibxx)"
+#define TICKET_RECORD_V2_TYPE "(yussssssssxxxxsasuuxss)"
 #define TICKET_RECORD_V1_TYPE "(yussssssssxxxxsasuu)"
 #define EVENT_RECORD_VERSION 1
 #define EVENT_RECORD_TYPE "(yuxsa{sv})"
@@ -62,9 +64,88 @@ void ticket_free(struct ticket **_ticket)
 	g_free(ticket);
 }
 
+static const char *const sla_names[] = {
+	[SLA_NONE] = "",
+	[SLA_OK] = "ok",
+	[SLA_WARNED] = "warned",
+	[SLA_BREACHED] = "breached",
+	[SLA_MET] = "met",
+};
+
+static const char *const timer_names[] = {
+	[TIMER_SLA_WARN] = "sla_warn",
+	[TIMER_SLA_BREACH] = "sla_breach",
+	[TIMER_SCHEDULE] = "schedule",
+	[TIMER_FOLLOWUP] = "followup",
+	[TIMER_AUTOCLOSE] = "autoclose",
+	[TIMER_WINDOW] = "window",
+};
+
 const char *ticket_status_name(enum ticket_status status)
 {
 	return status_names[status];
+}
+
+const char *ticket_sla_name(enum ticket_sla sla)
+{
+	return sla_names[sla];
+}
+
+const char *ticket_timer_name(enum ticket_timer_kind kind)
+{
+	return kind < G_N_ELEMENTS(timer_names) && timer_names[kind] != NULL ?
+		timer_names[kind] : "unknown";
+}
+
+void ticket_set_status(struct ticket *ticket, enum ticket_status status,
+		       int64_t now)
+{
+	if (status == TICKET_RESOLVED && ticket->status != TICKET_RESOLVED) {
+		ticket->resolved_at = now;
+		ticket->followup_at = 0;
+		ticket->autoclose_at = 0;
+		ticket->followup_sent = 0;
+	} else if (status != TICKET_RESOLVED) {
+		ticket->resolved_at = 0;
+		ticket->followup_at = 0;
+		ticket->autoclose_at = 0;
+	}
+	ticket->status = status;
+}
+
+unsigned int ticket_timers(const struct ticket *ticket,
+			   struct ticket_timer timers_r[TICKET_TIMERS_MAX])
+{
+	unsigned int n = 0;
+
+	if (ticket->awaiting && ticket->sla == SLA_OK &&
+	    ticket->warn_at != 0)
+		timers_r[n++] = (struct ticket_timer){ ticket->warn_at,
+						       TIMER_SLA_WARN };
+	if (ticket->awaiting && ticket->promise_by != 0 &&
+	    (ticket->sla == SLA_OK || ticket->sla == SLA_WARNED))
+		timers_r[n++] = (struct ticket_timer){ ticket->promise_by,
+						       TIMER_SLA_BREACH };
+	if (ticket->awaiting && strcmp(ticket->channel, "whatsapp") == 0 &&
+	    ticket->last_inbound != 0 &&
+	    ticket->window_warned != ticket->last_inbound)
+		timers_r[n++] = (struct ticket_timer){
+			ticket->last_inbound + WHATSAPP_WINDOW -
+			WHATSAPP_WINDOW_WARNING, TIMER_WINDOW };
+	if (ticket->status != TICKET_RESOLVED || ticket->resolved_at == 0)
+		return n;
+	if (ticket->followup_at == 0 && ticket->autoclose_at == 0) {
+		timers_r[n++] = (struct ticket_timer){ ticket->resolved_at,
+						       TIMER_SCHEDULE };
+		return n;
+	}
+	if (ticket->followup_at != TIMER_OFF && ticket->followup_sent == 0)
+		timers_r[n++] = (struct ticket_timer){ ticket->followup_at,
+						       TIMER_FOLLOWUP };
+	if (ticket->autoclose_at != TIMER_OFF)
+		timers_r[n++] = (struct ticket_timer){ ticket->autoclose_at,
+						       TIMER_AUTOCLOSE };
+	return n;
 }
 
 int ticket_status_parse(const char *name, enum ticket_status *status_r)
@@ -119,7 +200,19 @@ GBytes *ticket_serialize(const struct ticket *ticket)
 			       (gint64)ticket->first_reply, ticket->assignee,
 			       &participants, ticket->linked_to,
 			       ticket->next_seq, (gint64)ticket->last_ack,
-			       ticket->ack_id, ticket->ack_for);
+			       ticket->ack_id, ticket->ack_for,
+			       ticket_sla_name(ticket->sla),
+			       (gboolean)ticket->awaiting,
+			       (gint64)ticket->promise_by,
+			       (gint64)ticket->warn_at,
+			       (gint64)ticket->resolved_at,
+			       (gint64)ticket->followup_at,
+			       (gint64)ticket->autoclose_at,
+			       (gint64)ticket->followup_sent,
+			       (gint32)ticket->rating,
+			       (gboolean)ticket->quiet,
+			       (gint64)ticket->last_inbound,
+			       (gint64)ticket->window_warned);
 	g_variant_ref_sink(record);
 	bytes = g_variant_get_data_as_bytes(record);
 	g_variant_unref(record);
@@ -153,6 +246,47 @@ static void child_string(GVariant *record, gsize index, char **field)
 	g_variant_get_child(record, index, "s", field);
 }
 
+/* The members version 3 added, from index 21. */
+static int read_timers(GVariant *record, struct ticket *ticket,
+		       char **error_r)
+{
+	const char *sla;
+	gboolean awaiting;
+	gboolean quiet;
+	gint64 t[6], last_inbound, window_warned;
+	gint32 rating;
+
+	g_variant_get_child(record, 21, "&s", &sla);
+	g_variant_get_child(record, 22, "b", &awaiting);
+	for (unsigned int i = 0; i < G_N_ELEMENTS(t); i++)
+		g_variant_get_child(record, 23 + i, "x", &t[i]);
+	g_variant_get_child(record, 29, "i", &rating);
+	g_variant_get_child(record, 30, "b", &quiet);
+	g_variant_get_child(record, 31, "x", &last_inbound);
+	g_variant_get_child(record, 32, "x", &window_warned);
+	ticket->sla = SLA_NONE;
+	for (unsigned int i = 0; i < G_N_ELEMENTS(sla_names); i++) {
+		if (strcmp(sla, sla_names[i]) == 0)
+			ticket->sla = i;
+	}
+	if (*sla != '\0' && ticket->sla == SLA_NONE) {
+		*error_r = g_strdup("ticket record has an unknown SLA state");
+		return -1;
+	}
+	ticket->awaiting = awaiting;
+	ticket->promise_by = t[0];
+	ticket->warn_at = t[1];
+	ticket->resolved_at = t[2];
+	ticket->followup_at = t[3];
+	ticket->autoclose_at = t[4];
+	ticket->followup_sent = t[5];
+	ticket->rating = rating;
+	ticket->quiet = quiet;
+	ticket->last_inbound = last_inbound;
+	ticket->window_warned = window_warned;
+	return 0;
+}
+
 int ticket_deserialize(const void *data, size_t size, struct ticket **ticket_r,
 		       char **error_r)
 {
@@ -167,13 +301,16 @@ int ticket_deserialize(const void *data, size_t size, struct ticket **ticket_r,
 	if (version == 1)
 		record = record_open(data, size, TICKET_RECORD_V1_TYPE, 1,
 				     error_r);
+	else if (version == 2)
+		record = record_open(data, size, TICKET_RECORD_V2_TYPE, 2,
+				     error_r);
 	else
 		record = record_open(data, size, TICKET_RECORD_TYPE,
 				     TICKET_RECORD_VERSION, error_r);
 	if (record == NULL)
 		return -1;
 
-	/* member by member: version 2 only appends to version 1 */
+	/* member by member: each version only appends to the one before */
 	ticket = ticket_new();
 	g_variant_get_child(record, 1, "u", &ticket->id);
 	child_string(record, 2, &ticket->queue);
@@ -197,6 +334,11 @@ int ticket_deserialize(const void *data, size_t size, struct ticket **ticket_r,
 		ticket->last_ack = last_ack;
 		child_string(record, 19, &ticket->ack_id);
 		child_string(record, 20, &ticket->ack_for);
+	}
+	if (version >= 3 && read_timers(record, ticket, error_r) < 0) {
+		g_variant_unref(record);
+		ticket_free(&ticket);
+		return -1;
 	}
 	ticket->created = created;
 	ticket->updated = updated;
@@ -405,6 +547,13 @@ JsonNode *ticket_to_json(const struct ticket *ticket, const GPtrArray *events)
 	add_time(b, "reply_by", ticket->reply_by);
 	add_time(b, "first_reply", ticket->first_reply);
 	add_optional_string(b, "assignee", ticket->assignee);
+	add_optional_string(b, "sla", ticket_sla_name(ticket->sla));
+	add_time(b, "promise_by", ticket->promise_by);
+	json_builder_set_member_name(b, "rating");
+	if (ticket->rating == 0)
+		json_builder_add_null_value(b);
+	else
+		json_builder_add_int_value(b, ticket->rating);
 	json_builder_set_member_name(b, "linked_to");
 	if (ticket->linked_to == 0)
 		json_builder_add_null_value(b);

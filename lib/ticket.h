@@ -18,6 +18,45 @@ enum ticket_status {
 	TICKET_CLOSED,
 };
 
+/* Where the ticket stands against the queue's promise (sla.c):
+   SLA_NONE before any promise, OK while it runs, WARNED after sla_warn,
+   BREACHED once the reply-by passed without a human reply (it stays so
+   after a late reply), MET when a human answered in time. */
+enum ticket_sla {
+	SLA_NONE,
+	SLA_OK,
+	SLA_WARNED,
+	SLA_BREACHED,
+	SLA_MET,
+};
+
+/* The timers a ticket's record implies (ticket_timers): the store keeps
+   an index of them by due time, so that they outlive any process. */
+enum ticket_timer_kind {
+	TIMER_SLA_WARN = 1,	/* warn_at: the promise is about to break */
+	TIMER_SLA_BREACH,	/* promise_by: it broke */
+	TIMER_SCHEDULE,		/* resolved_at: compute followup_at and
+				   autoclose_at in business time */
+	TIMER_FOLLOWUP,		/* followup_at: ask "was it solved?" */
+	TIMER_AUTOCLOSE,	/* autoclose_at: close it */
+	TIMER_WINDOW,		/* an hour before WhatsApp's 24-hour window
+				   for free-form replies closes unanswered */
+};
+#define TICKET_TIMERS_MAX 5
+
+/* WhatsApp lets a business answer freely for 24 hours after the
+   customer's last message. */
+#define WHATSAPP_WINDOW (24 * 3600)
+#define WHATSAPP_WINDOW_WARNING 3600
+
+struct ticket_timer {
+	int64_t due;
+	enum ticket_timer_kind kind;
+};
+
+/* followup_at or autoclose_at when the queue turned it off */
+#define TIMER_OFF INT64_MAX
+
 struct ticket {
 	uint32_t id;
 	char *queue;		/* [queue NAME] */
@@ -39,6 +78,24 @@ struct ticket {
 	int64_t last_ack;	/* when the last acknowledgement was sent */
 	char *ack_id;		/* its Message-ID, "" when none */
 	char *ack_for;		/* the Message-ID of the mail it answered */
+
+	/* the promise being watched */
+	enum ticket_sla sla;
+	bool awaiting;		/* a customer waits for a human reply */
+	int64_t promise_by;	/* the current reply-by (the first one is
+				   reply_by), 0: none */
+	int64_t warn_at;	/* sla_warn of the current promise, 0: none */
+	/* after it was resolved */
+	int64_t resolved_at;	/* 0 unless status is resolved */
+	int64_t followup_at;	/* 0: not computed yet; TIMER_OFF */
+	int64_t autoclose_at;	/* 0: not computed yet; TIMER_OFF */
+	int64_t followup_sent;	/* 0 unless asked since resolved_at */
+	int rating;		/* the customer's latest, 1-5; 0: none */
+	bool quiet;		/* RFC 3834 forbade answering the mail that
+				   opened it: no follow-up either */
+	int64_t last_inbound;	/* the customer's latest message */
+	int64_t window_warned;	/* last_inbound when the window's end was
+				   told, 0: not */
 };
 
 /* One history event: a message in or out, a status change, a note.
@@ -54,6 +111,19 @@ struct ticket *ticket_new(void);
 void ticket_free(struct ticket **_ticket);
 
 const char *ticket_status_name(enum ticket_status status);
+/* "" for SLA_NONE, then "ok", "warned", "breached", "met". */
+const char *ticket_sla_name(enum ticket_sla sla);
+const char *ticket_timer_name(enum ticket_timer_kind kind);
+/* Sets the status; entering resolved starts the clocks of the
+   follow-up and the auto-close (resolved_at = now, their times to be
+   computed), leaving it stops them. */
+void ticket_set_status(struct ticket *ticket, enum ticket_status status,
+		       int64_t now);
+/* The ticket's pending timers, at most TICKET_TIMERS_MAX, in *timers_r;
+   returns how many.  A timer whose reason is gone (the promise met,
+   the ticket no longer resolved) is simply not among them. */
+unsigned int ticket_timers(const struct ticket *ticket,
+			   struct ticket_timer timers_r[TICKET_TIMERS_MAX]);
 /* Returns 0 and sets *status_r, or -1 for an unknown name. */
 int ticket_status_parse(const char *name, enum ticket_status *status_r);
 

@@ -18,6 +18,7 @@
 #include "mailbuf.h"
 #include "mailmsg.h"
 #include "pipeline.h"
+#include "settings.h"
 #include "spool.h"
 
 #include <netinet/in.h>
@@ -30,12 +31,11 @@
 		      SMFIP_NR_MAIL | SMFIP_NR_RCPT | SMFIP_NR_HDR | \
 		      SMFIP_NR_EOH | SMFIP_NR_BODY)
 
-static const struct config *config;
-static struct pipeline *pipeline;
 static struct spool *outbox;
 
 /* One message: from MAIL FROM to end of message or abort. */
 struct msgctx {
+	struct settings *settings;	/* those of MAIL FROM, to its end */
 	char *envelope_from;
 	const struct config_queue *queue;	/* first branded rcpt */
 	char *queue_rcpt;			/* that recipient */
@@ -58,24 +58,17 @@ struct connctx {
 	bool local;
 };
 
-int mlfi_setup(const struct config *c, struct store *store,
-	       const struct token_key *key, char **error_r)
+int mlfi_setup(const struct config *config, char **error_r)
 {
-	char *dir;
-	int ret;
+	char *dir = g_build_filename(config->spool_dir, "outbox", NULL);
+	int ret = spool_open(dir, false, &outbox, error_r);
 
-	config = c;
-	if (pipeline_open(config, store, key, &pipeline, error_r) < 0)
-		return -1;
-	dir = g_build_filename(config->spool_dir, "outbox", NULL);
-	ret = spool_open(dir, false, &outbox, error_r);
 	g_free(dir);
 	return ret;
 }
 
 void mlfi_teardown(void)
 {
-	pipeline_close(&pipeline);
 	spool_close(&outbox);
 }
 
@@ -93,6 +86,7 @@ static void msgctx_free(struct msgctx **_msg)
 	g_ptr_array_unref(msg->customer_rcpts);
 	g_ptr_array_unref(msg->tokens);
 	mailbuf_free(&msg->buf);
+	settings_put(&msg->settings);
 	g_free(msg);
 }
 
@@ -123,10 +117,12 @@ static sfsistat go_on(SMFICTX *ctx, unsigned long step)
 }
 
 /* The one place where a failure becomes a milter answer, by its class
-   (plan.h; OpenDKIM's dkimf_miltercode).  ticket is the message's, 0
-   when it has none.  Returns SMFIS_CONTINUE when the mail goes on. */
-static sfsistat milter_code(SMFICTX *ctx, enum plan_failure failure,
-			    uint32_t ticket, const char *why)
+   (plan.h; OpenDKIM's dkimf_miltercode), under the message's
+   configuration.  ticket is the message's, 0 when it has none.  Returns
+   SMFIS_CONTINUE when the mail goes on. */
+static sfsistat milter_code(SMFICTX *ctx, const struct config *config,
+			    enum plan_failure failure, uint32_t ticket,
+			    const char *why)
 {
 	bool tempfail = config->on_error == CONFIG_ON_ERROR_TEMPFAIL;
 
@@ -169,6 +165,18 @@ static sfsistat milter_code(SMFICTX *ctx, enum plan_failure failure,
 		log_error("%s: error: %s; accepted without ticket",
 			  queue_id(ctx), why);
 	return SMFIS_ACCEPT;
+}
+
+/* A stage without a message: a bug of the MTA's or ours, answered by
+   the current configuration. */
+static sfsistat no_message(SMFICTX *ctx, const char *why)
+{
+	struct settings *settings = settings_get();
+	sfsistat status = milter_code(ctx, settings->config,
+				      PLAN_FAIL_INTERNAL, 0, why);
+
+	settings_put(&settings);
+	return status;
 }
 
 static sfsistat mlfi_negotiate(SMFICTX *ctx, unsigned long f0,
@@ -232,14 +240,15 @@ static sfsistat mlfi_envfrom(SMFICTX *ctx, char **argv)
 
 	msgctx_free(&conn->msg);
 	msg = g_new0(struct msgctx, 1);
+	msg->settings = settings_get();
 	msg->envelope_from = mailmsg_unbracket(argv[0] != NULL ? argv[0] : "");
-	msg->agent = pipeline_agent(pipeline,
+	msg->agent = pipeline_agent(msg->settings->pipeline,
 				    smfi_getsymval(ctx, "{auth_authen}"),
 				    conn->client, msg->envelope_from);
 	msg->customers = g_ptr_array_new_with_free_func(g_free);
 	msg->customer_rcpts = g_ptr_array_new_with_free_func(g_free);
 	msg->tokens = g_ptr_array_new_with_free_func(g_free);
-	msg->buf = mailbuf_new(config);
+	msg->buf = mailbuf_new(msg->settings->config);
 	conn->msg = msg;
 	return go_on(ctx, SMFIP_NR_MAIL);
 }
@@ -253,10 +262,10 @@ static sfsistat mlfi_envrcpt(SMFICTX *ctx, char **argv)
 	char *rcpt;
 
 	if (msg == NULL)
-		return milter_code(ctx, PLAN_FAIL_INTERNAL, 0,
-				   "recipient without sender");
+		return no_message(ctx, "recipient without sender");
 	rcpt = mailmsg_unbracket(argv[0] != NULL ? argv[0] : "");
-	queue = config_find_queue(config, rcpt, &extension, &extension_len);
+	queue = config_find_queue(msg->settings->config, rcpt, &extension,
+				  &extension_len);
 	if (queue != NULL) {
 		if (msg->queue == NULL) {
 			msg->queue = queue;
@@ -281,8 +290,7 @@ static sfsistat mlfi_data(SMFICTX *ctx)
 	struct msgctx *msg = connctx_get(ctx)->msg;
 
 	if (msg == NULL)
-		return milter_code(ctx, PLAN_FAIL_INTERNAL, 0,
-				   "DATA without sender");
+		return no_message(ctx, "DATA without sender");
 	return msg->queue == NULL && msg->agent == NULL ? SMFIS_ACCEPT :
 		SMFIS_CONTINUE;
 }
@@ -292,8 +300,7 @@ static sfsistat mlfi_header(SMFICTX *ctx, char *name, char *value)
 	struct msgctx *msg = connctx_get(ctx)->msg;
 
 	if (msg == NULL)
-		return milter_code(ctx, PLAN_FAIL_INTERNAL, 0,
-				   "header without sender");
+		return no_message(ctx, "header without sender");
 	mailbuf_header(msg->buf, name, value);
 	return go_on(ctx, SMFIP_NR_HDR);
 }
@@ -352,8 +359,8 @@ static int apply_edit(SMFICTX *ctx, const struct plan_edit *e)
 
 /* Applies edits until one is refused.  Returns SMFIS_CONTINUE, or the
    answer its failure maps to. */
-static sfsistat apply_edits(SMFICTX *ctx, const struct plan *plan,
-			    GPtrArray *edits)
+static sfsistat apply_edits(SMFICTX *ctx, const struct config *config,
+			    const struct plan *plan, GPtrArray *edits)
 {
 	for (unsigned int i = 0; i < edits->len; i++) {
 		const struct plan_edit *e = edits->pdata[i];
@@ -364,7 +371,8 @@ static sfsistat apply_edits(SMFICTX *ctx, const struct plan *plan,
 			continue;
 		what = plan_edit_describe(e);
 		why = g_strdup_printf("Postfix refused to %s", what);
-		status = milter_code(ctx, PLAN_FAIL_EDIT, plan->ticket, why);
+		status = milter_code(ctx, config, PLAN_FAIL_EDIT, plan->ticket,
+				     why);
 		g_free(why);
 		g_free(what);
 		return status;
@@ -373,18 +381,20 @@ static sfsistat apply_edits(SMFICTX *ctx, const struct plan *plan,
 }
 
 /* Carries out the plan (plan.h gives the order). */
-static sfsistat apply_plan(SMFICTX *ctx, const struct plan *plan)
+static sfsistat apply_plan(SMFICTX *ctx, const struct config *config,
+			   const struct plan *plan)
 {
 	sfsistat status;
 
 	if (plan->failure == PLAN_FAIL_REFUSE)
-		return milter_code(ctx, plan->failure, 0, plan->error);
-	status = apply_edits(ctx, plan, plan->strip);
+		return milter_code(ctx, config, plan->failure, 0,
+				   plan->error);
+	status = apply_edits(ctx, config, plan, plan->strip);
 
 	if (status != SMFIS_CONTINUE)
 		return status;
 	if (plan->failure != PLAN_OK)
-		return milter_code(ctx, plan->failure, plan->ticket,
+		return milter_code(ctx, config, plan->failure, plan->ticket,
 				   plan->error);
 	for (unsigned int i = 0; i < plan->items->len; i++) {
 		const struct plan_item *item = plan->items->pdata[i];
@@ -401,13 +411,14 @@ static sfsistat apply_plan(SMFICTX *ctx, const struct plan *plan)
 		}
 		why = g_strdup_printf("cannot queue %s: %s", item->what,
 				      error);
-		status = milter_code(ctx, item->on_failure, item->ticket, why);
+		status = milter_code(ctx, config, item->on_failure,
+				     item->ticket, why);
 		g_free(why);
 		g_free(error);
 		if (status != SMFIS_CONTINUE)
 			return status;
 	}
-	status = apply_edits(ctx, plan, plan->edits);
+	status = apply_edits(ctx, config, plan, plan->edits);
 	if (status != SMFIS_CONTINUE)
 		return status;
 	if (plan->log != NULL)
@@ -454,8 +465,8 @@ static sfsistat mlfi_eom(SMFICTX *ctx)
 		.message = mailbuf_parse(msg->buf, queue_id(ctx)),
 		.now = g_get_real_time() / G_USEC_PER_SEC,
 	};
-	plan = pipeline_run(pipeline, &mail);
-	status = apply_plan(ctx, plan);
+	plan = pipeline_run(msg->settings->pipeline, &mail);
+	status = apply_plan(ctx, msg->settings->config, plan);
 	plan_free(&plan);
 	if (mail.message != NULL)
 		g_object_unref(mail.message);

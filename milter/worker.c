@@ -13,6 +13,8 @@
      When Dovecot cannot be reached it waits (a growing pause, at most
      DOVEADM_PAUSE_MAX) and tries again, so a change is never lost, only
      late; a slow doveadm delays neither mail nor events.
+   - The timers thread fires what the store's timer index says is due
+     (timers.c): escalations, auto-close; mail never waits on it.
    At start, keys of applied events whose files are gone (a crash
    between done and forgetting) are forgotten. */
 
@@ -20,7 +22,9 @@
 #include "log.h"
 #include "mbevent.h"
 #include "mbsync.h"
+#include "settings.h"
 #include "spool.h"
+#include "timers.h"
 
 #include <glib/gstdio.h>
 #include <errno.h>
@@ -33,13 +37,17 @@
 #define SYNCS_PER_ROUND 20
 #define DOVEADM_PAUSE_MIN 5
 #define DOVEADM_PAUSE_MAX 300
+#define TIMERS_PER_ROUND 100
 
 struct worker {
-	const struct config *config;
 	struct store *store;
 	struct spool *events;
 	char *status_dir;	/* spool_dir/status */
-	GThread *events_thread, *mailbox_thread;
+	struct spool *outbox;	/* where timers put their mail */
+	struct timers *timers;	/* made of timers_settings, which it
+				   holds a reference to */
+	struct settings *timers_settings;
+	GThread *events_thread, *mailbox_thread, *timers_thread;
 	GMutex lock;
 	GCond wake;
 	bool stopping;
@@ -223,20 +231,27 @@ static void publish_status(struct worker *w, const struct ticket *ticket)
 	g_free(text);
 }
 
+/* Under the current configuration (settings.h): the queue's mailbox
+   and doveadm may have changed since the mark was made. */
 static enum mbsync_result sync_ticket(struct worker *w, struct mark_context *c,
 				      char **why_r)
 {
+	struct settings *settings;
 	const struct config_queue *queue;
 	enum mbsync_result result;
 	unsigned int changed = 0;
 
 	publish_status(w, c->ticket);
-	queue = config_queue_by_name(w->config, c->ticket->queue);
-	if (queue == NULL || *w->config->doveadm_socket == '\0' ||
-	    *queue->mailbox == '\0')
+	settings = settings_get();
+	queue = config_queue_by_name(settings->config, c->ticket->queue);
+	if (queue == NULL || *settings->config->doveadm_socket == '\0' ||
+	    *queue->mailbox == '\0') {
+		settings_put(&settings);
 		return MBSYNC_DONE;
-	result = mbsync_ticket(w->config, queue->mailbox, c->ticket->id,
-			       c->ticket->status, &changed, why_r);
+	}
+	result = mbsync_ticket(settings->config, queue->mailbox,
+			       c->ticket->id, c->ticket->status, &changed,
+			       why_r);
 	if (result == MBSYNC_DONE && changed > 0)
 		log_info("ticket=%u: mailbox %s: %u message(s) now show %s",
 			 c->ticket->id, queue->mailbox, changed,
@@ -244,6 +259,7 @@ static enum mbsync_result sync_ticket(struct worker *w, struct mark_context *c,
 	else if (result == MBSYNC_FAILED)
 		log_warning("ticket=%u: mailbox %s: keywords not set, given "
 			    "up: %s", c->ticket->id, queue->mailbox, *why_r);
+	settings_put(&settings);
 	return result;
 }
 
@@ -333,6 +349,45 @@ static gpointer mailbox_main(gpointer data)
 	return NULL;
 }
 
+/* Fires what is due under the current settings (after a reload, the
+   timers are made again of the new ones); a store failure is said and
+   tried again next round, when the timers are still due. */
+static void fire_timers(struct worker *w)
+{
+	struct settings *settings = settings_get();
+	unsigned int fired;
+	char *error = NULL;
+
+	if (settings == w->timers_settings) {
+		settings_put(&settings);
+	} else {
+		timers_close(&w->timers);
+		settings_put(&w->timers_settings);
+		if (timers_open(settings->config, w->store, w->outbox,
+				&w->timers, &error) < 0) {
+			log_error("timer: %s", error);
+			g_free(error);
+			settings_put(&settings);
+			return;
+		}
+		w->timers_settings = settings;
+	}
+	do {
+		if (timers_run(w->timers, now(), TIMERS_PER_ROUND, &fired,
+			       &error) < 0) {
+			log_error("timer: store: %s; will try again", error);
+			g_free(error);
+			return;
+		}
+	} while (fired == TIMERS_PER_ROUND && !stopping(w));
+}
+
+static gpointer timers_main(gpointer data)
+{
+	run_rounds(data, fire_timers);
+	return NULL;
+}
+
 struct prune_context {
 	struct spool *events;
 	unsigned int forgotten;
@@ -366,7 +421,14 @@ int worker_start(const struct config *config, struct store *store,
 	int ret = spool_open(dir, true, &w->events, error_r);
 
 	g_free(dir);
+	if (ret == 0) {
+		dir = g_build_filename(config->spool_dir, "outbox", NULL);
+		ret = spool_open(dir, false, &w->outbox, error_r);
+		g_free(dir);
+	}
 	if (ret < 0) {
+		spool_close(&w->outbox);
+		spool_close(&w->events);
 		g_free(w);
 		return -1;
 	}
@@ -377,7 +439,6 @@ int worker_start(const struct config *config, struct store *store,
 		log_info("events: forgot %u applied key(s) of finished items",
 			 prune.forgotten);
 	g_free(error);
-	w->config = config;
 	w->store = store;
 	w->status_dir = g_build_filename(config->spool_dir, "status", NULL);
 	if (g_mkdir_with_parents(w->status_dir, 0755) < 0 ||
@@ -387,6 +448,7 @@ int worker_start(const struct config *config, struct store *store,
 	g_cond_init(&w->wake);
 	w->events_thread = g_thread_new("events", events_main, w);
 	w->mailbox_thread = g_thread_new("mailbox", mailbox_main, w);
+	w->timers_thread = g_thread_new("timers", timers_main, w);
 	*worker_r = w;
 	return 0;
 }
@@ -404,6 +466,10 @@ void worker_stop(struct worker **_worker)
 	g_mutex_unlock(&w->lock);
 	g_thread_join(w->events_thread);
 	g_thread_join(w->mailbox_thread);
+	g_thread_join(w->timers_thread);
+	timers_close(&w->timers);
+	settings_put(&w->timers_settings);
+	spool_close(&w->outbox);
 	spool_item_free(&w->held);
 	spool_close(&w->events);
 	g_free(w->status_dir);

@@ -11,8 +11,9 @@
 
 struct worker;
 
-/* Opens the events spool and starts the threads.  Returns 0, or -1 with
-   *error_r (g_free it). */
+/* Opens the events spool of config's spool_dir and starts the threads,
+   which read the current settings (settings.h) for each ticket.
+   Returns 0, or -1 with *error_r (g_free it). */
 int worker_start(const struct config *config, struct store *store,
 		 struct worker **worker_r, char **error_r);
 

@@ -1,10 +1,13 @@
 # shopdesk.sieve: files ticket mail into one folder per queue.
 #
-# Installed as Dovecot Pigeonhole's global "sieve_before" script for the
-# desk mailboxes.  It reads only the X-Shopdesk-* headers that
-# shopdesk-milter stamps; the milter strips any X-Shopdesk-* header that
-# arrives from outside, so these are the only headers in a message that a
-# sender cannot forge.
+# Installed as Dovecot Pigeonhole's "sieve_before" script of the desk
+# mailboxes alone, a per-user setting their userdb entries return
+# (README.md, "Filing with Sieve"): a customer with a mailbox on the same
+# server gets an agent's reply, X-Shopdesk-* headers and all, in INBOX,
+# never filed into a "Sales/Sent" of their own.  It reads only the
+# X-Shopdesk-* headers that shopdesk-milter stamps; the milter strips any
+# X-Shopdesk-* header that arrives from outside, so these are the only
+# headers in a message that a sender cannot forge.
 #
 #   X-Shopdesk-Direction   folder
 #   inbound                <Queue>          e.g. Sales, Manager

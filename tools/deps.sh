@@ -8,7 +8,7 @@ SHOPDESK_PACKAGES="
 	libmilter-dev libdb5.3-dev libical-dev libexttextcat-dev libxml2-dev
 	libmicrohttpd-dev dovecot-dev
 	postfix dovecot-core dovecot-imapd dovecot-lmtpd dovecot-sieve
-	miltertest swaks s-nail jq perl procps python3 curl
+	miltertest swaks s-nail jq perl procps python3 curl faketime groff-base
 	debhelper dpkg-dev fakeroot lintian systemd
 	clang libclang-rt-14-dev
 "

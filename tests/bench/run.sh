@@ -14,8 +14,12 @@
 #     must not land on one configuration only.
 #  2. The cost of creating a ticket in a store of 10 thousand and of
 #     1 million tickets (target: at most 1.2 x).
-# BENCH_MESSAGES (per run), BENCH_SESSIONS, BENCH_ROUNDS, BENCH_LARGE
-# change the sizes.
+#  3. A flood of headers (bench-headers.c).
+#  4. The SLA timers with 1 000 and 100 000 open tickets (bench-timers.c):
+#     a tick with nothing due, a tick firing timers, and the delay from
+#     a due time to the mail in the outbox under the milter's worker.
+# BENCH_MESSAGES (per run), BENCH_SESSIONS, BENCH_ROUNDS, BENCH_LARGE,
+# BENCH_TIMERS (the open tickets of 4) change the sizes.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../integration/harness.sh"
@@ -136,3 +140,9 @@ echo "ticket creation against the store size:"
 
 echo "a flood of headers (collect, plan the removal of forged ones, parse):"
 "$top_builddir/tests/bench/bench-headers" 10000
+
+# the log lines of the 2500 timers fired go to a file, kept with KEEP_TMP=1
+echo "SLA timers: a tick, a firing and the delay to the outbox:"
+"$top_builddir/tests/bench/bench-timers" 1000 "${BENCH_TIMERS:-100000}" \
+	2>"$H/timers.log" ||
+	{ tail -n 5 "$H/timers.log"; bail "bench-timers failed"; }

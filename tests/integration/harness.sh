@@ -201,9 +201,14 @@ start_dovecot() {
 		"$H/dovecot/modules/"
 	local user
 	: > "$H/dovecot/passwd"
-	for user in sales@shop.test manager@shop.test ann@shop.test \
-		    bob@shop.test customer@example.com alice@example.com \
-		    ${HARNESS_USERS:-}; do
+	# the desk's mailboxes run Sieve's filing script (DESK_SIEVE, set by
+	# the tests that file) through a userdb field, as README says
+	for user in sales@shop.test manager@shop.test; do
+		echo "$user:{PLAIN}secret::::::${DESK_SIEVE:+userdb_sieve_before=$DESK_SIEVE}" \
+			>> "$H/dovecot/passwd"
+	done
+	for user in ann@shop.test bob@shop.test customer@example.com \
+		    alice@example.com ${HARNESS_USERS:-}; do
 		echo "$user:{PLAIN}secret::::::" >> "$H/dovecot/passwd"
 	done
 	cat > "$DC_CONF" <<CONF
@@ -235,8 +240,9 @@ passdb {
   args = scheme=PLAIN username_format=%u $H/dovecot/passwd
 }
 userdb {
-  driver = static
-  args = uid=$MAIL_USER gid=$MAIL_USER home=$MAILDIR_ROOT/%d/%n
+  driver = passwd-file
+  args = username_format=%u $H/dovecot/passwd
+  default_fields = uid=$MAIL_USER gid=$MAIL_USER home=$MAILDIR_ROOT/%d/%n
 }
 service imap-login {
   inet_listener imap {
@@ -312,6 +318,7 @@ mynetworks = 127.0.0.0/8
 virtual_mailbox_domains = shop.test example.com
 virtual_transport = lmtp:inet:127.0.0.1:$LMTP_PORT
 relayhost = [127.0.0.1]:$SINK_PORT
+smtp_header_checks = regexp:$top_srcdir/postfix/smtp_header_checks
 recipient_delimiter = +
 smtpd_milters = $milters
 non_smtpd_milters = $milters
@@ -389,6 +396,28 @@ start_milter() {
 	MILTER_PID=$!
 	echo "$MILTER_PID" > "$H/milter.pid"
 	wait_port "$MILTER_PORT" || bail "shopdesk-milter did not start"
+}
+
+# start_milter_at FAKETIME: the milter under libfaketime's thread-safe
+# library, its clock FAKETIME ("+4d", "@2026-10-23 14:00:00" in UTC):
+# preloaded directly rather than through faketime(1), which would stay
+# the parent, so that MILTER_PID is the milter's own pid (kill -9).
+start_milter_at() {
+	local lib
+	lib=$(dpkg -L libfaketime 2>/dev/null | grep '/libfaketimeMT\.so\.1$')
+	[ -n "$lib" ] || bail "libfaketime (Debian package faketime) is missing"
+	TZ=UTC LD_PRELOAD=$lib FAKETIME=$1 FAKETIME_DONT_RESET=1 \
+		"$MILTER_BIN" -f -c "$CONF" >>"$H/milter.log" 2>&1 &
+	MILTER_PID=$!
+	echo "$MILTER_PID" > "$H/milter.pid"
+	wait_port "$MILTER_PORT" || bail "shopdesk-milter did not start"
+}
+
+# restart_milter_at FAKETIME: kill -9, then start_milter_at
+restart_milter_at() {
+	kill -9 "$MILTER_PID"
+	wait "$MILTER_PID" 2>/dev/null
+	start_milter_at "$1"
 }
 
 stop_milter() {

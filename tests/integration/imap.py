@@ -4,6 +4,8 @@ tests, as an agent's mail client would act on ticket mail.
 
   imap.py PORT USER PASSWORD list
       every message in every folder: FOLDER UID TICKET FLAGS...
+  imap.py PORT USER PASSWORD folders
+      the folders LIST shows, one a line
   imap.py PORT USER PASSWORD store FOLDER TICKET +FLAGS|-FLAGS KEYWORD
   imap.py PORT USER PASSWORD move|copy FOLDER TICKET DEST
   imap.py PORT USER PASSWORD expunge FOLDER TICKET
@@ -23,11 +25,15 @@ def check(result):
     return data
 
 
-def folders(imap):
+def folders(imap, selectable=False):
+    """The names LIST shows; with selectable, without those that hold
+    no messages (\\Noselect: "shared", "shared/USER")."""
     names = []
     for line in check(imap.list()):
-        m = re.match(rb'\(.*?\) "(.*?)" (.*)$', line)
-        name = m.group(2).decode()
+        m = re.match(rb'\((.*?)\) "(.*?)" (.*)$', line)
+        if selectable and b"\\noselect" in m.group(1).lower():
+            continue
+        name = m.group(3).decode()
         if name.startswith('"'):
             name = name[1:-1]
         names.append(name)
@@ -72,10 +78,13 @@ def main():
     imap = imaplib.IMAP4("127.0.0.1", int(port))
     check(imap.login(user, password))
     if command == "list":
-        for folder in folders(imap):
+        for folder in folders(imap, selectable=True):
             check(imap.select('"%s"' % folder, readonly=True))
             for uid, ticket, flags in fetch(imap, b"1:*"):
                 print(folder, uid, ticket or "-", *sorted(flags))
+    elif command == "folders":
+        for folder in folders(imap):
+            print(folder)
     elif command == "store":
         folder, ticket, op, keyword = args
         uids = ticket_uids(imap, folder, ticket)

@@ -1,6 +1,6 @@
 #!/bin/bash
 # End to end: agents run the desk from their mailbox.  A real Dovecot
-# with the shopdesk plugin (and Sieve's global script) delivers ticket
+# with the shopdesk plugin (and Sieve's script for the desk) delivers ticket
 # mail; Python's imaplib, a real IMAP client, sets keywords, MOVEs,
 # COPYs and expunges; assertions read `shopdeskctl show --json` and the
 # keywords back over IMAP.  The milter is stopped for a while to show
@@ -19,12 +19,10 @@ harness_init
 mkdir -p "$H/sieve"
 cp "$top_srcdir/sieve/shopdesk.sieve" "$H/sieve/"
 sievec "$H/sieve/shopdesk.sieve" || bail "sievec failed"
+DESK_SIEVE=$H/sieve/shopdesk.sieve
 DOVECOT_EXTRA="
 protocol lmtp {
   mail_plugins = \$mail_plugins sieve
-}
-plugin {
-  sieve_before = $H/sieve/shopdesk.sieve
 }"
 # a queue whose mailbox Dovecot does not know (12.)
 cat >> "$CONF" <<CONF

@@ -624,7 +624,7 @@ static void test_defaults(void)
 	GString *out = g_string_new("\n");
 	const char *templates;
 
-	config_print(c, out);
+	config_print(c, CONFIG_PRINT_ALL, out);
 	for (unsigned int i = 0; i < G_N_ELEMENTS(lines); i++)
 		assert_line(out->str, lines[i]);
 	templates = strstr(out->str, "\ntemplates_dir = /");
@@ -662,10 +662,10 @@ static void test_print_round_trip(void)
 	struct config *c = load_text("round-trip-1", EVERYTHING);
 	GString *first = g_string_new(NULL), *second = g_string_new(NULL);
 
-	config_print(c, first);
+	config_print(c, CONFIG_PRINT_ALL, first);
 	config_free(&c);
 	c = load_text("round-trip-2", first->str);
-	config_print(c, second);
+	config_print(c, CONFIG_PRINT_ALL, second);
 	g_assert_cmpstr(first->str, ==, second->str);
 	assert_line(first->str, "agents = ann@shop.test;bob@shop.test");
 	assert_line(first->str, "address = Sales@Shop.Test;orders@shop.test;"
@@ -833,6 +833,49 @@ static void test_queue_addresses(void)
 	config_free(&c);
 }
 
+/* A reference outlives config_free() of the first holder. */
+static void test_ref(void)
+{
+	struct config *c = load_text("ref", "[shopdesk]\ndomain = shop.test\n"
+				     "[queue sales]\naddress = s@shop.test\n");
+	struct config *other = config_ref(c);
+
+	config_free(&c);
+	g_assert_null(c);
+	g_assert_cmpstr(other->domain, ==, "shop.test");
+	config_free(&other);
+}
+
+/* Reloading: only the keys named take the running values back, and
+   only those that differed are named. */
+static void test_keep_running(void)
+{
+	static const char *const keys[] = {
+		"spool_dir", "milter_socket_mode", "user", "state_dir", NULL
+	};
+	struct config *running = load_text("running",
+		"[shopdesk]\ndomain = shop.test\nspool_dir = /var/a\n"
+		"user = shopdesk\nmilter_socket_mode = 0660\n"
+		"control_socket = /run/a.sock\n"
+		"[queue sales]\naddress = s@shop.test\n");
+	struct config *next = load_text("next",
+		"[shopdesk]\ndomain = shop.example\nspool_dir = /var/b\n"
+		"user = shopdesk\nmilter_socket_mode = 0600\n"
+		"control_socket = /run/b.sock\n"
+		"[queue sales]\naddress = s@shop.example\n");
+	char *changed = config_keep_running(next, running, keys);
+
+	g_assert_cmpstr(changed, ==, "spool_dir, milter_socket_mode");
+	g_assert_cmpstr(next->spool_dir, ==, "/var/a");
+	g_assert_cmpuint(next->milter_socket_mode, ==, 0660);
+	g_assert_cmpstr(next->control_socket, ==, "/run/b.sock");
+	g_assert_cmpstr(next->domain, ==, "shop.example");
+	g_free(changed);
+	g_assert_null(config_keep_running(next, running, keys));
+	config_free(&running);
+	config_free(&next);
+}
+
 struct parse_case {
 	const char *text;
 	int ok;
@@ -939,6 +982,8 @@ int main(int argc, char *argv[])
 	g_test_add_func("/config/example", test_example);
 	g_test_add_func("/config/find-queue", test_find_queue);
 	g_test_add_func("/config/queue-addresses", test_queue_addresses);
+	g_test_add_func("/config/ref", test_ref);
+	g_test_add_func("/config/keep-running", test_keep_running);
 	g_test_add_func("/config/parse-duration", test_parse_duration);
 	g_test_add_func("/config/parse-size", test_parse_size);
 	ret = g_test_run();

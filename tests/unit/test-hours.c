@@ -4,6 +4,7 @@
    Vilnius, New York; Moscow has none). */
 
 #include "hours.h"
+#include "sla.h"
 
 #include <glib/gstdio.h>
 #include <string.h>
@@ -117,6 +118,62 @@ static void test_deadlines(void)
 	}
 }
 
+/* The warning before a promise, counted in open time: a message at
+   17:00 on a Friday with a 4h SLA in a 09:00-18:00 week is due Monday
+   12:00; 80% of its four open hours is Monday 11:12, 30m before it
+   Monday 11:30; the open time between two moments skips the weekend
+   and the night. */
+static const struct {
+	const char *start, *sla, *warn, *promise, *warn_at;
+} warn_cases[] = {
+	{ "2026-11-20T17:00:00+02:00", "4h", "80%",
+	  "2026-11-23T12:00:00+02:00", "2026-11-23T11:12:00+02:00" },
+	{ "2026-11-20T17:00:00+02:00", "4h", "30m",
+	  "2026-11-23T12:00:00+02:00", "2026-11-23T11:30:00+02:00" },
+	{ "2026-11-20T17:00:00+02:00", "4h", "off",
+	  "2026-11-23T12:00:00+02:00", NULL },
+	/* a lead longer than the promise: no warning */
+	{ "2026-11-23T10:00:00+02:00", "30m", "1h",
+	  "2026-11-23T10:30:00+02:00", NULL },
+	/* 1d: the same time next business day, 80% of 9 open hours */
+	{ "2026-11-20T10:00:00+02:00", "1d", "80%",
+	  "2026-11-23T10:00:00+02:00", "2026-11-20T17:12:00+02:00" },
+};
+
+static void test_warning(void)
+{
+	struct hours *hours = NULL;
+	char *error = NULL;
+
+	g_assert_cmpint(hours_parse("mon-fri 09:00-18:00", "Europe/Vilnius",
+				    NULL, &hours, &error), ==, 0);
+	g_assert_cmpint(hours_open_seconds(hours,
+					   iso("2026-11-20T17:00:00+02:00"),
+					   iso("2026-11-23T12:00:00+02:00")),
+			==, 4 * 3600);
+	for (unsigned int i = 0; i < G_N_ELEMENTS(warn_cases); i++) {
+		int64_t promise, warn;
+
+		if (sla_promise(hours, warn_cases[i].sla, warn_cases[i].warn,
+				iso(warn_cases[i].start), &promise, &warn,
+				&error) < 0)
+			g_error("case %u: %s", i + 1, error);
+		g_assert_cmpint(promise, ==, iso(warn_cases[i].promise));
+		g_assert_cmpint(warn, ==, warn_cases[i].warn_at != NULL ?
+				iso(warn_cases[i].warn_at) : 0);
+	}
+	for (unsigned int i = 0; i < 6; i++) {
+		static const char *const bad[] = {
+			"0%", "100%", "80", "%", "5d", "1x",
+		};
+
+		g_assert_cmpint(sla_warn_check(bad[i], &error), ==, -1);
+		g_assert_nonnull(strstr(error, bad[i]));
+		g_clear_pointer(&error, g_free);
+	}
+	hours_free(&hours);
+}
+
 static void test_is_open(void)
 {
 	struct hours *hours = NULL;
@@ -226,6 +283,7 @@ int main(int argc, char *argv[])
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/hours/deadlines", test_deadlines);
 	g_test_add_func("/hours/is-open", test_is_open);
+	g_test_add_func("/hours/warning", test_warning);
 	g_test_add_func("/hours/errors", test_errors);
 	g_test_add_func("/hours/ics", test_ics);
 	return g_test_run();

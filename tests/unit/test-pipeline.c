@@ -156,6 +156,24 @@ static const struct scenario scenarios[] = {
 		  .ticket = 1,
 		  .want = { "item notice notice.1.",
 			    "unknown=\"#frobnicate\"" } },
+		/* what names the agent's own mailbox goes: each Sender and
+		   read-receipt request, the last first */
+		{ "ann@shop.test", { "<anna@example.com>" }, "ann",
+		  .message = "From: Ann Lee <ann@shop.test>\n"
+			     "Sender: Ann Lee <ann@shop.test>\n"
+			     "To: anna@example.com\n"
+			     "Subject: Re: [Ticket #1] Broken lamp\n"
+			     "Disposition-Notification-To: ann@shop.test\n"
+			     "sender: ann@shop.test\n"
+			     "Return-Receipt-To: ann@shop.test\n"
+			     "Message-ID: <reply-4@shop.test>\n"
+			     "In-Reply-To: <lamp-1@example.com>\n\nSoon.\n",
+		  .ticket = 1,
+		  .want = { "change From 1: Ann Lee <sales@shop.test>",
+			    "Sender 2\nSender 1\n",
+			    "\nDisposition-Notification-To 1\n",
+			    "\nReturn-Receipt-To 1\n" },
+		  .not = { "Sender 3", "To 2" } },
 		/* names no ticket: passed on as it is */
 		{ "ann@shop.test", { "<friend@example.org>" }, "ann",
 		  .message = "From: ann@shop.test\nTo: friend@example.org\n"
@@ -335,8 +353,8 @@ static const struct scenario scenarios[] = {
 		  .not = { "strip 0", "add ", "item" } },
 	} },
 	{ "messenger", NULL, {
-		/* the bridge's mail from a chat: a telegram ticket, no ack
-		   by mail */
+		/* the bridge's mail from a chat: a telegram ticket,
+		   acknowledged in the chat, not by mail */
 		{ "tg.777@telegram.shop.test", { "<sales@shop.test>" },
 		  .local = true,
 		  .message = "From: \"Ivan (Telegram)\" "
@@ -346,8 +364,8 @@ static const struct scenario scenarios[] = {
 			     "Where is my order?\n",
 		  .ticket = 1,
 		  .want = { "add X-Shopdesk-Channel: telegram",
-			    "ack=none (messenger customer)" },
-		  .not = { "item" } },
+			    "item ack msg.telegram.777." },
+		  .not = { "item ack ack." } },
 		/* the same from outside: email, and never the chat's */
 		{ "tg.777@telegram.shop.test", { "<sales@shop.test>" },
 		  .message = "From: tg.777@telegram.shop.test\n"

@@ -1,7 +1,8 @@
 /* Unit tests of the ticket store on a real Berkeley DB environment in a
    temporary directory: records round-trip, ids are sequential and
    survive a reopen, histories stay apart, indexes work, a second opener
-   is refused, and concurrent writers all land (deadlocks retried). */
+   is refused, concurrent writers all land (deadlocks retried), and the
+   cache's page counts move as reads do. */
 
 #include "store.h"
 
@@ -345,11 +346,99 @@ static void test_record_v1(void)
 	/* and is written back in the current format */
 	again = ticket_serialize(ticket);
 	g_assert_cmpuint(((const guint8 *)g_bytes_get_data(again, NULL))[0],
-			 ==, 2);
+			 ==, 3);
 	g_bytes_unref(again);
 	ticket_free(&ticket);
 	g_variant_unref(v1);
 	g_free(error);
+}
+
+/* A record of format 2 (before the timers) reads with no promise
+   watched and nothing due. */
+static void test_record_v2(void)
+{
+	const char *participants[] = { "anna@example.com", NULL };
+	GVariant *v2 = g_variant_ref_sink(g_variant_new(
+		"(yussssssssxxxxs^asuuxss)", 2, 7, "sales", "resolved",
+		"email", "Anna", "anna@example.com", "en", "Lamp", "",
+		(gint64)100, (gint64)200, (gint64)300, (gint64)0, "",
+		participants, 0, 4, (gint64)150, "ack@shop.test",
+		"lamp@example.com"));
+	struct ticket_timer timers[TICKET_TIMERS_MAX];
+	struct ticket *ticket = NULL;
+	char *error = NULL;
+
+	g_assert_cmpint(ticket_deserialize(g_variant_get_data(v2),
+					   g_variant_get_size(v2), &ticket,
+					   &error), ==, 0);
+	g_assert_cmpint(ticket->status, ==, TICKET_RESOLVED);
+	g_assert_cmpint(ticket->last_ack, ==, 150);
+	g_assert_cmpstr(ticket->ack_for, ==, "lamp@example.com");
+	g_assert_cmpint(ticket->sla, ==, SLA_NONE);
+	g_assert_false(ticket->awaiting);
+	g_assert_cmpuint(ticket_timers(ticket, timers), ==, 0);
+	ticket_free(&ticket);
+	g_variant_unref(v2);
+}
+
+/* The timers a record implies, and a round trip of them. */
+static void test_record_timers(void)
+{
+	struct ticket_timer timers[TICKET_TIMERS_MAX];
+	struct ticket *ticket = ticket_new(), *back = NULL;
+	char *error = NULL;
+	GBytes *bytes;
+
+	ticket->id = 3;
+	ticket->sla = SLA_OK;
+	ticket->awaiting = true;
+	ticket->promise_by = 1000;
+	ticket->warn_at = 800;
+	g_assert_cmpuint(ticket_timers(ticket, timers), ==, 2);
+	g_assert_cmpint(timers[0].kind, ==, TIMER_SLA_WARN);
+	g_assert_cmpint(timers[0].due, ==, 800);
+	g_assert_cmpint(timers[1].kind, ==, TIMER_SLA_BREACH);
+	ticket->sla = SLA_WARNED;
+	g_assert_cmpuint(ticket_timers(ticket, timers), ==, 1);
+	g_assert_cmpint(timers[0].kind, ==, TIMER_SLA_BREACH);
+	ticket->awaiting = false;
+	g_assert_cmpuint(ticket_timers(ticket, timers), ==, 0);
+
+	ticket_set_status(ticket, TICKET_RESOLVED, 2000);
+	g_assert_cmpuint(ticket_timers(ticket, timers), ==, 1);
+	g_assert_cmpint(timers[0].kind, ==, TIMER_SCHEDULE);
+	g_assert_cmpint(timers[0].due, ==, 2000);
+	ticket->followup_at = 4000;
+	ticket->autoclose_at = 5000;
+	g_assert_cmpuint(ticket_timers(ticket, timers), ==, 2);
+	g_assert_cmpint(timers[0].kind, ==, TIMER_FOLLOWUP);
+	g_assert_cmpint(timers[0].due, ==, 4000);
+	g_assert_cmpint(timers[1].kind, ==, TIMER_AUTOCLOSE);
+	ticket->followup_sent = 4100;
+	g_assert_cmpuint(ticket_timers(ticket, timers), ==, 1);
+	g_assert_cmpint(timers[0].kind, ==, TIMER_AUTOCLOSE);
+	ticket->autoclose_at = TIMER_OFF;
+	ticket->rating = 4;
+	g_assert_cmpuint(ticket_timers(ticket, timers), ==, 0);
+
+	bytes = ticket_serialize(ticket);
+	g_assert_cmpint(ticket_deserialize(g_bytes_get_data(bytes, NULL),
+					   g_bytes_get_size(bytes), &back,
+					   &error), ==, 0);
+	g_assert_cmpint(back->sla, ==, SLA_WARNED);
+	g_assert_cmpint(back->promise_by, ==, 1000);
+	g_assert_cmpint(back->warn_at, ==, 800);
+	g_assert_cmpint(back->resolved_at, ==, 2000);
+	g_assert_cmpint(back->autoclose_at, ==, TIMER_OFF);
+	g_assert_cmpint(back->followup_at, ==, 4000);
+	g_assert_cmpint(back->followup_sent, ==, 4100);
+	g_assert_cmpint(back->rating, ==, 4);
+	ticket_set_status(back, TICKET_OPEN, 3000);
+	g_assert_cmpint(back->resolved_at, ==, 0);
+	g_assert_cmpuint(ticket_timers(back, timers), ==, 0);
+	g_bytes_unref(bytes);
+	ticket_free(&back);
+	ticket_free(&ticket);
 }
 
 /* Index keys over 4 KiB that differ only at the end stay two keys. */
@@ -391,10 +480,44 @@ static void test_long_keys(struct fixture *fx, gconstpointer data)
 	g_free(error);
 }
 
+/* Reading a ticket asks the cache for pages; right after it was
+   written they are in it, after a reopen they come from disk. */
+static void test_cache_stat(struct fixture *fx, gconstpointer data)
+{
+	struct get_ctx c = { 0 };
+	uint64_t requested, read, requested2, read2;
+	char *error = NULL;
+
+	c.id = create(fx->store, "counted");
+	if (store_cache_stat(fx->store, &requested, &read, &error) < 0)
+		g_error("store_cache_stat: %s", error);
+	get(fx->store, &c);
+	g_assert_cmpint(c.found, ==, 1);
+	if (store_cache_stat(fx->store, &requested2, &read2, &error) < 0)
+		g_error("store_cache_stat: %s", error);
+	g_assert_cmpuint(requested2, >, requested);
+	g_assert_cmpuint(read2, ==, read);
+
+	store_close(&fx->store);
+	if (store_open(fx->dir, 0, &fx->store, &error) < 0)
+		g_error("store_open: %s", error);
+	if (store_cache_stat(fx->store, &requested, &read, &error) < 0)
+		g_error("store_cache_stat: %s", error);
+	get(fx->store, &c);
+	g_assert_cmpint(c.found, ==, 1);
+	if (store_cache_stat(fx->store, &requested2, &read2, &error) < 0)
+		g_error("store_cache_stat: %s", error);
+	g_assert_cmpuint(requested2, >, requested);
+	g_assert_cmpuint(read2, >, read);
+	get_ctx_clear(&c);
+}
+
 int main(int argc, char *argv[])
 {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/store/record-v1", test_record_v1);
+	g_test_add_func("/store/record-v2", test_record_v2);
+	g_test_add_func("/store/record-timers", test_record_timers);
 	g_test_add("/store/sequential-ids", struct fixture, NULL, setup,
 		   test_sequential_ids, teardown);
 	g_test_add("/store/round-trip", struct fixture, NULL, setup,
@@ -408,5 +531,7 @@ int main(int argc, char *argv[])
 	g_test_add_func("/store/bad-record", test_bad_record);
 	g_test_add("/store/long-keys", struct fixture, NULL, setup,
 		   test_long_keys, teardown);
+	g_test_add("/store/cache-stat", struct fixture, NULL, setup,
+		   test_cache_stat, teardown);
 	return g_test_run();
 }
