@@ -22,6 +22,12 @@ MILTER_BIN=$top_builddir/milter/shopdesk-milter
 BRIDGE_BIN=$top_builddir/bridge/shopdesk-bridge
 CTL_BIN=$top_builddir/cli/shopdeskctl
 MAIL_USER=sdvmail
+# "${AS_MAIL_USER[@]}" COMMAND...: COMMAND as the mail user, with its
+# groups; setpriv execs it, so that $! is the command's pid.  The milter
+# runs so: it sets keywords through Dovecot's doveadm server, whose
+# socket Dovecot gives that user alone.
+AS_MAIL_USER=(setpriv --reuid="$MAIL_USER" --regid="$MAIL_USER"
+	--init-groups --)
 
 # --- TAP --------------------------------------------------------------
 tap_n=0
@@ -99,7 +105,7 @@ harness_init() {
 	id "$MAIL_USER" >/dev/null 2>&1 ||
 		useradd --system --no-create-home --shell /usr/sbin/nologin \
 			"$MAIL_USER" || bail "cannot create user $MAIL_USER"
-	# what the milter makes once it is no longer root
+	# what the milter, running as the mail user, makes
 	install -d -o "$MAIL_USER" -g "$MAIL_USER" -m 0750 "$H/state" \
 		"$H/spool" "$H/run" || bail "cannot make the milter's folders"
 	write_shopdesk_conf
@@ -147,9 +153,12 @@ write_shopdesk_conf() {
 	cat > "$CONF" <<CONF
 [shopdesk]
 domain = shop.test
-# the milter, started as root, runs as the mail user; it sets keywords
-# through Dovecot's doveadm server, whose socket Dovecot gives that user
-user = $MAIL_USER
+# Nothing drops root: start_milter starts the milter as the mail user
+# (as the Debian unit's User= does); the bridge stays root, because
+# Postfix's sendmail takes a configuration directory of its own (-C)
+# from root only, unless /etc/postfix/main.cf lists it in
+# alternate_config_directories, which a test must not touch.
+user = root
 state_dir = $H/state
 spool_dir = $H/spool
 milter_socket = inet:$MILTER_PORT@127.0.0.1
@@ -392,7 +401,8 @@ start_stack() {
 }
 
 start_milter() {
-	"$MILTER_BIN" -f -c "$CONF" >>"$H/milter.log" 2>&1 &
+	"${AS_MAIL_USER[@]}" "$MILTER_BIN" -f -c "$CONF" \
+		>>"$H/milter.log" 2>&1 &
 	MILTER_PID=$!
 	echo "$MILTER_PID" > "$H/milter.pid"
 	wait_port "$MILTER_PORT" || bail "shopdesk-milter did not start"
@@ -407,7 +417,8 @@ start_milter_at() {
 	lib=$(dpkg -L libfaketime 2>/dev/null | grep '/libfaketimeMT\.so\.1$')
 	[ -n "$lib" ] || bail "libfaketime (Debian package faketime) is missing"
 	TZ=UTC LD_PRELOAD=$lib FAKETIME=$1 FAKETIME_DONT_RESET=1 \
-		"$MILTER_BIN" -f -c "$CONF" >>"$H/milter.log" 2>&1 &
+		"${AS_MAIL_USER[@]}" "$MILTER_BIN" -f -c "$CONF" \
+		>>"$H/milter.log" 2>&1 &
 	MILTER_PID=$!
 	echo "$MILTER_PID" > "$H/milter.pid"
 	wait_port "$MILTER_PORT" || bail "shopdesk-milter did not start"
@@ -429,13 +440,8 @@ stop_milter() {
 	MILTER_PID=
 }
 
-# The bridge stays root: Postfix's sendmail takes a configuration
-# directory of its own (-C) from root only, unless /etc/postfix/main.cf
-# lists it in alternate_config_directories, which a test must not touch.
-# Its own copy of the configuration, made at each start, says so.
 start_bridge() {
-	sed 's/^user = .*/user = root/' "$CONF" > "$H/bridge.conf"
-	"$BRIDGE_BIN" -f -c "$H/bridge.conf" >>"$H/bridge.log" 2>&1 &
+	"$BRIDGE_BIN" -f -c "$CONF" >>"$H/bridge.log" 2>&1 &
 	BRIDGE_PID=$!
 	echo "$BRIDGE_PID" > "$H/bridge.pid"
 	for _ in $(seq 1 50); do
