@@ -416,8 +416,9 @@ start_milter_at() {
 	local lib
 	lib=$(dpkg -L libfaketime 2>/dev/null | grep '/libfaketimeMT\.so\.1$')
 	[ -n "$lib" ] || bail "libfaketime (Debian package faketime) is missing"
-	TZ=UTC LD_PRELOAD=$lib FAKETIME=$1 FAKETIME_DONT_RESET=1 \
-		"${AS_MAIL_USER[@]}" "$MILTER_BIN" -f -c "$CONF" \
+	# preloaded past setpriv: libfaketime's semaphore is the mail user's
+	"${AS_MAIL_USER[@]}" env TZ=UTC LD_PRELOAD="$lib" FAKETIME="$1" \
+		FAKETIME_DONT_RESET=1 "$MILTER_BIN" -f -c "$CONF" \
 		>>"$H/milter.log" 2>&1 &
 	MILTER_PID=$!
 	echo "$MILTER_PID" > "$H/milter.pid"
