@@ -538,6 +538,27 @@ tap_is "$(header_of "$f" X-Shopdesk-Direction)" outbound \
 	"and its copy in the queue mailbox is rewritten"
 tap_check "with the command taken out" bash -c "! grep -q '^#pending' '$f'"
 
+# 11d. The provider holds the acknowledgement up (a 429 asking for 4 s):
+#     an agent's reply written meanwhile waits for it, and the chat reads
+#     them in that order.
+control fail '{"count": 1, "code": 429, "retry_after": 4, "methods": ["sendMessage"]}' >/dev/null
+update 777005 1 "Is the blue lamp back in stock?"
+wait_for_mail_with sales@shop.test '^Message-ID: <tg.777005.1@telegram.shop.test>' >/dev/null ||
+	bail "the lamp question did not become mail"
+agent_swaks --to tg.777005@telegram.shop.test \
+	--header "Subject: Re: Is the blue lamp back in stock?" \
+	--header "In-Reply-To: <tg.777005.1@telegram.shop.test>" \
+	--body "Yes, since Monday." || bail "the quick reply was not accepted"
+wait_calls '.params.text == "Yes, since Monday."' 1 ||
+	bail "the quick reply did not arrive: $(tail -n 5 "$H/bridge.log")"
+tap_check "the acknowledgement was held up by the 429" \
+	grep -q "chat=777005: status=deferred (sendMessage: error 429" "$H/bridge.log"
+tap_check "the reply waited for it" \
+	grep -q "chat=777005: status=waiting (an earlier message to this chat is not sent yet)" "$H/bridge.log"
+tap_is "$(calls | jq -r "select((.params.chat_id|tostring) == \"777005\") |
+	if $IS_ACK then \"(the acknowledgement)\" else .params.text end" | paste -sd,)" \
+	"(the acknowledgement),Yes, since Monday." "the chat reads the acknowledgement first, then the reply, each once"
+
 # 12. Webhook instead of long polling: only requests with the secret
 #     token header are taken.
 stop_bridge
