@@ -142,7 +142,7 @@ tap_check "and the reply-by time in the shop's zone ($want)" \
 	grep -qF "Мы ответим до $want (время Europe/Vilnius)." <<<"$ack_text"
 tap_check "open around the clock: it does not say the shop is closed" \
 	bash -c '! grep -q "не работаем" <<<"$1"' _ "$ack_text"
-tap_check "the hours, in Russian" grep -q "^Часы работы: " <<<"$ack_text"
+tap_check "the hours, in Russian" grep -q "^Часы работы:$" <<<"$ack_text"
 tap_check "plain text, no HTML" bash -c '! grep -q "<[a-z/]" <<<"$1"' _ "$ack_text"
 
 # 2. A photo with a caption: fetched with getFile, attached, same ticket.

@@ -186,7 +186,7 @@ else
 	tap_check "closed now: it says when the shop opens" \
 		grep -qE "^We are closed now and open again [A-Z][a-z]+day [0-9]+ [A-Z][a-z]+, 09:00\.$" <<<"$ack_text"
 fi
-tap_check "with the hours" grep -qF "Our hours: Mon–Fri 09:00–18:00" <<<"$ack_text"
+tap_check "with the hours" grep -qxF "Mon–Fri 09:00–18:00" <<<"$ack_text"
 
 # 2. An image with a caption: fetched with the token, attached.
 printf 'JPEGDATA-%.0s' $(seq 1 300) > "$H/photo.jpg"
