@@ -513,6 +513,10 @@ static void plan_ack(const struct pipeline *p,
 	m->queue = g_strdup(queue->name);
 	g_free(m->subject);
 	m->subject = g_strdup(f->subject);
+	/* the bridge's delivery events name the message it answers: the
+	   milter records them only for a message of the ticket */
+	g_free(m->in_reply_to);
+	m->in_reply_to = g_strdup(f->message_id != NULL ? f->message_id : "");
 	key = outbox_message_key(ch->name, m->chat, r->ack_id);
 	item = outbox_message_encode(m);
 	plan_item_add(plan, key, item, PLAN_FAIL_ACK,

@@ -2,17 +2,21 @@
 # End to end: Telegram customers answered from email.  A fake Bot API
 # (tests/fake/fake-telegram.py) stands in for api.telegram.org; the
 # bridge long-polls it and turns each update into mail through the
-# private Postfix, the milter files it into the customer's chat ticket,
-# an agent answers with s-nail or swaks through submission, and the fake
-# must receive exactly what the customer should see.  Then the provider
-# misbehaves: 500s and 429s (every reply arrives once, in order), a
-# blocked bot (dead letter and a notice to the agent), garbage answers,
-# malformed and redelivered updates.
+# private Postfix, the milter files it into the customer's chat ticket
+# and acknowledges it in the chat (once a ticket, in the language of the
+# customer's Telegram), an agent answers with s-nail or swaks through
+# submission, and the fake must receive exactly what the customer should
+# see.  Then the provider misbehaves: 500s and 429s (every reply arrives
+# once, in order), a blocked bot (dead letter and a notice to the agent),
+# garbage answers, malformed and redelivered updates.
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/harness.sh"
 
 SHOPDESK_EXTRA="outbox_retry_min = 1s
 outbox_retry_max = 3s"
+# open around the clock: the acknowledgement names a reply-by time and
+# never says the shop is closed
+SALES_EXTRA="hours = 24/7"
 # Postfix never delivers to the channel's domain: the milter takes
 # those recipients out; whatever is left bounces.  On submission smtpd
 # must not refuse them at RCPT time (it does for the error transport),
@@ -50,10 +54,18 @@ control() {	# control WHAT [JSON]
 		--data-binary "${2:-{\}}"
 }
 calls() { curl -s "$TG/control/calls"; }
-# texts CHAT: the texts sendMessage got for a chat, one a line
+# The acknowledgement is the message that names the ticket's tag; what
+# the agents write never does here.
+IS_ACK='(.params.text // "" | contains("[Ticket #"))'
+# texts CHAT: the texts sendMessage got for a chat, one a line, without
+# the acknowledgement
 texts() {
 	calls | jq -r --arg c "$1" \
-		'select(.method == "sendMessage" and (.params.chat_id|tostring) == $c) | .params.text'
+		"select(.method == \"sendMessage\" and (.params.chat_id|tostring) == \$c and ($IS_ACK | not)) | .params.text"
+}
+acks() {	# acks CHAT: the acknowledgements sent to a chat, one JSON a line
+	calls | jq -c --arg c "$1" \
+		"select(.method == \"sendMessage\" and (.params.chat_id|tostring) == \$c and $IS_ACK)"
 }
 wait_calls() {	# wait_calls JQ-FILTER N [SECONDS]
 	for _ in $(seq 1 $(( ${3:-30} * 10 ))); do
@@ -62,12 +74,27 @@ wait_calls() {	# wait_calls JQ-FILTER N [SECONDS]
 	done
 	return 1
 }
-update() {	# update CHAT MESSAGE_ID TEXT [EXTRA-JSON-MEMBERS]
+# update CHAT MESSAGE_ID TEXT [EXTRA-JSON-MEMBERS] [LANGUAGE_CODE]: the
+# sender is a User whose app is set to LANGUAGE_CODE, when given
+update() {
 	control update "{\"message\": {\"message_id\": $2, \"date\": $(date +%s),
 		\"chat\": {\"id\": $1, \"type\": \"private\"},
 		\"from\": {\"id\": $1, \"is_bot\": false, \"first_name\": \"Ivan\",
-			  \"last_name\": \"Petrov\"},
+			  \"last_name\": \"Petrov\"${5:+, \"language_code\": \"$5\"}},
 		\"text\": $(jq -Rn --arg t "$3" '$t') ${4:+, $4}}}" >/dev/null
+}
+wait_ack() {	# wait_ack CHAT: until the chat has its acknowledgement
+	wait_calls "(.params.chat_id|tostring) == \"$1\" and $IS_ACK" 1 ||
+		bail "no acknowledgement in chat $1: $(tail -n 5 "$H/bridge.log")"
+}
+# ru_date ISO-TIME: the time as the Russian templates write it, in the
+# shop's zone
+ru_date() {
+	local days=(понедельник вторник среда четверг пятница суббота воскресенье)
+	local months=(января февраля марта апреля мая июня июля августа сентября октября ноября декабря)
+	local d
+	read -ra d <<<"$(TZ=Europe/Vilnius date -d "$1" '+%u %-d %-m %H:%M')"
+	echo "${days[d[0] - 1]}, ${d[1]} ${months[d[2] - 1]}, ${d[3]}"
 }
 snail() {
 	printf '%s\n' "$@" | timeout 60 s-nail -# -n -S v15-compat \
@@ -82,9 +109,10 @@ agent_swaks() {
 		--helo client.example --from ann@shop.test "$@"
 }
 
-# 1. A customer writes from Telegram: a mail in the queue mailbox, a
-#    ticket of channel telegram, no acknowledgement by mail.
-update 777001 1 "Hello, where is my order 1234?"
+# 1. A customer writes from Telegram, the app set to Russian: a mail in
+#    the queue mailbox, a ticket of channel telegram, and the
+#    acknowledgement in the chat, in Russian, not by mail.
+update 777001 1 "Hello, where is my order 1234?" "" ru
 wait_for_mail sales@shop.test 1 || bail "the update did not become mail"
 m1=$(mail_with sales@shop.test '^Message-ID: <tg.777001.1@telegram.shop.test>')
 tap_check "Message-ID from the chat and message ids" test -n "$m1"
@@ -97,9 +125,25 @@ tap_check "the words are the body" grep -q "where is my order 1234" "$m1"
 tap_is "$(json 1 .channel)" telegram "the ticket's channel is telegram"
 tap_is "$(json 1 .customer.address)" tg.777001@telegram.shop.test \
 	"the customer is the chat address"
-tap_check "no acknowledgement by mail to a chat customer" \
-	grep -q "ticket=1 .*ack=none (messenger customer)" "$H/milter.log"
 tap_is "$(cat "$H/spool/telegram/offset")" 1001 "offset kept past the update"
+tap_is "$(header_of "$m1" Content-Language)" ru "Content-Language from the sender's language_code"
+tap_is "$(json 1 .customer.language)" ru "the ticket's language is the app's, not the words'"
+wait_ack 777001
+a1=$(acks 777001 | head -n 1)
+tap_check "the milter queued the acknowledgement for the chat" \
+	grep -q "ticket=1 the acknowledgement in the chat: outbox=msg\.telegram\.777001\.[0-9a-f]* queued" "$H/milter.log"
+tap_check "no acknowledgement by mail to a chat customer" \
+	bash -c "! grep -q 'ticket=1 the acknowledgement: outbox=' '$H/milter.log'"
+ack_text=$(jq -r .params.text <<<"$a1")
+tap_check "the acknowledgement names the ticket, in Russian" \
+	grep -qF "Спасибо, Ivan Petrov! Ваше обращение — заявка [Ticket #1]." <<<"$ack_text"
+want=$(ru_date "$(json 1 .reply_by)")
+tap_check "and the reply-by time in the shop's zone ($want)" \
+	grep -qF "Мы ответим до $want (время Europe/Vilnius)." <<<"$ack_text"
+tap_check "open around the clock: it does not say the shop is closed" \
+	bash -c '! grep -q "не работаем" <<<"$1"' _ "$ack_text"
+tap_check "the hours, in Russian" grep -q "^Часы работы:$" <<<"$ack_text"
+tap_check "plain text, no HTML" bash -c '! grep -q "<[a-z/]" <<<"$1"' _ "$ack_text"
 
 # 2. A photo with a caption: fetched with getFile, attached, same ticket.
 printf 'JPEGDATA-%.0s' $(seq 1 200) > "$H/photo.jpg"
@@ -115,6 +159,8 @@ tap_check "the caption is the text" grep -q "Here is the box" "$m2"
 tap_check "the largest photo size is attached" \
 	bash -c "perl -MMIME::Base64 -0777 -ne 'print decode_base64(\$1) if /Content-Type: image\/jpeg.*?\r?\n\r?\n([A-Za-z0-9+\/=\r\n]+)/s' '$m2' | cmp -s - '$H/photo.jpg'"
 tap_is "$(json 1 '.messages | length')" 2 "two messages in the ticket"
+tap_check "the second message gets no acknowledgement: not a new ticket" \
+	grep -q "ticket=1 rule=.*ack=none (not a new ticket)" "$H/milter.log"
 
 # 3. The agent answers with a real client: the reply quotes the customer
 #    and carries a signature; the chat gets only the new words.
@@ -122,11 +168,16 @@ snail "Reply 1" "We found it: it leaves today." "" \
 	"On Mon, 30 Nov 2026, Ivan Petrov wrote:" \
 	"> Hello, where is my order 1234?" "" "-- " "Ann, Shop Example" "~." ||
 	bail "s-nail failed: $(cat "$H/snail.log")"
-wait_calls '.method == "sendMessage"' 1 || bail "no sendMessage: $(tail "$H/bridge.log")"
+wait_calls ".method == \"sendMessage\" and ($IS_ACK | not)" 1 ||
+	bail "no sendMessage: $(tail "$H/bridge.log")"
 tap_is "$(texts 777001)" "We found it: it leaves today." \
 	"sendMessage: the reply without quote and signature"
-tap_is "$(calls | jq -r 'select(.method == "sendMessage") | .params.chat_id' | head -1)" \
+tap_is "$(calls | jq -r "select(.method == \"sendMessage\" and ($IS_ACK | not)) | .params.chat_id" | head -1)" \
 	777001 "sendMessage: the customer's chat"
+tap_is "$(acks 777001 | wc -l)" 1 "one acknowledgement in the chat for the two messages"
+reply1=$(calls | jq -c 'select(.params.text == "We found it: it leaves today.")')
+tap_check "the acknowledgement went before the agent's reply" \
+	test "$(jq .n <<<"$a1")" -lt "$(jq .n <<<"$reply1")"
 wait_for_mail sales@shop.test 3 || bail "no copy of the reply in the queue mailbox"
 copy=$(mail_with sales@shop.test '^X-Shopdesk-Direction: outbound')
 tap_check "the reply is in the queue mailbox" test -n "$copy"
@@ -141,13 +192,17 @@ tap_check "the bridge logged the provider's message id" \
 delivered() {	# delivered TICKET RESULT: the first such delivery event, as JSON
 	json "$1" "[.history[] | select(.event == \"delivery\" and .result == \"$2\")][0]"
 }
+sent_ids() {	# sent_ids TICKET: the provider's ids of what was sent, a line each
+	json "$1" '.history[] | select(.event == "delivery" and .result == "sent") | .message_ids'
+}
 for _ in $(seq 1 100); do
-	[ "$(delivered 1 sent)" != null ] && break
+	[ "$(sent_ids 1 | wc -l)" -ge 2 ] && break
 	sleep 0.1
 done
-tap_is "$(delivered 1 sent | jq -r .message_ids)" \
-	"$(calls | jq -r 'select(.method == "sendMessage") | .message_id' | head -1)" \
-	"the ticket's history has the provider's message id"
+tap_check "the ticket's history has the provider's message id" \
+	grep -qx "$(jq -r .message_id <<<"$reply1")" <<<"$(sent_ids 1)"
+tap_check "and the acknowledgement's" \
+	grep -qx "$(jq -r .message_id <<<"$a1")" <<<"$(sent_ids 1)"
 
 # 4. An HTML-only reply with a PDF: the chat gets the HTML as text (the
 #    quoted history in its blockquote left out) and the file.
@@ -277,6 +332,10 @@ update 777002 1 "Do you ship to Riga?"
 wait_for_mail sales@shop.test $((n + 1)) || bail "second chat's mail not delivered"
 t2=$(header_of "$(mail_with sales@shop.test '^Message-ID: <tg.777002.1@telegram.shop.test>')" X-Shopdesk-Ticket)
 tap_check "another chat, another ticket ($t2)" test "$t2" -gt 1
+# acknowledged before the customer blocks the bot
+wait_ack 777002
+tap_check "its own acknowledgement, in English without a language_code" \
+	grep -qF "Thank you, Ivan Petrov! Your message is ticket [Ticket #$t2]." <<<"$(acks 777002 | jq -r .params.text)"
 control block '{"chat_id": 777002}' >/dev/null
 before_ann=$(mail_count ann@shop.test)
 agent_swaks --to tg.777002@telegram.shop.test \
@@ -312,7 +371,7 @@ tap_is "$(ctl outbox list --json | jq -r --arg k "$dead" '.[] | select(.key == $
 control unblock '{"chat_id": 777002}' >/dev/null
 ctl outbox retry "$dead" >/dev/null
 tap_check "retried: no longer dead" test ! -e "$H/spool/outbox/dead/$dead"
-wait_calls '.method == "sendMessage" and (.params.chat_id|tostring) == "777002"' 1 ||
+wait_calls '.method == "sendMessage" and .params.text == "Yes, in three days."' 1 ||
 	bail "the retried message did not arrive"
 tap_is "$(texts 777002)" "Yes, in three days." "shopdeskctl outbox retry: sent"
 tap_check "retry of an unknown key fails" bash -c "! '$CTL_BIN' -c '$CONF' outbox retry msg.nothing 2>/dev/null"
@@ -348,6 +407,10 @@ tap_check "an edit becomes a new mail" test -n "$e"
 tap_check "which says it is an edit" grep -q "edited an earlier message" "$e"
 tap_is "$(header_of "$e" In-Reply-To)" "<tg.777001.1@telegram.shop.test>" "and answers the original"
 tap_is "$(header_of "$e" X-Shopdesk-Ticket)" 1 "in the same ticket"
+tap_check "it reopens the pending ticket without a second acknowledgement (ack_reopen_period)" \
+	grep -q "ticket=1 rule=.*status=open .*ack=none (acknowledged recently)" "$H/milter.log"
+sleep 1
+tap_is "$(acks 777001 | wc -l)" 1 "still one acknowledgement in the chat"
 
 # 9. Redelivery: the same update again is no second mail.
 n=$(mail_count sales@shop.test)
@@ -375,13 +438,15 @@ tap_check "an update without chat is kept, logged" \
 	grep -q "status=dead (message without chat.id or message_id), kept as" "$H/bridge.log"
 tap_check "garbage from the API is logged and retried" \
 	grep -q "getUpdates: HTTP 502 with an answer that is not the Bot API's" "$H/bridge.log"
+# its acknowledgement goes before the garbage, which is for the reply
+wait_ack 777003
 # a 200 that is not the Bot API's answer says nothing was sent: again
 control garbage '{"count": 1, "status": 200, "methods": ["sendMessage"]}' >/dev/null
 agent_swaks --to tg.777003@telegram.shop.test \
 	--header "Subject: Re: After the bad ones" \
 	--header "In-Reply-To: <tg.777003.1@telegram.shop.test>" \
 	--body "Answer after garbage." || bail "reply not accepted"
-wait_calls '.method == "sendMessage" and (.params.chat_id|tostring) == "777003"' 1 30 ||
+wait_calls '.method == "sendMessage" and .params.text == "Answer after garbage."' 1 30 ||
 	bail "the reply after a garbage answer did not arrive"
 sleep 2
 tap_is "$(texts 777003)" "Answer after garbage." "a garbage 200 is retried: the reply arrives, once"
@@ -473,6 +538,27 @@ tap_is "$(header_of "$f" X-Shopdesk-Direction)" outbound \
 	"and its copy in the queue mailbox is rewritten"
 tap_check "with the command taken out" bash -c "! grep -q '^#pending' '$f'"
 
+# 11d. The provider holds the acknowledgement up (a 429 asking for 4 s):
+#     an agent's reply written meanwhile waits for it, and the chat reads
+#     them in that order.
+control fail '{"count": 1, "code": 429, "retry_after": 4, "methods": ["sendMessage"]}' >/dev/null
+update 777005 1 "Is the blue lamp back in stock?"
+wait_for_mail_with sales@shop.test '^Message-ID: <tg.777005.1@telegram.shop.test>' >/dev/null ||
+	bail "the lamp question did not become mail"
+agent_swaks --to tg.777005@telegram.shop.test \
+	--header "Subject: Re: Is the blue lamp back in stock?" \
+	--header "In-Reply-To: <tg.777005.1@telegram.shop.test>" \
+	--body "Yes, since Monday." || bail "the quick reply was not accepted"
+wait_calls '.params.text == "Yes, since Monday."' 1 ||
+	bail "the quick reply did not arrive: $(tail -n 5 "$H/bridge.log")"
+tap_check "the acknowledgement was held up by the 429" \
+	grep -q "chat=777005: status=deferred (sendMessage: error 429" "$H/bridge.log"
+tap_check "the reply waited for it" \
+	grep -q "chat=777005: status=waiting (an earlier message to this chat is not sent yet)" "$H/bridge.log"
+tap_is "$(calls | jq -r "select((.params.chat_id|tostring) == \"777005\") |
+	if $IS_ACK then \"(the acknowledgement)\" else .params.text end" | paste -sd,)" \
+	"(the acknowledgement),Yes, since Monday." "the chat reads the acknowledgement first, then the reply, each once"
+
 # 12. Webhook instead of long polling: only requests with the secret
 #     token header are taken.
 stop_bridge
@@ -511,6 +597,8 @@ tap_check "and its message is mail" test -n "$(mail_with sales@shop.test '^Messa
 tap_is "$(hook sEcReT_42-x)" 200 "the same update again: 200"
 sleep 1
 tap_is "$(mail_count sales@shop.test)" "$((n + 1))" "and no second mail"
+wait_ack 777004
+tap_is "$(acks 777004 | wc -l)" 1 "and one acknowledgement in the chat"
 
 # Slow clients cannot hold the webhook: 8 connections from one address
 # trickling their headers, then 4 trickling a body.  At most 4 are kept

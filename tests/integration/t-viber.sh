@@ -2,8 +2,10 @@
 # End to end: Viber customers answered from email.  A fake Viber REST
 # API (tests/fake/fake-viber.py) stands in for chatapi.viber.com and
 # posts signed callbacks to the bridge, which turns each message into
-# mail through the private Postfix; an agent answers through submission
-# and the fake must receive exactly what the customer should see.  Then:
+# mail through the private Postfix; the milter acknowledges a new ticket
+# in the chat, once, in the customer's Viber language; an agent answers
+# through submission and the fake must receive exactly what the customer
+# should see.  Then:
 # 500s, 429s and "status" errors in 200 answers (each treated by its
 # code), forged callbacks (401, nothing taken), delivery callbacks into
 # the history, attachments Viber cannot take, long texts.
@@ -12,6 +14,12 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 SHOPDESK_EXTRA="outbox_retry_min = 1s
 outbox_retry_max = 3s"
+# closed today and tomorrow (holidays of the shop's zone): the
+# acknowledgement says so and when it opens, the day after at 09:00
+TODAY=$(TZ=Europe/Vilnius date +%F)
+OPENS=$(TZ=Europe/Vilnius date -d "$TODAY + 2 days" +%F)
+SALES_EXTRA="hours = mon-sun 09:00-18:00
+holidays = $TODAY;$(TZ=Europe/Vilnius date -d "$TODAY + 1 day" +%F)"
 POSTFIX_EXTRA="transport_maps = inline:{ { viber.shop.test = error:5.1.1 not sent by shopdesk: a chat is answered within its ticket } }"
 SUBMIT_EXTRA="  -o smtpd_reject_unlisted_recipient=no"
 harness_init
@@ -56,8 +64,15 @@ control() {
 		--data-binary "${2:-{\}}"
 }
 calls() { curl -s "$VB/control/calls"; }
-texts() {	# texts ID: what send_message took for a receiver, one a line
-	calls | jq -r --arg c "$1" 'select(.body.receiver == $c) | .body.text'
+# The acknowledgement is the text that names the ticket's tag; what the
+# agents write never does here.
+IS_ACK='(.body.text // "" | contains("[Ticket #"))'
+texts() {	# texts ID: what send_message took for a receiver, one a line,
+		# without the acknowledgement
+	calls | jq -r --arg c "$1" "select(.body.receiver == \$c and ($IS_ACK | not)) | .body.text"
+}
+acks() {	# acks ID: the acknowledgements sent to a receiver, one JSON a line
+	calls | jq -c --arg c "$1" "select(.body.receiver == \$c and $IS_ACK)"
 }
 wait_calls() {	# wait_calls JQ-FILTER N [SECONDS]
 	for _ in $(seq 1 $(( ${3:-30} * 10 ))); do
@@ -66,12 +81,13 @@ wait_calls() {	# wait_calls JQ-FILTER N [SECONDS]
 	done
 	return 1
 }
-# message ID TEXT [TOKEN] [SIGN]: posts a text message; the answer
+# message ID TEXT [TOKEN] [SIGN] [LANGUAGE]: posts a text message from a
+# sender whose Viber is set to LANGUAGE (en); the answer
 message() {
 	control event "{\"event\": \"message\", \"sign\": \"${4:-good}\"
 		${3:+, \"message_token\": $3},
 		\"sender\": {\"id\": \"$1\", \"name\": \"Ivan Petrov\",
-			\"language\": \"en\", \"country\": \"LT\", \"api_version\": 10},
+			\"language\": \"${5:-en}\", \"country\": \"LT\", \"api_version\": 10},
 		\"message\": {\"type\": \"text\", \"text\": $(jq -Rn --arg t "$2" '$t')}}"
 }
 callback() {	# callback EVENT TOKEN ID [DESC]: the bridge's status
@@ -100,6 +116,36 @@ wait_delivered() {
 	done
 	return 1
 }
+# wait_ids TICKET RESULT TOKEN: until the history has a delivery RESULT
+# of that message_token
+wait_ids() {
+	for _ in $(seq 1 100); do
+		json "$1" ".history[] | select(.event == \"delivery\" and .result == \"$2\") | .message_ids" |
+			grep -qxF "$3" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+wait_ack() {	# wait_ack ID: until the receiver has its acknowledgement
+	wait_calls ".body.receiver == \"$1\" and $IS_ACK" 1 ||
+		bail "no acknowledgement to $1: $(tail -n 5 "$H/bridge.log")"
+}
+# vb_date LANGUAGE DATE-AND-TIME: as the templates write it, in the
+# shop's zone
+vb_date() {
+	local days months d
+	case $1 in
+	uk)	days=(понеділок вівторок середа четвер пʼятниця субота неділя)
+		months=(січня лютого березня квітня травня червня липня серпня вересня жовтня листопада грудня) ;;
+	*)	days=(Monday Tuesday Wednesday Thursday Friday Saturday Sunday)
+		months=(January February March April May June July August September October November December) ;;
+	esac
+	read -ra d <<<"$(TZ=Europe/Vilnius date -d "$2" '+%u %-d %-m %H:%M')"
+	case $1 in
+	uk)	echo "${days[d[0] - 1]}, ${d[1]} ${months[d[2] - 1]}, ${d[3]}" ;;
+	*)	echo "${days[d[0] - 1]} ${d[1]} ${months[d[2] - 1]}, ${d[3]}" ;;
+	esac
+}
 
 # 1. A customer writes: a mail in the queue mailbox, a viber ticket.
 r=$(message "$ID1" "Hello, where is my order 1234?" 4912661846655238145)
@@ -113,6 +159,25 @@ tap_is "$(header_of "$m1" X-Shopdesk-Channel)" viber "X-Shopdesk-Channel: viber"
 tap_is "$(header_of "$m1" X-Shopdesk-Ticket)" 1 "ticket 1"
 tap_is "$(json 1 .channel)" viber "the ticket's channel is viber"
 tap_is "$(json 1 .customer.address)" "$A1" "the customer is the chat address"
+
+# 1a. The acknowledgement, in the chat, in the sender's language: the
+#     shop is closed, so it says when it opens and the reply-by after.
+wait_ack "$ID1"
+a1=$(acks "$ID1" | head -n 1)
+ack_text=$(jq -r .body.text <<<"$a1")
+tap_check "the milter queued the acknowledgement for the chat" \
+	grep -q "ticket=1 the acknowledgement in the chat: outbox=msg\.viber\.[A-Za-z0-9_-]*\.[0-9a-f]* queued" "$H/milter.log"
+tap_check "no acknowledgement by mail to a chat customer" \
+	bash -c "! grep -q 'ticket=1 the acknowledgement: outbox=' '$H/milter.log'"
+tap_check "the acknowledgement names the ticket, in English" \
+	grep -qF "Thank you, Ivan Petrov! Your message is ticket [Ticket #1]." <<<"$ack_text"
+want=$(vb_date en "$OPENS 09:00")
+tap_check "closed today: it says when the shop opens ($want)" \
+	grep -qxF "We are closed now and open again $want." <<<"$ack_text"
+want=$(vb_date en "$(json 1 .reply_by)")
+tap_check "and the reply-by time in the shop's zone ($want)" \
+	grep -qF "One of us will answer by $want (Europe/Vilnius time)." <<<"$ack_text"
+tap_is "$(jq -r .body.sender.name <<<"$a1")" Sales "from the queue's name"
 
 # 2. A picture: downloaded from its media URL and attached.
 printf 'JPEGDATA-%.0s' $(seq 1 300) > "$H/photo.jpg"
@@ -128,6 +193,8 @@ tap_is "$(header_of "$m2" X-Shopdesk-Ticket)" 1 "the customer's next message joi
 tap_check "the picture's text is the body" grep -q "Here is the box" "$m2"
 tap_check "the picture is attached, byte for byte" \
 	bash -c "perl -MMIME::Base64 -0777 -ne 'print decode_base64(\$1) if /Content-Type: image\/jpeg.*?\r?\n\r?\n([A-Za-z0-9+\/=\r\n]+)/s' '$m2' | cmp -s - '$H/photo.jpg'"
+tap_check "the second message gets no acknowledgement: not a new ticket" \
+	grep -q "ticket=1 rule=.*ack=none (not a new ticket)" "$H/milter.log"
 
 # 3. The agent answers: the fake gets the raw Viber id and the new
 #    words only, from the queue's name.
@@ -136,17 +203,20 @@ reply "$A1" "We found it: it leaves today.
 On Mon, 30 Nov 2026, Ivan Petrov wrote:
 > Hello, where is my order 1234?" ||
 	bail "reply not accepted"
-wait_calls 'true' 1 || bail "no send_message: $(tail -n 5 "$H/bridge.log")"
-c1=$(calls | jq -c . | head -1)
+wait_calls "$IS_ACK | not" 1 || bail "no send_message: $(tail -n 5 "$H/bridge.log")"
+c1=$(calls | jq -c "select($IS_ACK | not)" | head -1)
 tap_is "$(jq -r .body.receiver <<<"$c1")" "$ID1" "send_message: the customer's own id, decoded"
 tap_is "$(jq -r .body.text <<<"$c1")" "We found it: it leaves today." "send_message: the reply without the quote"
 tap_is "$(jq -r .body.sender.name <<<"$c1")" Sales "send_message: from the queue's name"
 wait_for_mail sales@shop.test 3 || bail "no copy of the reply"
 copy=$(mail_with sales@shop.test '^X-Shopdesk-Direction: outbound')
 tap_is "$(header_of "$copy" X-Shopdesk-Channel)" viber "the copy in the queue mailbox says viber"
-wait_delivered 1 sent || bail "no delivery event"
-tap_is "$(delivered 1 sent | jq -r .message_ids)" "$(jq -r .token <<<"$c1")" \
-	"the ticket's history has the message_token"
+tap_is "$(acks "$ID1" | wc -l)" 1 "one acknowledgement in the chat for the two messages"
+tap_check "the acknowledgement went before the agent's reply" \
+	test "$(jq .n <<<"$a1")" -lt "$(jq .n <<<"$c1")"
+tap_check "the ticket's history has the message_token" \
+	wait_ids 1 sent "$(jq -r .token <<<"$c1")"
+tap_check "and the acknowledgement's" wait_ids 1 sent "$(jq -r .token <<<"$a1")"
 
 # 4. Viber reports it delivered and seen.
 tap_is "$(callback delivered "$(jq -r .token <<<"$c1")" "$ID1")" 200 "a delivered callback: 200"
@@ -155,13 +225,16 @@ wait_delivered 1 read || bail "no read event: $(tail -n 5 "$H/bridge.log")"
 tap_check "delivered is in the history" test "$(delivered 1 delivered)" != null
 tap_is "$(delivered 1 read | jq -r .message_ids)" "$(jq -r .token <<<"$c1")" \
 	"seen is in the history as read"
+callback seen "$(jq -r .token <<<"$a1")" "$ID1" >/dev/null
+tap_check "the acknowledgement seen is in the history too" \
+	wait_ids 1 read "$(jq -r .token <<<"$a1")"
 
 # 5. A reply with a file: Viber takes files only by URL, which the
 #    bridge does not serve: the text says so, the log says why.
 printf '%%PDF-1.4 fake label %.0s' $(seq 1 50) > "$H/label.pdf"
 reply "$A1" "Your label." --attach-type application/pdf --attach-name label.pdf \
 	--attach "@$H/label.pdf" || bail "reply with a file not accepted"
-wait_calls 'true' 2 || bail "the reply with a file was not sent"
+wait_calls '.body.text | startswith("Your label.")' 1 || bail "the reply with a file was not sent"
 tap_is "$(texts "$ID1" | tail -n 3)" "Your label.
 
 [attachment not sent: label.pdf]" "the text names the attachment not sent"
@@ -204,8 +277,18 @@ tap_check "status 2 in a 200 was deferred" \
 # 7. A 200 whose status says the customer is gone (6, not subscribed):
 #    a dead letter at once and a notice to the agent.
 n=$(mail_count sales@shop.test)
-message "$ID2" "Do you ship to Riga?" 4912661846655238200 >/dev/null
+message "$ID2" "Do you ship to Riga?" 4912661846655238200 good uk >/dev/null
 wait_for_mail sales@shop.test $((n + 1)) || bail "the second customer's message did not become mail"
+# acknowledged before the customer unsubscribes, in their Viber's
+# Ukrainian (the words are English)
+wait_ack "$ID2"
+tap_is "$(json 2 .customer.address)" "$A2" "the second customer's ticket is 2"
+ack_text=$(acks "$ID2" | jq -r .body.text)
+tap_check "the acknowledgement is in the sender's language, Ukrainian" \
+	grep -qF "Дякуємо, Ivan Petrov! Ваше звернення — заявка [Ticket #2]." <<<"$ack_text"
+want=$(vb_date uk "$OPENS 09:00")
+tap_check "and says, in Ukrainian, when the shop opens ($want)" \
+	grep -qxF "Зараз ми не працюємо і відкриємося $want." <<<"$ack_text"
 control unsubscribe "{\"id\": \"$ID2\"}" >/dev/null
 before_ann=$(mail_count ann@shop.test)
 reply "$A2" "Yes, in three days." --header "Message-Id: <riga-1@shop.test>" ||
@@ -238,6 +321,7 @@ control event "{\"event\": \"conversation_started\", \"type\": \"open\",
 sleep 1
 tap_is "$(mail_count sales@shop.test)" "$n" "a repeated message, subscribed, conversation_started: no mail"
 tap_check "the repeat is logged" grep -q "message 4912661846655238145: chat=$ID1 handled before, skipped" "$H/bridge.log"
+tap_is "$(acks "$ID1" | wc -l)" 1 "and no second acknowledgement"
 
 # 10. A text longer than Viber's 7000 characters goes in pieces, every
 #     line whole and in order.

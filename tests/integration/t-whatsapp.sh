@@ -2,7 +2,8 @@
 # End to end: WhatsApp customers answered from email.  A fake Graph API
 # (tests/fake/fake-whatsapp.py) stands in for graph.facebook.com and
 # posts signed webhooks to the bridge, which turns each message into
-# mail through the private Postfix; an agent answers with s-nail or
+# mail through the private Postfix; the milter acknowledges a new
+# ticket in the chat, once; an agent answers with s-nail or
 # swaks through submission, and the fake must receive exactly what the
 # customer should see.  Then: 500s, 429s and rate-limit errors (every
 # reply once, in order), forged webhooks (401, nothing taken), delivery
@@ -62,10 +63,18 @@ control() {	# control WHAT [JSON]: the fake's answer
 		--data-binary "${2:-{\}}"
 }
 calls() { curl -s "$WA/control/calls"; }
-# texts WA_ID: the text bodies sent to a customer, one a line
+# The acknowledgement is the text that names the ticket's tag; what the
+# agents write never does here.
+IS_ACK='(.body.type == "text" and (.body.text.body | contains("[Ticket #")))'
+# texts WA_ID: the text bodies sent to a customer, one a line, without
+# the acknowledgement
 texts() {
 	calls | jq -r --arg c "$1" \
-		'select(.path == "messages" and .body.to == $c and .body.type == "text") | .body.text.body'
+		"select(.path == \"messages\" and .body.to == \$c and .body.type == \"text\" and ($IS_ACK | not)) | .body.text.body"
+}
+acks() {	# acks WA_ID: the acknowledgements sent to a customer, one JSON a line
+	calls | jq -c --arg c "$1" \
+		"select(.path == \"messages\" and .body.to == \$c and $IS_ACK)"
 }
 wait_calls() {	# wait_calls JQ-FILTER N [SECONDS]
 	for _ in $(seq 1 $(( ${3:-30} * 10 ))); do
@@ -109,6 +118,27 @@ wait_delivered() {
 	done
 	return 1
 }
+# ids TICKET RESULT: the wamids of the delivery events RESULT, a line each
+ids() {
+	json "$1" ".history[] | select(.event == \"delivery\" and .result == \"$2\") | .message_ids"
+}
+wait_ids() {	# wait_ids TICKET RESULT WAMID: until the history has it
+	for _ in $(seq 1 100); do
+		ids "$1" "$2" | grep -qxF "$3" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+# en_date ISO-TIME: the time as the English templates write it, in the
+# shop's zone
+en_date() { LC_ALL=C TZ=Europe/Vilnius date -d "$1" '+%A %-d %B, %H:%M'; }
+# open_now: whether the queue's hours (the default, Mon-Fri 09:00-18:00
+# in Europe/Vilnius) are open now
+open_now() {
+	local d
+	read -ra d <<<"$(TZ=Europe/Vilnius date '+%u %H%M')"
+	(( d[0] <= 5 && 10#${d[1]} >= 900 && 10#${d[1]} < 1800 ))
+}
 
 # 0. Meta verifies the webhook: the challenge comes back only for the
 #    verify token.
@@ -134,6 +164,30 @@ tap_is "$(json 1 .customer.address)" wa.37060000001@whatsapp.shop.test \
 	"the customer is the chat address"
 tap_check "the window is kept" test -s "$H/spool/whatsapp/window/37060000001"
 
+# 1a. The acknowledgement comes in the chat, in the words' language (no
+#     language from WhatsApp), never by mail.
+if open_now; then open=1; else open=0; fi
+wait_calls "$IS_ACK" 1 || bail "no acknowledgement in the chat: $(tail -n 5 "$H/bridge.log")"
+a1=$(acks 37060000001 | head -n 1)
+ack_text=$(jq -r .body.text.body <<<"$a1")
+tap_check "the milter queued the acknowledgement for the chat" \
+	grep -q "ticket=1 the acknowledgement in the chat: outbox=msg\.whatsapp\.37060000001\.[0-9a-f]* queued" "$H/milter.log"
+tap_check "no acknowledgement by mail to a chat customer" \
+	bash -c "! grep -q 'ticket=1 the acknowledgement: outbox=' '$H/milter.log'"
+tap_check "the acknowledgement names the ticket, in English" \
+	grep -qF "Thank you, Ivan Petrov! Your message is ticket [Ticket #1]." <<<"$ack_text"
+want=$(en_date "$(json 1 .reply_by)")
+tap_check "and the reply-by time in the shop's zone ($want)" \
+	grep -qF "One of us will answer by $want (Europe/Vilnius time)." <<<"$ack_text"
+if [ "$open" = 1 ]; then
+	tap_check "open now: it does not say the shop is closed" \
+		bash -c '! grep -q "closed" <<<"$1"' _ "$ack_text"
+else
+	tap_check "closed now: it says when the shop opens" \
+		grep -qE "^We are closed now and open again [A-Z][a-z]+day [0-9]+ [A-Z][a-z]+, 09:00\.$" <<<"$ack_text"
+fi
+tap_check "with the hours" grep -qxF "Mon–Fri 09:00–18:00" <<<"$ack_text"
+
 # 2. An image with a caption: fetched with the token, attached.
 printf 'JPEGDATA-%.0s' $(seq 1 300) > "$H/photo.jpg"
 control media "{\"id\": \"1013859600285441\", \"mime_type\": \"image/jpeg\",
@@ -149,6 +203,8 @@ tap_is "$(header_of "$m2" X-Shopdesk-Ticket)" 1 "the customer's next message joi
 tap_check "the caption is the text" grep -q "Here is the box" "$m2"
 tap_check "the image is attached, byte for byte" \
 	bash -c "perl -MMIME::Base64 -0777 -ne 'print decode_base64(\$1) if /Content-Type: image\/jpeg.*?\r?\n\r?\n([A-Za-z0-9+\/=\r\n]+)/s' '$m2' | cmp -s - '$H/photo.jpg'"
+tap_check "the second message gets no acknowledgement: not a new ticket" \
+	grep -q "ticket=1 rule=.*ack=none (not a new ticket)" "$H/milter.log"
 
 # 3. The agent answers with a real client: the customer gets only the
 #    new words.
@@ -156,21 +212,27 @@ snail "Reply 1" "We found it: it leaves today." "" \
 	"On Mon, 30 Nov 2026, Ivan Petrov wrote:" \
 	"> Hello, where is my order 1234?" "" "-- " "Ann, Shop Example" "~." ||
 	bail "s-nail failed: $(cat "$H/snail.log")"
-wait_calls '.path == "messages"' 1 || bail "no message sent: $(tail "$H/bridge.log")"
+wait_calls ".path == \"messages\" and ($IS_ACK | not)" 1 ||
+	bail "no message sent: $(tail "$H/bridge.log")"
 tap_is "$(texts 37060000001)" "We found it: it leaves today." \
 	"messages: the reply without quote and signature"
-tap_is "$(calls | jq -r 'select(.path == "messages") | .body.messaging_product' | head -1)" \
+reply1=$(calls | jq -c 'select(.path == "messages" and .body.text.body == "We found it: it leaves today.")')
+tap_is "$(jq -r .body.messaging_product <<<"$reply1")" \
 	whatsapp "messages: messaging_product whatsapp"
+tap_is "$(acks 37060000001 | wc -l)" 1 "one acknowledgement in the chat for the two messages"
+tap_check "the acknowledgement went before the agent's reply" \
+	test "$(jq .n <<<"$a1")" -lt "$(jq .n <<<"$reply1")"
 wait_for_mail sales@shop.test 3 || bail "no copy of the reply in the queue mailbox"
 copy=$(mail_with sales@shop.test '^X-Shopdesk-Direction: outbound')
 tap_check "the reply is in the queue mailbox" test -n "$copy"
 tap_is "$(header_of "$copy" X-Shopdesk-Channel)" whatsapp "the copy says channel whatsapp"
 tap_check "Postfix never tried to deliver to the chat address" \
 	bash -c "! grep -q 'to=<wa.37060000001@whatsapp.shop.test>' '$H/maillog'"
-w_reply=$(calls | jq -r 'select(.path == "messages") | .id' | head -1)
-wait_delivered 1 sent || bail "no delivery event"
-tap_is "$(delivered 1 sent | jq -r .message_ids)" "$w_reply" \
-	"the ticket's history has the wamid"
+w_reply=$(jq -r .id <<<"$reply1")
+w_ack=$(jq -r .id <<<"$a1")
+wait_ids 1 sent "$w_reply" || bail "no delivery event"
+tap_check "the ticket's history has the wamid" wait_ids 1 sent "$w_reply"
+tap_check "and the acknowledgement's" wait_ids 1 sent "$w_ack"
 
 # 4. Meta reports it delivered and read: both in the history.
 tap_is "$(status_hook "$w_reply" delivered 37060000001)" 200 "a status webhook: 200"
@@ -181,6 +243,8 @@ tap_is "$(delivered 1 delivered | jq -r .message_ids)" "$w_reply" "delivered is 
 tap_is "$(delivered 1 read | jq -r .message_ids)" "$w_reply" "read is in the history"
 tap_is "$(json 1 '[.history[] | select(.event == "delivery" and .result == "read")] | length')" 1 \
 	"a status reported twice is recorded once"
+status_hook "$w_ack" read 37060000001 >/dev/null
+tap_check "the acknowledgement read is in the history too" wait_ids 1 read "$w_ack"
 
 # 5. A PDF reply: uploaded, then sent as a document by its media id.
 printf '%%PDF-1.4 fake label %.0s' $(seq 1 50) > "$H/label.pdf"
@@ -205,14 +269,13 @@ tap_is "$(texts 37060000001 | tail -1)" "Your label is attached." "text first, t
 control fail '{"count": 2, "http": 500, "paths": ["messages"]}' >/dev/null
 control fail '{"count": 1, "http": 429, "code": 80007, "message": "Rate limit hit", "paths": ["messages"]}' >/dev/null
 control fail '{"count": 1, "http": 400, "code": 130429, "message": "Rate limit hit", "paths": ["messages"]}' >/dev/null
-before=$(texts 37060000001 | wc -l)
 for n in one two three; do
 	agent_swaks --to wa.37060000001@whatsapp.shop.test \
 		--header "Subject: Re: Hello, where is my order 1234?" \
 		--header "In-Reply-To: <wa.$W1@whatsapp.shop.test>" \
 		--body "Reply $n." || bail "reply $n not accepted"
 done
-wait_calls '.path == "messages" and .body.type == "text"' $((before + 3)) 60 ||
+wait_calls '.path == "messages" and .body.type == "text" and (.body.text.body | startswith("Reply "))' 3 60 ||
 	bail "replies did not arrive: $(tail -n 20 "$H/bridge.log")"
 sleep 3	# a duplicate would come now
 tap_is "$(texts 37060000001 | grep '^Reply ' | paste -sd,)" "Reply one.,Reply two.,Reply three." \
@@ -252,6 +315,12 @@ inbound 37060000002 wamid.OLD1 "Is the lamp in stock?" "Olga Ivanova" "$old" >/d
 wait_for_mail sales@shop.test $((n + 1)) || bail "the old message did not become mail"
 t2=$(header_of "$(mail_with sales@shop.test '^Message-ID: <wa.wamid.OLD1@')" X-Shopdesk-Ticket)
 tap_check "another customer, another ticket ($t2)" test "$t2" -gt 1
+for _ in $(seq 1 100); do
+	grep -q "ticket=$t2 channel=whatsapp chat=37060000002: status=dead" "$H/bridge.log" && break
+	sleep 0.1
+done
+tap_check "its acknowledgement cannot go either: the window is closed" \
+	grep -q "ticket=$t2 channel=whatsapp chat=37060000002: status=dead (the customer's 24-hour WhatsApp window is closed" "$H/bridge.log"
 before_ann=$(mail_count ann@shop.test)
 agent_swaks --to wa.37060000002@whatsapp.shop.test \
 	--header "Subject: Re: Is the lamp in stock?" \
@@ -318,6 +387,8 @@ agent_swaks --to wa.37060000002@whatsapp.shop.test \
 wait_calls '.path == "messages" and .body.to == "37060000002" and .body.type == "text"' 1 ||
 	bail "no text after the customer wrote again"
 tap_is "$(texts 37060000002)" "It is yours." "an open window again: the text goes"
+tap_is "$(acks 37060000002 | wc -l)" 0 \
+	"writing again brings no acknowledgement: the ticket had its one"
 
 # 11. Meta reports a sent message failed: the history and the agent
 #     learn it.
