@@ -33,7 +33,8 @@ fi
 
 W=$(mktemp -d /tmp/shopdesk-package.XXXXXX)
 MILTER_PID= BRIDGE_PID=
-stop_servers() {
+stop_servers() {	# unset before harness_init, after the build
+	[ -n "${PF_DIR:-}" ] || return 0
 	[ -f "$PF_DIR/main.cf" ] && postfix -c "$PF_DIR" stop >/dev/null 2>&1
 	[ -f "$DC_CONF" ] && doveadm -c "$DC_CONF" stop >/dev/null 2>&1
 	rm -f "$PF_DIR/main.cf" "$DC_CONF"
@@ -46,8 +47,7 @@ cleanup() {
 	rm -rf "$W"
 }
 trap cleanup EXIT
-# the harness's folders and ports in $W (its own cleanup left to ours)
-HARNESS_DIR=$W HARNESS_PERSIST=1 harness_init
+H=$W	# harness_logs, after a bail
 
 # --- build ----------------------------------------------------------
 # What git tracks and what is new but not ignored: the tree as it is
@@ -152,6 +152,9 @@ tap_check "shopdesk.conf is commented: it sets nothing" \
 	sh -c "! grep -v '^#' /etc/shopdesk/shopdesk.conf | grep -q '='"
 
 # --- README's lines, on a private Postfix and Dovecot -------------------
+# the harness's folders in $W, its own cleanup left to ours; its ports
+# taken now, not before the build, when another test may have bound one
+HARNESS_DIR=$W HARNESS_PERSIST=1 harness_init
 # readme_block FILE LINE: the first code block after the line that
 # contains LINE, as an admin copies it (a list item's indent taken off)
 readme_block() {
@@ -302,7 +305,9 @@ send_mail customer@example.com sales@shop.test \
 if wait_for_mail sales@shop.test 1 20; then
 	tap_ok "the customer's mail is delivered"
 else
-	tap_fail "the customer's mail is delivered" "$(tail -n 20 "$H/maillog")"
+	tap_fail "the customer's mail is delivered" "$(tail -n 40 "$H/maillog"
+		ps -eo user,pid,args | grep -E 'postfix|smtpd|shopdesk' |
+			grep -v grep)"
 fi
 f=$(mail_files sales@shop.test | head -n 1)
 tap_is "$(header_of "${f:-/dev/null}" X-Shopdesk-Ticket)" 1 \
