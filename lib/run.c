@@ -1,16 +1,23 @@
-/* run.c: another program, run to completion within a deadline.  A
-   private main context lets the input go in and the output come out
-   without either side blocking the other, in whatever thread calls,
-   and a timer kills a program that hangs, with its process group, so
-   that nothing it started keeps the pipes open.  It neither retries nor reads
-   meaning into exit codes: its callers know their programs. */
+/* run.c: another program, run to completion within a deadline.  Its
+   input is written whole to an anonymous file before it starts, so that
+   a caller killed meanwhile never hands it half a message (sendmail
+   takes end of input for end of message and would queue what it got).
+   A private main context lets the output come out, in whatever thread
+   calls, and a timer kills a program that hangs, with its process
+   group, so that nothing it started keeps the pipes open.  It neither
+   retries nor reads meaning into exit codes: its callers know their
+   programs. */
+
+#define _GNU_SOURCE		/* memfd_create */
 
 #include "run.h"
 
+#include <errno.h>
 #include <gio/gio.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 struct wait {
@@ -27,7 +34,7 @@ static void finished(GObject *source, GAsyncResult *result, gpointer data)
 }
 
 /* In the child: a process group of its own, so that what it starts
-   (a wrapper's doveadm, sendmail's postdrop) is killed with it. */
+   (sendmail's postdrop) is killed with it. */
 static void new_group(gpointer data)
 {
 	setpgid(0, 0);
@@ -47,12 +54,45 @@ static gboolean too_slow(gpointer data)
 	return G_SOURCE_REMOVE;
 }
 
+/* The input in an anonymous file, read from its start: its descriptor,
+   or -1 with errno. */
+static int input_file(const char *input)
+{
+	size_t left = strlen(input);
+	int fd = memfd_create("shopdesk-run-input", MFD_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	while (left > 0) {
+		ssize_t n = write(fd, input, left);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int saved = errno;
+
+			close(fd);
+			errno = saved;
+			return -1;
+		}
+		input += n;
+		left -= (size_t)n;
+	}
+	if (lseek(fd, 0, SEEK_SET) < 0) {
+		int saved = errno;
+
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	return fd;
+}
+
 void run_program(const char *const *argv, const char *input,
 		 unsigned int timeout, bool merge_stderr,
 		 struct run_result *r)
 {
-	GSubprocessFlags flags = G_SUBPROCESS_FLAGS_STDIN_PIPE |
-		G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+	GSubprocessFlags flags = G_SUBPROCESS_FLAGS_STDOUT_PIPE |
 		(merge_stderr ? G_SUBPROCESS_FLAGS_STDERR_MERGE :
 		 G_SUBPROCESS_FLAGS_STDERR_PIPE);
 	GSubprocessLauncher *launcher;
@@ -65,6 +105,19 @@ void run_program(const char *const *argv, const char *input,
 
 	memset(r, 0, sizeof(*r));
 	launcher = g_subprocess_launcher_new(flags);
+	if (input != NULL) {
+		int fd = input_file(input);
+
+		if (fd < 0) {
+			r->status = RUN_FAILED;
+			r->error = g_strdup_printf("cannot run %s: its input: "
+						   "%s", argv[0],
+						   g_strerror(errno));
+			g_object_unref(launcher);
+			return;
+		}
+		g_subprocess_launcher_take_stdin_fd(launcher, fd);
+	}
 	g_subprocess_launcher_set_child_setup(launcher, new_group, NULL, NULL);
 	proc = g_subprocess_launcher_spawnv(launcher, argv, &error);
 	g_object_unref(launcher);
@@ -77,7 +130,7 @@ void run_program(const char *const *argv, const char *input,
 	}
 	context = g_main_context_new();
 	g_main_context_push_thread_default(context);
-	g_subprocess_communicate_utf8_async(proc, input, NULL, finished,
+	g_subprocess_communicate_utf8_async(proc, NULL, NULL, finished,
 					    &wait);
 	timer = g_timeout_source_new_seconds(timeout);
 	g_source_set_callback(timer, too_slow, proc, NULL);

@@ -3,9 +3,9 @@
 
 #include <stdbool.h>
 
-/* Runs another program (sendmail, doveadm) with a deadline, from any
-   thread: its standard input is given, its output collected, and a
-   program that does not finish in time is killed. */
+/* Runs another program (sendmail) with a deadline, from any thread: its
+   standard input is given whole before it starts, its output collected,
+   and a program that does not finish in time is killed. */
 
 enum run_status {
 	RUN_EXITED,		/* code is the exit status */

@@ -88,7 +88,10 @@ for i in $(seq 1 "$N"); do
 	ids=$(for f in $(mail_files "customer$i@example.com"); do
 		header_of "$f" Message-Id; done | sort)
 	[ -z "$ids" ] && { no_ack=$((no_ack + 1)); continue; }
-	[ "$(uniq <<<"$ids" | wc -l)" = 1 ] || differ=$((differ + 1))
+	[ "$(uniq <<<"$ids" | wc -l)" = 1 ] || {
+		differ=$((differ + 1))
+		echo "# customer$i got" $ids
+	}
 	[ "$(wc -l <<<"$ids")" = 1 ] || twice=$((twice + 1))
 done
 echo "# $twice customer(s) got their ack twice (bridge killed after sendmail)"
