@@ -346,6 +346,13 @@ minimal_backoff_time = 5s
 queue_run_delay = 5s
 ${POSTFIX_EXTRA:-}
 CONF
+	# One entry a parameter, the extra's last: a parameter set twice
+	# (README's lines in t-package) makes every daemon warn of it, and
+	# postlogd, whose own warning at start goes to its own socket, hangs
+	# once the others' warnings filled that socket: Postfix then neither
+	# logs nor answers.
+	postconf -c "$PF_DIR" -n >"$PF_DIR/main.cf.once" 2>/dev/null &&
+		mv "$PF_DIR/main.cf.once" "$PF_DIR/main.cf"
 	cat > "$PF_DIR/master.cf" <<CONF
 127.0.0.1:$SMTP_PORT inet n - n - - smtpd
 127.0.0.1:$SUBMIT_PORT inet n - n - - smtpd

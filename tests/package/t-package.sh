@@ -32,7 +32,7 @@ if dpkg-query -W -f='${Status}' shopdesk 2>/dev/null |
 fi
 
 W=$(mktemp -d /tmp/shopdesk-package.XXXXXX)
-MILTER_PID= BRIDGE_PID=
+MILTER_PID= BRIDGE_PID= SYSLOG_PID=
 stop_servers() {	# unset before harness_init, after the build
 	[ -n "${PF_DIR:-}" ] || return 0
 	[ -f "$PF_DIR/main.cf" ] && postfix -c "$PF_DIR" stop >/dev/null 2>&1
@@ -44,6 +44,10 @@ cleanup() {
 	[ -n "$BRIDGE_PID" ] && kill "$BRIDGE_PID" 2>/dev/null
 	stop_servers
 	dpkg --purge dovecot-shopdesk shopdesk >/dev/null 2>&1
+	if [ -n "$SYSLOG_PID" ]; then
+		kill "$SYSLOG_PID" 2>/dev/null
+		rm -f /dev/log
+	fi
 	rm -rf "$W"
 }
 trap cleanup EXIT
@@ -173,7 +177,7 @@ tap_check "README has the Postfix lines of the milter socket" \
 
 mkdir -p "$W/dovecot" "$MAILDIR_ROOT"
 chown "$MAIL_USER:" "$MAILDIR_ROOT"
-printf '%s\n' sales@shop.test ann@shop.test customer@example.com |
+printf '%s\n' sales@shop.test manager@shop.test ann@shop.test customer@example.com |
 	sed 's/$/:{PLAIN}secret::::::/' > "$W/dovecot/passwd"
 # the base of a private instance, then README's lines as they are, and
 # README.Debian's group for the events folder
@@ -231,7 +235,29 @@ POSTFIX_EXTRA=$(sed 's|unix:shopdesk/|unix:/var/spool/postfix/shopdesk/|' \
 start_postfix
 
 # --- the daemons, started as root ---------------------------------------
-cat >"$W/shopdesk.conf" <<CONF
+# Detached, they log to syslog: where this machine has no /dev/log (a
+# container), a listener of the test's own keeps their lines.
+if [ ! -e /dev/log ]; then
+	python3 -c '
+import os, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind("/dev/log")
+os.chmod("/dev/log", 0o666)
+out = open(sys.argv[1], "ab", buffering=0)
+while True:
+    out.write(s.recv(65536) + b"\n")
+' "$W/syslog" &
+	SYSLOG_PID=$!
+	for _ in $(seq 1 50); do [ -S /dev/log ] && break; sleep 0.1; done
+fi
+syslog_lines() {	# syslog_lines IDENT: what IDENT logged since the start
+	{ cat "$W/syslog" /var/log/mail.log 2>/dev/null
+	  journalctl -q --no-pager -t "$1" 2>/dev/null; } |
+		grep -a "$1\[" || true
+}
+# The admin's file, as README.Debian says: the package's own, written
+CONF_FILE=/etc/shopdesk/shopdesk.conf
+cat >"$CONF_FILE" <<CONF
 [shopdesk]
 domain = shop.test
 state_dir = /var/lib/shopdesk
@@ -246,14 +272,14 @@ trusted_networks = 127.0.0.1
 [queue sales]
 address = sales@shop.test
 CONF
-if /usr/sbin/shopdesk-milter -c "$W/shopdesk.conf" \
+if /usr/sbin/shopdesk-milter -c "$CONF_FILE" \
 	-p /run/shopdesk/milter.pid >"$W/milter.out" 2>&1; then
 	tap_ok "shopdesk-milter starts as root"
 	MILTER_PID=$(cat /run/shopdesk/milter.pid 2>/dev/null)
 else
 	tap_fail "shopdesk-milter starts as root" "$(cat "$W/milter.out")"
 fi
-if /usr/sbin/shopdesk-bridge -c "$W/shopdesk.conf" \
+if /usr/sbin/shopdesk-bridge -c "$CONF_FILE" \
 	-p /run/shopdesk/bridge.pid >"$W/bridge.out" 2>&1; then
 	tap_ok "shopdesk-bridge starts as root"
 	BRIDGE_PID=$(cat /run/shopdesk/bridge.pid 2>/dev/null)
@@ -325,17 +351,49 @@ through the doveadm socket, and took 'new' off"
 else
 	tap_fail "the agent's #resolve: the milter, as shopdesk, set 'resolved' \
 through the doveadm socket, and took 'new' off" "keywords: $(keywords)
-$(/usr/bin/shopdeskctl -c "$W/shopdesk.conf" show 1 2>&1)
+$(/usr/bin/shopdeskctl -c "$CONF_FILE" show 1 2>&1)
 $(tail -n 20 "$W/dovecot/dovecot.log")"
 fi
 tap_check "Dovecot's log has no doveadm error" \
 	sh -c "! grep -i 'doveadm.*error' '$W/dovecot/dovecot.log'"
 
 # --- reload (SIGHUP) ------------------------------------------------------
-# RESERVED: the daemons' SIGHUP reload is being built elsewhere; its test
-# goes here (send SIGHUP to $MILTER_PID and $BRIDGE_PID, check that they
-# reload, still run as shopdesk, and that mail and keywords still work).
-# Not tested yet.
+# As systemctl reload does (ExecReload's kill -HUP): a queue added to
+# shopdesk.conf, both daemons read it again, as shopdesk, in the same
+# process; mail to the new queue is a ticket of it.
+tap_check "shopdesk may read shopdesk.conf (a reload reads it as shopdesk)" \
+	su -s /bin/sh shopdesk -c "test -r $CONF_FILE"
+cat >>"$CONF_FILE" <<CONF
+
+[queue manager]
+address = manager@shop.test
+CONF
+kill -HUP "${MILTER_PID:-0}" "${BRIDGE_PID:-0}"
+for daemon in milter bridge; do
+	reloaded() {
+		syslog_lines "shopdesk-$daemon" |
+			grep -q "reloaded configuration from $CONF_FILE"
+	}
+	if wait_for reloaded; then
+		tap_ok "the $daemon logs: reloaded configuration from FILE"
+	else
+		tap_fail "the $daemon logs: reloaded configuration from FILE" \
+			"$(syslog_lines "shopdesk-$daemon" | tail -n 10)"
+	fi
+done
+tap_is "$(ps -o user= -p "${MILTER_PID:-0}" -p "${BRIDGE_PID:-0}" 2>&1 |
+	tr -d ' ' | tr '\n' ' ')" "shopdesk shopdesk " \
+	"after SIGHUP: the same milter and bridge, still shopdesk"
+send_mail customer@example.com manager@shop.test \
+	--header "Subject: A word for the manager" \
+	--header "Message-Id: <pkg-2@example.com>" --body "Thank you." ||
+	tap_fail "swaks: the mail to the new queue"
+wait_for_mail manager@shop.test 1 20
+f=$(mail_files manager@shop.test | head -n 1)
+tap_is "$(header_of "${f:-/dev/null}" X-Shopdesk-Ticket)" 2 \
+	"after SIGHUP: mail to the added queue is ticket 2"
+tap_is "$(/usr/bin/shopdeskctl -c "$CONF_FILE" show 2 --json 2>&1 |
+	jq -r .queue 2>&1)" manager "of the queue manager"
 
 # --- stop ---------------------------------------------------------------
 if [ -n "$MILTER_PID" ]; then
@@ -361,8 +419,8 @@ if [ -n "$BRIDGE_PID" ]; then
 	BRIDGE_PID=
 fi
 stop_servers
-sed -i 's/^\[shopdesk\]$/&\nuser = nosuchuser/' "$W/shopdesk.conf"
-out=$(/usr/sbin/shopdesk-milter -c "$W/shopdesk.conf" 2>&1)
+sed -i 's/^\[shopdesk\]$/&\nuser = nosuchuser/' "$CONF_FILE"
+out=$(/usr/sbin/shopdesk-milter -c "$CONF_FILE" 2>&1)
 tap_check "a user that does not exist is a clear error" \
 	grep -q 'user nosuchuser: no such user' <<<"$out"
 
