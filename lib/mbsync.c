@@ -4,9 +4,10 @@
    needs neither root nor doveadm's configuration for it.  One "fetch"
    lists the messages whose X-Shopdesk-Ticket header holds the ticket
    number (an IMAP header search matches substrings, so "5" also finds
-   15: the header's value is compared exactly here), then at most two
-   "flags" commands per folder take the other statuses' keywords off and
-   put the status's keyword on, all on one connection.  The flags
+   15: the header's value is compared exactly here), then at most four
+   "flags" commands per folder put the status's keyword on, take the
+   other statuses' keywords off, and put "overdue" on or off, all on
+   one connection.  The flags
    commands carry Dovecot's MAILBOX_TRANSACTION_FLAG_NO_NOTIFY: the
    notify plugin, and so the shopdesk plugin, never sees them, and the
    milter's own changes make no events.
@@ -25,18 +26,27 @@
 /* MAILBOX_TRANSACTION_FLAG_NO_NOTIFY, Dovecot's lib-storage/mail-storage.h */
 #define TRANS_FLAGS_NO_NOTIFY "64"
 
+/* What a message may need, one "flags" command each per folder */
+enum change {
+	STATUS_ON,		/* the status's keyword added */
+	OTHERS_OFF,		/* the other statuses' keywords removed */
+	OVERDUE_ON,
+	OVERDUE_OFF,
+	CHANGES
+};
+
 struct folder {
-	GString *add;		/* uids, comma-separated */
-	GString *remove;
-	unsigned int add_count, remove_count;
+	GString *uids[CHANGES];	/* comma-separated */
+	unsigned int count[CHANGES];
+	unsigned int messages;	/* that needed any change */
 };
 
 static void folder_free(gpointer data)
 {
 	struct folder *f = data;
 
-	g_string_free(f->add, TRUE);
-	g_string_free(f->remove, TRUE);
+	for (unsigned int i = 0; i < CHANGES; i++)
+		g_string_free(f->uids[i], TRUE);
 	g_free(f);
 }
 
@@ -76,19 +86,33 @@ static bool has_word(char *const *words, const char *word)
 	return false;
 }
 
-static void add_uid(GString *uids, unsigned int *count, const char *uid)
+static struct folder *folder_of(GHashTable *folders, const char *guid)
 {
-	if (uids->len > 0)
-		g_string_append_c(uids, ',');
-	g_string_append(uids, uid);
-	(*count)++;
+	struct folder *f = g_hash_table_lookup(folders, guid);
+
+	if (f == NULL) {
+		f = g_new0(struct folder, 1);
+		for (unsigned int i = 0; i < CHANGES; i++)
+			f->uids[i] = g_string_new(NULL);
+		g_hash_table_insert(folders, g_strdup(guid), f);
+	}
+	return f;
+}
+
+static void add_uid(struct folder *f, enum change change, const char *uid)
+{
+	if (f->uids[change]->len > 0)
+		g_string_append_c(f->uids[change], ',');
+	g_string_append(f->uids[change], uid);
+	f->count[change]++;
 }
 
 /* Reads fetch's values, FETCH_COLUMNS a message (mailbox-guid, uid,
    flags, header), into per-folder work.  Returns 0, or -1 with *why_r
    for output it does not understand. */
 static int plan(const struct config *config, char **values, const char *id,
-		enum ticket_status status, GHashTable *folders, char **why_r)
+		enum ticket_status status, bool overdue, GHashTable *folders,
+		char **why_r)
 {
 	const char *keep = config->status_keyword[status];
 
@@ -100,7 +124,7 @@ static int plan(const struct config *config, char **values, const char *id,
 		const char *guid = row[0], *uid = row[1];
 		char **flags;
 		struct folder *f;
-		bool shows, other = false;
+		bool shows, marked, other = false;
 
 		if (strcmp(g_strstrip(row[3]), id) != 0 || *uid == '\0' ||
 		    strspn(uid, "0123456789") != strlen(uid))
@@ -113,18 +137,17 @@ static int plan(const struct config *config, char **values, const char *id,
 			    has_word(flags, config->keyword_names[i]))
 				other = true;
 		}
-		if (!shows || other) {
-			f = g_hash_table_lookup(folders, guid);
-			if (f == NULL) {
-				f = g_new0(struct folder, 1);
-				f->add = g_string_new(NULL);
-				f->remove = g_string_new(NULL);
-				g_hash_table_insert(folders, g_strdup(guid), f);
-			}
+		marked = has_word(flags, MBSYNC_OVERDUE);
+		if (!shows || other || marked != overdue) {
+			f = folder_of(folders, guid);
+			f->messages++;
 			if (!shows)
-				add_uid(f->add, &f->add_count, uid);
+				add_uid(f, STATUS_ON, uid);
 			if (other)
-				add_uid(f->remove, &f->remove_count, uid);
+				add_uid(f, OTHERS_OFF, uid);
+			if (marked != overdue)
+				add_uid(f, overdue ? OVERDUE_ON : OVERDUE_OFF,
+					uid);
 		}
 		g_strfreev(flags);
 	}
@@ -179,7 +202,7 @@ static char *other_keywords(const struct config *config,
 
 enum mbsync_result mbsync_ticket(const struct config *config,
 				 const char *user, uint32_t id,
-				 enum ticket_status status,
+				 enum ticket_status status, bool overdue,
 				 unsigned int *changed_r, char **why_r)
 {
 	char *ticket = g_strdup_printf("%u", id);
@@ -204,22 +227,33 @@ enum mbsync_result mbsync_ticket(const struct config *config,
 	if (result == MBSYNC_DONE)
 		result = doveadm(conn, user, fetch, &values, why_r);
 	if (result == MBSYNC_DONE &&
-	    plan(config, values, ticket, status, folders, why_r) < 0)
+	    plan(config, values, ticket, status, overdue, folders,
+		 why_r) < 0)
 		result = MBSYNC_FAILED;
 	g_hash_table_iter_init(&iter, folders);
 	while (result == MBSYNC_DONE &&
 	       g_hash_table_iter_next(&iter, &guid, &value)) {
 		struct folder *f = value;
+		const struct {
+			const char *command, *keywords;
+		} how[CHANGES] = {
+			[STATUS_ON] = { "flags add",
+					config->status_keyword[status] },
+			[OTHERS_OFF] = { "flags remove", others },
+			[OVERDUE_ON] = { "flags add", MBSYNC_OVERDUE },
+			[OVERDUE_OFF] = { "flags remove", MBSYNC_OVERDUE },
+		};
 
-		if (f->remove_count > 0 && *others != '\0')
-			result = set_flags(conn, "flags remove", user, others,
-					   guid, f->remove->str, why_r);
-		if (result == MBSYNC_DONE && f->add_count > 0)
-			result = set_flags(conn, "flags add", user,
-					   config->status_keyword[status],
-					   guid, f->add->str, why_r);
+		for (unsigned int i = 0; i < CHANGES &&
+		     result == MBSYNC_DONE; i++) {
+			if (f->count[i] > 0 && how[i].keywords != NULL &&
+			    *how[i].keywords != '\0')
+				result = set_flags(conn, how[i].command, user,
+						   how[i].keywords, guid,
+						   f->uids[i]->str, why_r);
+		}
 		if (result == MBSYNC_DONE)
-			*changed_r += MAX(f->add_count, f->remove_count);
+			*changed_r += f->messages;
 	}
 	doveadm_close(&conn);
 	g_hash_table_unref(folders);

@@ -553,17 +553,28 @@ static int bdb_ticket_get(struct store_txn *txn, uint32_t id,
 	return ret < 0 ? -1 : 1;
 }
 
+/* A ticket that becomes overdue or stops being so is marked for its
+   mailbox, as a status change is (bdb_event_append). */
 static int bdb_ticket_put(struct store_txn *txn, const struct ticket *ticket,
 			  char **error_r)
 {
 	struct bdb_txn *t = (struct bdb_txn *)txn;
 	GBytes *record = ticket_serialize(ticket);
+	struct ticket *old = NULL;
 	guint8 key[4];
 	gsize size;
+	bool remark;
 	DBT k, v;
 	int ret;
 
 	g_assert(ticket->id != 0);
+	ret = bdb_ticket_get(txn, ticket->id, &old, error_r);
+	if (ret < 0) {
+		g_bytes_unref(record);
+		return -1;
+	}
+	remark = ret > 0 && ticket_overdue(old) != ticket_overdue(ticket);
+	ticket_free(&old);
 	id_key(key, ticket->id);
 	dbt_key(&k, key, sizeof(key), NULL);
 	memset(&v, 0, sizeof(v));
@@ -573,6 +584,10 @@ static int bdb_ticket_put(struct store_txn *txn, const struct ticket *ticket,
 	g_bytes_unref(record);
 	if (ret != 0)
 		return db_failed(t, ret, error_r);
+	/* the event that made it overdue or not is ticket->next_seq - 1 */
+	if (remark && put_id(t, t->store->mailbox, key, sizeof(key),
+			     ticket->next_seq, error_r) < 0)
+		return -1;
 	return 0;
 }
 
@@ -868,8 +883,9 @@ static int bdb_sender_acks_put(struct store_txn *txn, const char *address,
 	return 0;
 }
 
-/* mailbox.db: ticket id -> 1 + the sequence number of its latest status
-   event (never 0, which id_value() gives a damaged record). */
+/* mailbox.db: ticket id -> 1 + the sequence number of its latest event
+   that changed what its mailbox shows, a status or overdue (never 0,
+   which id_value() gives a damaged record). */
 static int bdb_mailbox_pending(struct store_txn *txn, unsigned int max,
 			       GArray **marks_r, char **error_r)
 {

@@ -123,8 +123,8 @@ int store_sender_acks_get(struct store_txn *txn, const char *address,
 int store_sender_acks_put(struct store_txn *txn, const char *address,
 			  const GArray *times, char **error_r);
 
-/* A ticket whose status the queue mailbox does not show yet: seq tells
-   one change from a later one. */
+/* A ticket whose status, or whether it is overdue, the queue mailbox
+   does not show yet: seq tells one change from a later one. */
 struct store_mailbox_mark {
 	uint32_t id;
 	uint32_t seq;

@@ -113,6 +113,13 @@ void ticket_set_status(struct ticket *ticket, enum ticket_status status,
 	ticket->status = status;
 }
 
+bool ticket_overdue(const struct ticket *ticket)
+{
+	return ticket->awaiting && ticket->sla == SLA_BREACHED &&
+	       ticket->status != TICKET_RESOLVED &&
+	       ticket->status != TICKET_CLOSED;
+}
+
 unsigned int ticket_timers(const struct ticket *ticket,
 			   struct ticket_timer timers_r[TICKET_TIMERS_MAX])
 {

@@ -124,6 +124,9 @@ void ticket_set_status(struct ticket *ticket, enum ticket_status status,
    the ticket no longer resolved) is simply not among them. */
 unsigned int ticket_timers(const struct ticket *ticket,
 			   struct ticket_timer timers_r[TICKET_TIMERS_MAX]);
+/* Past its promise with no human reply yet, and neither resolved nor
+   closed: the queue mailbox shows it (mbsync.h). */
+bool ticket_overdue(const struct ticket *ticket);
 /* Returns 0 and sets *status_r, or -1 for an unknown name. */
 int ticket_status_parse(const char *name, enum ticket_status *status_r);
 

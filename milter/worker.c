@@ -240,6 +240,7 @@ static enum mbsync_result sync_ticket(struct worker *w, struct mark_context *c,
 	const struct config_queue *queue;
 	enum mbsync_result result;
 	unsigned int changed = 0;
+	bool overdue;
 
 	publish_status(w, c->ticket);
 	settings = settings_get();
@@ -249,13 +250,15 @@ static enum mbsync_result sync_ticket(struct worker *w, struct mark_context *c,
 		settings_put(&settings);
 		return MBSYNC_DONE;
 	}
+	overdue = ticket_overdue(c->ticket);
 	result = mbsync_ticket(settings->config, queue->mailbox,
-			       c->ticket->id, c->ticket->status, &changed,
-			       why_r);
+			       c->ticket->id, c->ticket->status, overdue,
+			       &changed, why_r);
 	if (result == MBSYNC_DONE && changed > 0)
-		log_info("ticket=%u: mailbox %s: %u message(s) now show %s",
+		log_info("ticket=%u: mailbox %s: %u message(s) now show %s%s",
 			 c->ticket->id, queue->mailbox, changed,
-			 ticket_status_name(c->ticket->status));
+			 ticket_status_name(c->ticket->status),
+			 overdue ? ", " MBSYNC_OVERDUE : "");
 	else if (result == MBSYNC_FAILED)
 		log_warning("ticket=%u: mailbox %s: keywords not set, given "
 			    "up: %s", c->ticket->id, queue->mailbox, *why_r);

@@ -507,9 +507,18 @@ wait_for_mail() {	# wait_for_mail USER N [SECONDS]
 }
 
 mail_files() {	# newest last
-	local d
+	local d files out
 	d=$(maildir_of "$1")
-	ls -tr "$d"/new/* "$d"/cur/* 2>/dev/null
+	# listed again when a file was renamed between the listing and ls:
+	# Dovecot renames a message whose keywords change (the milter's)
+	for _ in $(seq 1 20); do
+		files=$(find "$d/new" "$d/cur" -type f 2>/dev/null)
+		[ -n "$files" ] || return 0
+		# (maildir names have no spaces)
+		out=$(ls -tr $files 2>/dev/null) && break
+		sleep 0.05
+	done
+	printf '%s\n' "$out"
 }
 
 # mail_with USER HEADER-REGEX: the delivered file whose headers match

@@ -30,6 +30,22 @@ notices_to() {
 	done
 	echo "$n"
 }
+# overdue TICKET: "MARKED/ALL" of the ticket's messages in the queue
+# mailbox, as an agent's IMAP client sees their keywords
+overdue() {
+	python3 "$here/imap.py" "$IMAP_PORT" sales@shop.test secret list |
+		awk -v t="$1" '$3 == t { n++
+			for (i = 4; i <= NF; i++) if ($i == "overdue") o++ }
+			END { print o + 0 "/" n + 0 }'
+}
+# overdue_is TICKET WANT: within 10 s
+overdue_is() {
+	for _ in $(seq 1 100); do
+		[ "$(overdue "$1")" = "$2" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
 
 # 1. Two customers write.  Each ticket's promise is watched: a warning
 #    and a breach timer each, listed by shopdeskctl timers.
@@ -84,6 +100,24 @@ sleep 2
 tap_is "$(notices_to bob@shop.test 1 sla_breach)" 0 "no breach for the answered ticket"
 tap_is "$(count_event 2 sla_warn) $(count_event 2 sla_breach)" "1 1" \
 	"ticket 2: one warning, one breach"
+overdue_is 2 1/1
+tap_is "$(overdue 2)" 1/1 "the queue mailbox shows ticket 2 'overdue'"
+tap_is "$(overdue 1 | cut -d/ -f1)" 0 "no message of the answered ticket 1 is"
+
+# 4b. Bob answers ticket 2 late: 'overdue' comes off, the promise stays
+#     broken.
+swaks --silent 2 --server 127.0.0.1 --port "$SUBMIT_PORT" \
+	--auth PLAIN --auth-user bob@shop.test --auth-password secret \
+	--helo client.example --from bob@shop.test --to alice@example.com \
+	--header "Subject: Re: [Ticket #2] Wrong size" \
+	--header "In-Reply-To: <size-1@example.com>" \
+	--body "Sorry for the wait: a larger pair is on its way." ||
+	bail "bob's late answer failed"
+wait_for_mail alice@example.com 2 || bail "bob's late answer did not arrive"
+overdue_is 2 0/2
+tap_is "$(overdue 2)" 0/2 "after the late answer, neither the customer's \
+message nor the answer's copy is 'overdue'"
+tap_is "$(json 2 .sla)" breached "its promise stays broken"
 
 # 5. Bob resolves ticket 1; the milter dies (kill -9) with its
 #    auto-close 3 business days away and a third ticket's promise
@@ -115,6 +149,8 @@ done
 tap_is "$(json 1 .status)" closed "four days on, ticket 1 closed itself"
 tap_is "$(json 1 '.history[-1].by')" autoclose "its history says why"
 tap_is "$(json 3 .sla)" breached "ticket 3's promise fired while the milter was down"
+overdue_is 3 1/1
+tap_is "$(overdue 3)" 1/1 "and the queue mailbox shows it 'overdue'"
 wait_for_mail bob@shop.test $((bob_mails + 2)) || bail "no notices for ticket 3"
 
 # 6. Killed again, started later still: nothing fires a second time.

@@ -512,6 +512,102 @@ static void test_cache_stat(struct fixture *fx, gconstpointer data)
 	get_ctx_clear(&c);
 }
 
+/* The change: what step does to the ticket, the event it records */
+struct overdue_ctx {
+	uint32_t id;
+	int step;
+	GArray *marks;
+};
+
+static int overdue_txn(struct store_txn *txn, void *context,
+		       char **error_r)
+{
+	struct overdue_ctx *c = context;
+	struct ticket *ticket = NULL;
+	struct ticket_event *ev = NULL;
+	int ret;
+
+	if (store_ticket_get(txn, c->id, &ticket, error_r) <= 0)
+		return -1;
+	switch (c->step) {
+	case 0:		/* the promise breaks: overdue */
+		ticket->awaiting = true;
+		ticket->sla = SLA_BREACHED;
+		ev = ticket_event_new(200, "sla_breach", NULL);
+		break;
+	case 1:		/* a note: still overdue */
+		ev = ticket_event_new(300, "message", NULL);
+		break;
+	case 2:		/* the agent's reply: no longer */
+		ticket->awaiting = false;
+		ev = ticket_event_new(400, "message", NULL);
+		break;
+	}
+	ret = store_event_append(txn, ticket, ev, error_r);
+	if (ret == 0)
+		ret = store_ticket_put(txn, ticket, error_r);
+	ticket_event_free(&ev);
+	ticket_free(&ticket);
+	if (c->marks != NULL)
+		g_array_unref(c->marks);
+	c->marks = NULL;
+	return ret < 0 ? -1 : store_mailbox_pending(txn, 10, &c->marks,
+						    error_r);
+}
+
+static int done_txn(struct store_txn *txn, void *context, char **error_r)
+{
+	struct overdue_ctx *c = context;
+
+	for (unsigned int i = 0; i < c->marks->len; i++)
+		if (store_mailbox_done(txn, &g_array_index(
+				c->marks, struct store_mailbox_mark, i),
+				error_r) < 0)
+			return -1;
+	return 0;
+}
+
+/* A ticket that becomes overdue, or stops being so, is marked for its
+   mailbox as a status change is; a change that leaves it as it was is
+   not. */
+static void test_overdue_marks(struct fixture *fx, gconstpointer data)
+{
+	const unsigned int marked[] = { 1, 0, 1 };
+	struct overdue_ctx c = { 0 };
+	char *error = NULL;
+
+	c.id = create(fx->store, "late");
+	for (c.step = 0; c.step < 3; c.step++) {
+		if (store_transaction(fx->store, overdue_txn, &c, &error) < 0 ||
+		    store_transaction(fx->store, done_txn, &c, &error) < 0)
+			g_error("step %d: %s", c.step, error);
+		g_assert_cmpuint(c.marks->len, ==, marked[c.step]);
+		if (c.marks->len > 0)
+			g_assert_cmpuint(g_array_index(c.marks,
+				struct store_mailbox_mark, 0).id, ==, c.id);
+	}
+	g_array_unref(c.marks);
+}
+
+/* Overdue: awaiting a human after the promise broke, and still open. */
+static void test_overdue(void)
+{
+	struct ticket *ticket = ticket_new();
+
+	ticket->awaiting = true;
+	ticket->sla = SLA_WARNED;
+	g_assert_false(ticket_overdue(ticket));
+	ticket->sla = SLA_BREACHED;
+	g_assert_true(ticket_overdue(ticket));
+	ticket_set_status(ticket, TICKET_RESOLVED, 100);
+	g_assert_false(ticket_overdue(ticket));
+	ticket_set_status(ticket, TICKET_PENDING, 200);
+	g_assert_true(ticket_overdue(ticket));
+	ticket->awaiting = false;
+	g_assert_false(ticket_overdue(ticket));
+	ticket_free(&ticket);
+}
+
 int main(int argc, char *argv[])
 {
 	g_test_init(&argc, &argv, NULL);
@@ -533,5 +629,8 @@ int main(int argc, char *argv[])
 		   test_long_keys, teardown);
 	g_test_add("/store/cache-stat", struct fixture, NULL, setup,
 		   test_cache_stat, teardown);
+	g_test_add("/store/overdue-marks", struct fixture, NULL, setup,
+		   test_overdue_marks, teardown);
+	g_test_add_func("/store/overdue", test_overdue);
 	return g_test_run();
 }
