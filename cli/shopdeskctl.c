@@ -1,10 +1,13 @@
 /* shopdeskctl.c: the admin's command line.  `config` checks and prints
-   the configuration (-d its defaults, -n what differs from them); `tickets` and `show` ask shopdesk-milter over the
-   control socket and print its JSON reply as a table, as key: value
-   lines, or (--json) as it came, pretty-printed.
+   the configuration (-d its defaults, -n what differs from them);
+   `tickets` and `show` ask shopdesk-milter over the control socket and
+   print its JSON reply as a table, as key: value lines, or (--json) as
+   it came, pretty-printed.
 
-   It never opens the ticket store: the milter owns it, and this program
-   only reads what the daemon answers.  Text from mail (subjects, names)
+   It reads tickets only through the milter, which owns the store; only
+   `db` opens the store itself, and only while the milter is stopped
+   (the store's lock keeps them apart): a backup or a check of a running
+   store is the milter's own hot backup.  Text from mail (subjects, names)
    is printed with control characters replaced, so a crafted subject
    cannot drive the admin's terminal.
 
@@ -16,12 +19,16 @@
 #include "config.h"
 #include "jsonget.h"
 #include "control.h"
+#include "daemon.h"
 #include "hours.h"
+#include "log.h"
 #include "outbox.h"
 #include "spool.h"
+#include "store.h"
 #include "ticket.h"
 
 #include <errno.h>
+#include <glib/gstdio.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +61,13 @@ static const char usage_text[] =
 	"                               next try), in progress and dead\n"
 	"  outbox retry KEY             a dead or deferred item, again now\n"
 	"  outbox drop KEY              give an item up for good\n"
+	"  db backup DIR                a consistent copy of the store, hot\n"
+	"                               while shopdesk-milter runs\n"
+	"  db verify [DIR]              check every database of the store\n"
+	"                               (or of a backup in DIR)\n"
+	"  db recover [--from DIR]      catastrophic recovery, the milter\n"
+	"                               stopped; from a backup and the\n"
+	"                               store's own newer logs\n"
 	"\n"
 	"FILE defaults to " CONFIG_DEFAULT_PATH ".\n";
 
@@ -1028,6 +1042,197 @@ static int cmd_outbox(const char *config_path, int argc, char **argv)
 	return 0;
 }
 
+/* --- db: backup, verify, recover ---------------------------------------- */
+
+/* The store's files belong to the milter's user: run as root, the
+   offline work is done as that user, so that nothing it writes is
+   root's. */
+static void become_store_owner(const struct config *config)
+{
+	log_open("shopdeskctl", true);
+	daemon_drop_privileges(config);
+}
+
+/* A hot backup by the running milter, the store's owner: 0, or -1 with
+   *error_r when it does not answer or fails. */
+static int backup_by_milter(const struct config *config, const char *dir,
+			    char **error_r)
+{
+	char *request = g_strdup_printf("backup %s", dir);
+	JsonNode *reply;
+	int ret;
+
+	ret = control_request(config->control_socket, request, &reply,
+			      error_r);
+	g_free(request);
+	if (ret == 0)
+		json_node_unref(reply);
+	return ret;
+}
+
+/* With the milter stopped: the store opened here, copied, closed. */
+static void backup_offline(const struct config *config, const char *dir,
+			   const char *milter_error)
+{
+	struct store *store;
+	char *error = NULL;
+
+	if (store_open(config->state_dir, 0, &store, &error) < 0)
+		die("%s (and shopdesk-milter: %s)", error, milter_error);
+	if (store_backup(store, dir, &error) < 0)
+		die("%s", error);
+	store_close(&store);
+}
+
+static char *absolute_dir(const char *dir)
+{
+	char *abs;
+
+	if (*dir == '\0' || strpbrk(dir, " \t\r\n") != NULL)
+		usage_error("a folder without spaces, please: '%s'", dir);
+	abs = g_canonicalize_filename(dir, NULL);
+	return abs;
+}
+
+static int db_backup(const struct config *config, const char *dir)
+{
+	char *abs = absolute_dir(dir);
+	char *error = NULL;
+
+	become_store_owner(config);
+	if (backup_by_milter(config, abs, &error) == 0) {
+		printf("hot backup of %s by shopdesk-milter in %s\n",
+		       config->state_dir, abs);
+	} else {
+		backup_offline(config, abs, error);
+		printf("backup of %s (shopdesk-milter not running) in %s\n",
+		       config->state_dir, abs);
+	}
+	g_free(error);
+	g_free(abs);
+	return 0;
+}
+
+static void remove_tree(const char *dir)
+{
+	GDir *d = g_dir_open(dir, 0, NULL);
+	const char *name;
+
+	while (d != NULL && (name = g_dir_read_name(d)) != NULL) {
+		char *path = g_build_filename(dir, name, NULL);
+
+		g_unlink(path);
+		g_free(path);
+	}
+	if (d != NULL)
+		g_dir_close(d);
+	g_rmdir(dir);
+}
+
+/* The store in dir, or with dir NULL the live one: while the milter
+   runs, a hot backup of it into a temporary folder beside it, checked
+   and removed (DB->verify must not read files being written). */
+static int db_verify(const struct config *config, const char *dir)
+{
+	GString *report = g_string_new(NULL);
+	char *what = dir != NULL ? absolute_dir(dir) :
+		g_strdup(config->state_dir);
+	char *copy = NULL, *error = NULL, *milter_error = NULL;
+	int failed;
+
+	become_store_owner(config);
+	if (dir == NULL) {
+		char *tmpl = g_build_filename(config->state_dir,
+					      "verify.XXXXXX", NULL);
+
+		copy = g_mkdtemp(tmpl);
+		if (copy == NULL)
+			die("mkdtemp %s: %s", tmpl, g_strerror(errno));
+		if (backup_by_milter(config, copy, &milter_error) == 0) {
+			printf("shopdesk-milter is running: checking a hot "
+			       "backup of %s\n", what);
+			g_free(what);
+			what = g_strdup(copy);
+		} else {
+			remove_tree(copy);
+			g_clear_pointer(&copy, g_free);
+		}
+	}
+	failed = store_verify(what, report, &error);
+	if (copy != NULL)
+		remove_tree(copy);
+	g_free(copy);
+	if (failed < 0)
+		die("%s%s%s%s", error, milter_error != NULL ?
+		    " (and shopdesk-milter: " : "",
+		    milter_error != NULL ? milter_error : "",
+		    milter_error != NULL ? ")" : "");
+	g_free(milter_error);
+	fputs(report->str, stdout);
+	printf("%s: %s\n", what, failed == 0 ? "every database is sound" :
+	       "DAMAGED: restore a backup (shopdeskctl db recover --from DIR)"
+	       " or rebuild");
+	g_string_free(report, TRUE);
+	g_free(what);
+	return failed == 0 ? 0 : 1;
+}
+
+static int db_recover(const struct config *config, const char *from)
+{
+	GString *report = g_string_new(NULL);
+	char *abs = from != NULL ? absolute_dir(from) : NULL;
+	char *error = NULL;
+	int ret;
+
+	become_store_owner(config);
+	ret = store_recover(config->state_dir, abs, report, &error);
+	fputs(report->str, stdout);
+	if (ret < 0)
+		die("%s%s", error, strstr(error, "in use") != NULL ?
+		    " (stop shopdesk-milter first)" : "");
+	printf("%s recovered: start shopdesk-milter\n", config->state_dir);
+	g_string_free(report, TRUE);
+	g_free(abs);
+	return 0;
+}
+
+static int cmd_db(const char *config_path, int argc, char **argv)
+{
+	struct config *config;
+	const char *from = NULL;
+	int ret;
+
+	if (argc == 0)
+		usage_error("db backup DIR | verify [DIR] | recover "
+			    "[--from DIR]");
+	if (strcmp(argv[0], "backup") == 0) {
+		if (argc != 2)
+			usage_error("db backup needs one DIR");
+	} else if (strcmp(argv[0], "verify") == 0) {
+		if (argc > 2)
+			usage_error("db verify takes at most one DIR");
+	} else if (strcmp(argv[0], "recover") == 0) {
+		for (int i = 1; i < argc; i++) {
+			if ((from = option_value(argc, argv, &i, "--from")) ==
+			    NULL)
+				usage_error("db recover: unknown argument %s",
+					    argv[i]);
+		}
+	} else {
+		usage_error("db backup DIR | verify [DIR] | recover "
+			    "[--from DIR]");
+	}
+	config = load_config(config_path);
+	if (strcmp(argv[0], "backup") == 0)
+		ret = db_backup(config, argv[1]);
+	else if (strcmp(argv[0], "verify") == 0)
+		ret = db_verify(config, argc == 2 ? argv[1] : NULL);
+	else
+		ret = db_recover(config, from);
+	config_free(&config);
+	return ret;
+}
+
 static const struct {
 	const char *name;
 	int (*run)(const char *config_path, int argc, char **argv);
@@ -1039,6 +1244,7 @@ static const struct {
 	{ "timers", cmd_timers },
 	{ "sla", cmd_sla },
 	{ "template", cmd_template },
+	{ "db", cmd_db },
 };
 
 int main(int argc, char *argv[])

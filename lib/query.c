@@ -1,6 +1,7 @@
 /* query.c: the read side of the control socket.  Parses the request
-   line, reads the store in one transaction and builds the JSON reply.
-   It changes nothing; commands that change tickets arrive by mail. */
+   line, reads the store in one transaction (or copies it: backup) and
+   builds the JSON reply.  It changes nothing; commands that change
+   tickets arrive by mail. */
 
 #include "query.h"
 #include "log.h"
@@ -219,6 +220,32 @@ static JsonNode *handle_timers(struct store *store, char **args)
 	return node;
 }
 
+/* A hot backup into an absolute folder the milter's user may write */
+static JsonNode *handle_backup(struct store *store, char **args)
+{
+	gint64 start = g_get_monotonic_time();
+	JsonObject *obj;
+	JsonNode *node;
+	char *error = NULL;
+
+	if (args[0] == NULL || args[1] != NULL || !g_path_is_absolute(args[0]))
+		return error_reply("usage: backup /ABSOLUTE/DIR");
+	if (store_backup(store, args[0], &error) < 0) {
+		log_warning("control: backup into %s failed: %s", args[0],
+			    error);
+		node = error_reply("store: %s", error);
+		g_free(error);
+		return node;
+	}
+	log_info("control: backup into %s done in %" G_GINT64_FORMAT " ms",
+		 args[0], (g_get_monotonic_time() - start) / 1000);
+	obj = json_object_new();
+	json_object_set_string_member(obj, "backup", args[0]);
+	node = json_node_new(JSON_NODE_OBJECT);
+	json_node_take_object(node, obj);
+	return node;
+}
+
 JsonNode *query_handle(struct store *store, const char *request)
 {
 	char **words = g_strsplit_set(request, " \t", -1);
@@ -230,6 +257,8 @@ JsonNode *query_handle(struct store *store, const char *request)
 		reply = handle_show(store, words + 1);
 	else if (g_strcmp0(words[0], "timers") == 0)
 		reply = handle_timers(store, words + 1);
+	else if (g_strcmp0(words[0], "backup") == 0)
+		reply = handle_backup(store, words + 1);
 	else
 		reply = error_reply("unknown request: %s", words[0]);
 	g_strfreev(words);

@@ -74,6 +74,11 @@ struct store_backend {
 			  char **error_r);
 	int (*applied_list)(struct store_txn *txn, GPtrArray **keys_r,
 			    char **error_r);
+	int (*backup)(struct store *store, const char *dir, char **error_r);
+	/* of a store no process has open: no handle */
+	int (*verify)(const char *where, GString *report, char **error_r);
+	int (*recover)(const char *where, const char *from, GString *report,
+		       char **error_r);
 };
 
 /* The Berkeley DB backend. */

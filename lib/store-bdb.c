@@ -16,6 +16,10 @@
 #include <db.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <gio/gio.h>
+#include <glib/gstdio.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <unistd.h>
@@ -183,19 +187,32 @@ static int open_timers(struct bdb_store *store, char **error_r)
 	return 0;
 }
 
+/* Every database of the store, tickets.db first */
+static const struct {
+	const char *file;
+	glong handle;		/* of its DB * in struct bdb_store */
+} databases[] = {
+	{ "tickets.db", G_STRUCT_OFFSET(struct bdb_store, tickets) },
+	{ "history.db", G_STRUCT_OFFSET(struct bdb_store, history) },
+	{ "msgid.db", G_STRUCT_OFFSET(struct bdb_store, msgid) },
+	{ "thread.db", G_STRUCT_OFFSET(struct bdb_store, thread) },
+	{ "customer.db", G_STRUCT_OFFSET(struct bdb_store, customer) },
+	{ "senders.db", G_STRUCT_OFFSET(struct bdb_store, senders) },
+	{ "mailbox.db", G_STRUCT_OFFSET(struct bdb_store, mailbox) },
+	{ "applied.db", G_STRUCT_OFFSET(struct bdb_store, applied) },
+	{ "meta.db", G_STRUCT_OFFSET(struct bdb_store, meta) },
+	{ "timers.db", G_STRUCT_OFFSET(struct bdb_store, timers) },
+};
+
 static void env_close(struct bdb_store *store)
 {
-	DB **dbs[] = {
-		&store->tickets, &store->history, &store->msgid,
-		&store->thread, &store->customer, &store->senders,
-		&store->timers, &store->mailbox, &store->applied,
-		&store->meta,
-	};
+	/* the secondary, timers.db, before its primary */
+	for (unsigned int i = G_N_ELEMENTS(databases); i-- > 0;) {
+		DB **db = G_STRUCT_MEMBER_P(store, databases[i].handle);
 
-	for (unsigned int i = 0; i < G_N_ELEMENTS(dbs); i++) {
-		if (*dbs[i] != NULL)
-			(*dbs[i])->close(*dbs[i], 0);
-		*dbs[i] = NULL;
+		if (*db != NULL)
+			(*db)->close(*db, 0);
+		*db = NULL;
 	}
 	if (store->env != NULL)
 		store->env->close(store->env, 0);
@@ -255,16 +272,18 @@ static int env_open(struct bdb_store *store, char **error_r)
 		env_close(store);
 		return -1;
 	}
-	if (open_db(store, &store->tickets, "tickets.db", error_r) < 0 ||
-	    open_db(store, &store->history, "history.db", error_r) < 0 ||
-	    open_db(store, &store->msgid, "msgid.db", error_r) < 0 ||
-	    open_db(store, &store->thread, "thread.db", error_r) < 0 ||
-	    open_db(store, &store->customer, "customer.db", error_r) < 0 ||
-	    open_db(store, &store->senders, "senders.db", error_r) < 0 ||
-	    open_db(store, &store->mailbox, "mailbox.db", error_r) < 0 ||
-	    open_db(store, &store->applied, "applied.db", error_r) < 0 ||
-	    open_db(store, &store->meta, "meta.db", error_r) < 0 ||
-	    open_timers(store, error_r) < 0) {
+	for (unsigned int i = 0; i < G_N_ELEMENTS(databases); i++) {
+		DB **db = G_STRUCT_MEMBER_P(store, databases[i].handle);
+
+		if (databases[i].handle == G_STRUCT_OFFSET(struct bdb_store,
+							   timers))
+			continue;	/* after tickets.db, tied to it */
+		if (open_db(store, db, databases[i].file, error_r) < 0) {
+			env_close(store);
+			return -1;
+		}
+	}
+	if (open_timers(store, error_r) < 0) {
 		env_close(store);
 		return -1;
 	}
@@ -1058,6 +1077,311 @@ static int bdb_timers_due(struct store_txn *txn, int64_t until,
 	return 0;
 }
 
+/* --- backup, verify, recover ------------------------------------------ */
+
+/* Recovery of the environment in dir, by a private environment opened
+   and closed again: normal (the last checkpoint on), or catastrophic
+   (every log file there, from the first).  Returns 0 or -1. */
+static int recover_dir(const char *dir, bool catastrophic, char **error_r)
+{
+	DB_ENV *env;
+	int ret;
+
+	if ((ret = db_env_create(&env, 0)) != 0) {
+		*error_r = g_strdup_printf("db_env_create: %s",
+					   db_strerror(ret));
+		return -1;
+	}
+	env->set_errcall(env, store_errcall);
+	env->set_cachesize(env, 0, STORE_CACHE_BYTES, 1);
+	ret = env->open(env, dir, DB_CREATE | DB_INIT_LOCK | DB_INIT_LOG |
+			DB_INIT_MPOOL | DB_INIT_TXN | DB_PRIVATE |
+			(catastrophic ? DB_RECOVER_FATAL : DB_RECOVER), 0600);
+	if (ret == 0)
+		ret = env->txn_checkpoint(env, 0, 0, DB_FORCE);
+	env->close(env, 0);
+	if (ret != 0) {
+		*error_r = g_strdup_printf("%s recovery of %s: %s",
+					   catastrophic ? "catastrophic" :
+					   "normal", dir, db_strerror(ret));
+		return -1;
+	}
+	return 0;
+}
+
+static int bdb_backup(struct store *_store, const char *dir, char **error_r)
+{
+	struct bdb_store *store = (struct bdb_store *)_store;
+	int ret = 0;
+
+	if (g_mkdir_with_parents(dir, 0700) < 0) {
+		*error_r = g_strdup_printf("mkdir %s: %s", dir,
+					   g_strerror(errno));
+		return -1;
+	}
+	g_rw_lock_reader_lock(&store->lock);
+	if (store->env == NULL)
+		*error_r = g_strdup("the store could not be reopened");
+	else if ((ret = store->env->backup(store->env, dir,
+					   DB_CREATE | DB_BACKUP_CLEAN)) != 0)
+		*error_r = g_strdup_printf("backup into %s: %s", dir,
+					   db_strerror(ret));
+	g_rw_lock_reader_unlock(&store->lock);
+	if (store->env == NULL || ret != 0)
+		return -1;
+	/* as db_hotbackup does: the copy made consistent on its own */
+	return recover_dir(dir, true, error_r);
+}
+
+/* DB->verify of each database file in dir, a line each in report.
+   Returns how many failed. */
+static int verify_files(const char *dir, GString *report)
+{
+	int failed = 0;
+
+	for (unsigned int i = 0; i < G_N_ELEMENTS(databases); i++) {
+		char *path = g_build_filename(dir, databases[i].file, NULL);
+		char *said = NULL;
+		size_t len = 0;
+		FILE *errors;
+		DB *db;
+		int ret;
+
+		if (!g_file_test(path, G_FILE_TEST_EXISTS)) {
+			g_string_append_printf(report, "%s: missing\n",
+					       databases[i].file);
+			failed++;
+			g_free(path);
+			continue;
+		}
+		errors = open_memstream(&said, &len);
+		if ((ret = db_create(&db, NULL, 0)) == 0) {
+			if (errors != NULL)
+				db->set_errfile(db, errors);
+			/* the handle is gone afterwards, whatever it says */
+			ret = db->verify(db, path, NULL, NULL, 0);
+		}
+		if (errors != NULL)
+			fclose(errors);
+		if (ret == 0) {
+			g_string_append_printf(report, "%s: ok\n",
+					       databases[i].file);
+		} else {
+			g_string_append_printf(report, "%s: %s%s%s",
+					       databases[i].file,
+					       db_strerror(ret),
+					       said != NULL && *said != '\0' ?
+					       "\n" : "", said != NULL ? said :
+					       "");
+			if (report->str[report->len - 1] != '\n')
+				g_string_append_c(report, '\n');
+			failed++;
+		}
+		free(said);
+		g_free(path);
+	}
+	return failed;
+}
+
+static int bdb_verify(const char *dir, GString *report, char **error_r)
+{
+	int fd, failed;
+
+	if (!g_file_test(dir, G_FILE_TEST_IS_DIR)) {
+		*error_r = g_strdup_printf("%s: no such directory", dir);
+		return -1;
+	}
+	if (lock_dir(dir, &fd, error_r) < 0)
+		return -1;
+	if (recover_dir(dir, false, error_r) < 0) {
+		close(fd);
+		return -1;
+	}
+	failed = verify_files(dir, report);
+	close(fd);
+	return failed;
+}
+
+/* log.0000000042 -> 42, anything else -> 0 */
+static guint log_number(const char *name)
+{
+	guint64 n;
+
+	if (!g_str_has_prefix(name, "log.") || strlen(name) != 14 ||
+	    !g_ascii_string_to_unsigned(name + 4, 10, 1, G_MAXUINT32, &n,
+					NULL))
+		return 0;
+	return n;
+}
+
+static bool store_file(const char *name)
+{
+	return log_number(name) != 0 || g_str_has_suffix(name, ".db");
+}
+
+/* Moves (rename) or copies the store's files (databases, logs) from one
+   folder to another; with min_log, only the logs numbered from it.
+   Returns 0 or -1. */
+static int move_files(const char *from, const char *to, bool copy,
+		      guint min_log, char **error_r)
+{
+	GError *error = NULL;
+	GDir *d = g_dir_open(from, 0, &error);
+	const char *name;
+	int ret = 0;
+
+	if (d == NULL) {
+		*error_r = g_strdup(error->message);
+		g_error_free(error);
+		return -1;
+	}
+	while (ret == 0 && (name = g_dir_read_name(d)) != NULL) {
+		char *src, *dst;
+
+		if (!store_file(name) ||
+		    (min_log != 0 && log_number(name) < min_log))
+			continue;
+		src = g_build_filename(from, name, NULL);
+		dst = g_build_filename(to, name, NULL);
+		if (copy) {
+			GFile *s = g_file_new_for_path(src);
+			GFile *t = g_file_new_for_path(dst);
+
+			if (!g_file_copy(s, t, G_FILE_COPY_OVERWRITE, NULL,
+					 NULL, NULL, &error)) {
+				*error_r = g_strdup(error->message);
+				g_clear_error(&error);
+				ret = -1;
+			}
+			g_object_unref(s);
+			g_object_unref(t);
+		} else if (rename(src, dst) < 0) {
+			*error_r = g_strdup_printf("rename %s to %s: %s", src,
+						   dst, g_strerror(errno));
+			ret = -1;
+		}
+		g_free(src);
+		g_free(dst);
+	}
+	g_dir_close(d);
+	return ret;
+}
+
+/* The lowest and highest log numbers in dir (0 when there are none) */
+static void log_range(const char *dir, guint *first_r, guint *last_r)
+{
+	GDir *d = g_dir_open(dir, 0, NULL);
+	const char *name;
+
+	*first_r = *last_r = 0;
+	while (d != NULL && (name = g_dir_read_name(d)) != NULL) {
+		guint n = log_number(name);
+
+		if (n == 0)
+			continue;
+		if (*first_r == 0 || n < *first_r)
+			*first_r = n;
+		if (n > *last_r)
+			*last_r = n;
+	}
+	if (d != NULL)
+		g_dir_close(d);
+}
+
+/* The backup copied into dir, the old files moved aside first, and the
+   old logs that continue the backup's put back. */
+static int restore_backup(const char *dir, const char *from,
+			  GString *report, char **error_r)
+{
+	GDateTime *now = g_date_time_new_now_utc();
+	char *stamp = g_date_time_format(now, "%Y%m%dT%H%M%SZ");
+	char *aside = g_strdup_printf("%s/before-recover-%s", dir, stamp);
+	guint first, last, old_first, old_last;
+	int ret = -1;
+
+	log_range(from, &first, &last);
+	if (g_mkdir(aside, 0700) < 0) {
+		*error_r = g_strdup_printf("mkdir %s: %s", aside,
+					   g_strerror(errno));
+		goto out;
+	}
+	if (move_files(dir, aside, false, 0, error_r) < 0 ||
+	    move_files(from, dir, true, 0, error_r) < 0)
+		goto out;
+	g_string_append_printf(report, "the store's files moved to %s\n"
+			       "the backup %s copied in (log.%010u to "
+			       "log.%010u)\n", aside, from, first, last);
+	/* The store's own logs from the backup's last on (that one grew
+	   since) replay what came after the backup; a gap would not. */
+	log_range(aside, &old_first, &old_last);
+	if (old_last >= last && old_first <= last + 1) {
+		if (move_files(aside, dir, true, MAX(old_first, last),
+			       error_r) < 0)
+			goto out;
+		g_string_append_printf(report, "the store's logs log.%010u to "
+				       "log.%010u replayed after it\n",
+				       MAX(old_first, last), old_last);
+	} else if (old_last != 0) {
+		g_string_append_printf(report, "the store's logs (log.%010u "
+				       "to log.%010u) do not continue the "
+				       "backup: not replayed, the store is "
+				       "as of the backup\n", old_first,
+				       old_last);
+	} else {
+		g_string_append(report, "no logs of the store's to replay: "
+				"the store is as of the backup\n");
+	}
+	ret = 0;
+out:
+	g_free(aside);
+	g_free(stamp);
+	g_date_time_unref(now);
+	return ret;
+}
+
+/* A backup holds tickets.db and log files */
+static bool is_backup(const char *dir)
+{
+	char *tickets = g_build_filename(dir, "tickets.db", NULL);
+	bool found = g_file_test(tickets, G_FILE_TEST_EXISTS);
+	guint first, last;
+
+	g_free(tickets);
+	log_range(dir, &first, &last);
+	return found && last != 0;
+}
+
+static int bdb_recover(const char *dir, const char *from, GString *report,
+		       char **error_r)
+{
+	int fd, failed = -1;
+
+	if (!g_file_test(dir, G_FILE_TEST_IS_DIR)) {
+		*error_r = g_strdup_printf("%s: no such directory", dir);
+		return -1;
+	}
+	if (from != NULL && !is_backup(from)) {
+		*error_r = g_strdup_printf("%s: not a backup of the store "
+					   "(no tickets.db or no log files)",
+					   from);
+		return -1;
+	}
+	if (lock_dir(dir, &fd, error_r) < 0)
+		return -1;
+	if ((from == NULL || restore_backup(dir, from, report, error_r) == 0) &&
+	    recover_dir(dir, true, error_r) == 0) {
+		g_string_append(report, "catastrophic recovery done\n");
+		failed = verify_files(dir, report);
+		if (failed > 0) {
+			*error_r = g_strdup_printf("%d database(s) failed "
+						   "verification", failed);
+			failed = -1;
+		}
+	}
+	close(fd);
+	return failed < 0 ? -1 : 0;
+}
+
 const struct store_backend store_bdb_backend = {
 	.name = "bdb",
 	.open = bdb_open,
@@ -1085,4 +1409,7 @@ const struct store_backend store_bdb_backend = {
 	.applied_del = bdb_applied_del,
 	.applied_list = bdb_applied_list,
 	.timers_due = bdb_timers_due,
+	.backup = bdb_backup,
+	.verify = bdb_verify,
+	.recover = bdb_recover,
 };

@@ -11,6 +11,22 @@ int store_open(const char *dir, enum store_flags flags, struct store **store_r,
 	return store_bdb_backend.open(dir, flags, store_r, error_r);
 }
 
+int store_backup(struct store *store, const char *dir, char **error_r)
+{
+	return store->backend->backup(store, dir, error_r);
+}
+
+int store_verify(const char *dir, GString *report, char **error_r)
+{
+	return store_bdb_backend.verify(dir, report, error_r);
+}
+
+int store_recover(const char *dir, const char *from, GString *report,
+		  char **error_r)
+{
+	return store_bdb_backend.recover(dir, from, report, error_r);
+}
+
 void store_close(struct store **_store)
 {
 	if (*_store != NULL)

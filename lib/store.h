@@ -54,6 +54,30 @@ void store_close(struct store **_store);
 int store_cache_stat(struct store *store, uint64_t *requested_r,
 		     uint64_t *read_r, char **error_r);
 
+/* A hot backup: every database and the log files that make them
+   consistent, copied into dir (made if missing; an earlier backup there
+   replaced) while transactions go on (Berkeley DB's DB_ENV->backup),
+   then catastrophic recovery run on the copy, as db_hotbackup does, so
+   that dir holds a store of its own.  Returns 0 or -1. */
+int store_backup(struct store *store, const char *dir, char **error_r);
+
+/* Checks every database of the store in dir, which no process may have
+   open: recovery first, then Berkeley DB's DB->verify of each file, a
+   line each appended to report ("tickets.db: ok", or what is wrong).
+   Returns how many databases failed (a missing one included), or -1
+   with *error_r. */
+int store_verify(const char *dir, GString *report, char **error_r);
+
+/* Catastrophic recovery of the store in dir, which no process may have
+   open, from every log file there.  With from (a store_backup() copy),
+   first: dir's files moved aside into dir/before-recover-TIME, the
+   backup copied in, and dir's own logs that continue the backup's put
+   back, so that what was committed after the backup comes back too.
+   Then every database is verified.  Appends what it did to report.
+   Returns 0, or -1 with *error_r. */
+int store_recover(const char *dir, const char *from, GString *report,
+		  char **error_r);
+
 /* A unit of work.  Returns 0 to commit, -1 (with *error_r) to abort.
    It may be called more than once (after a deadlock), so it must keep
    no effects outside the transaction from an earlier call. */

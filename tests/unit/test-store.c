@@ -32,7 +32,10 @@ static void remove_tree(const char *dir)
 	while ((name = g_dir_read_name(d)) != NULL) {
 		char *path = g_build_filename(dir, name, NULL);
 
-		g_unlink(path);
+		if (g_file_test(path, G_FILE_TEST_IS_DIR))
+			remove_tree(path);
+		else
+			g_unlink(path);
 		g_free(path);
 	}
 	g_dir_close(d);
@@ -608,6 +611,58 @@ static void test_overdue(void)
 	ticket_free(&ticket);
 }
 
+/* A backup is a store of its own: it verifies, and recovering from it
+   into an empty folder gives the tickets back with their ids, and the
+   next id after them. */
+static void test_backup_recover(struct fixture *fx, gconstpointer data)
+{
+	char *backup = g_build_filename(fx->dir, "backup", NULL);
+	char *restored = g_dir_make_tmp("test-store-XXXXXX", NULL);
+	GString *report = g_string_new(NULL);
+	struct get_ctx c = { 0 };
+	char *error = NULL;
+	uint32_t a, b;
+
+	a = create(fx->store, "first");
+	b = create(fx->store, "second");
+	if (store_backup(fx->store, backup, &error) < 0)
+		g_error("store_backup: %s", error);
+	g_assert_cmpint(store_verify(backup, report, &error), ==, 0);
+	g_assert_nonnull(strstr(report->str, "tickets.db: ok\n"));
+	g_assert_nonnull(strstr(report->str, "timers.db: ok\n"));
+
+	/* the live store is refused: it is in use */
+	g_assert_cmpint(store_recover(fx->dir, backup, report, &error), ==,
+			-1);
+	g_assert_nonnull(strstr(error, "in use"));
+	g_clear_pointer(&error, g_free);
+	/* a folder that is no backup is refused */
+	g_assert_cmpint(store_recover(restored, restored, report, &error),
+			==, -1);
+	g_assert_nonnull(strstr(error, "not a backup"));
+	g_clear_pointer(&error, g_free);
+
+	g_string_truncate(report, 0);
+	if (store_recover(restored, backup, report, &error) < 0)
+		g_error("store_recover: %s", error);
+	g_assert_nonnull(strstr(report->str, "as of the backup"));
+	store_close(&fx->store);
+	remove_tree(fx->dir);
+	g_free(fx->dir);
+	fx->dir = restored;
+	if (store_open(fx->dir, 0, &fx->store, &error) < 0)
+		g_error("store_open: %s", error);
+	c.id = b;
+	get(fx->store, &c);
+	g_assert_cmpint(c.found, ==, 1);
+	g_assert_cmpstr(c.ticket->subject, ==, "second");
+	g_assert_cmpuint(create(fx->store, "third"), ==, b + 1);
+	g_assert_cmpuint(a, ==, b - 1);
+	get_ctx_clear(&c);
+	g_string_free(report, TRUE);
+	g_free(backup);
+}
+
 int main(int argc, char *argv[])
 {
 	g_test_init(&argc, &argv, NULL);
@@ -632,5 +687,7 @@ int main(int argc, char *argv[])
 	g_test_add("/store/overdue-marks", struct fixture, NULL, setup,
 		   test_overdue_marks, teardown);
 	g_test_add_func("/store/overdue", test_overdue);
+	g_test_add("/store/backup-recover", struct fixture, NULL, setup,
+		   test_backup_recover, teardown);
 	return g_test_run();
 }
