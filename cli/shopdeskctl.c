@@ -23,6 +23,8 @@
 #include "hours.h"
 #include "log.h"
 #include "outbox.h"
+#include "report.h"
+#include "report-format.h"
 #include "spool.h"
 #include "store.h"
 #include "ticket.h"
@@ -61,6 +63,11 @@ static const char usage_text[] =
 	"                               next try), in progress and dead\n"
 	"  outbox retry KEY             a dead or deferred item, again now\n"
 	"  outbox drop KEY              give an item up for good\n"
+	"  report [--from DATE] [--to DATE] [--queue Q] [--by queue|agent|\n"
+	"         channel|category|language|day|week] [--format text|csv|json]\n"
+	"         [--output FILE]\n"
+	"                               the manager's figures of a period\n"
+	"                               (doc/reports.md)\n"
 	"  db backup DIR                a consistent copy of the store, hot\n"
 	"                               while shopdesk-milter runs\n"
 	"  db verify [DIR]              check every database of the store\n"
@@ -1042,6 +1049,118 @@ static int cmd_outbox(const char *config_path, int argc, char **argv)
 	return 0;
 }
 
+/* --- report ------------------------------------------------------------- */
+
+static void parse_date_option(const char *option, const char *value,
+			      GDate *date_r)
+{
+	if (report_date_parse(value, date_r) < 0)
+		usage_error("%s: not a date (YYYY-MM-DD): %s", option, value);
+}
+
+static char *date_string(const GDate *date)
+{
+	return g_strdup_printf("%04u-%02u-%02u", g_date_get_year(date),
+			       g_date_get_month(date), g_date_get_day(date));
+}
+
+static int cmd_report(const char *config_path, int argc, char **argv)
+{
+	const char *from = NULL, *to = NULL, *queue = NULL, *by = "queue";
+	const char *format = "text", *output = NULL, *value;
+	enum report_by by_value;
+	struct config *config;
+	GDate from_date, to_date;
+	GError *error = NULL;
+	JsonNode *reply;
+	char *request, *text, *f, *t;
+
+	for (int i = 0; i < argc; i++) {
+		if ((value = option_value(argc, argv, &i, "--from")) != NULL)
+			from = value;
+		else if ((value = option_value(argc, argv, &i, "--to")) != NULL)
+			to = value;
+		else if ((value = option_value(argc, argv, &i,
+						"--queue")) != NULL)
+			queue = value;
+		else if ((value = option_value(argc, argv, &i, "--by")) != NULL)
+			by = value;
+		else if ((value = option_value(argc, argv, &i,
+						"--format")) != NULL)
+			format = value;
+		else if ((value = option_value(argc, argv, &i,
+						"--output")) != NULL)
+			output = value;
+		else
+			usage_error("report: unknown argument %s", argv[i]);
+	}
+	if (report_by_parse(by, &by_value) < 0)
+		usage_error("report: --by is one of queue, agent, channel, "
+			    "category, language, day, week: %s", by);
+	if (strcmp(format, "text") != 0 && strcmp(format, "csv") != 0 &&
+	    strcmp(format, "json") != 0)
+		usage_error("report: --format is text, csv or json: %s",
+			    format);
+	if (queue != NULL)
+		check_word("--queue", queue);
+	if (to != NULL) {
+		parse_date_option("--to", to, &to_date);
+	} else {
+		GDateTime *now = g_date_time_new_now_utc();
+
+		g_date_clear(&to_date, 1);
+		g_date_set_dmy(&to_date, g_date_time_get_day_of_month(now),
+			       g_date_time_get_month(now),
+			       g_date_time_get_year(now));
+		g_date_time_unref(now);
+	}
+	if (from != NULL) {
+		parse_date_option("--from", from, &from_date);
+	} else {
+		from_date = to_date;
+		g_date_subtract_days(&from_date, 29);
+	}
+	f = date_string(&from_date);
+	t = date_string(&to_date);
+	if (g_date_compare(&to_date, &from_date) < 0)
+		usage_error("report: --to %s is before --from %s", t, f);
+	config = load_config(config_path);
+	request = g_strdup_printf("report from=%s to=%s by=%s%s%s", f, t,
+				  by, queue != NULL ? " queue=" : "",
+				  queue != NULL ? queue : "");
+	reply = ask(config, request);
+	if (!JSON_NODE_HOLDS_OBJECT(reply))
+		die("%s: unexpected reply: not a report",
+		    config->control_socket);
+	if (strcmp(format, "json") == 0) {
+		JsonGenerator *gen = json_generator_new();
+
+		json_generator_set_pretty(gen, TRUE);
+		json_generator_set_indent(gen, 2);
+		json_generator_set_root(gen, reply);
+		char *json = json_generator_to_data(gen, NULL);
+
+		g_object_unref(gen);
+		text = g_strconcat(json, "\n", NULL);
+		g_free(json);
+	} else if (strcmp(format, "csv") == 0) {
+		text = report_csv(json_node_get_object(reply));
+	} else {
+		text = report_text(json_node_get_object(reply));
+	}
+	if (output == NULL)
+		fputs(text, stdout);
+	else if (!g_file_set_contents(output, text, -1, &error))
+		die("%s", error->message);
+	g_free(text);
+	json_node_unref(reply);
+	g_free(request);
+	g_free(f);
+	g_free(t);
+	config_free(&config);
+	return 0;
+}
+
 /* --- db: backup, verify, recover ---------------------------------------- */
 
 /* The store's files belong to the milter's user: run as root, the
@@ -1245,6 +1364,7 @@ static const struct {
 	{ "sla", cmd_sla },
 	{ "template", cmd_template },
 	{ "db", cmd_db },
+	{ "report", cmd_report },
 };
 
 int main(int argc, char *argv[])

@@ -465,7 +465,7 @@ static void add_optional_string(JsonBuilder *b, const char *name,
 		json_builder_add_string_value(b, value);
 }
 
-static const char *event_string(const struct ticket_event *ev,
+const char *ticket_event_string(const struct ticket_event *ev,
 				const char *key)
 {
 	const char *value = "";
@@ -490,8 +490,8 @@ static void add_messages(JsonBuilder *b, const GPtrArray *events)
 		json_builder_begin_object(b);
 		for (unsigned int k = 0; k < G_N_ELEMENTS(keys); k++) {
 			json_builder_set_member_name(b, keys[k]);
-			json_builder_add_string_value(b,
-						      event_string(ev, keys[k]));
+			json_builder_add_string_value(
+				b, ticket_event_string(ev, keys[k]));
 		}
 		json_builder_end_object(b);
 	}

@@ -148,6 +148,9 @@ int ticket_deserialize(const void *data, size_t size, struct ticket **ticket_r,
 struct ticket_event *ticket_event_new(int64_t time, const char *event,
 				      GVariant *fields);
 void ticket_event_free(struct ticket_event **_event);
+/* A string field of the event, "" when it has none (owned by it) */
+const char *ticket_event_string(const struct ticket_event *ev,
+				const char *key);
 GBytes *ticket_event_serialize(const struct ticket_event *event);
 int ticket_event_deserialize(const void *data, size_t size,
 			     struct ticket_event **event_r,

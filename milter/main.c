@@ -13,6 +13,7 @@
 #include "log.h"
 #include "mlfi.h"
 #include "query.h"
+#include "report.h"
 #include "settings.h"
 #include "store.h"
 #include "token.h"
@@ -82,9 +83,18 @@ static gpointer milter_main(gpointer data)
 	return NULL;
 }
 
+/* Reports need the queues' clocks: the configuration of now */
 static JsonNode *control_handler(const char *request, void *context)
 {
-	return query_handle(context, request);
+	struct settings *settings;
+	JsonNode *reply;
+
+	if (!g_str_has_prefix(request, "report"))
+		return query_handle(context, request);
+	settings = settings_get();
+	reply = report_handle(context, settings->config, request);
+	settings_put(&settings);
+	return reply;
 }
 
 static void make_parent_dir(const char *path)

@@ -18,8 +18,11 @@
 #  4. The SLA timers with 1 000 and 100 000 open tickets (bench-timers.c):
 #     a tick with nothing due, a tick firing timers, and the delay from
 #     a due time to the mail in the outbox under the milter's worker.
+#  5. Reports of a month and of a year on 100 000 tickets with a million
+#     history events (bench-report.c).
 # BENCH_MESSAGES (per run), BENCH_SESSIONS, BENCH_ROUNDS, BENCH_LARGE,
-# BENCH_TIMERS (the open tickets of 4) change the sizes.
+# BENCH_TIMERS (the open tickets of 4), BENCH_REPORT (the tickets of 5)
+# change the sizes.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../integration/harness.sh"
@@ -146,3 +149,7 @@ echo "SLA timers: a tick, a firing and the delay to the outbox:"
 "$top_builddir/tests/bench/bench-timers" 1000 "${BENCH_TIMERS:-100000}" \
 	2>"$H/timers.log" ||
 	{ tail -n 5 "$H/timers.log"; bail "bench-timers failed"; }
+
+echo "reports: a month and a year, on a store of a million history events:"
+"$top_builddir/tests/bench/bench-report" "${BENCH_REPORT:-100000}" 2>/dev/null ||
+	bail "bench-report failed"
