@@ -64,7 +64,8 @@ static const char usage_text[] =
 	"  outbox retry KEY             a dead or deferred item, again now\n"
 	"  outbox drop KEY              give an item up for good\n"
 	"  report [--from DATE] [--to DATE] [--queue Q] [--by queue|agent|\n"
-	"         channel|category|language|day|week] [--format text|csv|json]\n"
+	"         channel|category|language|day|week]\n"
+	"         [--format text|csv|json|html]\n"
 	"         [--output FILE]\n"
 	"                               the manager's figures of a period\n"
 	"                               (doc/reports.md)\n"
@@ -1098,8 +1099,8 @@ static int cmd_report(const char *config_path, int argc, char **argv)
 		usage_error("report: --by is one of queue, agent, channel, "
 			    "category, language, day, week: %s", by);
 	if (strcmp(format, "text") != 0 && strcmp(format, "csv") != 0 &&
-	    strcmp(format, "json") != 0)
-		usage_error("report: --format is text, csv or json: %s",
+	    strcmp(format, "json") != 0 && strcmp(format, "html") != 0)
+		usage_error("report: --format is text, csv, json or html: %s",
 			    format);
 	if (queue != NULL)
 		check_word("--queue", queue);
@@ -1145,6 +1146,8 @@ static int cmd_report(const char *config_path, int argc, char **argv)
 		g_free(json);
 	} else if (strcmp(format, "csv") == 0) {
 		text = report_csv(json_node_get_object(reply));
+	} else if (strcmp(format, "html") == 0) {
+		text = report_html(json_node_get_object(reply));
 	} else {
 		text = report_text(json_node_get_object(reply));
 	}

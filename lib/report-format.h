@@ -15,4 +15,10 @@ char *report_text(JsonObject *report);
    as doc/reports.md lists them. */
 char *report_csv(JsonObject *report);
 
+/* One self-contained HTML page (report-html.c): inline CSS, SVG
+   charts with axes, units and legends, each beside the table of its
+   numbers; no script and nothing fetched.  Readable on a phone and
+   printable. */
+char *report_html(JsonObject *report);
+
 #endif

@@ -12,10 +12,14 @@ SHOPDESK_PACKAGES="
 	debhelper dpkg-dev fakeroot lintian systemd
 	clang libclang-rt-14-dev
 "
+# what only the tests need: the report's HTML page is checked in a real
+# browser
+SHOPDESK_TEST_PACKAGES="chromium file"
 
+# install_deps [MORE]: SHOPDESK_PACKAGES and MORE
 install_deps() {
 	local missing=() pkg
-	for pkg in $SHOPDESK_PACKAGES; do
+	for pkg in $SHOPDESK_PACKAGES ${1:-}; do
 		dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null |
 			grep -q 'install ok installed' || missing+=("$pkg")
 	done

@@ -177,4 +177,42 @@ tap_check "the same report as on standard output" \
 	cmp -s <(jq -S . "$H/out.json") <(jq -S . "$H/stdout.json")
 tap_is "$out" "" "and nothing on standard output"
 
+# 6. The HTML page, in a real browser: Debian's chromium, headless.  It
+#    must load without a console error, hold every chart and table, and
+#    fetch nothing; a phone-sized and a desktop screenshot are saved
+#    (REPORT_SCREENSHOT=FILE keeps the desktop one, as the README's).
+ctl report "${NOV[@]}" --format html --output "$H/report.html"
+tap_is "$?" 0 "--format html"
+tap_check "one file: no script, no stylesheet or image fetched, no URL" \
+	sh -c "! grep -qiE '<script|<link|<img|src=|url\(|@import|https?:' '$H/report.html'"
+browser() {	# browser ARGS...: headless chromium on the page
+	timeout 120 chromium --headless=new --no-sandbox --disable-gpu \
+		--no-first-run --user-data-dir="$H/chromium" \
+		--enable-logging=stderr --v=0 "$@" "file://$H/report.html"
+}
+browser --dump-dom >"$H/dom.html" 2>"$H/console.log"
+tap_is "$?" 0 "chromium loads the page"
+tap_is "$(grep -c 'CONSOLE' "$H/console.log")" 0 "no console message"
+for id in tickets-chart first-reply-chart resolution-chart load-chart \
+	  tickets-table first-reply-table resolution-table load-table \
+	  agents-table period; do
+	tap_check "the page has #$id" grep -q "id=\"$id\"" "$H/dom.html"
+done
+tap_check "the charts have axes with units and legends" \
+	sh -c "grep -q 'hours (business time)' '$H/dom.html' &&
+	       grep -q '>tickets<' '$H/dom.html' &&
+	       grep -q '>open at the end<' '$H/dom.html'"
+tap_check "the tables hold the numbers: the total's tickets created" \
+	grep -q "<td>total</td><td>$(jq .total.created "$H/stdout.json")</td>" \
+	"$H/dom.html"
+browser --screenshot="$H/phone.png" --window-size=412,3000 \
+	>/dev/null 2>&1
+tap_check "a phone-sized screenshot" \
+	sh -c "file '$H/phone.png' | grep -q 'PNG image data, 412 x 3000'"
+browser --screenshot="$H/desktop.png" --window-size=1100,2200 \
+	>/dev/null 2>&1
+tap_check "a desktop screenshot" \
+	sh -c "file '$H/desktop.png' | grep -q 'PNG image data, 1100 x 2200'"
+[ -n "${REPORT_SCREENSHOT:-}" ] && cp "$H/desktop.png" "$REPORT_SCREENSHOT"
+
 tap_done
