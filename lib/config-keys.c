@@ -403,6 +403,24 @@ const struct config_key config_keys[] = {
 		"duration of open time before it (`30m`, `2h`), or `off`. "
 		"The ticket's assignee, else `escalate_to`, gets a short "
 		"mail, once." },
+	{ .name = "report_to", QU(report_to),
+	  .kind = CONFIG_KIND_LIST,
+	  .def = "",
+	  .doc =
+		"Who gets the queue's report by mail (`shopdeskctl report "
+		"--queue NAME --by agent`, doc/reports.md), `;`-separated: "
+		"HTML with a text alternative and the CSV attached, sent "
+		"from the queue's address through the outbox. Empty: "
+		"nobody." },
+	{ .name = "report_every", QU(report_every),
+	  .kind = CONFIG_KIND_TEXT,
+	  .def = "off",
+	  .doc =
+		"When `report_to` gets the report, in the queue's time zone: "
+		"`daily HH:MM` (the day before), `weekly DAY HH:MM` (DAY "
+		"`mon` to `sun`; the seven days before), or `off`. A report "
+		"due while the milter was down is sent when it starts, once; "
+		"the store remembers the last one sent." },
 	{ .name = "followup_after", QU(followup_after),
 	  .kind = CONFIG_KIND_TEXT,
 	  .def = "1d",

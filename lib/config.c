@@ -18,6 +18,7 @@
 #include "ticket.h"
 
 #include <gio/gio.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/un.h>
 
@@ -189,6 +190,51 @@ static bool valid_domain(const char *s)
 }
 
 /* local@domain with a dot-atom local part (RFC 5322 3.2.3). */
+int report_every_parse(const char *text, struct report_every *every_r,
+		       char **error_r)
+{
+	static const char *const days[] = {
+		"mon", "tue", "wed", "thu", "fri", "sat", "sun"
+	};
+	char **words = g_strsplit(text, " ", -1);
+	unsigned int n = g_strv_length(words), h, m;
+	const char *time = NULL;
+	char end;
+	int ret = -1;
+
+	memset(every_r, 0, sizeof(*every_r));
+	if (n == 1 && strcmp(words[0], "off") == 0) {
+		every_r->kind = REPORT_EVERY_OFF;
+		ret = 0;
+		goto out;
+	}
+	if (n == 2 && strcmp(words[0], "daily") == 0) {
+		every_r->kind = REPORT_EVERY_DAY;
+		time = words[1];
+	} else if (n == 3 && strcmp(words[0], "weekly") == 0) {
+		every_r->kind = REPORT_EVERY_WEEK;
+		for (unsigned int i = 0; i < G_N_ELEMENTS(days); i++)
+			if (strcmp(words[1], days[i]) == 0)
+				every_r->weekday = G_DATE_MONDAY + i;
+		time = words[2];
+	}
+	if (time == NULL || (every_r->kind == REPORT_EVERY_WEEK &&
+			     every_r->weekday == G_DATE_BAD_WEEKDAY) ||
+	    strlen(time) != 5 ||
+	    sscanf(time, "%2u:%2u%c", &h, &m, &end) != 2 || h > 23 ||
+	    m > 59) {
+		*error_r = g_strdup_printf("not off, daily HH:MM or weekly "
+					   "DAY HH:MM (DAY mon to sun): %s",
+					   text);
+		goto out;
+	}
+	every_r->minute = h * 60 + m;
+	ret = 0;
+out:
+	g_strfreev(words);
+	return ret;
+}
+
 static bool valid_address(const char *s)
 {
 	const char *at = strchr(s, '@');
@@ -973,6 +1019,8 @@ static void config_queue_free(struct config_queue *q)
 	g_free(q->followup_after);
 	g_free(q->autoclose_after);
 	g_free(q->escalate_to);
+	g_strfreev(q->report_to);
+	g_free(q->report_every);
 	g_free(q->language);
 	g_free(q->mailbox);
 	g_free(q);
@@ -1122,6 +1170,24 @@ static int load_queue(struct loader *l, const char *g, const char *name)
 	if (q->escalate_to != NULL && !valid_address(q->escalate_to))
 		return fail(l, 0, g, "escalate_to", "not an address: %s",
 			    q->escalate_to);
+	if (get_list(l, g, "report_to", &q->report_to) < 0 ||
+	    get_nonempty(l, g, "report_every", &q->report_every) < 0)
+		return -1;
+	for (unsigned int i = 0; q->report_to[i] != NULL; i++) {
+		if (!valid_address(q->report_to[i]))
+			return fail(l, 0, g, "report_to", "not an address: "
+				    "%s", q->report_to[i]);
+	}
+	{
+		struct report_every every;
+		char *why = NULL;
+
+		if (report_every_parse(q->report_every, &every, &why) < 0) {
+			fail(l, 0, g, "report_every", "%s", why);
+			g_free(why);
+			return -1;
+		}
+	}
 	if (get_bool(l, g, "autoack", &q->autoack) < 0 ||
 	    get_nonempty(l, g, "language", &q->language) < 0 ||
 	    get_string(l, g, "mailbox", &q->mailbox) < 0)

@@ -41,11 +41,32 @@ struct config_queue {
 				   as sla_first_reply counts it, or "off";
 				   default "3d" */
 	char *escalate_to;	/* may be NULL */
+	char **report_to;	/* who gets the queue's report by mail,
+				   NULL-terminated, empty for nobody */
+	char *report_every;	/* "off", "daily HH:MM" or "weekly DAY
+				   HH:MM" in the queue's zone (checked by
+				   report_every_parse()) */
 	bool autoack;		/* default true */
 	char *language;		/* default: [shopdesk] default_language */
 	char *mailbox;		/* Dovecot user of the queue mailbox, default
 				   the address; "": keywords not kept */
 };
+
+/* A queue's report_every */
+struct report_every {
+	enum {
+		REPORT_EVERY_OFF,
+		REPORT_EVERY_DAY,
+		REPORT_EVERY_WEEK,
+	} kind;
+	GDateWeekday weekday;	/* REPORT_EVERY_WEEK's */
+	unsigned int minute;	/* of the day, in the queue's zone */
+};
+
+/* Reads "off", "daily HH:MM" or "weekly DAY HH:MM" (DAY mon to sun).
+   Returns 0, or -1 with *error_r (g_free it). */
+int report_every_parse(const char *text, struct report_every *every_r,
+		       char **error_r);
 
 /* [channel NAME], NAME one of telegram, whatsapp, viber. */
 struct config_channel {

@@ -4,6 +4,7 @@
 #include <json-glib/json-glib.h>
 
 #include "config.h"
+#include "spool.h"
 #include "store.h"
 
 /* Reports for the shop manager, computed from the tickets' histories
@@ -38,5 +39,12 @@ int report_date_parse(const char *text, GDate *date_r);
    queues' clocks are config's. */
 JsonNode *report_handle(struct store *store, const struct config *config,
 			const char *request);
+
+/* report-mail.c: each queue whose report_every is due and report_to
+   not empty gets its report by mail, once per due day, through the
+   outbox.  Called from the milter's timers thread.  Returns 0, or -1
+   with *error_r (the next call tries again). */
+int report_mail_run(struct store *store, const struct config *config,
+		    struct spool *outbox, int64_t now, char **error_r);
 
 #endif

@@ -63,6 +63,10 @@ struct store_backend {
 	int (*mailbox_done)(struct store_txn *txn,
 			    const struct store_mailbox_mark *mark,
 			    char **error_r);
+	int (*meta_get)(struct store_txn *txn, const char *name,
+			uint32_t *value_r, char **error_r);
+	int (*meta_put)(struct store_txn *txn, const char *name,
+			uint32_t value, char **error_r);
 	int (*applied_get)(struct store_txn *txn, const char *key,
 			   char **error_r);
 	int (*applied_put)(struct store_txn *txn, const char *key,

@@ -962,6 +962,24 @@ static int bdb_mailbox_done(struct store_txn *txn,
 	return 0;
 }
 
+/* meta.db's other numbers, beside "next_id" */
+static int bdb_meta_get(struct store_txn *txn, const char *name,
+			uint32_t *value_r, char **error_r)
+{
+	struct bdb_txn *t = (struct bdb_txn *)txn;
+
+	return get_id(t, t->store->meta, name, strlen(name), value_r,
+		      error_r);
+}
+
+static int bdb_meta_put(struct store_txn *txn, const char *name,
+			uint32_t value, char **error_r)
+{
+	struct bdb_txn *t = (struct bdb_txn *)txn;
+
+	return put_id(t, t->store->meta, name, strlen(name), value, error_r);
+}
+
 static int bdb_applied_get(struct store_txn *txn, const char *key,
 			   char **error_r)
 {
@@ -1404,6 +1422,8 @@ const struct store_backend store_bdb_backend = {
 	.sender_acks_put = bdb_sender_acks_put,
 	.mailbox_pending = bdb_mailbox_pending,
 	.mailbox_done = bdb_mailbox_done,
+	.meta_get = bdb_meta_get,
+	.meta_put = bdb_meta_put,
 	.applied_get = bdb_applied_get,
 	.applied_put = bdb_applied_put,
 	.applied_del = bdb_applied_del,

@@ -11,6 +11,18 @@ int store_open(const char *dir, enum store_flags flags, struct store **store_r,
 	return store_bdb_backend.open(dir, flags, store_r, error_r);
 }
 
+int store_meta_get(struct store_txn *txn, const char *name,
+		   uint32_t *value_r, char **error_r)
+{
+	return txn->backend->meta_get(txn, name, value_r, error_r);
+}
+
+int store_meta_put(struct store_txn *txn, const char *name, uint32_t value,
+		   char **error_r)
+{
+	return txn->backend->meta_put(txn, name, value, error_r);
+}
+
 int store_backup(struct store *store, const char *dir, char **error_r)
 {
 	return store->backend->backup(store, dir, error_r);

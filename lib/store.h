@@ -19,7 +19,8 @@
      mailbox.db    ticket id -> its latest status change, until the
                    queue mailbox's keywords show it (store_mailbox_*)
      applied.db    keys of spool items applied but not yet done
-     meta.db       "next_id" -> next ticket id
+     meta.db       "next_id" -> next ticket id; other numbers of the
+                   store's own (store_meta_get)
      timers.db     due time + kind -> ticket id: the timers each ticket
                    record implies (ticket_timers), an index Berkeley DB
                    keeps itself whenever a ticket is written
@@ -53,6 +54,15 @@ void store_close(struct store **_store);
    or -1. */
 int store_cache_stat(struct store *store, uint64_t *requested_r,
 		     uint64_t *read_r, char **error_r);
+
+/* A number of the store's own under a name ("report.sales": the day
+   of the last report mailed, report-mail.c); "next_id" is taken.
+   get returns 1 and sets *value_r, 0 when there is none, or -1; put
+   returns 0 or -1. */
+int store_meta_get(struct store_txn *txn, const char *name,
+		   uint32_t *value_r, char **error_r);
+int store_meta_put(struct store_txn *txn, const char *name, uint32_t value,
+		   char **error_r);
 
 /* A hot backup: every database and the log files that make them
    consistent, copied into dir (made if missing; an earlier backup there

@@ -22,6 +22,7 @@
 #include "log.h"
 #include "mbevent.h"
 #include "mbsync.h"
+#include "report.h"
 #include "settings.h"
 #include "spool.h"
 #include "timers.h"
@@ -47,6 +48,7 @@ struct worker {
 	struct timers *timers;	/* made of timers_settings, which it
 				   holds a reference to */
 	struct settings *timers_settings;
+	char *report_error;	/* the last report failure said */
 	GThread *events_thread, *mailbox_thread, *timers_thread;
 	GMutex lock;
 	GCond wake;
@@ -383,6 +385,16 @@ static void fire_timers(struct worker *w)
 			return;
 		}
 	} while (fired == TIMERS_PER_ROUND && !stopping(w));
+	/* a failure is said once, not every round, until it mends */
+	if (report_mail_run(w->store, w->timers_settings->config, w->outbox,
+			    now(), &error) < 0) {
+		if (g_strcmp0(error, w->report_error) != 0)
+			log_error("report: %s; will try again", error);
+		g_free(w->report_error);
+		w->report_error = error;
+	} else {
+		g_clear_pointer(&w->report_error, g_free);
+	}
 }
 
 static gpointer timers_main(gpointer data)
@@ -476,6 +488,7 @@ void worker_stop(struct worker **_worker)
 	spool_item_free(&w->held);
 	spool_close(&w->events);
 	g_free(w->status_dir);
+	g_free(w->report_error);
 	g_mutex_clear(&w->lock);
 	g_cond_clear(&w->wake);
 	g_free(w);

@@ -93,6 +93,8 @@ static const struct sample {
 	{ CONFIG_GROUP_QUEUE, "autoclose_after", "off" },
 	{ CONFIG_GROUP_QUEUE, "followup_after", "2d" },
 	{ CONFIG_GROUP_QUEUE, "escalate_to", "boss@shop.test" },
+	{ CONFIG_GROUP_QUEUE, "report_to", "boss@shop.test;ann@shop.test" },
+	{ CONFIG_GROUP_QUEUE, "report_every", "weekly mon 08:00" },
 	{ CONFIG_GROUP_QUEUE, "autoack", "false" },
 	{ CONFIG_GROUP_QUEUE, "language", "lt" },
 	{ CONFIG_GROUP_QUEUE, "mailbox", "desk@shop.test" },

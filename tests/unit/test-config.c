@@ -255,6 +255,20 @@ static const struct load_case load_cases[] = {
 	  ":5: [queue sales] name: control characters are not allowed" },
 
 	/* [queue] values */
+	{ "report-every-hour", "[shopdesk]\ndomain = shop.test\n"
+	  "[queue sales]\naddress = sales@shop.test\n"
+	  "report_every = daily 24:00\n",
+	  ":5: [queue sales] report_every: not off, daily HH:MM or weekly "
+	  "DAY HH:MM (DAY mon to sun): daily 24:00" },
+	{ "report-every-day", "[shopdesk]\ndomain = shop.test\n"
+	  "[queue sales]\naddress = sales@shop.test\n"
+	  "report_every = weekly monday 08:00\n",
+	  ":5: [queue sales] report_every: not off, daily HH:MM or weekly "
+	  "DAY HH:MM (DAY mon to sun): weekly monday 08:00" },
+	{ "report-to-address", "[shopdesk]\ndomain = shop.test\n"
+	  "[queue sales]\naddress = sales@shop.test\n"
+	  "report_to = boss@shop.test; nobody\n",
+	  ":5: [queue sales] report_to: not an address: nobody" },
 	{ "queue-without-address", "[shopdesk]\ndomain = shop.test\n"
 	  "[queue sales]\nname = Sales\n",
 	  ":3: [queue sales] address: missing" },
