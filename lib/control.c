@@ -21,7 +21,8 @@
 #define CONTROL_REQUEST_MAX 4096
 #define CONTROL_REPLY_MAX (64 * 1024 * 1024)
 #define CONTROL_SERVER_TIMEOUT_SECS 10
-#define CONTROL_CLIENT_TIMEOUT_SECS 60
+/* a hot backup or a year's report of a big store takes minutes */
+#define CONTROL_CLIENT_TIMEOUT_SECS 900
 #define CONTROL_BACKLOG 16
 #define CONTROL_DRAIN_MAX (1024 * 1024)
 

@@ -138,9 +138,12 @@ char *report_text(JsonObject *report)
 	return g_string_free(out, FALSE);
 }
 
+/* Quoted; a name a spreadsheet would take for a formula gets a ' */
 static void csv_field(GString *out, const char *text)
 {
 	g_string_append_c(out, '"');
+	if (strchr("=+-@", *text) != NULL && *text != '\0')
+		g_string_append_c(out, '\'');
 	for (const char *p = text; *p != '\0'; p++) {
 		if (*p == '"')
 			g_string_append_c(out, '"');

@@ -52,11 +52,15 @@ static char *date_text(const GDate *date)
 			       g_date_get_month(date), g_date_get_day(date));
 }
 
+/* Encoded for any relay: the HTML is long lines and not ASCII */
 static GMimePart *text_part(const char *subtype, const char *text)
 {
 	GMimeTextPart *part = g_mime_text_part_new_with_subtype(subtype);
 
 	g_mime_text_part_set_text(part, text);
+	g_mime_part_set_content_encoding(GMIME_PART(part),
+		g_mime_part_get_best_content_encoding(
+			GMIME_PART(part), GMIME_ENCODING_CONSTRAINT_7BIT));
 	return GMIME_PART(part);
 }
 
@@ -226,6 +230,9 @@ out:
 int report_mail_run(struct store *store, const struct config *config,
 		    struct spool *outbox, int64_t now, char **error_r)
 {
+	GString *failed = NULL;
+
+	/* a queue that fails keeps no other queue's report back */
 	for (unsigned int i = 0; i < config->queues->len; i++) {
 		const struct config_queue *q = config->queues->pdata[i];
 		char *error = NULL;
@@ -234,11 +241,17 @@ int report_mail_run(struct store *store, const struct config *config,
 		    strcmp(q->report_every, "off") == 0)
 			continue;
 		if (queue_report(store, config, outbox, q, now, &error) < 0) {
-			*error_r = g_strdup_printf("queue %s: %s", q->name,
-						   error);
+			if (failed == NULL)
+				failed = g_string_new(NULL);
+			else
+				g_string_append(failed, "; ");
+			g_string_append_printf(failed, "queue %s: %s",
+					       q->name, error);
 			g_free(error);
-			return -1;
 		}
 	}
-	return 0;
+	if (failed == NULL)
+		return 0;
+	*error_r = g_string_free(failed, FALSE);
+	return -1;
 }

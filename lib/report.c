@@ -13,6 +13,11 @@
 #include <string.h>
 
 #define REPORT_BATCH 256
+/* Dates a report takes, and its longest period: a day's bucket each
+   must stay a few thousand */
+#define REPORT_YEAR_MIN 1970
+#define REPORT_YEAR_MAX 9998
+#define REPORT_DAYS_MAX 3700
 #define NONE "(none)"
 
 const char *const report_by_names[] = {
@@ -39,6 +44,7 @@ int report_date_parse(const char *text, GDate *date_r)
 	if (strlen(text) != 10 ||
 	    sscanf(text, "%4u-%2u-%2u%c", &y, &m, &d, &end) != 3 ||
 	    text[4] != '-' || text[7] != '-' ||
+	    y < REPORT_YEAR_MIN || y > REPORT_YEAR_MAX ||
 	    !g_date_valid_dmy(d, m, y))
 		return -1;
 	g_date_clear(date_r, 1);
@@ -686,6 +692,11 @@ bad:
 	}
 	if (g_date_compare(&o->to, &o->from) < 0) {
 		*error_r = g_strdup("report: to is before from");
+		return -1;
+	}
+	if (g_date_days_between(&o->from, &o->to) >= REPORT_DAYS_MAX) {
+		*error_r = g_strdup_printf("report: a period of at most %d "
+					   "days", REPORT_DAYS_MAX);
 		return -1;
 	}
 	return 0;

@@ -27,8 +27,8 @@ extern const char *const report_by_names[];
 /* Returns 0 and sets *by_r, or -1 for an unknown name. */
 int report_by_parse(const char *name, enum report_by *by_r);
 
-/* Reads a date, YYYY-MM-DD, into *date_r.  Returns 0, or -1 when it is
-   not one. */
+/* Reads a date, YYYY-MM-DD from 1970 to 9998, into *date_r.  Returns
+   0, or -1 when it is not one. */
 int report_date_parse(const char *text, GDate *date_r);
 
 /* Answers the control request

@@ -1127,16 +1127,64 @@ static int recover_dir(const char *dir, bool catastrophic, char **error_r)
 	return 0;
 }
 
+/* Marks a folder as a backup of the store: only such a folder, or an
+   empty one, is cleaned for a backup (DB_BACKUP_CLEAN removes every
+   file in it) */
+#define BACKUP_MARK "SHOPDESK-BACKUP"
+
+/* A folder a backup may go into: empty, or an earlier backup.  So that
+   a mistyped folder (the store itself, a spool) loses nothing. */
+static int backup_target(const char *dir, char **error_r)
+{
+	GDir *d = g_dir_open(dir, 0, NULL);
+	char *mark = g_build_filename(dir, BACKUP_MARK, NULL);
+	bool empty = d != NULL && g_dir_read_name(d) == NULL;
+	bool marked = g_file_test(mark, G_FILE_TEST_EXISTS);
+	int ret = 0;
+
+	if (d != NULL)
+		g_dir_close(d);
+	if (d == NULL) {
+		*error_r = g_strdup_printf("%s: cannot read the folder", dir);
+		ret = -1;
+	} else if (!empty && !marked) {
+		*error_r = g_strdup_printf("%s is not empty and holds no "
+					   "earlier backup (no %s): not "
+					   "touched", dir, BACKUP_MARK);
+		ret = -1;
+	}
+	g_free(mark);
+	return ret;
+}
+
+/* Written after each backup: the folder may be cleaned for the next */
+static int backup_mark(const char *dir, char **error_r)
+{
+	char *mark = g_build_filename(dir, BACKUP_MARK, NULL);
+	int ret = 0;
+
+	if (!g_file_set_contents(mark, "a backup of shopdesk's store "
+				 "(shopdeskctl db backup)\n", -1, NULL)) {
+		*error_r = g_strdup_printf("%s: cannot write", mark);
+		ret = -1;
+	}
+	g_free(mark);
+	return ret;
+}
+
 static int bdb_backup(struct store *_store, const char *dir, char **error_r)
 {
 	struct bdb_store *store = (struct bdb_store *)_store;
-	int ret = 0;
+	bool done = false;
+	int ret;
 
 	if (g_mkdir_with_parents(dir, 0700) < 0) {
 		*error_r = g_strdup_printf("mkdir %s: %s", dir,
 					   g_strerror(errno));
 		return -1;
 	}
+	if (backup_target(dir, error_r) < 0)
+		return -1;
 	g_rw_lock_reader_lock(&store->lock);
 	if (store->env == NULL)
 		*error_r = g_strdup("the store could not be reopened");
@@ -1144,8 +1192,10 @@ static int bdb_backup(struct store *_store, const char *dir, char **error_r)
 					   DB_CREATE | DB_BACKUP_CLEAN)) != 0)
 		*error_r = g_strdup_printf("backup into %s: %s", dir,
 					   db_strerror(ret));
+	else
+		done = true;
 	g_rw_lock_reader_unlock(&store->lock);
-	if (store->env == NULL || ret != 0)
+	if (!done || backup_mark(dir, error_r) < 0)
 		return -1;
 	/* as db_hotbackup does: the copy made consistent on its own */
 	return recover_dir(dir, true, error_r);
@@ -1306,6 +1356,53 @@ static void log_range(const char *dir, guint *first_r, guint *last_r)
 		g_dir_close(d);
 }
 
+/* How much of a log file's start tells one environment's log from
+   another's: the registrations of its databases, with their unique
+   file ids, come first */
+#define LOG_LINEAGE_BYTES 2048
+
+/* Whether the store's own log number n (in aside) is the backup's log
+   n grown since, not a log of another store of that number: both begin
+   alike.  (The backup's copy cannot be compared whole: log files are
+   made at their full size, and recovery wrote into the copy.) */
+static bool continues(const char *backup, const char *aside, guint n)
+{
+	char name[16], *a, *b, *copy = NULL, *own = NULL;
+	gsize copy_len = 0, own_len = 0;
+	bool same;
+
+	g_snprintf(name, sizeof(name), "log.%010u", n);
+	a = g_build_filename(backup, name, NULL);
+	b = g_build_filename(aside, name, NULL);
+	same = g_file_get_contents(a, &copy, &copy_len, NULL) &&
+		g_file_get_contents(b, &own, &own_len, NULL) &&
+		copy_len >= LOG_LINEAGE_BYTES && own_len >= LOG_LINEAGE_BYTES &&
+		memcmp(copy, own, LOG_LINEAGE_BYTES) == 0;
+	g_free(copy);
+	g_free(own);
+	g_free(a);
+	g_free(b);
+	return same;
+}
+
+/* Removes the store's files (databases, logs) from dir */
+static void remove_store_files(const char *dir)
+{
+	GDir *d = g_dir_open(dir, 0, NULL);
+	const char *name;
+
+	while (d != NULL && (name = g_dir_read_name(d)) != NULL) {
+		if (store_file(name)) {
+			char *path = g_build_filename(dir, name, NULL);
+
+			g_unlink(path);
+			g_free(path);
+		}
+	}
+	if (d != NULL)
+		g_dir_close(d);
+}
+
 /* The backup copied into dir, the old files moved aside first, and the
    old logs that continue the backup's put back. */
 static int restore_backup(const char *dir, const char *from,
@@ -1315,6 +1412,7 @@ static int restore_backup(const char *dir, const char *from,
 	char *stamp = g_date_time_format(now, "%Y%m%dT%H%M%SZ");
 	char *aside = g_strdup_printf("%s/before-recover-%s", dir, stamp);
 	guint first, last, old_first, old_last;
+	char *why = NULL;
 	int ret = -1;
 
 	log_range(from, &first, &last);
@@ -1323,22 +1421,25 @@ static int restore_backup(const char *dir, const char *from,
 					   g_strerror(errno));
 		goto out;
 	}
-	if (move_files(dir, aside, false, 0, error_r) < 0 ||
-	    move_files(from, dir, true, 0, error_r) < 0)
-		goto out;
-	g_string_append_printf(report, "the store's files moved to %s\n"
-			       "the backup %s copied in (log.%010u to "
-			       "log.%010u)\n", aside, from, first, last);
+	if (move_files(dir, aside, false, 0, error_r) < 0)
+		goto put_back;
+	g_string_append_printf(report, "the store's files moved to %s\n",
+			       aside);
+	if (move_files(from, dir, true, 0, error_r) < 0)
+		goto put_back;
+	g_string_append_printf(report, "the backup %s copied in (log.%010u "
+			       "to log.%010u)\n", from, first, last);
 	/* The store's own logs from the backup's last on (that one grew
-	   since) replay what came after the backup; a gap would not. */
+	   since) replay what came after the backup: only when the store
+	   still has that log, and it is the same log as the backup's. */
 	log_range(aside, &old_first, &old_last);
-	if (old_last >= last && old_first <= last + 1) {
-		if (move_files(aside, dir, true, MAX(old_first, last),
-			       error_r) < 0)
+	if (old_first != 0 && old_first <= last && old_last >= last &&
+	    continues(from, aside, last)) {
+		if (move_files(aside, dir, true, last, error_r) < 0)
 			goto out;
 		g_string_append_printf(report, "the store's logs log.%010u to "
 				       "log.%010u replayed after it\n",
-				       MAX(old_first, last), old_last);
+				       last, old_last);
 	} else if (old_last != 0) {
 		g_string_append_printf(report, "the store's logs (log.%010u "
 				       "to log.%010u) do not continue the "
@@ -1350,6 +1451,17 @@ static int restore_backup(const char *dir, const char *from,
 				"the store is as of the backup\n");
 	}
 	ret = 0;
+	goto out;
+put_back:
+	/* what was copied in goes, what was moved aside comes back */
+	remove_store_files(dir);
+	if (move_files(aside, dir, false, 0, &why) == 0)
+		g_string_append_printf(report, "the store's files put back "
+				       "from %s\n", aside);
+	else
+		g_string_append_printf(report, "the store's files are in %s: "
+				       "%s\n", aside, why);
+	g_free(why);
 out:
 	g_free(aside);
 	g_free(stamp);

@@ -80,6 +80,11 @@ mkdir -p "$H/backups/empty"
 out=$(db recover --from "$H/backups/empty" 2>&1)
 tap_check "a folder that is no backup is refused" \
 	grep -q 'not a backup of the store' <<<"$out"
+out=$(db backup "$H/state" 2>&1)
+tap_is "$?" 1 "db backup into the store's own folder is refused"
+tap_check "saying the folder is not empty and holds no backup" \
+	grep -q 'is not empty and holds no earlier backup' <<<"$out"
+tap_check "and the store is whole" test -f "$H/state/tickets.db"
 cp -a "$H/backups/hot" "$H/backups/broken"
 # every page but the first (the metadata) overwritten with noise
 size=$(stat -c %s "$H/backups/broken/history.db")
@@ -100,6 +105,7 @@ stop_milter
 rm -f "$H"/state/*.db
 out=$(db recover --from "$H/backups/hot" 2>&1)
 tap_is "$?" 0 "db recover --from the backup"
+echo "$out" | sed "s/^/# /"
 tap_check "the store's logs replayed after the backup" \
 	grep -q "the store's logs log.* replayed after it" <<<"$out"
 tap_check "every database verified after" grep -q '^timers.db: ok$' <<<"$out"

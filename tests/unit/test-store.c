@@ -663,6 +663,44 @@ static void test_backup_recover(struct fixture *fx, gconstpointer data)
 	g_free(backup);
 }
 
+/* Another store's logs, though numbered as the backup's, are not
+   replayed over it: the store comes back as of the backup. */
+static void test_recover_foreign_logs(struct fixture *fx, gconstpointer data)
+{
+	char *backup = g_build_filename(fx->dir, "backup", NULL);
+	char *other = g_dir_make_tmp("test-store-XXXXXX", NULL);
+	GString *report = g_string_new(NULL);
+	struct store *store;
+	struct get_ctx c = { 0 };
+	char *error = NULL;
+
+	create(fx->store, "ours");
+	if (store_backup(fx->store, backup, &error) < 0)
+		g_error("store_backup: %s", error);
+	if (store_open(other, 0, &store, &error) < 0)
+		g_error("store_open: %s", error);
+	create(store, "theirs");
+	create(store, "theirs too");
+	store_close(&store);
+	if (store_recover(other, backup, report, &error) < 0)
+		g_error("store_recover: %s", error);
+	g_assert_nonnull(strstr(report->str, "do not continue the backup"));
+	if (store_open(other, 0, &store, &error) < 0)
+		g_error("store_open: %s", error);
+	c.id = 1;
+	get(store, &c);
+	g_assert_cmpstr(c.ticket->subject, ==, "ours");
+	c.id = 2;
+	get(store, &c);
+	g_assert_cmpint(c.found, ==, 0);
+	store_close(&store);
+	remove_tree(other);
+	get_ctx_clear(&c);
+	g_string_free(report, TRUE);
+	g_free(other);
+	g_free(backup);
+}
+
 int main(int argc, char *argv[])
 {
 	g_test_init(&argc, &argv, NULL);
@@ -689,5 +727,7 @@ int main(int argc, char *argv[])
 	g_test_add_func("/store/overdue", test_overdue);
 	g_test_add("/store/backup-recover", struct fixture, NULL, setup,
 		   test_backup_recover, teardown);
+	g_test_add("/store/recover-foreign-logs", struct fixture, NULL, setup,
+		   test_recover_foreign_logs, teardown);
 	return g_test_run();
 }
