@@ -35,12 +35,18 @@ struct control_server {
 	GThread *thread;
 };
 
-static JsonNode *error_node(const char *reason)
+JsonNode *control_error(const char *fmt, ...)
 {
 	JsonObject *obj = json_object_new();
 	JsonNode *node = json_node_new(JSON_NODE_OBJECT);
+	va_list args;
+	char *reason;
 
+	va_start(args, fmt);
+	reason = g_strdup_vprintf(fmt, args);
+	va_end(args);
 	json_object_set_string_member(obj, "error", reason);
+	g_free(reason);
 	json_node_take_object(node, obj);
 	return node;
 }
@@ -149,15 +155,15 @@ static void serve(struct control_server *server, GSocketConnection *conn)
 	case REQUEST_NONE:
 		return;
 	case REQUEST_TOO_LONG:
-		reply = error_node("request longer than "
-				   G_STRINGIFY(CONTROL_REQUEST_MAX) " bytes");
+		reply = control_error("request longer than "
+				      G_STRINGIFY(CONTROL_REQUEST_MAX) " bytes");
 		break;
 	case REQUEST_LINE:
 		len = strlen(line);
 		if (len > 0 && line[len - 1] == '\r')
 			line[--len] = '\0';
 		if (!g_utf8_validate(line, len, NULL))
-			reply = error_node("request is not UTF-8 text");
+			reply = control_error("request is not UTF-8 text");
 		else
 			reply = server->handler(line, server->context);
 		g_free(line);

@@ -14,6 +14,10 @@
    it may block on the store but must not take long. */
 typedef JsonNode *control_handler_t(const char *request, void *context);
 
+/* A failed request's answer, {"error": "reason"}, the reason formatted
+   as printf does. */
+JsonNode *control_error(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
+
 struct control_server;
 
 /* Binds path (removing a stale socket first; mode 0660) and serves

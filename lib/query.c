@@ -4,6 +4,7 @@
    tickets arrive by mail. */
 
 #include "query.h"
+#include "control.h"
 #include "log.h"
 
 #include <errno.h>
@@ -21,24 +22,6 @@ struct show_context {
 	uint32_t id;
 	JsonNode *reply;
 };
-
-static JsonNode *error_reply(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
-
-static JsonNode *error_reply(const char *fmt, ...)
-{
-	JsonObject *obj = json_object_new();
-	JsonNode *node = json_node_new(JSON_NODE_OBJECT);
-	va_list args;
-	char *text;
-
-	va_start(args, fmt);
-	text = g_strdup_vprintf(fmt, args);
-	va_end(args);
-	json_object_set_string_member(obj, "error", text);
-	g_free(text);
-	json_node_take_object(node, obj);
-	return node;
-}
 
 static bool list_one(const struct ticket *ticket, void *context)
 {
@@ -73,19 +56,19 @@ static JsonNode *handle_tickets(struct store *store, char **args)
 	for (unsigned int i = 0; args[i] != NULL; i++) {
 		if (g_str_has_prefix(args[i], "status=")) {
 			if (ticket_status_parse(args[i] + 7, &f.status) < 0)
-				return error_reply("unknown status: %s",
-						   args[i] + 7);
+				return control_error("unknown status: %s",
+						     args[i] + 7);
 			f.any_status = false;
 		} else if (g_str_has_prefix(args[i], "queue=")) {
 			f.queue = args[i] + 6;
 		} else if (*args[i] != '\0') {
-			return error_reply("unknown argument: %s", args[i]);
+			return control_error("unknown argument: %s", args[i]);
 		}
 	}
 	if (store_transaction(store, list_txn, &f, &error) < 0) {
 		if (f.out != NULL)
 			json_array_unref(f.out);
-		node = error_reply("store: %s", error);
+		node = control_error("store: %s", error);
 		g_free(error);
 		return node;
 	}
@@ -128,20 +111,20 @@ static JsonNode *handle_show(struct store *store, char **args)
 	unsigned long id;
 
 	if (args[0] == NULL || args[1] != NULL)
-		return error_reply("usage: show ID");
+		return control_error("usage: show ID");
 	errno = 0;
 	id = strtoul(args[0], &end, 10);
 	if (errno != 0 || *end != '\0' || id == 0 || id > UINT32_MAX ||
 	    !g_ascii_isdigit(args[0][0]))
-		return error_reply("not a ticket id: %s", args[0]);
+		return control_error("not a ticket id: %s", args[0]);
 	c.id = id;
 	if (store_transaction(store, show_txn, &c, &error) < 0) {
-		reply = error_reply("store: %s", error);
+		reply = control_error("store: %s", error);
 		g_free(error);
 		return reply;
 	}
 	if (c.reply == NULL)
-		return error_reply("no ticket %lu", id);
+		return control_error("no ticket %lu", id);
 	return c.reply;
 }
 
@@ -203,9 +186,9 @@ static JsonNode *handle_timers(struct store *store, char **args)
 	char *error = NULL;
 
 	if (args[0] != NULL && *args[0] != '\0')
-		return error_reply("usage: timers");
+		return control_error("usage: timers");
 	if (store_transaction(store, timers_txn, &c, &error) < 0) {
-		node = error_reply("store: %s", error);
+		node = control_error("store: %s", error);
 		g_free(error);
 	} else {
 		obj = json_object_new();
@@ -229,11 +212,11 @@ static JsonNode *handle_backup(struct store *store, char **args)
 	char *error = NULL;
 
 	if (args[0] == NULL || args[1] != NULL || !g_path_is_absolute(args[0]))
-		return error_reply("usage: backup /ABSOLUTE/DIR");
+		return control_error("usage: backup /ABSOLUTE/DIR");
 	if (store_backup(store, args[0], &error) < 0) {
 		log_warning("control: backup into %s failed: %s", args[0],
 			    error);
-		node = error_reply("store: %s", error);
+		node = control_error("store: %s", error);
 		g_free(error);
 		return node;
 	}
@@ -260,7 +243,7 @@ JsonNode *query_handle(struct store *store, const char *request)
 	else if (g_strcmp0(words[0], "backup") == 0)
 		reply = handle_backup(store, words + 1);
 	else
-		reply = error_reply("unknown request: %s", words[0]);
+		reply = control_error("unknown request: %s", words[0]);
 	g_strfreev(words);
 	return reply;
 }

@@ -6,6 +6,7 @@
    the walk. */
 
 #include "report.h"
+#include "control.h"
 #include "hours.h"
 #include "log.h"
 
@@ -638,24 +639,6 @@ static JsonNode *report_json(struct report *r)
 
 /* --- the request ------------------------------------------------------ */
 
-static JsonNode *error_reply(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
-
-static JsonNode *error_reply(const char *fmt, ...)
-{
-	JsonObject *obj = json_object_new();
-	JsonNode *node = json_node_new(JSON_NODE_OBJECT);
-	va_list args;
-	char *text;
-
-	va_start(args, fmt);
-	text = g_strdup_vprintf(fmt, args);
-	va_end(args);
-	json_object_set_string_member(obj, "error", text);
-	g_free(text);
-	json_node_take_object(node, obj);
-	return node;
-}
-
 static int parse_request(char **words, struct report_options *o,
 			 char **error_r)
 {
@@ -777,8 +760,8 @@ JsonNode *report_handle(struct store *store, const struct config *config,
 
 	if (g_strcmp0(words[0], "report") != 0 ||
 	    parse_request(words + 1, &o, &error) < 0) {
-		reply = error_reply("%s", error != NULL ? error :
-				    "not a report request");
+		reply = control_error("%s", error != NULL ? error :
+				      "not a report request");
 		g_free(error);
 		g_strfreev(words);
 		return reply;
@@ -791,7 +774,8 @@ JsonNode *report_handle(struct store *store, const struct config *config,
 
 		if (hours_parse(q->hours, q->timezone, q->holidays, &hours,
 				&error) < 0) {
-			reply = error_reply("queue %s: %s", q->name, error);
+			reply = control_error("queue %s: %s", q->name,
+					      error);
 			g_free(error);
 			goto out;
 		}
@@ -807,7 +791,7 @@ JsonNode *report_handle(struct store *store, const struct config *config,
 	figures_init(&r.total, "total");
 	add_buckets(&r);
 	if (read_store(&r, store, &error) < 0) {
-		reply = error_reply("store: %s", error);
+		reply = control_error("store: %s", error);
 		g_free(error);
 	} else {
 		reply = report_json(&r);
