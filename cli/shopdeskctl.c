@@ -1059,12 +1059,6 @@ static void parse_date_option(const char *option, const char *value,
 		usage_error("%s: not a date (YYYY-MM-DD): %s", option, value);
 }
 
-static char *date_string(const GDate *date)
-{
-	return g_strdup_printf("%04u-%02u-%02u", g_date_get_year(date),
-			       g_date_get_month(date), g_date_get_day(date));
-}
-
 static int cmd_report(const char *config_path, int argc, char **argv)
 {
 	const char *from = NULL, *to = NULL, *queue = NULL, *by = "queue";
@@ -1121,8 +1115,8 @@ static int cmd_report(const char *config_path, int argc, char **argv)
 		from_date = to_date;
 		g_date_subtract_days(&from_date, 29);
 	}
-	f = date_string(&from_date);
-	t = date_string(&to_date);
+	f = report_date_text(&from_date);
+	t = report_date_text(&to_date);
 	if (g_date_compare(&to_date, &from_date) < 0)
 		usage_error("report: --to %s is before --from %s", t, f);
 	config = load_config(config_path);

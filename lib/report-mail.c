@@ -46,12 +46,6 @@ static void due_day(const struct report_every *every, GTimeZone *tz,
 	g_date_time_unref(utc);
 }
 
-static char *date_text(const GDate *date)
-{
-	return g_strdup_printf("%04u-%02u-%02u", g_date_get_year(date),
-			       g_date_get_month(date), g_date_get_day(date));
-}
-
 /* Encoded for any relay: the HTML is long lines and not ASCII */
 static GMimePart *text_part(const char *subtype, const char *text)
 {
@@ -171,9 +165,9 @@ static int queue_report(struct store *store, const struct config *config,
 	g_date_subtract_days(&to, 1);
 	from = day;
 	g_date_subtract_days(&from, every.kind == REPORT_EVERY_DAY ? 1 : 7);
-	f = date_text(&from);
-	t = date_text(&to);
-	d = date_text(&day);
+	f = report_date_text(&from);
+	t = report_date_text(&to);
+	d = report_date_text(&day);
 	request = g_strdup_printf("report from=%s to=%s by=agent queue=%s",
 				  f, t, q->name);
 	reply = report_handle(store, config, request);

@@ -53,6 +53,12 @@ int report_date_parse(const char *text, GDate *date_r)
 	return 0;
 }
 
+char *report_date_text(const GDate *date)
+{
+	return g_strdup_printf("%04u-%02u-%02u", g_date_get_year(date),
+			       g_date_get_month(date), g_date_get_day(date));
+}
+
 struct report_options {
 	GDate from, to;
 	enum report_by by;
@@ -558,12 +564,6 @@ static void add_figures(JsonBuilder *b, struct figures *f)
 	json_builder_end_object(b);
 }
 
-static char *date_text(const GDate *date)
-{
-	return g_strdup_printf("%04u-%02u-%02u", g_date_get_year(date),
-			       g_date_get_month(date), g_date_get_day(date));
-}
-
 /* Every day or ISO week of the period is a group, events or not */
 static void add_buckets(struct report *r)
 {
@@ -581,11 +581,11 @@ static JsonNode *report_json(struct report *r)
 
 	json_builder_begin_object(b);
 	json_builder_set_member_name(b, "from");
-	text = date_text(&o->from);
+	text = report_date_text(&o->from);
 	json_builder_add_string_value(b, text);
 	g_free(text);
 	json_builder_set_member_name(b, "to");
-	text = date_text(&o->to);
+	text = report_date_text(&o->to);
 	json_builder_add_string_value(b, text);
 	g_free(text);
 	json_builder_set_member_name(b, "by");

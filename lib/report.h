@@ -30,6 +30,8 @@ int report_by_parse(const char *name, enum report_by *by_r);
 /* Reads a date, YYYY-MM-DD from 1970 to 9998, into *date_r.  Returns
    0, or -1 when it is not one. */
 int report_date_parse(const char *text, GDate *date_r);
+/* And writes one so (g_free it). */
+char *report_date_text(const GDate *date);
 
 /* Answers the control request
      report from=YYYY-MM-DD to=YYYY-MM-DD by=B [queue=Q]
