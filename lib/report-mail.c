@@ -132,8 +132,9 @@ static int sent_put_txn(struct store_txn *txn, void *context,
 
 /* One queue's report, when one is due and not sent yet */
 static int queue_report(struct store *store, const struct config *config,
-			struct spool *outbox, const struct config_queue *q,
-			int64_t now, char **error_r)
+			struct spool *outbox, GHashTable *sent_days,
+			const struct config_queue *q, int64_t now,
+			char **error_r)
 {
 	struct report_every every;
 	GTimeZone *tz;
@@ -155,9 +156,17 @@ static int queue_report(struct store *store, const struct config *config,
 	due_day(&every, tz, now, &day);
 	g_time_zone_unref(tz);
 	sent.day = g_date_get_julian(&day);
+	/* most rounds: known sent, without asking the store */
+	if (GPOINTER_TO_UINT(g_hash_table_lookup(sent_days, name)) >=
+	    sent.day) {
+		ret = 0;
+		goto out;
+	}
 	if (store_transaction(store, sent_get_txn, &sent, error_r) < 0)
 		goto out;
 	if (sent.done) {
+		g_hash_table_insert(sent_days, g_strdup(name),
+				    GUINT_TO_POINTER(sent.day));
 		ret = 0;
 		goto out;
 	}
@@ -199,6 +208,8 @@ static int queue_report(struct store *store, const struct config *config,
 	if (spool_put(outbox, key, item, strlen(item), error_r) < 0 ||
 	    store_transaction(store, sent_put_txn, &sent, error_r) < 0)
 		goto out;
+	g_hash_table_insert(sent_days, g_strdup(name),
+			    GUINT_TO_POINTER(sent.day));
 	recipients = g_strjoinv(">, <", q->report_to);
 	log_info("report: queue=%s %s to %s outbox=%s to=<%s>", q->name, f,
 		 t, key, recipients);
@@ -222,7 +233,8 @@ out:
 }
 
 int report_mail_run(struct store *store, const struct config *config,
-		    struct spool *outbox, int64_t now, char **error_r)
+		    struct spool *outbox, GHashTable *sent_days, int64_t now,
+		    char **error_r)
 {
 	GString *failed = NULL;
 
@@ -234,7 +246,8 @@ int report_mail_run(struct store *store, const struct config *config,
 		if (q->report_to == NULL || q->report_to[0] == NULL ||
 		    strcmp(q->report_every, "off") == 0)
 			continue;
-		if (queue_report(store, config, outbox, q, now, &error) < 0) {
+		if (queue_report(store, config, outbox, sent_days, q, now,
+				 &error) < 0) {
 			if (failed == NULL)
 				failed = g_string_new(NULL);
 			else

@@ -44,9 +44,12 @@ JsonNode *report_handle(struct store *store, const struct config *config,
 
 /* report-mail.c: each queue whose report_every is due and report_to
    not empty gets its report by mail, once per due day, through the
-   outbox.  Called from the milter's timers thread.  Returns 0, or -1
-   with *error_r (the next call tries again). */
+   outbox.  Called from the milter's timers thread, every round:
+   sent_days (g_str_hash, keys g_free'd) remembers between calls the
+   days known sent, so that the store is read only when a day falls
+   due.  Returns 0, or -1 with *error_r (the next call tries again). */
 int report_mail_run(struct store *store, const struct config *config,
-		    struct spool *outbox, int64_t now, char **error_r);
+		    struct spool *outbox, GHashTable *sent_days, int64_t now,
+		    char **error_r);
 
 #endif

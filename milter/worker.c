@@ -48,6 +48,7 @@ struct worker {
 	struct timers *timers;	/* made of timers_settings, which it
 				   holds a reference to */
 	struct settings *timers_settings;
+	GHashTable *reports_sent;	/* report_mail_run()'s sent_days */
 	char *report_error;	/* the last report failure said */
 	GThread *events_thread, *mailbox_thread, *timers_thread;
 	GMutex lock;
@@ -387,7 +388,7 @@ static void fire_timers(struct worker *w)
 	} while (fired == TIMERS_PER_ROUND && !stopping(w));
 	/* a failure is said once, not every round, until it mends */
 	if (report_mail_run(w->store, w->timers_settings->config, w->outbox,
-			    now(), &error) < 0) {
+			    w->reports_sent, now(), &error) < 0) {
 		if (g_strcmp0(error, w->report_error) != 0)
 			log_error("report: %s; will try again", error);
 		g_free(w->report_error);
@@ -461,6 +462,8 @@ int worker_start(const struct config *config, struct store *store,
 		log_warning("mkdir %s: %s", w->status_dir, g_strerror(errno));
 	g_mutex_init(&w->lock);
 	g_cond_init(&w->wake);
+	w->reports_sent = g_hash_table_new_full(g_str_hash, g_str_equal,
+						 g_free, NULL);
 	w->events_thread = g_thread_new("events", events_main, w);
 	w->mailbox_thread = g_thread_new("mailbox", mailbox_main, w);
 	w->timers_thread = g_thread_new("timers", timers_main, w);
@@ -489,6 +492,7 @@ void worker_stop(struct worker **_worker)
 	spool_close(&w->events);
 	g_free(w->status_dir);
 	g_free(w->report_error);
+	g_hash_table_unref(w->reports_sent);
 	g_mutex_clear(&w->lock);
 	g_cond_clear(&w->wake);
 	g_free(w);
