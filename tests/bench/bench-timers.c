@@ -22,6 +22,7 @@
    (1000 100000 1000 1000); top_srcdir locates the templates. */
 
 #include "intake.h"
+#include "settings.h"
 #include "timers.h"
 #include "worker.h"
 
@@ -449,9 +450,10 @@ static void delay(struct bench *b, unsigned int want, int seconds)
 	char *dir = g_build_filename(b->config->spool_dir, "outbox", "new",
 				     NULL);
 	struct worker *worker;
+	struct config *own;
 	GThread *watcher;
 	double *delays, sum = 0;
-	char *error = NULL;
+	char *error = NULL, *conf;
 	gint64 deadline;
 	unsigned int n;
 
@@ -482,6 +484,13 @@ static void delay(struct bench *b, unsigned int want, int seconds)
 		exit(1);
 	}
 	watcher = g_thread_new("watch", watch_main, &w);
+	/* the worker takes its settings as in the milter: their own copy
+	   of the configuration, which settings_stop() frees */
+	conf = g_build_filename(b->dir, "shopdesk.conf", NULL);
+	if (config_load(conf, &own, &error) < 0 ||
+	    settings_start(own, b->store, b->key, &error) < 0)
+		die(conf, error);
+	g_free(conf);
 	if (worker_start(b->config, b->store, &worker, &error) < 0)
 		die("worker_start", error);
 
@@ -497,6 +506,7 @@ static void delay(struct bench *b, unsigned int want, int seconds)
 	g_mutex_unlock(&w.lock);
 	g_thread_join(watcher);
 	worker_stop(&worker);
+	settings_stop();
 	close(w.fd);
 	close_store(b);
 
