@@ -448,6 +448,33 @@ stop_milter() {
 	MILTER_PID=
 }
 
+# start_fake_telegram: after harness_init, before start_stack: the fake
+# Bot API (tests/fake/fake-telegram.py) on a free port and the [channel
+# telegram] of queue sales that polls it; sets TG_PORT, TOKEN, TG (its
+# base URL) and FAKE_PID, stopped at exit.
+start_fake_telegram() {
+	free_port > "$H/.port" || bail "no free port"
+	TG_PORT=$(cat "$H/.port")
+	PORTS_TAKEN="$PORTS_TAKEN$TG_PORT "
+	TOKEN=123456:TEST-token_abc
+	printf '%s\n' "$TOKEN" > "$H/tg.token"
+	chmod 600 "$H/tg.token"
+	cat >> "$CONF" <<CONF
+
+[channel telegram]
+api_url = http://127.0.0.1:$TG_PORT
+token_file = $H/tg.token
+queue = sales
+poll_timeout = 2s
+CONF
+	python3 "$top_srcdir/tests/fake/fake-telegram.py" --port "$TG_PORT" \
+		--token "$TOKEN" > "$H/fake.out" 2> "$H/fake.log" &
+	FAKE_PID=$!
+	trap 'kill $FAKE_PID 2>/dev/null; harness_cleanup' EXIT
+	wait_port "$TG_PORT" || bail "fake Telegram did not start"
+	TG=http://127.0.0.1:$TG_PORT
+}
+
 start_bridge() {
 	"$BRIDGE_BIN" -f -c "$CONF" >>"$H/bridge.log" 2>&1 &
 	BRIDGE_PID=$!

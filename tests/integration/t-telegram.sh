@@ -24,30 +24,10 @@ SALES_EXTRA="hours = 24/7"
 POSTFIX_EXTRA="transport_maps = inline:{ { telegram.shop.test = error:5.1.1 not sent by shopdesk: a chat is answered within its ticket } }"
 SUBMIT_EXTRA="  -o smtpd_reject_unlisted_recipient=no"
 harness_init
-free_port > "$H/.port" || bail "no free port"
-TG_PORT=$(cat "$H/.port")
-PORTS_TAKEN="$PORTS_TAKEN$TG_PORT "
-TOKEN=123456:TEST-token_abc
-printf '%s\n' "$TOKEN" > "$H/tg.token"
-chmod 600 "$H/tg.token"
-cat >> "$CONF" <<CONF
-
-[channel telegram]
-api_url = http://127.0.0.1:$TG_PORT
-token_file = $H/tg.token
-queue = sales
-poll_timeout = 2s
-CONF
-
-python3 "$top_srcdir/tests/fake/fake-telegram.py" --port "$TG_PORT" \
-	--token "$TOKEN" > "$H/fake.out" 2> "$H/fake.log" &
-FAKE_PID=$!
-trap 'kill $FAKE_PID 2>/dev/null; harness_cleanup' EXIT
-wait_port "$TG_PORT" || bail "fake Telegram did not start"
+start_fake_telegram
 start_stack
 start_bridge
 
-TG=http://127.0.0.1:$TG_PORT
 json() { ctl show "$1" --json | jq -r "$2"; }
 control() {	# control WHAT [JSON]
 	curl -s -X POST "$TG/control/$1" -H 'Content-Type: application/json' \
