@@ -548,14 +548,40 @@ mail_files() {	# newest last
 	printf '%s\n' "$out"
 }
 
-# mail_with USER HEADER-REGEX: the delivered file whose headers match
+# mail_with USER HEADER-REGEX: the delivered file whose headers match;
+# looked through again when a file was renamed under the scan (a keyword
+# change), so a match is never missed for it
 mail_with() {
-	local f
-	for f in $(mail_files "$1"); do
-		if sed '/^\r\?$/q' "$f" | grep -qiE "$2"; then
-			echo "$f"
+	local f h gone
+	for _ in $(seq 1 20); do
+		gone=
+		for f in $(mail_files "$1"); do
+			if ! h=$(sed '/^\r\?$/q' "$f" 2>/dev/null); then
+				gone=1
+				continue
+			fi
+			if printf '%s\n' "$h" | grep -qiE "$2"; then
+				echo "$f"
+				return 0
+			fi
+		done
+		[ -n "$gone" ] || return 1
+		sleep 0.05
+	done
+	return 1
+}
+
+# header_in USER HEADER-REGEX NAME: header NAME of the mail mail_with
+# finds, read again when the file was renamed in between
+header_in() {
+	local f h
+	for _ in $(seq 1 20); do
+		f=$(mail_with "$1" "$2") || return 1
+		if h=$(sed '/^\r\?$/q' "$f" 2>/dev/null); then
+			printf '%s\n' "$h" | header_of /dev/stdin "$3"
 			return 0
 		fi
+		sleep 0.05
 	done
 	return 1
 }

@@ -33,7 +33,7 @@ chown -R "$MAIL_USER:" "$MAILDIR_ROOT/example.com"
 
 json() { ctl show "$1" --json | jq -r "$2"; }
 ticket_of() {	# ticket_of MESSAGE-ID: the ticket of the delivered copy
-	header_of "$(mail_with sales@shop.test "^Message-Id: <$1>")" \
+	header_in sales@shop.test "^Message-Id: <$1>" \
 		X-Shopdesk-Ticket
 }
 acks_to() {	# acks_to USER: acknowledgements in the user's INBOX

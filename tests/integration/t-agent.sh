@@ -77,7 +77,7 @@ send_mail alice@example.com "sales+$token@shop.test" \
 	--header "Message-Id: <lamp-2@example.com>" \
 	--body "Thanks, but can it come on Friday?"
 wait_for_mail sales@shop.test 3 || bail "customer's answer not delivered"
-tap_is "$(header_of "$(mail_with sales@shop.test '^Message-Id: <lamp-2@example.com>')" \
+tap_is "$(header_in sales@shop.test '^Message-Id: <lamp-2@example.com>' \
 	X-Shopdesk-Ticket)" 1 "the answer through the token is ticket 1"
 tap_is "$(json 1 .status)" open "the customer's answer reopens it"
 

@@ -124,7 +124,7 @@ send_mail carol@example.net sales@shop.test \
 	--header "Subject: Invoice for order 12" \
 	--header "Message-Id: <c2@example.net>"
 wait_for_mail sales@shop.test 7 || bail "carol's second mail not delivered"
-t=$(header_of "$(mail_with sales@shop.test '^Message-Id: <c2@example.net>')" \
+t=$(header_in sales@shop.test '^Message-Id: <c2@example.net>' \
 	X-Shopdesk-Ticket)
 send_mail alice@example.com sales@shop.test \
 	--header "Subject: Re: Invoice for order 12" \
@@ -135,11 +135,11 @@ send_mail eve@example.org sales@shop.test \
 	--header "In-Reply-To: <c2@example.net>" \
 	--header "Message-Id: <e1@example.org>"
 wait_for_mail sales@shop.test 9 || bail "the answers were not delivered"
-tap_is "$(header_of "$(mail_with sales@shop.test '^Message-Id: <a1@example.com>')" \
+tap_is "$(header_in sales@shop.test '^Message-Id: <a1@example.com>' \
 	X-Shopdesk-Ticket)" "$t" "the colleague in Cc answers into the ticket"
 tap_is "$(json "$t" '.participants | join(",")')" \
 	"carol@example.net,alice@example.com" "both are participants"
-e=$(header_of "$(mail_with sales@shop.test '^Message-Id: <e1@example.org>')" \
+e=$(header_in sales@shop.test '^Message-Id: <e1@example.org>' \
 	X-Shopdesk-Ticket)
 tap_check "a stranger with the Message-ID: a ticket of her own ($e)" \
 	test "$e" -gt "$t"

@@ -167,7 +167,7 @@ send_mail c5@example.com sales@shop.test \
 	--body "Hello." || bail "swaks could not send"
 wait_for_mail_with sales@shop.test '^Message-Id: <fifth@example.com>' >/dev/null ||
 	bail "fifth mail not delivered"
-tap_is "$(header_of "$(mail_with sales@shop.test '^Message-Id: <fifth@example.com>')" X-Shopdesk-Ticket)" 5 \
+tap_is "$(header_in sales@shop.test '^Message-Id: <fifth@example.com>' X-Shopdesk-Ticket)" 5 \
 	"the store in use is still the first state_dir (ticket 5)"
 tap_check "no store was made in the new state_dir" test ! -e "$H/other-state"
 cp "$H/good.conf" "$CONF"
