@@ -23,17 +23,20 @@
 #include "hours.h"
 #include "log.h"
 #include "outbox.h"
+#include "rebuild.h"
 #include "report.h"
 #include "report-format.h"
 #include "spool.h"
 #include "store.h"
 #include "ticket.h"
+#include "token.h"
 
 #include <errno.h>
 #include <glib/gstdio.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define TABLE_WIDTH 80
 #define FROM_WIDTH_MIN 12
@@ -76,6 +79,10 @@ static const char usage_text[] =
 	"  db recover [--from DIR]      catastrophic recovery, the milter\n"
 	"                               stopped; from a backup and the\n"
 	"                               store's own newer logs\n"
+	"  rebuild --from-mailbox [[QUEUE=]MAILDIR ...]\n"
+	"                               make the store again from the queue\n"
+	"                               mailboxes (through doveadm, or the\n"
+	"                               Maildirs given), the milter stopped\n"
 	"\n"
 	"FILE defaults to " CONFIG_DEFAULT_PATH ".\n";
 
@@ -1349,10 +1356,122 @@ static int cmd_db(const char *config_path, int argc, char **argv)
 	return ret;
 }
 
+/* Progress of a long rebuild, on a terminal only: a line rewritten in
+   place, at most every quarter of a second. */
+static void rebuild_progress(const char *phase, unsigned int done,
+			     unsigned int total, void *context)
+{
+	gint64 *last = context, now = g_get_monotonic_time();
+
+	if (now - *last < G_USEC_PER_SEC / 4 && done != total)
+		return;
+	*last = now;
+	if (total == 0)
+		fprintf(stderr, "\rrebuild: %s %u messages", phase, done);
+	else
+		fprintf(stderr, "\rrebuild: %s %u of %u messages (%u%%)",
+			phase, done, total, (unsigned int)(100ull * done /
+							   total));
+	fflush(stderr);
+}
+
+/* Every queue's mailbox through Dovecot's doveadm server */
+static void rebuild_read_doveadm(const struct config *config,
+				 struct rebuild *rb)
+{
+	struct doveadm *conn;
+	char *error = NULL;
+
+	if (doveadm_connect(config->doveadm_socket,
+			    (unsigned int)config->doveadm_timeout, &conn,
+			    &error) < 0)
+		die("%s", error);
+	for (unsigned int i = 0; i < config->queues->len; i++) {
+		const struct config_queue *q = config->queues->pdata[i];
+
+		if (*q->mailbox == '\0')
+			continue;
+		if (rebuild_add_doveadm(rb, conn, q->mailbox, q->name,
+					&error) < 0)
+			die("%s", error);
+	}
+	doveadm_close(&conn);
+}
+
+static void rebuild_read_maildirs(const struct config *config,
+				  struct rebuild *rb, int argc, char **argv)
+{
+	for (int i = 0; i < argc; i++) {
+		const char *eq = strchr(argv[i], '=');
+		char *queue = eq != NULL ? g_strndup(argv[i], eq - argv[i]) :
+			NULL;
+		char *error = NULL;
+
+		if (queue != NULL && config_queue_by_name(config, queue) ==
+		    NULL)
+			usage_error("rebuild: no [queue %s]", queue);
+		if (rebuild_add_maildir(rb, queue, eq != NULL ? eq + 1 :
+					argv[i], &error) < 0)
+			die("%s", error);
+		g_free(queue);
+	}
+}
+
+static int cmd_rebuild(const char *config_path, int argc, char **argv)
+{
+	struct config *config;
+	struct store *store;
+	struct token_key *key = NULL;
+	struct rebuild *rb;
+	const struct rebuild_summary *sum;
+	char *aside = NULL, *error = NULL;
+	gint64 last = 0;
+
+	if (argc == 0 || strcmp(argv[0], "--from-mailbox") != 0)
+		usage_error("rebuild --from-mailbox [[QUEUE=]MAILDIR ...]");
+	config = load_config(config_path);
+	become_store_owner(config);
+	/* the milter holds the store's lock while it runs */
+	if (store_set_aside(config->state_dir, "rebuild", &aside,
+			    &error) < 0)
+		die("%s%s", error, strstr(error, "in use") != NULL ?
+		    " (stop shopdesk-milter first)" : "");
+	if (aside != NULL)
+		printf("the store's files moved to %s\n", aside);
+	if (token_key_load(config->state_dir, &key, &error) < 0)
+		die("%s", error);
+	rb = rebuild_new(config, key, (int64_t)time(NULL),
+			 isatty(STDERR_FILENO) ? rebuild_progress : NULL,
+			 &last);
+	if (argc == 1)
+		rebuild_read_doveadm(config, rb);
+	else
+		rebuild_read_maildirs(config, rb, argc - 1, argv + 1);
+	if (store_open(config->state_dir, 0, &store, &error) < 0)
+		die("%s", error);
+	if (rebuild_run(rb, store, &sum, &error) < 0)
+		die("%s", error);
+	store_close(&store);
+	if (last != 0)
+		fputc('\n', stderr);
+	for (unsigned int i = 0; i < sum->notes->len; i++)
+		printf("%s\n", (char *)sum->notes->pdata[i]);
+	printf("rebuild: %u tickets, %u messages (%u recorded, %u copies "
+	       "of messages recorded, %u without stamps threaded anew), "
+	       "%u skipped\n", sum->tickets, sum->messages, sum->applied,
+	       sum->duplicates, sum->unstamped, sum->skipped);
+	rebuild_free(&rb);
+	token_key_free(&key);
+	g_free(aside);
+	config_free(&config);
+	return 0;
+}
+
 static const struct {
 	const char *name;
 	int (*run)(const char *config_path, int argc, char **argv);
 } commands[] = {
+	{ "rebuild", cmd_rebuild },
 	{ "outbox", cmd_outbox },
 	{ "config", cmd_config },
 	{ "tickets", cmd_tickets },

@@ -144,8 +144,8 @@ static int reopen(struct store_txn *txn, struct ticket *ticket, int64_t now,
    timers.c): a csat event with the rating; solved, 4 or 5 closes the
    ticket (*closed_r), anything else is a reply like any other. */
 static int rate(struct store_txn *txn, struct ticket *ticket,
-		const struct intake_message *msg, bool *closed_r,
-		char **error_r)
+		const struct intake_message *msg, struct intake_result *r,
+		bool *closed_r, char **error_r)
 {
 	const char *solved = msg->solved == 1 ? "yes" :
 		msg->solved == 0 ? "no" : "";
@@ -156,6 +156,9 @@ static int rate(struct store_txn *txn, struct ticket *ticket,
 		return 0;
 	if (msg->rating != 0)
 		ticket->rating = msg->rating;
+	r->rated = true;
+	r->rating = msg->rating;
+	r->solved = solved;
 	if (append_event(txn, ticket, msg->now, "csat",
 			 g_variant_new_parsed("{'score': <%i>, "
 					      "'solved': <%s>}",
@@ -379,6 +382,9 @@ static void result_set(struct intake_result *r, const struct ticket *ticket)
 	g_strlcpy(r->language, ticket->language, sizeof(r->language));
 	g_strlcpy(r->category, ticket->category, sizeof(r->category));
 	g_strlcpy(r->channel, ticket->channel, sizeof(r->channel));
+	r->promise_by = ticket->promise_by;
+	g_strlcpy(r->assignee, ticket->assignee, sizeof(r->assignee));
+	r->linked_to = ticket->linked_to;
 }
 
 /* What threading reads of every message. */
@@ -439,7 +445,7 @@ static int intake_txn(struct store_txn *txn, void *context,
 		add_participants(ticket, msg, c->config->participants_max);
 		if (msg->stop)
 			ticket->quiet = true;
-		if (rate(txn, ticket, msg, &closed, error_r) < 0)
+		if (rate(txn, ticket, msg, r, &closed, error_r) < 0)
 			goto fail;
 		if (!msg->no_reopen && !closed &&
 		    reopen(txn, ticket, msg->now, &reopened, error_r) < 0)

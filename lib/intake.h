@@ -66,6 +66,15 @@ struct intake_result {
 	char language[8];	/* the ticket's, "" when unknown */
 	char category[32];	/* the ticket's, "" when none */
 	char channel[16];	/* the ticket's: "email", "telegram"... */
+	int64_t promise_by;	/* the promise being watched, 0 if none */
+	char assignee[128];	/* the ticket's, "" when nobody */
+	uint32_t linked_to;	/* the closed ticket it follows, or 0 */
+	/* the answer to "was it solved?" this message gave: its csat
+	   event's score (0: none) and solved ("yes", "no", ""); rated
+	   tells whether there was one */
+	bool rated;
+	int rating;
+	const char *solved;
 	/* The acknowledgement to send: its Message-ID (without <>), or ""
 	   for none, and then why not (static, NULL when none was wanted).
 	   A duplicate of the message that was acknowledged gets the same

@@ -368,6 +368,89 @@ static GPtrArray *others(const struct pipeline *p,
 	return list;
 }
 
+/* What every copy in the queue mailbox carries beside its ticket,
+   queue, status, channel and direction, so that the store can be
+   rebuilt from the mailbox alone (shopdeskctl rebuild): when and how it
+   was filed, by whom, and the ticket's fields commands can change. */
+static void plan_record(const struct pipeline_mail *mail,
+			const struct intake_result *r, const char *from,
+			struct plan *plan)
+{
+	char *time = ticket_format_time(mail->now);
+	char number[16];
+
+	plan_header_add(plan, "X-Shopdesk-Time", time);
+	plan_header_add(plan, "X-Shopdesk-Rule",
+			thread_rule_name(r->thread.rule));
+	plan_header_add(plan, "X-Shopdesk-Queue-Id", mail->queue_id);
+	if (*from != '\0')
+		plan_header_add(plan, "X-Shopdesk-From", from);
+	if (*r->category != '\0')
+		plan_header_add(plan, "X-Shopdesk-Category", r->category);
+	if (*r->language != '\0')
+		plan_header_add(plan, "X-Shopdesk-Language", r->language);
+	if (*r->assignee != '\0')
+		plan_header_add(plan, "X-Shopdesk-Assignee", r->assignee);
+	if (r->linked_to != 0) {
+		g_snprintf(number, sizeof(number), "%u", r->linked_to);
+		plan_header_add(plan, "X-Shopdesk-Linked-To", number);
+	}
+	g_free(time);
+}
+
+/* The subject the message came with, when the milter changes it. */
+static void plan_original_subject(const char *subject, struct plan *plan)
+{
+	char *encoded = g_mime_utils_header_encode_text(NULL, subject,
+							"utf-8");
+
+	plan_header_add(plan, "X-Shopdesk-Subject", encoded);
+	g_free(encoded);
+}
+
+/* What a customer's mail did to its ticket beyond threading: who it
+   was from when it opened the ticket, the addresses it brought, the
+   promise it started, its acknowledgement and its rating. */
+static void plan_inbound_record(const struct pipeline *p,
+				const struct mailmsg_fields *f,
+				const GPtrArray *participants,
+				const char *ack_to,
+				const struct intake_result *r,
+				struct plan *plan)
+{
+	GString *value = g_string_new(f->from_address);
+	char *text;
+
+	if (r->created) {
+		text = mailmsg_mailbox(f->from_name, f->from_address);
+		plan_header_add(plan, "X-Shopdesk-Customer", text);
+		g_free(text);
+	}
+	for (unsigned int i = 0; participants->pdata[i] != NULL; i++)
+		g_string_append_printf(value, "%s%s", value->len > 0 ?
+				       ", " : "",
+				       (char *)participants->pdata[i]);
+	if (value->len > 0)
+		plan_header_add(plan, "X-Shopdesk-Participants", value->str);
+	g_string_free(value, TRUE);
+	if (r->promise_by != 0 && r->promise_by != r->reply_by) {
+		text = format_reply_by(p, r->queue, r->promise_by);
+		plan_header_add(plan, "X-Shopdesk-Promise-By", text);
+		g_free(text);
+	}
+	if (r->ack_id[0] != '\0' && !r->duplicate) {
+		text = g_strdup_printf("<%s> %s", r->ack_id, ack_to);
+		plan_header_add(plan, "X-Shopdesk-Ack", text);
+		g_free(text);
+	}
+	if (r->rated) {
+		text = g_strdup_printf("%d %s", r->rating,
+				       *r->solved != '\0' ? r->solved : "-");
+		plan_header_add(plan, "X-Shopdesk-Rating", text);
+		g_free(text);
+	}
+}
+
 /* The stamps of a customer's mail and its tagged subject. */
 static void plan_stamps(const struct pipeline *p,
 			const struct pipeline_mail *mail,
@@ -385,10 +468,7 @@ static void plan_stamps(const struct pipeline *p,
 			ticket_status_name(r->status));
 	plan_header_add(plan, "X-Shopdesk-Channel", c->channel);
 	plan_header_add(plan, "X-Shopdesk-Direction", "inbound");
-	if (*r->category != '\0')
-		plan_header_add(plan, "X-Shopdesk-Category", r->category);
-	if (*r->language != '\0')
-		plan_header_add(plan, "X-Shopdesk-Language", r->language);
+	plan_record(mail, r, f->from_address, plan);
 	if (r->reply_by != 0) {
 		char *value = format_reply_by(p, r->queue, r->reply_by);
 
@@ -416,6 +496,7 @@ static void plan_stamps(const struct pipeline *p,
 			else
 				plan_header_change(plan, "Subject", 1,
 						   encoded);
+			plan_original_subject(f->subject, plan);
 			g_free(encoded);
 		}
 		g_free(tagged);
@@ -597,6 +678,7 @@ static void plan_inbound(struct pipeline *p, const struct pipeline_mail *mail,
 	if (r.ack_id[0] != '\0')
 		plan_ack(p, mail, f, &c, &r, plan);
 	plan_stamps(p, mail, f, &c, added_message_id, &r, plan);
+	plan_inbound_record(p, f, participants, envelope_to, &r, plan);
 	plan_log(plan, "%s: ticket=%u rule=%s%s%s queue=%s status=%s "
 		 "from=<%s>%s lang=%s category=%s ack=%s%s%s%s",
 		 mail->queue_id, r.ticket_id, thread_rule_name(r.thread.rule),
@@ -709,6 +791,8 @@ static void plan_rewrite(const struct pipeline *p,
 			*r->channel != '\0' ? r->channel : "email");
 	plan_header_add(plan, "X-Shopdesk-Direction",
 			note ? "note" : "outbound");
+	plan_record(mail, r, mail->agent, plan);
+	plan_original_subject(f->subject, plan);
 	if (!names_queue(p, mail, queue))
 		plan_rcpt_add(plan, envelope);
 	if (note) {

@@ -81,6 +81,8 @@ struct store_backend {
 	int (*backup)(struct store *store, const char *dir, char **error_r);
 	/* of a store no process has open: no handle */
 	int (*verify)(const char *where, GString *report, char **error_r);
+	int (*set_aside)(const char *where, const char *why, char **aside_r,
+			 char **error_r);
 	int (*recover)(const char *where, const char *from, GString *report,
 		       char **error_r);
 };

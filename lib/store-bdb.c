@@ -1481,6 +1481,51 @@ static bool is_backup(const char *dir)
 	return found && last != 0;
 }
 
+static bool has_store_files(const char *dir)
+{
+	GDir *d = g_dir_open(dir, 0, NULL);
+	const char *name;
+	bool found = false;
+
+	while (!found && d != NULL && (name = g_dir_read_name(d)) != NULL)
+		found = store_file(name);
+	if (d != NULL)
+		g_dir_close(d);
+	return found;
+}
+
+static int bdb_set_aside(const char *dir, const char *why, char **aside_r,
+			 char **error_r)
+{
+	GDateTime *now;
+	char *stamp;
+	int fd, ret = 0;
+
+	*aside_r = NULL;
+	if (lock_dir(dir, &fd, error_r) < 0)
+		return -1;
+	if (!has_store_files(dir)) {
+		close(fd);
+		return 0;
+	}
+	now = g_date_time_new_now_utc();
+	stamp = g_date_time_format(now, "%Y%m%dT%H%M%SZ");
+	*aside_r = g_strdup_printf("%s/before-%s-%s", dir, why, stamp);
+	if (g_mkdir(*aside_r, 0700) < 0) {
+		*error_r = g_strdup_printf("mkdir %s: %s", *aside_r,
+					   g_strerror(errno));
+		ret = -1;
+	} else {
+		ret = move_files(dir, *aside_r, false, 0, error_r);
+	}
+	if (ret < 0)
+		g_clear_pointer(aside_r, g_free);
+	g_free(stamp);
+	g_date_time_unref(now);
+	close(fd);
+	return ret;
+}
+
 static int bdb_recover(const char *dir, const char *from, GString *report,
 		       char **error_r)
 {
@@ -1543,5 +1588,6 @@ const struct store_backend store_bdb_backend = {
 	.timers_due = bdb_timers_due,
 	.backup = bdb_backup,
 	.verify = bdb_verify,
+	.set_aside = bdb_set_aside,
 	.recover = bdb_recover,
 };

@@ -39,6 +39,12 @@ int store_recover(const char *dir, const char *from, GString *report,
 	return store_bdb_backend.recover(dir, from, report, error_r);
 }
 
+int store_set_aside(const char *dir, const char *why, char **aside_r,
+		    char **error_r)
+{
+	return store_bdb_backend.set_aside(dir, why, aside_r, error_r);
+}
+
 void store_close(struct store **_store)
 {
 	if (*_store != NULL)

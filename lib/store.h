@@ -88,6 +88,14 @@ int store_verify(const char *dir, GString *report, char **error_r);
 int store_recover(const char *dir, const char *from, GString *report,
 		  char **error_r);
 
+/* Moves the store's files (databases, logs) in dir, which no process
+   may have open, into a new folder dir/before-WHY-TIME, whose path is
+   set in *aside_r (g_free it); with no files there, *aside_r is NULL
+   and nothing is made.  Returns 0, or -1 with *error_r ("in use" when
+   a process has the store open). */
+int store_set_aside(const char *dir, const char *why, char **aside_r,
+		    char **error_r);
+
 /* A unit of work.  Returns 0 to commit, -1 (with *error_r) to abort.
    It may be called more than once (after a deadlock), so it must keep
    no effects outside the transaction from an earlier call. */
