@@ -33,6 +33,7 @@
 
 #include <errno.h>
 #include <glib/gstdio.h>
+#include <gmime/gmime.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1440,6 +1441,7 @@ static int cmd_rebuild(const char *config_path, int argc, char **argv)
 		printf("the store's files moved to %s\n", aside);
 	if (token_key_load(config->state_dir, &key, &error) < 0)
 		die("%s", error);
+	g_mime_init();
 	rb = rebuild_new(config, key, (int64_t)time(NULL),
 			 isatty(STDERR_FILENO) ? rebuild_progress : NULL,
 			 &last);

@@ -455,6 +455,7 @@ static int intake_txn(struct store_txn *txn, void *context,
 	}
 	ticket->updated = msg->now;
 	ticket->last_inbound = msg->now;
+	r->seq = ticket->next_seq;
 	if (append_event(txn, ticket, msg->now, "message",
 			 message_fields(msg, &r->thread), error_r) < 0 ||
 	    decide_ack(txn, c->config, msg, ticket, r->created, reopened, r,
@@ -604,6 +605,7 @@ static int reply_txn(struct store_txn *txn, void *context,
 	old = ticket->status;
 	if (!r->duplicate) {
 		ticket->updated = reply->now;
+		r->seq = ticket->next_seq;
 		if (append_event(txn, ticket, reply->now, "message",
 				 reply_fields(reply, note, &r->thread),
 				 error_r) < 0)

@@ -66,6 +66,7 @@ struct intake_result {
 	char language[8];	/* the ticket's, "" when unknown */
 	char category[32];	/* the ticket's, "" when none */
 	char channel[16];	/* the ticket's: "email", "telegram"... */
+	uint32_t seq;		/* the message's event in the history */
 	int64_t promise_by;	/* the promise being watched, 0 if none */
 	char assignee[128];	/* the ticket's, "" when nobody */
 	uint32_t linked_to;	/* the closed ticket it follows, or 0 */

@@ -380,6 +380,8 @@ static void plan_record(const struct pipeline_mail *mail,
 	char number[16];
 
 	plan_header_add(plan, "X-Shopdesk-Time", time);
+	g_snprintf(number, sizeof(number), "%u", r->seq);
+	plan_header_add(plan, "X-Shopdesk-Seq", number);
 	plan_header_add(plan, "X-Shopdesk-Rule",
 			thread_rule_name(r->thread.rule));
 	plan_header_add(plan, "X-Shopdesk-Queue-Id", mail->queue_id);

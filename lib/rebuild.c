@@ -27,6 +27,7 @@ struct rmsg {
 	int64_t time;		/* filed (X-Shopdesk-Time), or delivered */
 	unsigned int order;	/* in reading order, for ties */
 	uint32_t ticket;	/* X-Shopdesk-Ticket, 0: unstamped */
+	uint32_t seq;		/* X-Shopdesk-Seq: in the ticket's history */
 	char *source;		/* where it was read, for the notes */
 	int keyword_status;	/* the status its keywords show, or -1 */
 
@@ -285,7 +286,7 @@ static char *addresses_of(GMimeMessage *msg)
 static void read_stamps(struct rebuild *rb, GMimeMessage *msg,
 			struct rmsg *m)
 {
-	struct mailmsg_fields f;
+	struct mailmsg_fields f = { 0 };
 	char *text = header(msg, "X-Shopdesk-Direction");
 
 	m->direction = text == NULL || strcmp(text, "inbound") == 0 ?
@@ -393,6 +394,10 @@ static void add_message(struct rebuild *rb, const char *source,
 		char *time = header(msg, "X-Shopdesk-Time");
 
 		m->time = iso_time(time);
+		g_free(time);
+		time = header(msg, "X-Shopdesk-Seq");
+		m->seq = time != NULL ?
+			(uint32_t)g_ascii_strtoull(time, NULL, 10) : 0;
 		g_free(time);
 		if (m->time == 0)
 			m->time = delivered_time(msg, mtime);
@@ -583,6 +588,12 @@ static gint by_time(gconstpointer a, gconstpointer b)
 
 	if (x->time != y->time)
 		return x->time < y->time ? -1 : 1;
+	/* in the same second, a ticket's messages in their history's
+	   order */
+	if (x->ticket != y->ticket)
+		return x->ticket < y->ticket ? -1 : 1;
+	if (x->seq != y->seq)
+		return x->seq < y->seq ? -1 : 1;
 	return x->order < y->order ? -1 : x->order > y->order;
 }
 
@@ -916,7 +927,7 @@ static int apply_unstamped(struct rebuild *rb, struct store *store,
 	size_t extension_len = 0;
 	char *token = NULL;
 	const char *tokens[2] = { NULL, NULL };
-	struct mailmsg_fields f;
+	struct mailmsg_fields f = { 0 };
 	struct intake_result r;
 	int ret;
 
