@@ -53,13 +53,6 @@ struct customer {
 	bool stop;		/* the words ask for no more automatic mail */
 };
 
-static void hours_destroy(gpointer data)
-{
-	struct hours *hours = data;
-
-	hours_free(&hours);
-}
-
 int pipeline_open(const struct config *config, struct store *store,
 		  const struct token_key *key, struct pipeline **pipeline_r,
 		  char **error_r)
@@ -69,25 +62,10 @@ int pipeline_open(const struct config *config, struct store *store,
 	p->config = config;
 	p->store = store;
 	p->key = key;
-	p->hours = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
-					 hours_destroy);
 	p->trusted = g_ptr_array_new_with_free_func(g_object_unref);
 	*pipeline_r = p;
-	for (unsigned int i = 0; i < config->queues->len; i++) {
-		const struct config_queue *q = config->queues->pdata[i];
-		struct hours *hours;
-		char *error;
-
-		if (hours_parse(q->hours, q->timezone, q->holidays, &hours,
-				&error) < 0) {
-			*error_r = g_strdup_printf("[queue %s]: %s", q->name,
-						   error);
-			g_free(error);
-			goto fail;
-		}
-		g_hash_table_insert(p->hours, q->name, hours);
-	}
-	if (ack_templates_load(config->templates_dir, &p->templates,
+	if (sla_queue_hours(config, &p->hours, error_r) < 0 ||
+	    ack_templates_load(config->templates_dir, &p->templates,
 			       error_r) < 0 ||
 	    language_open(config->templates_dir, TEXTCAT_DATADIR,
 			  &p->languages, error_r) < 0 ||
@@ -110,7 +88,8 @@ void pipeline_close(struct pipeline **_pipeline)
 	if (p == NULL)
 		return;
 	*_pipeline = NULL;
-	g_hash_table_unref(p->hours);
+	if (p->hours != NULL)
+		g_hash_table_unref(p->hours);
 	if (p->templates != NULL)
 		ack_templates_free(&p->templates);
 	if (p->languages != NULL)

@@ -8,6 +8,7 @@
 #include "intake.h"
 #include "log.h"
 #include "mailmsg.h"
+#include "sla.h"
 #include "subject.h"
 #include "ticket.h"
 
@@ -54,6 +55,7 @@ struct rebuild {
 	rebuild_progress_func_t *progress;
 	void *progress_context;
 	GPtrArray *messages;	/* struct rmsg * */
+	GHashTable *hours;	/* queue name -> struct hours */
 	struct rebuild_summary summary;
 	uint32_t max_id;
 };
@@ -114,6 +116,8 @@ void rebuild_free(struct rebuild **_rb)
 	*_rb = NULL;
 	g_ptr_array_unref(rb->messages);
 	g_ptr_array_unref(rb->summary.notes);
+	if (rb->hours != NULL)
+		g_hash_table_unref(rb->hours);
 	g_free(rb);
 }
 
@@ -615,10 +619,32 @@ static void set_string(char **field, const char *value)
 	*field = g_strdup(value);
 }
 
+/* When the milter warned, or will warn, that the promise a message
+   started is about to break: the queue's sla_warn, counted as the
+   milter counts it from the time it filed the message (sla.c). */
+static int64_t warn_at(const struct rebuild *rb, const char *queue_name,
+		       bool first, int64_t start)
+{
+	const struct config_queue *queue =
+		config_queue_by_name(rb->config, queue_name);
+	int64_t promise_by, warn = 0;
+	char *error = NULL;
+
+	if (queue == NULL ||
+	    sla_promise(g_hash_table_lookup(rb->hours, queue->name),
+			first ? queue->sla_first_reply : queue->sla_next_reply,
+			queue->sla_warn, start, &promise_by, &warn,
+			&error) < 0)
+		warn = 0;
+	g_free(error);
+	return warn;
+}
+
 /* The ticket the first message read of it makes; its created event,
    and the followed_by line of the ticket it follows. */
-static int create(struct store_txn *txn, const struct rmsg *m,
-		  struct ticket **ticket_r, char **error_r)
+static int create(struct store_txn *txn, const struct rebuild *rb,
+		  const struct rmsg *m, struct ticket **ticket_r,
+		  char **error_r)
 {
 	struct ticket *t = ticket_new(), *linked;
 	GVariantBuilder b;
@@ -641,6 +667,7 @@ static int create(struct store_txn *txn, const struct rmsg *m,
 		t->sla = SLA_OK;
 		t->awaiting = true;
 		t->promise_by = m->reply_by;
+		t->warn_at = warn_at(rb, t->queue, true, m->time);
 	}
 	t->linked_to = m->linked_to;
 	*ticket_r = t;
@@ -706,7 +733,7 @@ static GVariant *message_fields(const struct rmsg *m)
 
 /* What a customer's message did besides being filed: the answer to
    "was it solved?", a new promise, the addresses it brought. */
-static int inbound(struct store_txn *txn, const struct config *config,
+static int inbound(struct store_txn *txn, const struct rebuild *rb,
 		   const struct rmsg *m, struct ticket *t, char **error_r)
 {
 	if (m->rating >= 0) {
@@ -721,12 +748,14 @@ static int inbound(struct store_txn *txn, const struct config *config,
 		t->sla = SLA_OK;
 		t->awaiting = true;
 		t->promise_by = m->promise_by;
+		t->warn_at = warn_at(rb, t->queue, false, m->time);
 	}
 	if (m->participants != NULL) {
 		char **list = g_strsplit(m->participants, ",", -1);
 
 		for (unsigned int i = 0; list[i] != NULL &&
-		     t->participants->len < config->participants_max; i++)
+		     t->participants->len < rb->config->participants_max;
+		     i++)
 			ticket_add_participant(t, g_strstrip(list[i]));
 		g_strfreev(list);
 	}
@@ -812,7 +841,7 @@ static int recorded(struct store_txn *txn, const struct rmsg *m,
 
 /* Applies one stamped message.  Returns 1 when applied, 0 when it was
    recorded already, -1 on error. */
-static int apply_stamped(struct store_txn *txn, const struct config *config,
+static int apply_stamped(struct store_txn *txn, const struct rebuild *rb,
 			 const struct rmsg *m, char **error_r)
 {
 	struct ticket *t = NULL;
@@ -822,11 +851,11 @@ static int apply_stamped(struct store_txn *txn, const struct config *config,
 	if (ret != 0)
 		return ret < 0 ? -1 : 0;
 	ret = store_ticket_get(txn, m->ticket, &t, error_r);
-	if (ret < 0 || (ret == 0 && create(txn, m, &t, error_r) < 0))
+	if (ret < 0 || (ret == 0 && create(txn, rb, m, &t, error_r) < 0))
 		goto fail;
 	old = t->status;
 	if (m->direction == DIR_INBOUND &&
-	    inbound(txn, config, m, t, error_r) < 0)
+	    inbound(txn, rb, m, t, error_r) < 0)
 		goto fail;
 	if (m->direction == DIR_INBOUND && m->status >= 0 &&
 	    m->status != old) {
@@ -879,7 +908,7 @@ static int apply_stamped(struct store_txn *txn, const struct config *config,
 	}
 	set_string(&t->language, m->language);
 	if (store_ticket_put(txn, t, error_r) < 0 ||
-	    indexes(txn, config, m, error_r) < 0)
+	    indexes(txn, rb->config, m, error_r) < 0)
 		goto fail;
 	ticket_free(&t);
 	return 1;
@@ -900,8 +929,8 @@ static int batch_txn(struct store_txn *txn, void *context, char **error_r)
 
 	b->applied = b->duplicates = 0;
 	for (guint i = b->first; i < b->last; i++) {
-		int ret = apply_stamped(txn, b->rb->config,
-					b->rb->messages->pdata[i], error_r);
+		int ret = apply_stamped(txn, b->rb, b->rb->messages->pdata[i],
+					error_r);
 
 		if (ret < 0)
 			return -1;
@@ -1036,8 +1065,12 @@ static int finish_ticket(struct store_txn *txn, struct finish *f,
 	}
 	if (t->status == TICKET_RESOLVED || t->status == TICKET_CLOSED)
 		t->awaiting = false;
+	/* what the timers did meanwhile, as far as the clock tells */
 	if (t->awaiting && t->sla == SLA_OK && now >= t->promise_by)
 		t->sla = SLA_BREACHED;
+	else if (t->awaiting && t->sla == SLA_OK && t->warn_at != 0 &&
+		 now >= t->warn_at)
+		t->sla = SLA_WARNED;
 	/* asked already, for all the rebuild knows: not twice */
 	if (t->status == TICKET_RESOLVED)
 		t->followup_sent = t->resolved_at;
@@ -1117,22 +1150,22 @@ int rebuild_run(struct rebuild *rb, struct store *store,
 	guint i = 0, n = rb->messages->len;
 	int ret = -1;
 
+	if (rb->hours == NULL &&
+	    sla_queue_hours(rb->config, &rb->hours, error_r) < 0)
+		goto out;
 	g_ptr_array_sort(rb->messages, by_time);
-	/* the newest message with a status keyword speaks for its ticket */
+	/* The newest message's keyword speaks for its ticket: the milter
+	   puts the status's keyword on every message of the ticket, so a
+	   newest message without one came after the last change the
+	   mailbox shows, and its own stamp is the latest word. */
 	for (guint k = 0; k < n; k++) {
 		const struct rmsg *m = rb->messages->pdata[k];
 
-		if (m->ticket != 0 && m->keyword_status >= 0)
+		if (m->ticket != 0)
 			g_hash_table_insert(f.keyword,
 					    GUINT_TO_POINTER(m->ticket),
 					    GINT_TO_POINTER(
 						    m->keyword_status + 1));
-		else if (m->ticket != 0 &&
-			 !g_hash_table_contains(f.keyword,
-						GUINT_TO_POINTER(m->ticket)))
-			g_hash_table_insert(f.keyword,
-					    GUINT_TO_POINTER(m->ticket),
-					    GINT_TO_POINTER(0));
 	}
 	/* new tickets of unstamped mail come after every stamped one */
 	if (store_transaction(store, start_txn, rb, error_r) < 0)

@@ -72,3 +72,35 @@ int sla_promise(const struct hours *hours, const char *sla, const char *warn,
 	*warn_at_r = warn_at >= deadline ? 0 : warn_at;
 	return 0;
 }
+
+static void hours_destroy(gpointer data)
+{
+	struct hours *hours = data;
+
+	hours_free(&hours);
+}
+
+int sla_queue_hours(const struct config *config, GHashTable **table_r,
+		    char **error_r)
+{
+	GHashTable *table = g_hash_table_new_full(g_str_hash, g_str_equal,
+						  NULL, hours_destroy);
+
+	for (unsigned int i = 0; i < config->queues->len; i++) {
+		const struct config_queue *q = config->queues->pdata[i];
+		struct hours *hours;
+		char *error;
+
+		if (hours_parse(q->hours, q->timezone, q->holidays, &hours,
+				&error) < 0) {
+			*error_r = g_strdup_printf("[queue %s]: %s", q->name,
+						   error);
+			g_free(error);
+			g_hash_table_unref(table);
+			return -1;
+		}
+		g_hash_table_insert(table, q->name, hours);
+	}
+	*table_r = table;
+	return 0;
+}

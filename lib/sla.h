@@ -2,7 +2,9 @@
 #define SHOPDESK_SLA_H
 
 #include <stdint.h>
+#include <glib.h>
 
+#include "config.h"
 #include "hours.h"
 
 /* The queue's promise in business time: the reply-by time of a message
@@ -22,5 +24,11 @@ int sla_warn_check(const char *warn, char **error_r);
 int sla_promise(const struct hours *hours, const char *sla, const char *warn,
 		int64_t start, int64_t *promise_by_r, int64_t *warn_at_r,
 		char **error_r);
+
+/* The business hours of every [queue]: *table_r maps the queue's name
+   (borrowed from config) to its struct hours, freed with the table.
+   Returns 0, or -1 with *error_r naming the queue. */
+int sla_queue_hours(const struct config *config, GHashTable **table_r,
+		    char **error_r);
 
 #endif

@@ -28,6 +28,7 @@
 #include "log.h"
 #include "notice.h"
 #include "outbox.h"
+#include "sla.h"
 #include "subject.h"
 
 #include <gmime/gmime.h>
@@ -60,13 +61,6 @@ struct scan {
 	GArray *due;
 };
 
-static void hours_destroy(gpointer data)
-{
-	struct hours *hours = data;
-
-	hours_free(&hours);
-}
-
 int timers_open(const struct config *config, struct store *store,
 		struct spool *outbox, struct timers **timers_r,
 		char **error_r)
@@ -76,20 +70,11 @@ int timers_open(const struct config *config, struct store *store,
 	t->config = config;
 	t->store = store;
 	t->outbox = outbox;
-	t->hours = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
-					 hours_destroy);
 	t->failing = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 					   NULL);
-	for (unsigned int i = 0; i < config->queues->len; i++) {
-		const struct config_queue *q = config->queues->pdata[i];
-		struct hours *hours;
-
-		if (hours_parse(q->hours, q->timezone, q->holidays, &hours,
-				error_r) < 0) {
-			timers_close(&t);
-			return -1;
-		}
-		g_hash_table_insert(t->hours, q->name, hours);
+	if (sla_queue_hours(config, &t->hours, error_r) < 0) {
+		timers_close(&t);
+		return -1;
 	}
 	*timers_r = t;
 	return 0;
@@ -102,7 +87,8 @@ void timers_close(struct timers **_timers)
 	if (t == NULL)
 		return;
 	*_timers = NULL;
-	g_hash_table_unref(t->hours);
+	if (t->hours != NULL)
+		g_hash_table_unref(t->hours);
 	g_hash_table_unref(t->failing);
 	g_free(t);
 }

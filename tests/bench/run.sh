@@ -20,6 +20,11 @@
 #     a due time to the mail in the outbox under the milter's worker.
 #  5. Reports of a month and of a year on 100 000 tickets with a million
 #     history events (bench-report.c).
+#  6. shopdeskctl rebuild --from-mailbox on a Maildir of 10 000 tickets
+#     and 100 000 stamped messages (bench-rebuild.sh, gen-maildir.py):
+#     seconds, messages per second, peak RSS, the store's size, and the
+#     tickets the rebuilt store holds against those made;
+#     BENCH_REBUILD_TICKETS and BENCH_REBUILD_MESSAGES change its size.
 # BENCH_MESSAGES (per run), BENCH_SESSIONS, BENCH_ROUNDS, BENCH_LARGE,
 # BENCH_TIMERS (the open tickets of 4), BENCH_REPORT (the tickets of 5)
 # change the sizes.
@@ -153,3 +158,6 @@ echo "SLA timers: a tick, a firing and the delay to the outbox:"
 echo "reports: a month and a year, on a store of a million history events:"
 "$top_builddir/tests/bench/bench-report" "${BENCH_REPORT:-100000}" 2>/dev/null ||
 	bail "bench-report failed"
+
+echo "rebuild of the store from a queue's Maildir (shopdeskctl rebuild --from-mailbox):"
+bash "$here/bench-rebuild.sh" || bail "bench-rebuild.sh failed"
