@@ -80,10 +80,12 @@ static const char usage_text[] =
 	"  db recover [--from DIR]      catastrophic recovery, the milter\n"
 	"                               stopped; from a backup and the\n"
 	"                               store's own newer logs\n"
-	"  rebuild --from-mailbox [[QUEUE=]MAILDIR ...]\n"
+	"  rebuild --from-mailbox [--keep-store] [[QUEUE=]MAILDIR ...]\n"
 	"                               make the store again from the queue\n"
 	"                               mailboxes (through doveadm, or the\n"
-	"                               Maildirs given), the milter stopped\n"
+	"                               Maildirs given), the milter stopped;\n"
+	"                               --keep-store: add what the store\n"
+	"                               lacks to it (a restored backup)\n"
 	"\n"
 	"FILE defaults to " CONFIG_DEFAULT_PATH ".\n";
 
@@ -1427,14 +1429,17 @@ static int cmd_rebuild(const char *config_path, int argc, char **argv)
 	const struct rebuild_summary *sum;
 	char *aside = NULL, *error = NULL;
 	gint64 last = 0;
+	bool keep = argc > 1 && strcmp(argv[1], "--keep-store") == 0;
+	int paths = keep ? 2 : 1;
 
 	if (argc == 0 || strcmp(argv[0], "--from-mailbox") != 0)
-		usage_error("rebuild --from-mailbox [[QUEUE=]MAILDIR ...]");
+		usage_error("rebuild --from-mailbox [--keep-store] "
+			    "[[QUEUE=]MAILDIR ...]");
 	config = load_config(config_path);
 	become_store_owner(config);
 	/* the milter holds the store's lock while it runs */
-	if (store_set_aside(config->state_dir, "rebuild", &aside,
-			    &error) < 0)
+	if (!keep && store_set_aside(config->state_dir, "rebuild", &aside,
+				     &error) < 0)
 		die("%s%s", error, strstr(error, "in use") != NULL ?
 		    " (stop shopdesk-milter first)" : "");
 	if (aside != NULL)
@@ -1445,12 +1450,13 @@ static int cmd_rebuild(const char *config_path, int argc, char **argv)
 	rb = rebuild_new(config, key, (int64_t)time(NULL),
 			 isatty(STDERR_FILENO) ? rebuild_progress : NULL,
 			 &last);
-	if (argc == 1)
+	if (argc == paths)
 		rebuild_read_doveadm(config, rb);
 	else
-		rebuild_read_maildirs(config, rb, argc - 1, argv + 1);
+		rebuild_read_maildirs(config, rb, argc - paths, argv + paths);
 	if (store_open(config->state_dir, 0, &store, &error) < 0)
-		die("%s", error);
+		die("%s%s", error, strstr(error, "in use") != NULL ?
+		    " (stop shopdesk-milter first)" : "");
 	if (rebuild_run(rb, store, &sum, &error) < 0)
 		die("%s", error);
 	store_close(&store);

@@ -56,6 +56,7 @@ struct rebuild {
 	void *progress_context;
 	GPtrArray *messages;	/* struct rmsg * */
 	GHashTable *hours;	/* queue name -> struct hours */
+	GHashTable *touched;	/* ids of the tickets messages changed */
 	struct rebuild_summary summary;
 	uint32_t max_id;
 };
@@ -104,6 +105,7 @@ struct rebuild *rebuild_new(const struct config *config,
 	rb->progress_context = progress_context;
 	rb->messages = g_ptr_array_new_with_free_func(rmsg_free);
 	rb->summary.notes = g_ptr_array_new_with_free_func(g_free);
+	rb->touched = g_hash_table_new(NULL, NULL);
 	return rb;
 }
 
@@ -118,6 +120,7 @@ void rebuild_free(struct rebuild **_rb)
 	g_ptr_array_unref(rb->summary.notes);
 	if (rb->hours != NULL)
 		g_hash_table_unref(rb->hours);
+	g_hash_table_unref(rb->touched);
 	g_free(rb);
 }
 
@@ -911,6 +914,8 @@ static int apply_stamped(struct store_txn *txn, const struct rebuild *rb,
 	    indexes(txn, rb->config, m, error_r) < 0)
 		goto fail;
 	ticket_free(&t);
+	/* (a transaction run again adds the same id again: no harm) */
+	g_hash_table_add(rb->touched, GUINT_TO_POINTER(m->ticket));
 	return 1;
 fail:
 	ticket_free(&t);
@@ -1050,6 +1055,12 @@ static int finish_ticket(struct store_txn *txn, struct finish *f,
 
 	if (ret <= 0)
 		return ret;
+	if (!g_hash_table_contains(f->rb->touched, GUINT_TO_POINTER(id)) &&
+	    (status < 0 || status == (int)t->status)) {
+		/* a ticket of the store the mailbox has nothing new of */
+		ticket_free(&t);
+		return 0;
+	}
 	if (status >= 0 && status != (int)t->status) {
 		enum ticket_status old = t->status;
 
@@ -1099,6 +1110,18 @@ static bool count_one(const struct ticket *ticket, void *context)
 	return true;
 }
 
+/* The ids counter past every ticket the store or the mailbox knows */
+static int next_id(struct store_txn *txn, const struct rebuild *rb,
+		   char **error_r)
+{
+	uint32_t next = 1;
+
+	if (store_meta_get(txn, "next_id", &next, error_r) < 0)
+		return -1;
+	return store_meta_put(txn, "next_id", MAX(next, rb->max_id + 1),
+			      error_r);
+}
+
 static int count_txn(struct store_txn *txn, void *context, char **error_r)
 {
 	struct finish *f = context;
@@ -1106,7 +1129,7 @@ static int count_txn(struct store_txn *txn, void *context, char **error_r)
 	f->tickets = 0;
 	if (store_ticket_foreach(txn, count_one, f, error_r) < 0)
 		return -1;
-	return store_meta_put(txn, "next_id", f->rb->max_id + 1, error_r);
+	return next_id(txn, f->rb, error_r);
 }
 
 static int finish(struct rebuild *rb, struct store *store, struct finish *f,
@@ -1134,9 +1157,7 @@ static int finish(struct rebuild *rb, struct store *store, struct finish *f,
 
 static int start_txn(struct store_txn *txn, void *context, char **error_r)
 {
-	struct rebuild *rb = context;
-
-	return store_meta_put(txn, "next_id", rb->max_id + 1, error_r);
+	return next_id(txn, context, error_r);
 }
 
 int rebuild_run(struct rebuild *rb, struct store *store,

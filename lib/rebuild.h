@@ -59,7 +59,11 @@ int rebuild_add_maildir(struct rebuild *rb, const char *queue,
 int rebuild_add_doveadm(struct rebuild *rb, struct doveadm *conn,
 			const char *user, const char *queue, char **error_r);
 
-/* Applies what was read to store, which should be empty.  Returns 0
+/* Applies what was read to store: an empty one, or one restored from
+   a backup, which then gets what the mailboxes hold and it lacks (a
+   message whose Message-ID the store files in its ticket already is
+   not applied again; a ticket the mailboxes show nothing new of is
+   left as it is).  Returns 0
    with *summary_r filled (its notes freed by rebuild_free), or -1 with
    *error_r. */
 int rebuild_run(struct rebuild *rb, struct store *store,
