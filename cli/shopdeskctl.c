@@ -1444,6 +1444,10 @@ static int cmd_rebuild(const char *config_path, int argc, char **argv)
 		    " (stop shopdesk-milter first)" : "");
 	if (aside != NULL)
 		printf("the store's files moved to %s\n", aside);
+	/* open (and locked) from here on: no milter starts meanwhile */
+	if (store_open(config->state_dir, 0, &store, &error) < 0)
+		die("%s%s", error, strstr(error, "in use") != NULL ?
+		    " (stop shopdesk-milter first)" : "");
 	if (token_key_load(config->state_dir, &key, &error) < 0)
 		die("%s", error);
 	g_mime_init();
@@ -1454,9 +1458,6 @@ static int cmd_rebuild(const char *config_path, int argc, char **argv)
 		rebuild_read_doveadm(config, rb);
 	else
 		rebuild_read_maildirs(config, rb, argc - paths, argv + paths);
-	if (store_open(config->state_dir, 0, &store, &error) < 0)
-		die("%s%s", error, strstr(error, "in use") != NULL ?
-		    " (stop shopdesk-milter first)" : "");
 	if (rebuild_run(rb, store, &sum, &error) < 0)
 		die("%s", error);
 	store_close(&store);

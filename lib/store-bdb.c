@@ -1502,6 +1502,8 @@ static int bdb_set_aside(const char *dir, const char *why, char **aside_r,
 	int fd, ret = 0;
 
 	*aside_r = NULL;
+	if (!g_file_test(dir, G_FILE_TEST_IS_DIR))
+		return 0;	/* no store, nothing to move */
 	if (lock_dir(dir, &fd, error_r) < 0)
 		return -1;
 	if (!has_store_files(dir)) {
