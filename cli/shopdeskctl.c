@@ -1234,7 +1234,11 @@ static int db_backup(const struct config *config, const char *dir)
 		printf("backup of %s (shopdesk-milter not running) in %s\n",
 		       config->state_dir, abs);
 	}
-	g_free(error);
+	g_clear_pointer(&error, g_free);
+	/* the reply tokens' secret is in no message: a rebuild cannot
+	   bring it back */
+	if (token_key_copy(config->state_dir, abs, true, &error) < 0)
+		die("%s", error);
 	g_free(abs);
 	return 0;
 }
@@ -1316,6 +1320,13 @@ static int db_recover(const struct config *config, const char *from)
 	if (ret < 0)
 		die("%s%s", error, strstr(error, "in use") != NULL ?
 		    " (stop shopdesk-milter first)" : "");
+	if (abs != NULL) {
+		ret = token_key_copy(abs, config->state_dir, false, &error);
+		if (ret < 0)
+			die("%s", error);
+		if (ret > 0)
+			printf("the reply-token key copied from the backup\n");
+	}
 	printf("%s recovered: start shopdesk-milter\n", config->state_dir);
 	g_string_free(report, TRUE);
 	g_free(abs);

@@ -152,20 +152,17 @@ static int sync_dir(const char *dir, char **error_r)
 	return 0;
 }
 
-/* Makes path hold a new random key, unless it appears meanwhile. */
-static int create_key(const char *dir, const char *path, char **error_r)
+/* Makes path (in dir) hold secret, through a temporary file: replacing
+   what is there, or only if there is none yet. */
+static int install_key(const char *dir, const char *path,
+		       const guint8 *secret, bool replace, char **error_r)
 {
-	guint8 secret[TOKEN_KEY_SIZE];
-	char *tmp;
-	int ret;
+	char *tmp = g_build_filename(dir, TOKEN_KEY_FILE ".XXXXXX", NULL);
+	int ret = write_temp(tmp, secret, TOKEN_KEY_SIZE, error_r);
 
-	if (random_bytes(secret, sizeof(secret), error_r) < 0)
-		return -1;
-	tmp = g_build_filename(dir, TOKEN_KEY_FILE ".XXXXXX", NULL);
-	ret = write_temp(tmp, secret, sizeof(secret), error_r);
-	explicit_bzero(secret, sizeof(secret));
 	if (ret == 0) {
-		if (link(tmp, path) < 0 && errno != EEXIST) {
+		if (replace ? rename(tmp, path) < 0 :
+		    link(tmp, path) < 0 && errno != EEXIST) {
 			*error_r = g_strdup_printf("cannot create %s: %s",
 						   path, g_strerror(errno));
 			ret = -1;
@@ -174,6 +171,19 @@ static int create_key(const char *dir, const char *path, char **error_r)
 	}
 	g_free(tmp);
 	return ret < 0 ? -1 : sync_dir(dir, error_r);
+}
+
+/* Makes path hold a new random key, unless it appears meanwhile. */
+static int create_key(const char *dir, const char *path, char **error_r)
+{
+	guint8 secret[TOKEN_KEY_SIZE];
+	int ret;
+
+	if (random_bytes(secret, sizeof(secret), error_r) < 0)
+		return -1;
+	ret = install_key(dir, path, secret, false, error_r);
+	explicit_bzero(secret, sizeof(secret));
+	return ret;
 }
 
 static int read_all(int fd, void *buf, size_t size)
@@ -252,6 +262,25 @@ int token_key_load(const char *dir, struct token_key **key_r, char **error_r)
 	}
 	g_free(path);
 	return ret > 0 ? 0 : -1;
+}
+
+int token_key_copy(const char *from_dir, const char *to_dir, bool replace,
+		   char **error_r)
+{
+	char *from = g_build_filename(from_dir, TOKEN_KEY_FILE, NULL);
+	char *to = g_build_filename(to_dir, TOKEN_KEY_FILE, NULL);
+	struct token_key *key = NULL;
+	int ret = read_key(from, &key, error_r);
+
+	if (ret > 0 && !replace && g_file_test(to, G_FILE_TEST_EXISTS))
+		ret = 0;
+	if (ret > 0 && install_key(to_dir, to, key->secret, replace,
+				   error_r) < 0)
+		ret = -1;
+	token_key_free(&key);
+	g_free(to);
+	g_free(from);
+	return ret;
 }
 
 static void mac(const struct token_key *key, uint32_t ticket_id,

@@ -1,6 +1,7 @@
 #ifndef SHOPDESK_TOKEN_H
 #define SHOPDESK_TOKEN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -16,6 +17,13 @@ struct token_key;
    (mode 0600) on first start.  Returns 0, or -1 with *error_r set to a
    string the caller g_free()s. */
 int token_key_load(const char *dir, struct token_key **key_r, char **error_r);
+
+/* Copies the key in from_dir to to_dir (a backup, or a store restored
+   from one): replacing a key there, or only when there is none.
+   Returns 1 when copied, 0 when from_dir has no key or to_dir's was
+   kept, -1 with *error_r. */
+int token_key_copy(const char *from_dir, const char *to_dir, bool replace,
+		   char **error_r);
 
 /* Makes a key from raw bytes (tests). */
 struct token_key *token_key_new(const void *secret, size_t size);

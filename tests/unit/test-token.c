@@ -388,6 +388,58 @@ static void test_key_no_dir(void)
 	remove_dir(dir);
 }
 
+static char *token_in(const char *dir)
+{
+	struct token_key *key = NULL;
+	char *error = NULL, *token;
+
+	g_assert_cmpint(token_key_load(dir, &key, &error), ==, 0);
+	token = token_make(key, 7);
+	token_key_free(&key);
+	return token;
+}
+
+/* A backup takes the key along; a restore puts it back only where
+   there is none, and never makes one of its own. */
+static void test_key_copy(void)
+{
+	char *a = make_dir(), *b = make_dir(), *empty = make_dir();
+	char *error = NULL, *ta, *tb, *tb2;
+
+	g_assert_cmpint(token_key_copy(a, b, false, &error), ==, 0);
+	g_assert_cmpuint(count_entries(b), ==, 0);
+	ta = token_in(a);
+	g_assert_cmpint(token_key_copy(a, b, false, &error), ==, 1);
+	g_assert_null(error);
+	tb = token_in(b);
+	g_assert_cmpstr(ta, ==, tb);
+	g_assert_cmpuint(count_entries(b), ==, 1);	/* no temp file left */
+
+	/* kept, then replaced */
+	g_assert_cmpint(token_key_copy(empty, b, true, &error), ==, 0);
+	g_assert_cmpint(token_key_copy(b, empty, false, &error), ==, 1);
+	remove_dir(a);
+	a = make_dir();
+	g_free(ta);
+	ta = token_in(a);
+	g_assert_cmpstr(ta, !=, tb);
+	g_assert_cmpint(token_key_copy(a, b, false, &error), ==, 0);
+	tb2 = token_in(b);
+	g_assert_cmpstr(tb2, ==, tb);
+	g_free(tb2);
+	g_assert_cmpint(token_key_copy(a, b, true, &error), ==, 1);
+	tb2 = token_in(b);
+	g_assert_cmpstr(tb2, ==, ta);
+	g_assert_cmpuint(count_entries(b), ==, 1);
+
+	g_free(tb2);
+	g_free(tb);
+	g_free(ta);
+	remove_dir(a);
+	remove_dir(b);
+	remove_dir(empty);
+}
+
 #define ADD_TABLE(prefix, table, func)					\
 	for (unsigned int i = 0; i < G_N_ELEMENTS(table); i++) {	\
 		char *path = g_strdup_printf(prefix "/%u", i);		\
@@ -411,5 +463,6 @@ int main(int argc, char *argv[])
 	g_test_add_func("/token/key-race", test_key_race);
 	g_test_add_func("/token/key-not-file", test_key_not_file);
 	g_test_add_func("/token/key-no-dir", test_key_no_dir);
+	g_test_add_func("/token/key-copy", test_key_copy);
 	return g_test_run();
 }
