@@ -1084,9 +1084,9 @@ static int apply_unstamped(struct rebuild *rb, struct store *store,
 			rb->summary.duplicates++;
 		else
 			rb->summary.applied++;
-		note(rb, "%s: no stamps: ticket %u (%s%s)", m->source,
-		     r.ticket_id, thread_rule_name(r.thread.rule),
-		     r.created ? ", new" : "");
+		note(rb, "%s: no stamps: %sticket %u (rule %s)", m->source,
+		     r.created ? "new " : "", r.ticket_id,
+		     thread_rule_name(r.thread.rule));
 		if (r.ticket_id > rb->max_id)
 			rb->max_id = r.ticket_id;
 	}

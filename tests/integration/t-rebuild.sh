@@ -415,7 +415,7 @@ fresh_state() {
 # summary OUTPUT: the rebuild's summary line, as "N tickets, M messages,
 # K unstamped, S skipped" (its words around the numbers may vary)
 summary() {
-	sed -nE '/^rebuild: /{
+	sed -nE '/^rebuild: [0-9]+ tickets/{
 		s/^rebuild: ([0-9]+) tickets?, ([0-9]+) messages?.*[ (]([0-9]+) (unstamped|without stamps).*, ([0-9]+) skipped.*/\1 tickets, \2 messages, \3 unstamped, \5 skipped/p
 		q
 	}' <<<"$1"
@@ -440,10 +440,15 @@ tap_is "$(ids | paste -sd ' ')" "$(paste -sd ' ' <<<"$before_ids")" \
 stop_milter
 stop_bridge
 fresh_state
-out=$(rebuild "$SALES_MD" "$MANAGER_MD" 2>&1)
-rc=$?
+# on a terminal (script(1) gives it one), with its progress
+out=$(script -qec "$(printf '%q ' "${AS_MAIL_USER[@]}" "$CTL_BIN" -c "$CONF" \
+	rebuild --from-mailbox "$SALES_MD" "$MANAGER_MD")" /dev/null |
+	tr '\r' '\n')
+rc=${PIPESTATUS[0]}
 show_output "$out"
 tap_is "$rc" 0 "rebuild --from-mailbox SALES MANAGER (Maildirs)"
+tap_check "on a terminal it shows its progress" \
+	grep -qE "^rebuild: apply $n_files of $n_files messages \(100%\)" <<<"$out"
 tap_is "$(summary "$out")" \
 	"$n_tickets tickets, $n_files messages, 0 unstamped, 0 skipped" \
 	"its summary: every ticket and every message, nothing skipped"
@@ -531,13 +536,30 @@ Do you wrap gifts?
 MAIL
 lmtp customer@example.com "$H/late-1.eml" || bail "LMTP delivery failed"
 lmtp frank@example.com "$H/late-2.eml" || bail "LMTP delivery failed"
+# and an agent's mail that went past the milter: no customer's
+cat > "$H/late-3.eml" <<MAIL
+From: Ann Lee <ann@shop.test>
+To: sales@shop.test
+Subject: Lunch
+Date: $(date -R)
+Message-ID: <lunch-1@shop.test>
+
+Back at two.
+MAIL
+lmtp ann@shop.test "$H/late-3.eml" || bail "LMTP delivery failed"
 out=$(rebuild "sales=$SALES_MD" "manager=$MANAGER_MD" 2>&1)
 rc=$?
 show_output "$out"
 tap_is "$rc" 0 "rebuild --from-mailbox sales=SALES manager=MANAGER"
 tap_is "$(summary "$out")" \
-	"$((n_tickets + 1)) tickets, $((n_files + 2)) messages, 2 unstamped, 0 skipped" \
-	"its summary reports the 2 unstamped messages"
+	"$((n_tickets + 1)) tickets, $((n_files + 3)) messages, 2 unstamped, 1 skipped" \
+	"its summary reports the 2 unstamped messages and the one skipped"
+tap_check "each unstamped message is listed with its ticket" \
+	grep -q "no stamps: ticket 1 (rule references)" <<<"$out"
+tap_check "the new one as a new ticket" \
+	grep -q "no stamps: new ticket $((max_id + 1)) (rule new)" <<<"$out"
+tap_check "and the skipped one with why" \
+	grep -q "skipped: no stamps, and from the shop (ann@shop.test)" <<<"$out"
 tap_check "the store that was there is moved aside" \
 	sh -c "ls -d '$H'/state/before-rebuild-* >/dev/null"
 start_milter_at "$CLOCK"
