@@ -109,17 +109,6 @@ static GVariant *message_fields(const struct intake_message *msg,
 	return g_variant_builder_end(&b);
 }
 
-static int append_event(struct store_txn *txn, struct ticket *ticket,
-			int64_t now, const char *name, GVariant *fields,
-			char **error_r)
-{
-	struct ticket_event *ev = ticket_event_new(now, name, fields);
-	int ret = store_event_append(txn, ticket, ev, error_r);
-
-	ticket_event_free(&ev);
-	return ret;
-}
-
 /* A customer writing again reopens a ticket that waited on them or was
    resolved (a closed one never gets here: threading links a new one). */
 static int reopen(struct store_txn *txn, struct ticket *ticket, int64_t now,
@@ -131,13 +120,13 @@ static int reopen(struct store_txn *txn, struct ticket *ticket, int64_t now,
 		return 0;
 	ticket_set_status(ticket, TICKET_OPEN, now);
 	*reopened_r = true;
-	return append_event(txn, ticket, now, "status",
-			    g_variant_new_parsed("{'from': <%s>, 'to': <%s>, "
-						 "'by': <'customer'>}",
-						 ticket_status_name(old),
-						 ticket_status_name(
-							 TICKET_OPEN)),
-			    error_r);
+	return store_event_add(
+		txn, ticket, now, "status",
+		g_variant_new_parsed("{'from': <%s>, 'to': <%s>, "
+				     "'by': <'customer'>}",
+				     ticket_status_name(old),
+				     ticket_status_name(TICKET_OPEN)),
+		error_r);
 }
 
 /* The answer to "was it solved?" (asked once the ticket was resolved,
@@ -159,21 +148,21 @@ static int rate(struct store_txn *txn, struct ticket *ticket,
 	r->rated = true;
 	r->rating = msg->rating;
 	r->solved = solved;
-	if (append_event(txn, ticket, msg->now, "csat",
-			 g_variant_new_parsed("{'score': <%i>, "
-					      "'solved': <%s>}",
-					      (gint32)msg->rating, solved),
-			 error_r) < 0)
+	if (store_event_add(txn, ticket, msg->now, "csat",
+			    g_variant_new_parsed("{'score': <%i>, "
+						 "'solved': <%s>}",
+						 (gint32)msg->rating, solved),
+			    error_r) < 0)
 		return -1;
 	if (msg->solved != 1 && msg->rating < 4)
 		return 0;
 	ticket_set_status(ticket, TICKET_CLOSED, msg->now);
 	*closed_r = true;
-	return append_event(txn, ticket, msg->now, "status",
-			    g_variant_new_parsed("{'from': <'resolved'>, "
-						 "'to': <'closed'>, "
-						 "'by': <'customer'>}"),
-			    error_r);
+	return store_event_add(txn, ticket, msg->now, "status",
+			       g_variant_new_parsed("{'from': <'resolved'>, "
+						    "'to': <'closed'>, "
+						    "'by': <'customer'>}"),
+			       error_r);
 }
 
 /* A customer who writes after a human answer waits again: a new
@@ -205,8 +194,8 @@ static int created_event(struct store_txn *txn, struct ticket *ticket,
 					      g_variant_new_string(
 						      thread->note));
 	}
-	return append_event(txn, ticket, now, "created",
-			    g_variant_builder_end(&b), error_r);
+	return store_event_add(txn, ticket, now, "created",
+			       g_variant_builder_end(&b), error_r);
 }
 
 /* The line in the history of the ticket a new one links to: who came
@@ -220,13 +209,13 @@ static int followed_event(struct store_txn *txn, const struct ticket *ticket,
 
 	if (ret <= 0)
 		return ret;	/* gone: nothing to tell */
-	ret = append_event(txn, linked, now, "followed_by",
-			   g_variant_new_parsed(
-				   "{'ticket': <%u>, 'from': <%s>, "
-				   "'why': <%s>}", ticket->id,
-				   ticket->customer_address,
-				   thread->note != NULL ? thread->note : ""),
-			   error_r);
+	ret = store_event_add(txn, linked, now, "followed_by",
+			      g_variant_new_parsed(
+				      "{'ticket': <%u>, 'from': <%s>, "
+				      "'why': <%s>}", ticket->id,
+				      ticket->customer_address,
+				      thread->note != NULL ? thread->note : ""),
+			      error_r);
 	if (ret == 0)
 		ret = store_ticket_put(txn, linked, error_r);
 	ticket_free(&linked);
@@ -341,11 +330,12 @@ static int decide_ack(struct store_txn *txn, const struct config *config,
 	ticket->ack_for = g_strdup(msg->message_id != NULL ?
 				   msg->message_id : "");
 	ticket->last_ack = msg->now;
-	return append_event(txn, ticket, msg->now, "ack",
-			    g_variant_new_parsed("{'message_id': <%s>, "
-						 "'to': <%s>}", ticket->ack_id,
-						 msg->ack_to),
-			    error_r);
+	return store_event_add(txn, ticket, msg->now, "ack",
+			       g_variant_new_parsed("{'message_id': <%s>, "
+						    "'to': <%s>}",
+						    ticket->ack_id,
+						    msg->ack_to),
+			       error_r);
 }
 
 /* A message seen before: if it is the one the ticket's last ack
@@ -456,8 +446,8 @@ static int intake_txn(struct store_txn *txn, void *context,
 	ticket->updated = msg->now;
 	ticket->last_inbound = msg->now;
 	r->seq = ticket->next_seq;
-	if (append_event(txn, ticket, msg->now, "message",
-			 message_fields(msg, &r->thread), error_r) < 0 ||
+	if (store_event_add(txn, ticket, msg->now, "message",
+			    message_fields(msg, &r->thread), error_r) < 0 ||
 	    decide_ack(txn, c->config, msg, ticket, r->created, reopened, r,
 		       error_r) < 0 ||
 	    store_ticket_put(txn, ticket, error_r) < 0 ||
@@ -534,10 +524,10 @@ static int change_field(struct store_txn *txn, struct ticket *ticket,
 		return 0;
 	*field = g_strdup(value);
 	g_free(old);
-	return append_event(txn, ticket, reply->now, event,
-			    g_variant_new_parsed("{'to': <%s>, 'by': <%s>}",
-						 value, reply->agent),
-			    error_r);
+	return store_event_add(txn, ticket, reply->now, event,
+			       g_variant_new_parsed("{'to': <%s>, 'by': <%s>}",
+						    value, reply->agent),
+			       error_r);
 }
 
 /* The agent's commands, in order; the last status command wins over
@@ -606,9 +596,9 @@ static int reply_txn(struct store_txn *txn, void *context,
 	if (!r->duplicate) {
 		ticket->updated = reply->now;
 		r->seq = ticket->next_seq;
-		if (append_event(txn, ticket, reply->now, "message",
-				 reply_fields(reply, note, &r->thread),
-				 error_r) < 0)
+		if (store_event_add(txn, ticket, reply->now, "message",
+				    reply_fields(reply, note, &r->thread),
+				    error_r) < 0)
 			goto fail;
 		if (!note && ticket->first_reply == 0)
 			ticket->first_reply = reply->now;
@@ -623,13 +613,13 @@ static int reply_txn(struct store_txn *txn, void *context,
 			goto fail;
 		ticket_set_status(ticket, status, reply->now);
 		if (ticket->status != old &&
-		    append_event(txn, ticket, reply->now, "status",
-				 g_variant_new_parsed(
-					 "{'from': <%s>, 'to': <%s>, "
-					 "'by': <%s>}",
-					 ticket_status_name(old),
-					 ticket_status_name(ticket->status),
-					 reply->agent), error_r) < 0)
+		    store_event_add(txn, ticket, reply->now, "status",
+				    g_variant_new_parsed(
+					    "{'from': <%s>, 'to': <%s>, "
+					    "'by': <%s>}",
+					    ticket_status_name(old),
+					    ticket_status_name(ticket->status),
+					    reply->agent), error_r) < 0)
 			goto fail;
 		if (store_ticket_put(txn, ticket, error_r) < 0 ||
 		    (reply->message_id != NULL && *reply->message_id != '\0' &&

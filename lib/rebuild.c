@@ -668,16 +668,6 @@ static gint by_time(gconstpointer a, gconstpointer b)
 	return x->order < y->order ? -1 : x->order > y->order;
 }
 
-static int append(struct store_txn *txn, struct ticket *ticket, int64_t time,
-		  const char *name, GVariant *fields, char **error_r)
-{
-	struct ticket_event *ev = ticket_event_new(time, name, fields);
-	int ret = store_event_append(txn, ticket, ev, error_r);
-
-	ticket_event_free(&ev);
-	return ret;
-}
-
 static void set_string(char **field, const char *value)
 {
 	if (value == NULL || strcmp(*field, value) == 0)
@@ -742,18 +732,20 @@ static int create(struct store_txn *txn, const struct rebuild *rb,
 	if (t->linked_to != 0)
 		g_variant_builder_add(&b, "{sv}", "linked_to",
 				      g_variant_new_uint32(t->linked_to));
-	if (append(txn, t, m->time, "created", g_variant_builder_end(&b),
-		   error_r) < 0)
+	if (store_event_add(txn, t, m->time, "created",
+			    g_variant_builder_end(&b), error_r) < 0)
 		return -1;
 	if (t->linked_to == 0)
 		return 0;
 	ret = store_ticket_get(txn, t->linked_to, &linked, error_r);
 	if (ret <= 0)
 		return ret;
-	ret = append(txn, linked, m->time, "followed_by",
-		     g_variant_new_parsed("{'ticket': <%u>, 'from': <%s>, "
-					  "'why': <''>}", t->id,
-					  t->customer_address), error_r);
+	ret = store_event_add(
+		txn, linked, m->time, "followed_by",
+		g_variant_new_parsed("{'ticket': <%u>, 'from': <%s>, "
+				     "'why': <''>}",
+				     t->id, t->customer_address),
+		error_r);
 	if (ret == 0)
 		ret = store_ticket_put(txn, linked, error_r);
 	ticket_free(&linked);
@@ -806,9 +798,11 @@ static int inbound(struct store_txn *txn, const struct rebuild *rb,
 	if (m->rating >= 0) {
 		if (m->rating > 0)
 			t->rating = m->rating;
-		if (append(txn, t, m->time, "csat", g_variant_new_parsed(
-				   "{'score': <%i>, 'solved': <%s>}",
-				   (gint32)m->rating, m->solved), error_r) < 0)
+		if (store_event_add(txn, t, m->time, "csat",
+				    g_variant_new_parsed(
+					    "{'score': <%i>, 'solved': <%s>}",
+					    (gint32)m->rating, m->solved),
+				    error_r) < 0)
 			return -1;
 	}
 	if (m->promise_by != 0 && m->promise_by != t->promise_by) {
@@ -840,9 +834,11 @@ static int ack(struct store_txn *txn, const struct rmsg *m,
 	set_string(&t->ack_id, m->ack_id);
 	set_string(&t->ack_for, m->message_id);
 	t->last_ack = m->time;
-	if (append(txn, t, m->time, "ack", g_variant_new_parsed(
-			   "{'message_id': <%s>, 'to': <%s>}", m->ack_id,
-			   m->ack_to), error_r) < 0)
+	if (store_event_add(
+		    txn, t, m->time, "ack",
+		    g_variant_new_parsed("{'message_id': <%s>, 'to': <%s>}",
+					 m->ack_id, m->ack_to),
+		    error_r) < 0)
 		return -1;
 	if (store_sender_acks_get(txn, m->ack_to, &times, error_r) < 0) {
 		g_array_unref(times);
@@ -864,9 +860,10 @@ static int changed(struct store_txn *txn, const struct rmsg *m,
 	if (strcmp(*field, value) == 0)
 		return 0;
 	set_string(field, value);
-	return append(txn, t, m->time, event, g_variant_new_parsed(
-			      "{'to': <%s>, 'by': <%s>}", value, m->from),
-		      error_r);
+	return store_event_add(txn, t, m->time, event,
+			       g_variant_new_parsed("{'to': <%s>, 'by': <%s>}",
+						    value, m->from),
+			       error_r);
 }
 
 static int indexes(struct store_txn *txn, const struct config *config,
@@ -927,17 +924,18 @@ static int apply_stamped(struct store_txn *txn, const struct rebuild *rb,
 	if (m->direction == DIR_INBOUND && m->status >= 0 &&
 	    m->status != old) {
 		ticket_set_status(t, m->status, m->time);
-		if (append(txn, t, m->time, "status", g_variant_new_parsed(
-				   "{'from': <%s>, 'to': <%s>, "
-				   "'by': <'customer'>}",
-				   ticket_status_name(old),
-				   ticket_status_name(m->status)),
-			   error_r) < 0)
+		if (store_event_add(
+			    txn, t, m->time, "status",
+			    g_variant_new_parsed("{'from': <%s>, 'to': <%s>, "
+						 "'by': <'customer'>}",
+						 ticket_status_name(old),
+						 ticket_status_name(m->status)),
+			    error_r) < 0)
 			goto fail;
 	}
 	t->updated = m->time;
-	if (append(txn, t, m->time, "message", message_fields(m),
-		   error_r) < 0)
+	if (store_event_add(txn, t, m->time, "message", message_fields(m),
+			    error_r) < 0)
 		goto fail;
 	if (m->direction == DIR_INBOUND && m->ack_id != NULL &&
 	    ack(txn, m, t, error_r) < 0)
@@ -960,13 +958,15 @@ static int apply_stamped(struct store_txn *txn, const struct rebuild *rb,
 			goto fail;
 		if (m->status >= 0 && m->status != old) {
 			ticket_set_status(t, m->status, m->time);
-			if (append(txn, t, m->time, "status",
-				   g_variant_new_parsed(
-					   "{'from': <%s>, 'to': <%s>, "
-					   "'by': <%s>}",
-					   ticket_status_name(old),
-					   ticket_status_name(m->status),
-					   m->from), error_r) < 0)
+			if (store_event_add(
+				    txn, t, m->time, "status",
+				    g_variant_new_parsed(
+					    "{'from': <%s>, 'to': <%s>, "
+					    "'by': <%s>}",
+					    ticket_status_name(old),
+					    ticket_status_name(m->status),
+					    m->from),
+				    error_r) < 0)
 				goto fail;
 		}
 	} else {
@@ -1129,11 +1129,13 @@ static int finish_ticket(struct store_txn *txn, struct finish *f,
 		enum ticket_status old = t->status;
 
 		ticket_set_status(t, status, now);
-		if (append(txn, t, now, "status", g_variant_new_parsed(
-				   "{'from': <%s>, 'to': <%s>, "
-				   "'by': <'mailbox'>}",
-				   ticket_status_name(old),
-				   ticket_status_name(status)), error_r) < 0) {
+		if (store_event_add(
+			    txn, t, now, "status",
+			    g_variant_new_parsed("{'from': <%s>, 'to': <%s>, "
+						 "'by': <'mailbox'>}",
+						 ticket_status_name(old),
+						 ticket_status_name(status)),
+			    error_r) < 0) {
 			ticket_free(&t);
 			return -1;
 		}

@@ -94,6 +94,17 @@ int store_event_append(struct store_txn *txn, struct ticket *ticket,
 	return txn->backend->event_append(txn, ticket, event, error_r);
 }
 
+int store_event_add(struct store_txn *txn, struct ticket *ticket,
+		    int64_t time, const char *name, GVariant *fields,
+		    char **error_r)
+{
+	struct ticket_event *event = ticket_event_new(time, name, fields);
+	int ret = store_event_append(txn, ticket, event, error_r);
+
+	ticket_event_free(&event);
+	return ret;
+}
+
 int store_event_list(struct store_txn *txn, uint32_t id, GPtrArray **events_r,
 		     char **error_r)
 {

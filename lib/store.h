@@ -136,6 +136,12 @@ int store_ticket_foreach(struct store_txn *txn, store_ticket_func_t *func,
 int store_event_append(struct store_txn *txn, struct ticket *ticket,
 		       struct ticket_event *event, char **error_r);
 
+/* store_event_append() of a new event (fields as ticket_event_new()
+   takes them).  Returns 0 or -1. */
+int store_event_add(struct store_txn *txn, struct ticket *ticket,
+		    int64_t time, const char *name, GVariant *fields,
+		    char **error_r);
+
 /* Returns the ticket's events in order in *events_r (a new array that
    frees its members).  Returns 0 or -1. */
 int store_event_list(struct store_txn *txn, uint32_t id, GPtrArray **events_r,

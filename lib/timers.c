@@ -108,16 +108,6 @@ static bool still_due(const struct ticket *ticket,
 	return false;
 }
 
-static int append(struct store_txn *txn, struct ticket *ticket, int64_t now,
-		  const char *name, GVariant *fields, char **error_r)
-{
-	struct ticket_event *ev = ticket_event_new(now, name, fields);
-	int ret = store_event_append(txn, ticket, ev, error_r);
-
-	ticket_event_free(&ev);
-	return ret;
-}
-
 /* The customer's latest message in the history: its Message-ID, date
    and the start of its text (new strings, "" when there is none). */
 struct last_message {
@@ -320,11 +310,12 @@ static int fire_window(struct fire *f, struct store_txn *txn,
 				"no escalate_to)");
 	ticket->window_warned = ticket->last_inbound;
 	if (ret == 0)
-		ret = append(txn, ticket, f->now, "window",
-			     g_variant_new_parsed("{'closes': <%s>, "
-						  "'to': <%s>}", closes,
-						  to != NULL ? to : ""),
-			     error_r);
+		ret = store_event_add(
+			txn, ticket, f->now, "window",
+			g_variant_new_parsed("{'closes': <%s>, "
+					     "'to': <%s>}",
+					     closes, to != NULL ? to : ""),
+			error_r);
 	g_free(closes);
 	g_free(to);
 	return ret;
@@ -352,12 +343,12 @@ static int fire_sla(struct fire *f, struct store_txn *txn,
 				"no escalate_to)");
 	ticket->sla = warn ? SLA_WARNED : SLA_BREACHED;
 	if (ret == 0)
-		ret = append(txn, ticket, f->now, warn ? "sla_warn" :
-			     "sla_breach",
-			     g_variant_new_parsed("{'reply_by': <%s>, "
-						  "'to': <%s>}", reply_by,
-						  to != NULL ? to : ""),
-			     error_r);
+		ret = store_event_add(
+			txn, ticket, f->now, warn ? "sla_warn" : "sla_breach",
+			g_variant_new_parsed("{'reply_by': <%s>, "
+					     "'to': <%s>}",
+					     reply_by, to != NULL ? to : ""),
+			error_r);
 	g_free(reply_by);
 	g_free(to);
 	return ret;
@@ -647,12 +638,13 @@ static int fire_followup(struct fire *f, struct store_txn *txn,
 				       error_r);
 	ticket->followup_sent = f->now;
 	if (ret == 0)
-		ret = append(txn, ticket, f->now, "followup",
-			     g_variant_new_parsed("{'channel': <%s>, "
-						  "'skipped': <%s>}",
-						  ticket->channel,
-						  skipped != NULL ? skipped :
-						  ""), error_r);
+		ret = store_event_add(
+			txn, ticket, f->now, "followup",
+			g_variant_new_parsed("{'channel': <%s>, "
+					     "'skipped': <%s>}",
+					     ticket->channel,
+					     skipped != NULL ? skipped : ""),
+			error_r);
 	g_free(key);
 	return ret;
 }
@@ -665,15 +657,16 @@ static int fire_autoclose(struct fire *f, struct store_txn *txn,
 
 	ticket_set_status(ticket, TICKET_CLOSED, f->now);
 	ticket->updated = f->now;
-	ret = append(txn, ticket, f->now, "autoclose",
-		     g_variant_new_parsed("{'resolved': <%s>}", resolved),
-		     error_r);
+	ret = store_event_add(
+		txn, ticket, f->now, "autoclose",
+		g_variant_new_parsed("{'resolved': <%s>}", resolved), error_r);
 	if (ret == 0)
-		ret = append(txn, ticket, f->now, "status",
-			     g_variant_new_parsed("{'from': <'resolved'>, "
-						  "'to': <'closed'>, "
-						  "'by': <'autoclose'>}"),
-			     error_r);
+		ret = store_event_add(
+			txn, ticket, f->now, "status",
+			g_variant_new_parsed("{'from': <'resolved'>, "
+					     "'to': <'closed'>, "
+					     "'by': <'autoclose'>}"),
+			error_r);
 	g_free(resolved);
 	return ret;
 }
