@@ -373,8 +373,16 @@ static void plan_record(const struct pipeline_mail *mail,
 	if (*r->assignee != '\0')
 		plan_header_add(plan, "X-Shopdesk-Assignee", r->assignee);
 	if (r->linked_to != 0) {
-		g_snprintf(number, sizeof(number), "%u", r->linked_to);
-		plan_header_add(plan, "X-Shopdesk-Linked-To", number);
+		/* and, on the mail that made it, why it is a ticket of its
+		   own: "3 (closed)" */
+		bool why = r->created && r->thread.note != NULL;
+		char *value = g_strdup_printf("%u%s%s%s", r->linked_to,
+					      why ? " (" : "",
+					      why ? r->thread.note : "",
+					      why ? ")" : "");
+
+		plan_header_add(plan, "X-Shopdesk-Linked-To", value);
+		g_free(value);
 	}
 	g_free(time);
 }

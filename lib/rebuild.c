@@ -43,6 +43,7 @@ struct rmsg {
 	char *customer_address, *participants, *ack_id, *ack_to;
 	char *message_id, *date, *snippet, *to, *solved;
 	uint32_t linked_to;
+	char *linked_why;	/* why a ticket of its own, or NULL */
 	int64_t reply_by, promise_by;
 	int rating;		/* -1: no answer to "was it solved?" */
 
@@ -88,6 +89,7 @@ static void rmsg_free(gpointer data)
 	g_free(m->snippet);
 	g_free(m->to);
 	g_free(m->solved);
+	g_free(m->linked_why);
 	g_free(m->delivered_to);
 	if (m->raw != NULL)
 		g_bytes_unref(m->raw);
@@ -274,23 +276,55 @@ static void read_rating(GMimeMessage *msg, struct rmsg *m)
 	g_free(raw);
 }
 
-static char *addresses_of(GMimeMessage *msg)
+/* The customers an agent's mail went to, as far as its To: and Cc:
+   tell (the envelope's Bcc is in no header): every address but the
+   shop's own. */
+static char *customers_of(const struct config *config, GMimeMessage *msg)
 {
-	InternetAddressList *to = g_mime_message_get_addresses(
-		msg, GMIME_ADDRESS_TYPE_TO);
+	static const GMimeAddressType types[] = {
+		GMIME_ADDRESS_TYPE_TO, GMIME_ADDRESS_TYPE_CC
+	};
 	GString *out = g_string_new(NULL);
 
-	for (int i = 0; to != NULL && i < internet_address_list_length(to);
-	     i++) {
-		InternetAddress *a = internet_address_list_get_address(to, i);
+	for (unsigned int k = 0; k < G_N_ELEMENTS(types); k++) {
+		InternetAddressList *list =
+			g_mime_message_get_addresses(msg, types[k]);
 
-		if (!INTERNET_ADDRESS_IS_MAILBOX(a))
-			continue;
-		g_string_append_printf(out, "%s%s", out->len > 0 ? ", " : "",
-				       internet_address_mailbox_get_addr(
-					       INTERNET_ADDRESS_MAILBOX(a)));
+		for (int i = 0; list != NULL &&
+		     i < internet_address_list_length(list); i++) {
+			InternetAddress *a =
+				internet_address_list_get_address(list, i);
+			char *addr;
+			const char *at;
+
+			if (!INTERNET_ADDRESS_IS_MAILBOX(a))
+				continue;
+			addr = g_ascii_strdown(internet_address_mailbox_get_addr(
+				INTERNET_ADDRESS_MAILBOX(a)), -1);
+			at = strrchr(addr, '@');
+			if (at != NULL && strcmp(at + 1, config->domain) != 0 &&
+			    config_find_queue(config, addr, NULL, NULL) == NULL)
+				g_string_append_printf(out, "%s%s",
+						       out->len > 0 ? ", " : "",
+						       addr);
+			g_free(addr);
+		}
 	}
 	return g_string_free(out, FALSE);
+}
+
+/* "3", or "3 (closed)" on the mail that made the ticket */
+static void read_linked(const char *text, struct rmsg *m)
+{
+	char *end = NULL;
+	const char *open;
+
+	if (text == NULL)
+		return;
+	m->linked_to = (uint32_t)g_ascii_strtoull(text, &end, 10);
+	open = strchr(end, '(');
+	if (open != NULL && g_str_has_suffix(open, ")"))
+		m->linked_why = g_strndup(open + 1, strlen(open) - 2);
 }
 
 static void read_stamps(struct rebuild *rb, GMimeMessage *msg,
@@ -315,8 +349,7 @@ static void read_stamps(struct rebuild *rb, GMimeMessage *msg,
 	m->language = header(msg, "X-Shopdesk-Language");
 	m->assignee = header(msg, "X-Shopdesk-Assignee");
 	text = header(msg, "X-Shopdesk-Linked-To");
-	m->linked_to = text != NULL ? (uint32_t)g_ascii_strtoull(text, NULL,
-								 10) : 0;
+	read_linked(text, m);
 	g_free(text);
 	text = header(msg, "X-Shopdesk-Reply-By");
 	m->reply_by = iso_time(text);
@@ -339,7 +372,7 @@ static void read_stamps(struct rebuild *rb, GMimeMessage *msg,
 	if (m->from == NULL)
 		m->from = g_strdup(f.from_address);
 	if (m->direction != DIR_INBOUND)
-		m->to = addresses_of(msg);
+		m->to = customers_of(rb->config, msg);
 	mailmsg_fields_clear(&f);
 }
 
@@ -732,6 +765,9 @@ static int create(struct store_txn *txn, const struct rebuild *rb,
 	if (t->linked_to != 0)
 		g_variant_builder_add(&b, "{sv}", "linked_to",
 				      g_variant_new_uint32(t->linked_to));
+	if (t->linked_to != 0 && m->linked_why != NULL)
+		g_variant_builder_add(&b, "{sv}", "why",
+				      g_variant_new_string(m->linked_why));
 	if (store_event_add(txn, t, m->time, "created",
 			    g_variant_builder_end(&b), error_r) < 0)
 		return -1;
@@ -743,8 +779,10 @@ static int create(struct store_txn *txn, const struct rebuild *rb,
 	ret = store_event_add(
 		txn, linked, m->time, "followed_by",
 		g_variant_new_parsed("{'ticket': <%u>, 'from': <%s>, "
-				     "'why': <''>}",
-				     t->id, t->customer_address),
+				     "'why': <%s>}",
+				     t->id, t->customer_address,
+				     m->linked_why != NULL ? m->linked_why :
+				     ""),
 		error_r);
 	if (ret == 0)
 		ret = store_ticket_put(txn, linked, error_r);
