@@ -80,12 +80,15 @@ static const char usage_text[] =
 	"  db recover [--from DIR]      catastrophic recovery, the milter\n"
 	"                               stopped; from a backup and the\n"
 	"                               store's own newer logs\n"
-	"  rebuild --from-mailbox [--keep-store] [[QUEUE=]MAILDIR ...]\n"
+	"  rebuild --from-mailbox [--keep-store] [--trust-stamps]\n"
+	"          [[QUEUE=]MAILDIR ...]\n"
 	"                               make the store again from the queue\n"
 	"                               mailboxes (through doveadm, or the\n"
 	"                               Maildirs given), the milter stopped;\n"
 	"                               --keep-store: add what the store\n"
-	"                               lacks to it (a restored backup)\n"
+	"                               lacks to it (a restored backup);\n"
+	"                               --trust-stamps: stamps without the\n"
+	"                               seal count too\n"
 	"\n"
 	"FILE defaults to " CONFIG_DEFAULT_PATH ".\n";
 
@@ -1399,7 +1402,7 @@ static void rebuild_read_doveadm(const struct config *config,
 	if (doveadm_connect(config->doveadm_socket,
 			    (unsigned int)config->doveadm_timeout, &conn,
 			    &error) < 0)
-		die("%s", error);
+		die("%s (the store is untouched)", error);
 	for (unsigned int i = 0; i < config->queues->len; i++) {
 		const struct config_queue *q = config->queues->pdata[i];
 
@@ -1407,47 +1410,98 @@ static void rebuild_read_doveadm(const struct config *config,
 			continue;
 		if (rebuild_add_doveadm(rb, conn, q->mailbox, q->name,
 					&error) < 0)
-			die("%s", error);
+			die("%s (the store is untouched)", error);
 	}
 	doveadm_close(&conn);
 }
 
-static void rebuild_read_maildirs(const struct config *config,
-				  struct rebuild *rb, int argc, char **argv)
+static void rebuild_read_maildirs(struct rebuild *rb, char **paths)
 {
-	for (int i = 0; i < argc; i++) {
-		const char *eq = strchr(argv[i], '=');
-		char *queue = eq != NULL ? g_strndup(argv[i], eq - argv[i]) :
+	for (unsigned int i = 0; paths[i] != NULL; i++) {
+		const char *eq = strchr(paths[i], '=');
+		char *queue = eq != NULL ? g_strndup(paths[i], eq - paths[i]) :
 			NULL;
 		char *error = NULL;
 
-		if (queue != NULL && config_queue_by_name(config, queue) ==
-		    NULL)
-			usage_error("rebuild: no [queue %s]", queue);
 		if (rebuild_add_maildir(rb, queue, eq != NULL ? eq + 1 :
-					argv[i], &error) < 0)
-			die("%s", error);
+					paths[i], &error) < 0)
+			die("%s (the store is untouched)", error);
 		g_free(queue);
 	}
+}
+
+/* The reply-token key, which also seals the stamps: it must be the one
+   the mail was stamped with.  Lost, it is made anew only when the
+   stamps are to be trusted without their seal. */
+static struct token_key *rebuild_key(const struct config *config,
+				     bool trust)
+{
+	char *path = g_build_filename(config->state_dir, "token.key", NULL);
+	bool had = g_file_test(path, G_FILE_TEST_EXISTS);
+	struct token_key *key = NULL;
+	char *error = NULL;
+
+	if (!had && !trust)
+		die("no reply-token key %s: it seals the stamps a rebuild "
+		    "reads; put back the one of a backup (shopdeskctl db "
+		    "recover --from DIR does, or copy DIR/token.key), or "
+		    "rebuild --trust-stamps", path);
+	if (g_mkdir_with_parents(config->state_dir, 0700) < 0)
+		die("mkdir %s: %s", config->state_dir, g_strerror(errno));
+	if (token_key_load(config->state_dir, &key, &error) < 0)
+		die("%s", error);
+	if (!had)
+		printf("warning: a new reply-token key %s: tokens in replies "
+		       "sent before are not recognised\n", path);
+	g_free(path);
+	return key;
 }
 
 static int cmd_rebuild(const char *config_path, int argc, char **argv)
 {
 	struct config *config;
 	struct store *store;
-	struct token_key *key = NULL;
+	struct token_key *key;
 	struct rebuild *rb;
 	const struct rebuild_summary *sum;
 	char *aside = NULL, *error = NULL;
 	gint64 last = 0;
-	bool keep = argc > 1 && strcmp(argv[1], "--keep-store") == 0;
-	int paths = keep ? 2 : 1;
+	bool keep = false, trust = false;
+	int i;
 
 	if (argc == 0 || strcmp(argv[0], "--from-mailbox") != 0)
 		usage_error("rebuild --from-mailbox [--keep-store] "
-			    "[[QUEUE=]MAILDIR ...]");
+			    "[--trust-stamps] [[QUEUE=]MAILDIR ...]");
+	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+		if (strcmp(argv[i], "--keep-store") == 0)
+			keep = true;
+		else if (strcmp(argv[i], "--trust-stamps") == 0)
+			trust = true;
+		else
+			usage_error("rebuild: unknown option %s", argv[i]);
+	}
 	config = load_config(config_path);
+	for (int k = i; k < argc; k++) {
+		const char *eq = strchr(argv[k], '=');
+		char *queue = eq != NULL ? g_strndup(argv[k], eq - argv[k]) :
+			NULL;
+
+		if (queue != NULL && config_queue_by_name(config, queue) ==
+		    NULL)
+			usage_error("rebuild: no [queue %s]", queue);
+		g_free(queue);
+	}
 	become_store_owner(config);
+	key = rebuild_key(config, trust);
+	g_mime_init();
+	rb = rebuild_new(config, key, trust, (int64_t)time(NULL),
+			 isatty(STDERR_FILENO) ? rebuild_progress : NULL,
+			 &last);
+	/* read first: the store stays as it is until all was read */
+	if (i == argc)
+		rebuild_read_doveadm(config, rb);
+	else
+		rebuild_read_maildirs(rb, argv + i);
 	/* the milter holds the store's lock while it runs */
 	if (!keep && store_set_aside(config->state_dir, "rebuild", &aside,
 				     &error) < 0)
@@ -1455,27 +1509,17 @@ static int cmd_rebuild(const char *config_path, int argc, char **argv)
 		    " (stop shopdesk-milter first)" : "");
 	if (aside != NULL)
 		printf("the store's files moved to %s\n", aside);
-	/* open (and locked) from here on: no milter starts meanwhile */
-	if (store_open(config->state_dir, 0, &store, &error) < 0)
-		die("%s%s", error, strstr(error, "in use") != NULL ?
-		    " (stop shopdesk-milter first)" : "");
-	if (token_key_load(config->state_dir, &key, &error) < 0)
-		die("%s", error);
-	g_mime_init();
-	rb = rebuild_new(config, key, (int64_t)time(NULL),
-			 isatty(STDERR_FILENO) ? rebuild_progress : NULL,
-			 &last);
-	if (argc == paths)
-		rebuild_read_doveadm(config, rb);
-	else
-		rebuild_read_maildirs(config, rb, argc - paths, argv + paths);
-	if (rebuild_run(rb, store, &sum, &error) < 0)
-		die("%s", error);
+	if (store_open(config->state_dir, 0, &store, &error) < 0 ||
+	    rebuild_run(rb, store, &sum, &error) < 0)
+		die("%s%s%s%s", error, strstr(error, "in use") != NULL ?
+		    " (stop shopdesk-milter first)" : "",
+		    aside != NULL ? "; the store's files from before are in " :
+		    "", aside != NULL ? aside : "");
 	store_close(&store);
 	if (last != 0)
 		fputc('\n', stderr);
-	for (unsigned int i = 0; i < sum->notes->len; i++)
-		printf("%s\n", (char *)sum->notes->pdata[i]);
+	for (unsigned int n = 0; n < sum->notes->len; n++)
+		printf("%s\n", (char *)sum->notes->pdata[n]);
 	printf("rebuild: %u tickets, %u messages (%u recorded, %u copies "
 	       "of messages recorded, %u without stamps threaded anew), "
 	       "%u skipped\n", sum->tickets, sum->messages, sum->applied,

@@ -8,6 +8,7 @@
 
 #include "pipeline.h"
 #include "sla.h"
+#include "stamp.h"
 #include "ack.h"
 #include "autoreply.h"
 #include "category.h"
@@ -387,6 +388,27 @@ static void plan_record(const struct pipeline_mail *mail,
 	g_free(time);
 }
 
+/* The seal on the stamps planned (stamp.h), made last: over every
+   X-Shopdesk-* header the plan adds and the Message-ID the message is
+   filed under. */
+static void plan_seal(const struct pipeline *p, const char *message_id,
+		      struct plan *plan)
+{
+	GString *text = g_string_new(NULL);
+	char *seal;
+
+	for (unsigned int i = 0; i < plan->edits->len; i++) {
+		const struct plan_edit *e = plan->edits->pdata[i];
+
+		if (e->kind == PLAN_HEADER_ADD)
+			stamp_text_add(text, e->name, e->value);
+	}
+	seal = stamp_seal(p->key, text, message_id);
+	plan_header_add(plan, STAMP_SEAL_HEADER, seal);
+	g_free(seal);
+	g_string_free(text, TRUE);
+}
+
 /* The subject the message came with, when the milter changes it. */
 static void plan_original_subject(const char *subject, struct plan *plan)
 {
@@ -668,6 +690,14 @@ static void plan_inbound(struct pipeline *p, const struct pipeline_mail *mail,
 		plan_ack(p, mail, f, &c, &r, plan);
 	plan_stamps(p, mail, f, &c, added_message_id, &r, plan);
 	plan_inbound_record(p, f, participants, envelope_to, &r, plan);
+	/* the Message-ID it is filed under, where the sender's own stays */
+	if (fingerprint_id != NULL && mail->has_message_id) {
+		char *value = g_strdup_printf("<%s>", fingerprint_id);
+
+		plan_header_add(plan, "X-Shopdesk-Message-Id", value);
+		g_free(value);
+	}
+	plan_seal(p, f->message_id, plan);
 	plan_log(plan, "%s: ticket=%u rule=%s%s%s queue=%s status=%s "
 		 "from=<%s>%s lang=%s category=%s ack=%s%s%s%s",
 		 mail->queue_id, r.ticket_id, thread_rule_name(r.thread.rule),
@@ -782,6 +812,7 @@ static void plan_rewrite(const struct pipeline *p,
 			note ? "note" : "outbound");
 	plan_record(mail, r, mail->agent, plan);
 	plan_original_subject(f->subject, plan);
+	plan_seal(p, f->message_id, plan);
 	if (!names_queue(p, mail, queue))
 		plan_rcpt_add(plan, envelope);
 	if (note) {

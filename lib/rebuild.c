@@ -10,17 +10,22 @@
 #include "log.h"
 #include "mailmsg.h"
 #include "sla.h"
+#include "stamp.h"
 #include "subject.h"
 #include "ticket.h"
 
-#include <glib/gstdio.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <gmime/gmime.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 /* Messages applied in one transaction */
 #define REBUILD_BATCH 200
 #define PROGRESS_EVERY 1000
+#define DAY (24 * 60 * 60)
 /* Messages fetched through doveadm at a time */
 #define DOVEADM_CHUNK 500
 
@@ -55,6 +60,7 @@ struct rmsg {
 struct rebuild {
 	const struct config *config;
 	const struct token_key *key;
+	bool trust;		/* stamps without the seal count too */
 	int64_t now;
 	rebuild_progress_func_t *progress;
 	void *progress_context;
@@ -97,14 +103,15 @@ static void rmsg_free(gpointer data)
 }
 
 struct rebuild *rebuild_new(const struct config *config,
-			    const struct token_key *key, int64_t now,
-			    rebuild_progress_func_t *progress,
+			    const struct token_key *key, bool trust,
+			    int64_t now, rebuild_progress_func_t *progress,
 			    void *progress_context)
 {
 	struct rebuild *rb = g_new0(struct rebuild, 1);
 
 	rb->config = config;
 	rb->key = key;
+	rb->trust = trust;
 	rb->now = now;
 	rb->progress = progress;
 	rb->progress_context = progress_context;
@@ -299,8 +306,9 @@ static char *customers_of(const struct config *config, GMimeMessage *msg)
 
 			if (!INTERNET_ADDRESS_IS_MAILBOX(a))
 				continue;
-			addr = g_ascii_strdown(internet_address_mailbox_get_addr(
-				INTERNET_ADDRESS_MAILBOX(a)), -1);
+			addr = g_ascii_strdown(
+				internet_address_mailbox_get_addr(
+					INTERNET_ADDRESS_MAILBOX(a)), -1);
 			at = strrchr(addr, '@');
 			if (at != NULL && strcmp(at + 1, config->domain) != 0 &&
 			    config_find_queue(config, addr, NULL, NULL) == NULL)
@@ -311,6 +319,44 @@ static char *customers_of(const struct config *config, GMimeMessage *msg)
 		}
 	}
 	return g_string_free(out, FALSE);
+}
+
+/* The Message-ID the milter filed the message under */
+static char *filed_id(GMimeMessage *msg)
+{
+	char *stamped = header(msg, "X-Shopdesk-Message-Id");
+	char *id = stamped != NULL ? mailmsg_unbracket(stamped) : NULL;
+
+	g_free(stamped);
+	if (id == NULL && g_mime_message_get_message_id(msg) != NULL)
+		id = g_strdup(g_mime_message_get_message_id(msg));
+	return id;
+}
+
+/* Whether the message's stamps carry this installation's seal */
+static bool sealed(const struct rebuild *rb, GMimeMessage *msg)
+{
+	GMimeHeaderList *list =
+		g_mime_object_get_header_list(GMIME_OBJECT(msg));
+	int count = g_mime_header_list_get_count(list);
+	GString *text = g_string_new(NULL);
+	char *given = header(msg, STAMP_SEAL_HEADER), *id, *seal;
+	bool ok;
+
+	for (int i = 0; i < count; i++) {
+		GMimeHeader *h = g_mime_header_list_get_header_at(list, i);
+
+		stamp_text_add(text, g_mime_header_get_name(h),
+			       g_mime_header_get_raw_value(h));
+	}
+	id = filed_id(msg);
+	seal = stamp_seal(rb->key, text, id);
+	ok = given != NULL && strcmp(given, seal) == 0;
+	g_free(seal);
+	g_free(id);
+	g_free(given);
+	g_string_free(text, TRUE);
+	return ok;
 }
 
 /* "3", or "3 (closed)" on the mail that made the ticket */
@@ -366,7 +412,9 @@ static void read_stamps(struct rebuild *rb, GMimeMessage *msg,
 	m->subject = header_text(msg, "X-Shopdesk-Subject");
 	if (m->subject == NULL)
 		m->subject = g_strdup(f.subject);
-	m->message_id = g_strdup(f.message_id != NULL ? f.message_id : "");
+	m->message_id = filed_id(msg);
+	if (m->message_id == NULL)
+		m->message_id = g_strdup("");
 	m->date = ticket_format_time(f.date);
 	m->snippet = g_strdup(f.snippet);
 	if (m->from == NULL)
@@ -376,8 +424,9 @@ static void read_stamps(struct rebuild *rb, GMimeMessage *msg,
 	mailmsg_fields_clear(&f);
 }
 
-/* The queue address among the message's Delivered-To headers (Dovecot
-   adds one per delivery), or NULL. */
+/* The queue address the message was delivered to: the topmost
+   Delivered-To (Dovecot's, of this delivery; any below came with the
+   message), or NULL. */
 static char *queue_address(const struct config *config, GMimeMessage *msg)
 {
 	GMimeHeaderList *list =
@@ -394,15 +443,16 @@ static char *queue_address(const struct config *config, GMimeMessage *msg)
 			continue;
 		value = mailmsg_unbracket(g_mime_header_get_value(h));
 		if (value != NULL &&
-		    config_find_queue(config, value, NULL, NULL) != NULL)
-			return value;
-		g_free(value);
+		    config_find_queue(config, value, NULL, NULL) == NULL)
+			g_clear_pointer(&value, g_free);
+		return value;
 	}
 	return NULL;
 }
 
 /* Reads one message: what applying needs of a stamped one, the message
-   itself when it has no stamps; a note when it is no message at all. */
+   itself when it has no stamps (or stamps without the seal); a note
+   when it is no message at all. */
 static void add_message(struct rebuild *rb, const char *source,
 			GBytes *raw, const char *const *keywords,
 			const char *queue, int64_t mtime)
@@ -433,6 +483,12 @@ static void add_message(struct rebuild *rb, const char *source,
 	m->ticket = ticket != NULL ?
 		(uint32_t)g_ascii_strtoull(ticket, NULL, 10) : 0;
 	g_free(ticket);
+	if (m->ticket != 0 && !rb->trust && !sealed(rb, msg)) {
+		note(rb, "%s: stamps without this installation's seal "
+		     "(forged, or from before seals): threaded anew",
+		     source);
+		m->ticket = 0;
+	}
 	if (m->ticket != 0) {
 		char *time = header(msg, "X-Shopdesk-Time");
 
@@ -497,6 +553,48 @@ static char **file_keywords(const char *name, char *const *names)
 	return (char **)g_ptr_array_free(out, FALSE);
 }
 
+/* A message file: a regular file, not followed through a link; past
+   parse_max (which the milter does not parse either) its headers
+   alone, the first header_max bytes.  Returns the bytes and sets
+   *mtime_r, or NULL with *error_r. */
+static GBytes *read_message_file(const struct config *config,
+				 const char *path, int64_t *mtime_r,
+				 char **error_r)
+{
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	struct stat st;
+	size_t size, done = 0;
+	guint8 *data;
+
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		*error_r = g_strdup(g_strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		*error_r = g_strdup("not a regular file");
+		close(fd);
+		return NULL;
+	}
+	size = (size_t)st.st_size;
+	if (size > config->parse_max)
+		size = MIN(size, config->header_max);
+	data = g_malloc(size + 1);
+	while (done < size) {
+		ssize_t n = read(fd, data + done, size - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		done += (size_t)n;
+	}
+	close(fd);
+	*mtime_r = st.st_mtime;
+	return g_bytes_new_take(data, done);
+}
+
 static void read_maildir_folder(struct rebuild *rb, const char *queue,
 				const char *folder)
 {
@@ -505,30 +603,34 @@ static void read_maildir_folder(struct rebuild *rb, const char *queue,
 
 	for (unsigned int s = 0; s < G_N_ELEMENTS(subdirs); s++) {
 		char *dir = g_build_filename(folder, subdirs[s], NULL);
-		GDir *d = g_dir_open(dir, 0, NULL);
+		GError *gerror = NULL;
+		GDir *d = g_dir_open(dir, 0, &gerror);
 		const char *name;
 
+		if (d == NULL) {
+			rb->summary.skipped++;
+			note(rb, "%s: skipped: %s", dir, gerror->message);
+			g_error_free(gerror);
+		}
 		while (d != NULL && (name = g_dir_read_name(d)) != NULL) {
 			char *path = g_build_filename(dir, name, NULL);
-			char *data = NULL, **keywords;
-			gsize size;
-			GStatBuf st;
-			GError *error = NULL;
+			char *error = NULL, **keywords;
+			int64_t mtime = 0;
+			GBytes *raw = read_message_file(rb->config, path,
+							&mtime, &error);
 
-			if (!g_file_get_contents(path, &data, &size, &error)) {
+			if (raw == NULL) {
 				/* renamed by Dovecot meanwhile, or worse */
 				rb->summary.skipped++;
-				note(rb, "%s: skipped: %s", path,
-				     error->message);
-				g_error_free(error);
+				note(rb, "%s: skipped: %s", path, error);
+				g_free(error);
 				g_free(path);
 				continue;
 			}
 			keywords = file_keywords(name, names);
-			GBytes *raw = g_bytes_new_take(data, size);
 			add_message(rb, path, raw,
 				    (const char *const *)keywords, queue,
-				    g_stat(path, &st) == 0 ? st.st_mtime : 0);
+				    mtime);
 			g_bytes_unref(raw);
 			g_strfreev(keywords);
 			g_free(path);
@@ -732,7 +834,7 @@ static int64_t warn_at(const struct rebuild *rb, const char *queue_name,
 
 /* The ticket the first message read of it makes; its created event,
    and the followed_by line of the ticket it follows. */
-static int create(struct store_txn *txn, const struct rebuild *rb,
+static int create_ticket(struct store_txn *txn, const struct rebuild *rb,
 		  const struct rmsg *m, struct ticket **ticket_r,
 		  char **error_r)
 {
@@ -745,8 +847,16 @@ static int create(struct store_txn *txn, const struct rebuild *rb,
 	set_string(&t->channel, m->channel);
 	set_string(&t->customer_name, m->customer_name != NULL ?
 		   m->customer_name : "");
-	set_string(&t->customer_address, m->customer_address != NULL ?
-		   m->customer_address : m->from);
+	/* its customer: stamped on the mail that opened it; when that is
+	   gone, the sender of a customer's mail, or an agent's addressee */
+	if (m->customer_address != NULL)
+		set_string(&t->customer_address, m->customer_address);
+	else if (m->direction == DIR_INBOUND)
+		set_string(&t->customer_address, m->from);
+	else {
+		g_free(t->customer_address);
+		t->customer_address = g_strndup(m->to, strcspn(m->to, ","));
+	}
 	set_string(&t->subject, m->subject);
 	set_string(&t->language, m->language);
 	set_string(&t->category, m->category);
@@ -830,7 +940,7 @@ static GVariant *message_fields(const struct rmsg *m)
 
 /* What a customer's message did besides being filed: the answer to
    "was it solved?", a new promise, the addresses it brought. */
-static int inbound(struct store_txn *txn, const struct rebuild *rb,
+static int apply_inbound(struct store_txn *txn, const struct rebuild *rb,
 		   const struct rmsg *m, struct ticket *t, char **error_r)
 {
 	if (m->rating >= 0) {
@@ -863,7 +973,7 @@ static int inbound(struct store_txn *txn, const struct rebuild *rb,
 }
 
 /* The acknowledgement the message got */
-static int ack(struct store_txn *txn, const struct rmsg *m,
+static int apply_ack(struct store_txn *txn, const struct rmsg *m,
 	       struct ticket *t, char **error_r)
 {
 	GArray *times;
@@ -882,6 +992,10 @@ static int ack(struct store_txn *txn, const struct rmsg *m,
 		g_array_unref(times);
 		return -1;
 	}
+	/* the day before it, as the milter keeps them (intake.c) */
+	for (guint i = times->len; i > 0; i--)
+		if (g_array_index(times, int64_t, i - 1) <= m->time - DAY)
+			g_array_remove_index(times, i - 1);
 	g_array_append_val(times, m->time);
 	ret = store_sender_acks_put(txn, m->ack_to, times, error_r);
 	g_array_unref(times);
@@ -893,9 +1007,8 @@ static int changed(struct store_txn *txn, const struct rmsg *m,
 		   struct ticket *t, const char *event, char **field,
 		   const char *value, char **error_r)
 {
-	if (value == NULL)
-		value = "";
-	if (strcmp(*field, value) == 0)
+	/* no stamp: mail from before it was stamped, nothing said */
+	if (value == NULL || strcmp(*field, value) == 0)
 		return 0;
 	set_string(field, value);
 	return store_event_add(txn, t, m->time, event,
@@ -933,10 +1046,10 @@ static int recorded(struct store_txn *txn, const struct rmsg *m,
 	uint32_t id;
 	int ret;
 
-	if (m->rule != NULL && strcmp(m->rule, "duplicate") == 0)
-		return 1;
+	/* a copy the milter filed again says so; by its Message-ID, a
+	   copy is told only if the first is there too */
 	if (*m->message_id == '\0')
-		return 0;
+		return m->rule != NULL && strcmp(m->rule, "duplicate") == 0;
 	ret = store_msgid_get(txn, m->message_id, &id, error_r);
 	return ret <= 0 ? ret : id == m->ticket;
 }
@@ -953,11 +1066,12 @@ static int apply_stamped(struct store_txn *txn, const struct rebuild *rb,
 	if (ret != 0)
 		return ret < 0 ? -1 : 0;
 	ret = store_ticket_get(txn, m->ticket, &t, error_r);
-	if (ret < 0 || (ret == 0 && create(txn, rb, m, &t, error_r) < 0))
+	if (ret < 0 ||
+	    (ret == 0 && create_ticket(txn, rb, m, &t, error_r) < 0))
 		goto fail;
 	old = t->status;
 	if (m->direction == DIR_INBOUND &&
-	    inbound(txn, rb, m, t, error_r) < 0)
+	    apply_inbound(txn, rb, m, t, error_r) < 0)
 		goto fail;
 	if (m->direction == DIR_INBOUND && m->status >= 0 &&
 	    m->status != old) {
@@ -976,7 +1090,7 @@ static int apply_stamped(struct store_txn *txn, const struct rebuild *rb,
 			    error_r) < 0)
 		goto fail;
 	if (m->direction == DIR_INBOUND && m->ack_id != NULL &&
-	    ack(txn, m, t, error_r) < 0)
+	    apply_ack(txn, m, t, error_r) < 0)
 		goto fail;
 	if (m->direction == DIR_OUTBOUND) {
 		if (t->first_reply == 0)
@@ -1049,6 +1163,25 @@ static int batch_txn(struct store_txn *txn, void *context, char **error_r)
 	return 0;
 }
 
+/* The addresses of copied that are no shop's (as the milter keeps a
+   customer's mail's others: pipeline.c), NULL-terminated, borrowed */
+static GPtrArray *customers_in(const struct config *config,
+			       const GPtrArray *copied)
+{
+	GPtrArray *list = g_ptr_array_new();
+
+	for (unsigned int i = 0; copied->pdata[i] != NULL; i++) {
+		const char *address = copied->pdata[i];
+		const char *at = strrchr(address, '@');
+
+		if (at != NULL && strcmp(at + 1, config->domain) != 0 &&
+		    config_find_queue(config, address, NULL, NULL) == NULL)
+			g_ptr_array_add(list, (char *)address);
+	}
+	g_ptr_array_add(list, NULL);
+	return list;
+}
+
 /* A message without stamps: threaded and filed as if it had just
    arrived, without an acknowledgement or a promise. */
 static int apply_unstamped(struct rebuild *rb, struct store *store,
@@ -1064,15 +1197,18 @@ static int apply_unstamped(struct rebuild *rb, struct store *store,
 	char *token = NULL;
 	const char *tokens[2] = { NULL, NULL };
 	struct mailmsg_fields f = { 0 };
+	GPtrArray *others = NULL;
 	struct intake_result r;
 	int ret;
 
 	g_object_unref(parser);
 	g_object_unref(stream);
+	/* the queue named for the mailbox, else the one it reached; the
+	   reply token from the address it reached */
 	if (m->delivered_to != NULL)
 		queue = config_find_queue(rb->config, m->delivered_to,
 					  &extension, &extension_len);
-	if (queue == NULL && m->queue != NULL)
+	if (m->queue != NULL)
 		queue = config_queue_by_name(rb->config, m->queue);
 	if (queue == NULL) {
 		rb->summary.skipped++;
@@ -1086,6 +1222,7 @@ static int apply_unstamped(struct rebuild *rb, struct store *store,
 		tokens[0] = token;
 	}
 	mailmsg_read_fields(msg, "", rb->config, &f);
+	others = customers_in(rb->config, f.copied);
 	const char *at = strrchr(f.from_address, '@');
 	if (at != NULL && g_ascii_strcasecmp(at + 1,
 					     rb->config->domain) == 0) {
@@ -1106,7 +1243,7 @@ static int apply_unstamped(struct rebuild *rb, struct store *store,
 		.subject = f.subject,
 		.from_name = f.from_name,
 		.from_address = f.from_address,
-		.participants = (const char *const *)f.copied->pdata,
+		.participants = (const char *const *)others->pdata,
 		.date = f.date,
 		.snippet = f.snippet,
 		.language = "",
@@ -1129,6 +1266,8 @@ static int apply_unstamped(struct rebuild *rb, struct store *store,
 			rb->max_id = r.ticket_id;
 	}
 out:
+	if (others != NULL)
+		g_ptr_array_unref(others);
 	mailmsg_fields_clear(&f);
 	g_free(token);
 	g_object_unref(msg);
@@ -1236,8 +1375,8 @@ static int count_txn(struct store_txn *txn, void *context, char **error_r)
 	return next_id(txn, f->rb, error_r);
 }
 
-static int finish(struct rebuild *rb, struct store *store, struct finish *f,
-		  char **error_r)
+static int finish_tickets(struct rebuild *rb, struct store *store,
+			  struct finish *f, char **error_r)
 {
 	GHashTableIter iter;
 	gpointer key;
@@ -1318,7 +1457,7 @@ int rebuild_run(struct rebuild *rb, struct store *store,
 		if (rb->progress != NULL)
 			rb->progress("apply", i, n, rb->progress_context);
 	}
-	if (finish(rb, store, &f, error_r) < 0)
+	if (finish_tickets(rb, store, &f, error_r) < 0)
 		goto out;
 	*summary_r = &rb->summary;
 	ret = 0;

@@ -1,6 +1,7 @@
 #ifndef SHOPDESK_REBUILD_H
 #define SHOPDESK_REBUILD_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <glib.h>
 
@@ -38,11 +39,13 @@ struct rebuild_summary {
 typedef void rebuild_progress_func_t(const char *phase, unsigned int done,
 				     unsigned int total, void *context);
 
-/* now: the time the rebuild happens, for the promises that broke
-   meanwhile. */
+/* config and key are borrowed.  key checks the seal on the stamps
+   (stamp.h) and threads mail without them; with trust, stamps count
+   without the seal (mail from before seals, a key lost).  now: the
+   time the rebuild happens, for the promises that broke meanwhile. */
 struct rebuild *rebuild_new(const struct config *config,
-			    const struct token_key *key, int64_t now,
-			    rebuild_progress_func_t *progress,
+			    const struct token_key *key, bool trust,
+			    int64_t now, rebuild_progress_func_t *progress,
 			    void *progress_context);
 void rebuild_free(struct rebuild **_rb);
 

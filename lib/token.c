@@ -283,6 +283,23 @@ int token_key_copy(const char *from_dir, const char *to_dir, bool replace,
 	return ret;
 }
 
+char *token_key_seal(const struct token_key *key, const char *context,
+		     const char *text)
+{
+	GHmac *hmac = g_hmac_new(G_CHECKSUM_SHA256, key->secret, key->size);
+	guint8 digest[32];
+	gsize size = sizeof(digest);
+	GString *hex = g_string_sized_new(33);
+
+	g_hmac_update(hmac, (const guchar *)context, strlen(context));
+	g_hmac_update(hmac, (const guchar *)text, strlen(text));
+	g_hmac_get_digest(hmac, digest, &size);
+	g_hmac_unref(hmac);
+	for (unsigned int i = 0; i < 16; i++)
+		g_string_append_printf(hex, "%02x", digest[i]);
+	return g_string_free(hex, FALSE);
+}
+
 static void mac(const struct token_key *key, uint32_t ticket_id,
 		guint8 out[TOKEN_MAC_BYTES])
 {

@@ -25,6 +25,12 @@ int token_key_load(const char *dir, struct token_key **key_r, char **error_r);
 int token_key_copy(const char *from_dir, const char *to_dir, bool replace,
 		   char **error_r);
 
+/* The installation's seal on text: HMAC-SHA256 with the key over
+   context and text, the first 16 bytes in lowercase hex (g_free it).
+   Each use has its context, so that no seal stands for another. */
+char *token_key_seal(const struct token_key *key, const char *context,
+		     const char *text);
+
 /* Makes a key from raw bytes (tests). */
 struct token_key *token_key_new(const void *secret, size_t size);
 

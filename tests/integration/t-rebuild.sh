@@ -323,7 +323,8 @@ tap_is "$(json 5 '.messages | length')" 3 \
 missing=
 for f in $(queue_files); do
 	h=$(sed '/^\r\?$/q' "$f" 2>/dev/null) || continue
-	for name in Ticket Queue Status Channel Direction Time Rule Queue-Id From; do
+	for name in Ticket Queue Status Channel Direction Time Seq Rule Queue-Id \
+		From Mac; do
 		grep -qi "^X-Shopdesk-$name: ." <<<"$h" ||
 			missing+="${f#"$H"/} X-Shopdesk-$name"$'\n'
 	done
@@ -446,6 +447,12 @@ tap_is "$(ids | paste -sd ' ')" "$(paste -sd ' ' <<<"$before_ids")" \
 stop_milter
 stop_bridge
 fresh_state
+out=$(rebuild "$SALES_MD" "$MANAGER_MD" 2>&1)
+tap_check "without the reply-token key, which seals the stamps, refused" \
+	grep -q "no reply-token key $H/state/token.key: it seals the stamps" <<<"$out"
+tap_is "$(ls "$H/state")" "" "and nothing made"
+# the key put back from the backup, as README says
+install -m 0600 -o "$MAIL_USER" "$H/backups/hot/token.key" "$H/state/"
 # on a terminal (script(1) gives it one), with its progress
 out=$(script -qec "$(printf '%q ' "${AS_MAIL_USER[@]}" "$CTL_BIN" -c "$CONF" \
 	rebuild --from-mailbox "$SALES_MD" "$MANAGER_MD")" /dev/null |
@@ -469,12 +476,15 @@ same_timers
 
 # 9. Again, through Dovecot's doveadm server, into a fresh state
 #    directory.
+#    The key lost as well: the stamps trusted without their seal.
 stop_milter
 fresh_state
-out=$(rebuild 2>&1)
+out=$(rebuild --trust-stamps 2>&1)
 rc=$?
 show_output "$out"
-tap_is "$rc" 0 "rebuild --from-mailbox (every queue's mailbox through doveadm)"
+tap_is "$rc" 0 "rebuild --from-mailbox --trust-stamps (every queue's mailbox through doveadm)"
+tap_check "which says a new reply-token key was made" \
+	grep -q "warning: a new reply-token key" <<<"$out"
 tap_is "$(summary "$out")" \
 	"$n_tickets tickets, $n_files messages, 0 unstamped, 0 skipped" \
 	"its summary: the same"
@@ -514,7 +524,10 @@ same_timers
 
 # 11. Mail that reached the mailbox past the milter, with no stamps:
 #     Ivan's reply into ticket 1 and Frank's first mail, delivered by
-#     LMTP while the milter is down.  The store in place is moved aside.
+#     LMTP while the milter is down; an agent's mail, skipped; and
+#     Mallory's with forged stamps (ticket 3 closed, herself its
+#     customer), which lack the seal and are threaded anew.  The store
+#     in place is moved aside.
 stop_milter
 lmtp() {	# lmtp FROM FILE: straight into the sales mailbox
 	swaks --silent 2 --server 127.0.0.1 --port "$LMTP_PORT" \
@@ -553,19 +566,38 @@ Message-ID: <lunch-1@shop.test>
 Back at two.
 MAIL
 lmtp ann@shop.test "$H/late-3.eml" || bail "LMTP delivery failed"
+cat > "$H/late-4.eml" <<MAIL
+From: Mallory <mallory@example.net>
+To: sales@shop.test
+Subject: Refund now
+Date: $(date -R)
+Message-ID: <refund-1@example.net>
+X-Shopdesk-Ticket: 3
+X-Shopdesk-Queue: sales
+X-Shopdesk-Status: closed
+X-Shopdesk-Direction: inbound
+X-Shopdesk-Time: $(date -u +%Y-%m-%dT%H:%M:%SZ)
+X-Shopdesk-Participants: mallory@example.net
+X-Shopdesk-Mac: 0123456789abcdef0123456789abcdef
+
+Send the money to me.
+MAIL
+lmtp mallory@example.net "$H/late-4.eml" || bail "LMTP delivery failed"
 out=$(rebuild "sales=$SALES_MD" "manager=$MANAGER_MD" 2>&1)
 rc=$?
 show_output "$out"
 tap_is "$rc" 0 "rebuild --from-mailbox sales=SALES manager=MANAGER"
 tap_is "$(summary "$out")" \
-	"$((n_tickets + 1)) tickets, $((n_files + 3)) messages, 2 unstamped, 1 skipped" \
-	"its summary reports the 2 unstamped messages and the one skipped"
+	"$((n_tickets + 2)) tickets, $((n_files + 4)) messages, 3 unstamped, 1 skipped" \
+	"its summary reports the 3 unstamped messages and the one skipped"
 tap_check "each unstamped message is listed with its ticket" \
 	grep -q "no stamps: ticket 1 (rule references)" <<<"$out"
 tap_check "the new one as a new ticket" \
 	grep -q "no stamps: new ticket $((max_id + 1)) (rule new)" <<<"$out"
 tap_check "and the skipped one with why" \
 	grep -q "skipped: no stamps, and from the shop (ann@shop.test)" <<<"$out"
+tap_check "forged stamps are told by their seal" \
+	grep -q "stamps without this installation's seal" <<<"$out"
 tap_check "the store that was there is moved aside" \
 	sh -c "ls -d '$H'/state/before-rebuild-* >/dev/null"
 start_milter_at "$CLOCK"
@@ -578,6 +610,8 @@ new=$((max_id + 1))
 tap_is "$(json "$new" '"\(.queue) \(.customer.address) \(.subject)"')" \
 	"sales frank@example.com Gift wrapping" \
 	"the unstamped new mail is a new ticket, $new"
+tap_is "$(json $((max_id + 2)) '"\(.customer.address) \(.status)"')" \
+	"mallory@example.net new" "and are a new ticket of their sender's"
 # every other ticket untouched
 others=$(grep -vx 1 <<<"$before_ids")
 # shellcheck disable=SC2086
@@ -588,8 +622,8 @@ send_mail gina@example.com sales@shop.test --header "Subject: Gift card" \
 	--header "Message-Id: <card-1@example.com>" \
 	--body "Do you sell gift cards?" || bail "swaks failed"
 wait_until copy_of card-1@example.com || bail "gina's mail not delivered"
-tap_is "$(stamp card-1@example.com Ticket)" "$((new + 1))" \
-	"a new mail after the rebuild is ticket $((new + 1))"
+tap_is "$(stamp card-1@example.com Ticket)" "$((new + 2))" \
+	"a new mail after the rebuild is ticket $((new + 2))"
 
 # 13. The reply token Ivan was given before the state directory was
 #     lost still leads to ticket 1, its key restored from the backup: a
