@@ -1310,6 +1310,24 @@ static int db_verify(const struct config *config, const char *dir)
 	return failed == 0 ? 0 : 1;
 }
 
+/* Whether two folders hold the same reply-token key, or dir has none */
+static bool same_key(const char *dir, const char *other)
+{
+	char *a = g_build_filename(dir, "token.key", NULL);
+	char *b = g_build_filename(other, "token.key", NULL);
+	char *x = NULL, *y = NULL;
+	gsize xn = 0, yn = 0;
+	bool same = !g_file_get_contents(a, &x, &xn, NULL) ||
+		(g_file_get_contents(b, &y, &yn, NULL) && xn == yn &&
+		 memcmp(x, y, xn) == 0);
+
+	g_free(x);
+	g_free(y);
+	g_free(a);
+	g_free(b);
+	return same;
+}
+
 static int db_recover(const struct config *config, const char *from)
 {
 	GString *report = g_string_new(NULL);
@@ -1329,6 +1347,11 @@ static int db_recover(const struct config *config, const char *from)
 			die("%s", error);
 		if (ret > 0)
 			printf("the reply-token key copied from the backup\n");
+		else if (!same_key(abs, config->state_dir))
+			printf("warning: the store's own reply-token key kept; "
+			       "the backup's differs: tokens and stamps made "
+			       "with it are not recognised (copy %s/token.key "
+			       "in to use it)\n", abs);
 	}
 	printf("%s recovered: start shopdesk-milter\n", config->state_dir);
 	g_string_free(report, TRUE);
