@@ -68,7 +68,11 @@ timezone = Europe/Vilnius
 CONF
 
 echo "rebuild from a Maildir: $tickets tickets, $messages messages"
+# the installation's key, which seals the stamps as the milter does
+head -c 32 /dev/urandom > "$B/state/token.key"
+chmod 0600 "$B/state/token.key"
 python3 "$here/gen-maildir.py" --tickets "$tickets" --messages "$messages" \
+	--key "$B/state/token.key" \
 	--manifest "$B/made.tsv" "$B/mail" > "$B/made.json" ||
 	bail "gen-maildir.py failed"
 jq -r '"  mailbox: \(.messages) messages of \(.bytes / .messages |

@@ -47,6 +47,8 @@ import base64
 import binascii
 import datetime
 import functools
+import hashlib
+import hmac
 import json
 import os
 import random
@@ -260,6 +262,24 @@ class Customer:
                  "relay", "closed", "chat", "ua")
 
 
+def seal(key, lines, message_id):
+    """X-Shopdesk-Mac as lib/stamp.c makes it: HMAC-SHA256 with the key
+    over "shopdesk-stamps:", each X-Shopdesk-* header in order (the name
+    lowercased, the value's white space runs one space, trimmed) and the
+    Message-ID; the first 16 bytes in hex."""
+    text = ""
+    for line in lines:
+        name, sep, value = line.partition(":")
+        if not sep or not name.lower().startswith("x-shopdesk-") or \
+                name.lower() == "x-shopdesk-mac":
+            continue
+        text += "%s:%s\n" % (name.lower(), " ".join(value.split()))
+    text += "message-id:%s\n" % message_id
+    mac = hmac.new(key, b"shopdesk-stamps:" + text.encode(),
+                   hashlib.sha256)
+    return mac.hexdigest()[:32]
+
+
 class Gen:
     def __init__(self, args):
         self.a = args
@@ -283,6 +303,10 @@ class Gen:
         self.assigned = 0
         self.categorized = 0
         self.manifest = open(args.manifest, "w") if args.manifest else None
+        self.key = None
+        if args.key:
+            with open(args.key, "rb") as f:
+                self.key = f.read()
         if self.manifest is not None:
             self.manifest.write("# id\tstatus\tmessages\tlinked_to\t"
                                 "assignee\tcategory\tchannel\n")
@@ -825,6 +849,8 @@ class Gen:
                         c.address))
                 if rating is not None:
                     h.append("X-Shopdesk-Rating: %s\n" % rating)
+            if self.key is not None:
+                h.append("X-Shopdesk-Mac: %s\n" % seal(self.key, h, mid))
             msg = "".join(h) + "\n" + body
             flags = "S"
             if d == "inbound":
@@ -943,6 +969,9 @@ def main():
                    help="write each ticket as made (id, current status, "
                    "messages, linked_to, assignee, category, channel; "
                    "tab-separated) to FILE")
+    p.add_argument("--key", metavar="FILE",
+                   help="the installation's token.key: seal the stamps "
+                   "with it as shopdesk-milter does (lib/stamp.c)")
     p.add_argument("out")
     a = p.parse_args()
     if a.end is None:
