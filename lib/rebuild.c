@@ -359,16 +359,25 @@ static bool sealed(const struct rebuild *rb, GMimeMessage *msg)
 	return ok;
 }
 
+/* A ticket id (1 to UINT32_MAX - 1, which the store can give) at the
+   start of text, or 0 */
+static uint32_t id_of(const char *text)
+{
+	char *end;
+	guint64 n = g_ascii_strtoull(text, &end, 10);
+
+	return end != text && n < UINT32_MAX ? (uint32_t)n : 0;
+}
+
 /* "3", or "3 (closed)" on the mail that made the ticket */
 static void read_linked(const char *text, struct rmsg *m)
 {
-	char *end = NULL;
 	const char *open;
 
 	if (text == NULL)
 		return;
-	m->linked_to = (uint32_t)g_ascii_strtoull(text, &end, 10);
-	open = strchr(end, '(');
+	m->linked_to = id_of(text);
+	open = strchr(text, '(');
 	if (open != NULL && g_str_has_suffix(open, ")"))
 		m->linked_why = g_strndup(open + 1, strlen(open) - 2);
 }
@@ -480,8 +489,7 @@ static void add_message(struct rebuild *rb, const char *source,
 	m->order = rb->messages->len;
 	m->keyword_status = keyword_status(rb->config, keywords);
 	ticket = header(msg, "X-Shopdesk-Ticket");
-	m->ticket = ticket != NULL ?
-		(uint32_t)g_ascii_strtoull(ticket, NULL, 10) : 0;
+	m->ticket = ticket != NULL ? id_of(ticket) : 0;
 	g_free(ticket);
 	if (m->ticket != 0 && !rb->trust && !sealed(rb, msg)) {
 		note(rb, "%s: stamps without this installation's seal "
@@ -496,7 +504,7 @@ static void add_message(struct rebuild *rb, const char *source,
 		g_free(time);
 		time = header(msg, "X-Shopdesk-Seq");
 		m->seq = time != NULL ?
-			(uint32_t)g_ascii_strtoull(time, NULL, 10) : 0;
+			id_of(time) : 0;
 		g_free(time);
 		if (m->time == 0)
 			m->time = delivered_time(msg, mtime);

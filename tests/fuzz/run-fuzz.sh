@@ -16,7 +16,7 @@ seconds=$2
 shift 2
 names=("$@")
 [ ${#names[@]} -gt 0 ] || names=(subject token command template evfile \
-	outbox msgtext chat pipeline)
+	outbox msgtext chat pipeline rebuild)
 work=$build/tests/fuzz/work
 mkdir -p "$work"
 export top_srcdir
@@ -44,7 +44,7 @@ for name in "${names[@]}"; do
 	mkdir -p "$corpus" "$crashes"
 	seeds=("$top_srcdir/tests/fuzz/corpus/$name")
 	case $name in
-	pipeline|command|msgtext) seeds+=("$mails") ;;
+	pipeline|command|msgtext|rebuild) seeds+=("$mails") ;;
 	esac
 	if [ ! -x "$fuzzer" ]; then
 		echo "not ok $n - $name: no $fuzzer (make fuzz)"
