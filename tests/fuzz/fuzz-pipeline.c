@@ -37,32 +37,13 @@ static struct token_key *key;
 static struct pipeline *pipeline;
 static int64_t now = 1795000000;
 
-static void remove_tree(const char *path)
-{
-	GDir *d = g_dir_open(path, 0, NULL);
-	const char *name;
-
-	while (d != NULL && (name = g_dir_read_name(d)) != NULL) {
-		char *sub = g_build_filename(path, name, NULL);
-
-		if (g_file_test(sub, G_FILE_TEST_IS_DIR))
-			remove_tree(sub);
-		else
-			g_unlink(sub);
-		g_free(sub);
-	}
-	if (d != NULL)
-		g_dir_close(d);
-	g_rmdir(path);
-}
-
 static void done(void)
 {
 	pipeline_close(&pipeline);
 	store_close(&store);
 	config_free(&config);
 	token_key_free(&key);
-	remove_tree(dir);
+	fuzz_remove_tree(dir);
 	g_free(dir);
 }
 

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include <glib.h>
+#include <glib/gstdio.h>
 
 /* The libFuzzer entry points every target defines.  libFuzzer calls
    them when the target is built with clang -fsanitize=fuzzer (make
@@ -33,6 +34,26 @@ static void fuzz_trap(int sig)
 __attribute__((constructor)) static void fuzz_catch_traps(void)
 {
 	signal(SIGTRAP, fuzz_trap);
+}
+
+/* Removes the folder a target made for its store, and all below it */
+static inline void fuzz_remove_tree(const char *path)
+{
+	GDir *d = g_dir_open(path, 0, NULL);
+	const char *name;
+
+	while (d != NULL && (name = g_dir_read_name(d)) != NULL) {
+		char *sub = g_build_filename(path, name, NULL);
+
+		if (g_file_test(sub, G_FILE_TEST_IS_DIR))
+			fuzz_remove_tree(sub);
+		else
+			g_unlink(sub);
+		g_free(sub);
+	}
+	if (d != NULL)
+		g_dir_close(d);
+	g_rmdir(path);
 }
 
 /* A failed property: abort, so that libFuzzer keeps the input. */
