@@ -697,26 +697,27 @@ int rebuild_add_maildir(struct rebuild *rb, const char *queue,
 
 /* Runs a doveadm command for user: its values in *values_r, or -1 with
    *error_r. */
+/* Runs a doveadm command for user: 0 with its values in *values_r; 1
+   when Dovecot refused it (a folder that cannot be selected, say), -1
+   when the server is lost; both with *error_r. */
 static int doveadm(struct doveadm *conn, const char *user,
 		   const char *const *args, char ***values_r, char **error_r)
 {
+	enum doveadm_reply reply;
 	char *error = NULL;
 
 	*values_r = NULL;
-	switch (doveadm_run(conn, user, args, values_r, &error)) {
-	case DOVEADM_DONE:
+	reply = doveadm_run(conn, user, args, values_r, &error);
+	if (reply == DOVEADM_DONE) {
 		if (*values_r == NULL)
 			*values_r = g_new0(char *, 1);
 		return 0;
-	case DOVEADM_REFUSED:
-	case DOVEADM_LOST:
-		break;
 	}
 	*error_r = g_strdup_printf("doveadm %s for %s: %s", args[0], user,
 				   error != NULL && *error != '\0' ? error :
 				   "failed");
 	g_free(error);
-	return -1;
+	return reply == DOVEADM_REFUSED ? 1 : -1;
 }
 
 /* One folder: its uids and flags first, then the messages a chunk of
@@ -730,9 +731,17 @@ static int read_doveadm_folder(struct rebuild *rb, struct doveadm *conn,
 	};
 	char **list, **texts;
 	unsigned int n;
+	int ret = doveadm(conn, user, list_args, &list, error_r);
 
-	if (doveadm(conn, user, list_args, &list, error_r) < 0)
-		return -1;
+	if (ret != 0) {
+		if (ret < 0)
+			return -1;
+		/* a folder only a name in the tree: nothing to read */
+		rb->summary.skipped++;
+		note(rb, "%s: %s: skipped: %s", user, folder, *error_r);
+		g_clear_pointer(error_r, g_free);
+		return 0;
+	}
 	n = g_strv_length(list) / 2;
 	for (unsigned int first = 0; first < n; first += DOVEADM_CHUNK) {
 		unsigned int last = MIN(first + DOVEADM_CHUNK, n) - 1;
@@ -747,7 +756,7 @@ static int read_doveadm_folder(struct rebuild *rb, struct doveadm *conn,
 		for (unsigned int i = first; i <= last; i++)
 			g_hash_table_insert(flags, list[2 * i],
 					    list[2 * i + 1]);
-		if (doveadm(conn, user, args, &texts, error_r) < 0) {
+		if (doveadm(conn, user, args, &texts, error_r) != 0) {
 			g_hash_table_unref(flags);
 			g_free(uids);
 			g_strfreev(list);
@@ -784,7 +793,7 @@ int rebuild_add_doveadm(struct rebuild *rb, struct doveadm *conn,
 	char **folders;
 	int ret = 0;
 
-	if (doveadm(conn, user, args, &folders, error_r) < 0)
+	if (doveadm(conn, user, args, &folders, error_r) != 0)
 		return -1;
 	for (unsigned int i = 0; ret == 0 && folders[i] != NULL; i++)
 		ret = read_doveadm_folder(rb, conn, user, folders[i], queue,
