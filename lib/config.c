@@ -1775,6 +1775,15 @@ static size_t match_address(const struct config *config, const char *address,
 	return 0;
 }
 
+bool config_shop_address(const struct config *config, const char *address)
+{
+	const char *at = strrchr(address, '@');
+
+	return at != NULL &&
+		(g_ascii_strcasecmp(at + 1, config->domain) == 0 ||
+		 config_find_queue(config, address, NULL, NULL) != NULL);
+}
+
 const struct config_queue *
 config_find_queue(const struct config *config, const char *address,
 		  const char **extension_r, size_t *extension_len_r)

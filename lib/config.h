@@ -288,6 +288,11 @@ const struct config_queue *
 config_find_queue(const struct config *config, const char *address,
 		  const char **extension_r, size_t *extension_len_r);
 
+/* Whether address is the shop's own: in its domain, or one of a
+   queue's addresses (with or without an extension).  Case-insensitive;
+   false for a string without '@'. */
+bool config_shop_address(const struct config *config, const char *address);
+
 /* Returns every address of every queue (aliases included), in file
    order, NULL-terminated: the shop's own addresses, for telling its own
    mail from a customer's.  The array and its strings belong to config. */

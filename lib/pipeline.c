@@ -336,12 +336,11 @@ static GPtrArray *others(const struct pipeline *p,
 
 	for (unsigned int i = 0; f->copied->pdata[i] != NULL; i++) {
 		const char *address = f->copied->pdata[i];
-		const char *at = strrchr(address, '@');
 
 		/* the shop's people are agents, not participants */
-		if (strcmp(address, f->from_address) != 0 && at != NULL &&
-		    strcmp(at + 1, p->config->domain) != 0 &&
-		    config_find_queue(p->config, address, NULL, NULL) == NULL)
+		if (strcmp(address, f->from_address) != 0 &&
+		    strchr(address, '@') != NULL &&
+		    !config_shop_address(p->config, address))
 			g_ptr_array_add(list, (char *)address);
 	}
 	g_ptr_array_add(list, NULL);

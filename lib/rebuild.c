@@ -283,42 +283,22 @@ static void read_rating(GMimeMessage *msg, struct rmsg *m)
 	g_free(raw);
 }
 
-/* The customers an agent's mail went to, as far as its To: and Cc:
-   tell (the envelope's Bcc is in no header): every address but the
-   shop's own. */
-static char *customers_of(const struct config *config, GMimeMessage *msg)
+/* The addresses of copied that are no shop's (as the milter keeps a
+   customer's mail's others: pipeline.c), NULL-terminated, borrowed */
+static GPtrArray *customers_in(const struct config *config,
+			       const GPtrArray *copied)
 {
-	static const GMimeAddressType types[] = {
-		GMIME_ADDRESS_TYPE_TO, GMIME_ADDRESS_TYPE_CC
-	};
-	GString *out = g_string_new(NULL);
+	GPtrArray *list = g_ptr_array_new();
 
-	for (unsigned int k = 0; k < G_N_ELEMENTS(types); k++) {
-		InternetAddressList *list =
-			g_mime_message_get_addresses(msg, types[k]);
+	for (unsigned int i = 0; copied->pdata[i] != NULL; i++) {
+		const char *address = copied->pdata[i];
 
-		for (int i = 0; list != NULL &&
-		     i < internet_address_list_length(list); i++) {
-			InternetAddress *a =
-				internet_address_list_get_address(list, i);
-			char *addr;
-			const char *at;
-
-			if (!INTERNET_ADDRESS_IS_MAILBOX(a))
-				continue;
-			addr = g_ascii_strdown(
-				internet_address_mailbox_get_addr(
-					INTERNET_ADDRESS_MAILBOX(a)), -1);
-			at = strrchr(addr, '@');
-			if (at != NULL && strcmp(at + 1, config->domain) != 0 &&
-			    config_find_queue(config, addr, NULL, NULL) == NULL)
-				g_string_append_printf(out, "%s%s",
-						       out->len > 0 ? ", " : "",
-						       addr);
-			g_free(addr);
-		}
+		if (strchr(address, '@') != NULL &&
+		    !config_shop_address(config, address))
+			g_ptr_array_add(list, (char *)address);
 	}
-	return g_string_free(out, FALSE);
+	g_ptr_array_add(list, NULL);
+	return list;
 }
 
 /* The Message-ID the milter filed the message under */
@@ -428,8 +408,14 @@ static void read_stamps(struct rebuild *rb, GMimeMessage *msg,
 	m->snippet = g_strdup(f.snippet);
 	if (m->from == NULL)
 		m->from = g_strdup(f.from_address);
-	if (m->direction != DIR_INBOUND)
-		m->to = customers_of(rb->config, msg);
+	if (m->direction != DIR_INBOUND) {
+		/* the customers an agent's mail went to, as far as its To:
+		   and Cc: tell (the envelope's Bcc is in no header) */
+		GPtrArray *customers = customers_in(rb->config, f.copied);
+
+		m->to = g_strjoinv(", ", (char **)customers->pdata);
+		g_ptr_array_unref(customers);
+	}
 	mailmsg_fields_clear(&f);
 }
 
@@ -1180,25 +1166,6 @@ static int batch_txn(struct store_txn *txn, void *context, char **error_r)
 	return 0;
 }
 
-/* The addresses of copied that are no shop's (as the milter keeps a
-   customer's mail's others: pipeline.c), NULL-terminated, borrowed */
-static GPtrArray *customers_in(const struct config *config,
-			       const GPtrArray *copied)
-{
-	GPtrArray *list = g_ptr_array_new();
-
-	for (unsigned int i = 0; copied->pdata[i] != NULL; i++) {
-		const char *address = copied->pdata[i];
-		const char *at = strrchr(address, '@');
-
-		if (at != NULL && strcmp(at + 1, config->domain) != 0 &&
-		    config_find_queue(config, address, NULL, NULL) == NULL)
-			g_ptr_array_add(list, (char *)address);
-	}
-	g_ptr_array_add(list, NULL);
-	return list;
-}
-
 /* A message without stamps: threaded and filed as if it had just
    arrived, without an acknowledgement or a promise. */
 static int apply_unstamped(struct rebuild *rb, struct store *store,
@@ -1240,9 +1207,7 @@ static int apply_unstamped(struct rebuild *rb, struct store *store,
 	}
 	mailmsg_read_fields(msg, "", rb->config, &f);
 	others = customers_in(rb->config, f.copied);
-	const char *at = strrchr(f.from_address, '@');
-	if (at != NULL && g_ascii_strcasecmp(at + 1,
-					     rb->config->domain) == 0) {
+	if (config_shop_address(rb->config, f.from_address)) {
 		rb->summary.skipped++;
 		note(rb, "%s: skipped: no stamps, and from the shop (%s): "
 		     "no customer's mail", m->source, f.from_address);
