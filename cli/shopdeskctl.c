@@ -1438,7 +1438,10 @@ static void rebuild_read_doveadm(const struct config *config,
 	doveadm_close(&conn);
 }
 
-static void rebuild_read_maildirs(struct rebuild *rb, char **paths)
+/* Each [QUEUE=]MAILDIR: a wrong queue stops it before the store is
+   touched, as any error of reading does */
+static void rebuild_read_maildirs(const struct config *config,
+				  struct rebuild *rb, char **paths)
 {
 	for (unsigned int i = 0; paths[i] != NULL; i++) {
 		const char *eq = strchr(paths[i], '=');
@@ -1446,6 +1449,9 @@ static void rebuild_read_maildirs(struct rebuild *rb, char **paths)
 			NULL;
 		char *error = NULL;
 
+		if (queue != NULL && config_queue_by_name(config, queue) ==
+		    NULL)
+			usage_error("rebuild: no [queue %s]", queue);
 		if (rebuild_add_maildir(rb, queue, eq != NULL ? eq + 1 :
 					paths[i], &error) < 0)
 			die("%s (the store is untouched)", error);
@@ -1504,16 +1510,6 @@ static int cmd_rebuild(const char *config_path, int argc, char **argv)
 			usage_error("rebuild: unknown option %s", argv[i]);
 	}
 	config = load_config(config_path);
-	for (int k = i; k < argc; k++) {
-		const char *eq = strchr(argv[k], '=');
-		char *queue = eq != NULL ? g_strndup(argv[k], eq - argv[k]) :
-			NULL;
-
-		if (queue != NULL && config_queue_by_name(config, queue) ==
-		    NULL)
-			usage_error("rebuild: no [queue %s]", queue);
-		g_free(queue);
-	}
 	become_store_owner(config);
 	key = rebuild_key(config, trust);
 	g_mime_init();
@@ -1524,7 +1520,7 @@ static int cmd_rebuild(const char *config_path, int argc, char **argv)
 	if (i == argc)
 		rebuild_read_doveadm(config, rb);
 	else
-		rebuild_read_maildirs(rb, argv + i);
+		rebuild_read_maildirs(config, rb, argv + i);
 	/* the milter holds the store's lock while it runs */
 	if (!keep && store_set_aside(config->state_dir, "rebuild", &aside,
 				     &error) < 0)
