@@ -571,19 +571,25 @@ mail_with() {
 	return 1
 }
 
-# header_in USER HEADER-REGEX NAME: header NAME of the mail mail_with
-# finds, read again when the file was renamed in between
-header_in() {
-	local f h
+# headers_found FINDER ARGS...: the header block of the file FINDER
+# prints, found again when the file was renamed in between (a keyword
+# change)
+headers_found() {
+	local f
 	for _ in $(seq 1 20); do
-		f=$(mail_with "$1" "$2") || return 1
-		if h=$(sed '/^\r\?$/q' "$f" 2>/dev/null); then
-			printf '%s\n' "$h" | header_of /dev/stdin "$3"
-			return 0
-		fi
+		f=$("$@") || return 1
+		sed '/^\r\?$/q' "$f" 2>/dev/null && return 0
 		sleep 0.05
 	done
 	return 1
+}
+
+# header_in USER HEADER-REGEX NAME: header NAME of the mail mail_with
+# finds
+header_in() {
+	local h
+	h=$(headers_found mail_with "$1" "$2") || return 1
+	printf '%s\n' "$h" | header_of /dev/stdin "$3"
 }
 
 # wait_for_mail_with USER REGEX [SECONDS]: until a mail of USER's has

@@ -145,16 +145,9 @@ copy_of() {
 # stamp MESSAGE-ID NAME: its X-Shopdesk-NAME, read again when Dovecot
 # renamed the file in between (a keyword change)
 stamp() {
-	local f h
-	for _ in $(seq 1 20); do
-		f=$(copy_of "$1") || return 1
-		if h=$(sed '/^\r\?$/q' "$f" 2>/dev/null); then
-			printf '%s\n' "$h" | header_of /dev/stdin "X-Shopdesk-$2"
-			return 0
-		fi
-		sleep 0.05
-	done
-	return 1
+	local h
+	h=$(headers_found copy_of "$1") || return 1
+	printf '%s\n' "$h" | header_of /dev/stdin "X-Shopdesk-$2"
 }
 
 # 1. Customers write: to sales (a colleague in Cc), in Russian, to the
